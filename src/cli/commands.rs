@@ -1,0 +1,610 @@
+//! The subcommands: each variant's arguments, and `run`, which validates
+//! them, calls `ops` and prints.
+
+use super::output::{self, Format, Records};
+use super::Cli;
+use crate::csvio::Encoding;
+use crate::error::{ExitCode, Usage};
+use crate::ops::{self, members::Application, BatchSummary};
+use crate::program;
+use crate::store::{members, programs, Store};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database and load a program.
+    #[command(
+        after_help = "Examples:\n  vipctl init\n  vipctl --db shop.db init --program fixtures/programs/mall.toml"
+    )]
+    Init {
+        /// The program file (TOML); without it, the built-in default program.
+        #[arg(long, value_name = "FILE")]
+        program: Option<String>,
+    },
+
+    /// Show, set or check the points program.
+    #[command(subcommand)]
+    Program(ProgramCmd),
+
+    /// Enrol one member from flags, or many from a CSV file (R1–R6).
+    #[command(
+        after_help = "Examples:\n  vipctl enroll --name 张伟 --phone 13800138000 --id-number 11010519491231002X --store BJ01\n  vipctl enroll --file members.csv --rejects members.rejects.csv\n\nFile columns: card,name,phone,id_number,birthday,gender,store,staff,enrolled_at\n(only name,phone,id_number required)."
+    )]
+    Enroll(EnrollArgs),
+
+    /// Register and list the staff who serve members (R3, R33).
+    #[command(subcommand)]
+    Staff(StaffCmd),
+
+    /// Look up and manage members.
+    #[command(subcommand)]
+    Member(MemberCmd),
+
+    /// A manual correction entry in the ledger (R21).
+    #[command(
+        after_help = "Examples:\n  vipctl adjust --member M00000001 --points 100 --reason \"opening balance\"\n  vipctl adjust --member 13800138000 --points -20 --reason \"double credit on 3 May\""
+    )]
+    Adjust {
+        /// Card number, member number or phone.
+        #[arg(long, value_name = "REF")]
+        member: String,
+        /// Points to add (positive) or take (negative).
+        #[arg(long, allow_negative_numbers = true, value_name = "±N")]
+        points: i64,
+        /// Why: kept in the ledger.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Let a negative adjustment take the balance below zero (shown as owed).
+        #[arg(long)]
+        allow_debt: bool,
+    },
+
+    /// Check every invariant of the ledger; exit 1 naming each violation.
+    #[command(after_help = "Examples:\n  vipctl audit\n  vipctl audit --format json")]
+    Audit,
+
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  vipctl completions bash > /etc/bash_completion.d/vipctl\n  vipctl completions zsh > ~/.zfunc/_vipctl"
+    )]
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProgramCmd {
+    /// Print the program in force (its TOML, or in plain words with --explain).
+    #[command(
+        after_help = "Examples:\n  vipctl program show > program.toml\n  vipctl program show --explain\n  vipctl program show --version 1"
+    )]
+    Show {
+        /// Explain in plain words instead of printing the TOML.
+        #[arg(long)]
+        explain: bool,
+        /// An older version (see `program versions`).
+        #[arg(long, value_name = "N")]
+        version: Option<i64>,
+    },
+    /// Store a new program version (old versions are kept).
+    #[command(
+        after_help = "Example:\n  vipctl program set fixtures/programs/department-store.toml"
+    )]
+    Set { file: String },
+    /// Validate a program file and explain it, without storing it.
+    #[command(after_help = "Example:\n  vipctl program check fixtures/programs/mall.toml")]
+    Check { file: String },
+    /// List the stored program versions.
+    #[command(after_help = "Example:\n  vipctl program versions")]
+    Versions,
+}
+
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// A CSV file of members (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "phone", "id_number"])]
+    file: Option<String>,
+    /// Where rejected rows go (default: the input path with .rejects.csv).
+    #[arg(long, value_name = "FILE", requires = "file")]
+    rejects: Option<PathBuf>,
+    /// The file's encoding (default: detected).
+    #[arg(long, value_enum, default_value_t = Encoding::Auto, requires = "file")]
+    encoding: Encoding,
+    #[arg(long, required_unless_present = "file")]
+    name: Option<String>,
+    #[arg(long, required_unless_present = "file")]
+    phone: Option<String>,
+    #[arg(long, required_unless_present = "file")]
+    id_number: Option<String>,
+    /// Default: the birth date in an 18-digit resident ID.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    birthday: Option<String>,
+    /// M or F.
+    #[arg(long)]
+    gender: Option<String>,
+    /// Card number (default: the member number).
+    #[arg(long, value_name = "NO")]
+    card: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    store: Option<String>,
+    /// The staff member who enrolled them.
+    #[arg(long, value_name = "CODE")]
+    staff: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCmd {
+    /// Register one staff member, or many from a CSV file.
+    #[command(
+        after_help = "Examples:\n  vipctl staff add S001 --name 王芳 --phone 13912345678 --store BJ01\n  vipctl staff add --file staff.csv\n\nFile columns: code,name,phone,id_number,store"
+    )]
+    Add {
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        code: Option<String>,
+        #[arg(long, required_unless_present = "file")]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        id_number: Option<String>,
+        #[arg(long)]
+        store: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        file: Option<String>,
+        #[arg(long, value_name = "FILE", requires = "file")]
+        rejects: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Encoding::Auto)]
+        encoding: Encoding,
+    },
+    /// List the staff.
+    #[command(after_help = "Example:\n  vipctl staff list --format csv")]
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCmd {
+    /// Profile, card, tier and its history, balance, points by expiry, recent entries.
+    #[command(
+        after_help = "Examples:\n  vipctl member show 13800138000\n  vipctl member show M00000001 --format json"
+    )]
+    Show {
+        /// Card number, member number or phone.
+        reference: String,
+    },
+    /// List members, optionally by tier, store or staff.
+    #[command(
+        after_help = "Examples:\n  vipctl member list --tier silver\n  vipctl member list --store BJ01 --format csv > bj01.csv"
+    )]
+    List {
+        #[arg(long)]
+        tier: Option<String>,
+        #[arg(long)]
+        store: Option<String>,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+    /// Change a member's details (R2 and R3 still hold).
+    #[command(
+        after_help = "Example:\n  vipctl member update M00000001 --phone 13900000000 --store SH01"
+    )]
+    Update {
+        reference: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        id_number: Option<String>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        birthday: Option<String>,
+        #[arg(long)]
+        gender: Option<String>,
+        #[arg(long)]
+        store: Option<String>,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+    /// Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5).
+    #[command(after_help = "Example:\n  vipctl member replace-card 13800138000 --card C100234")]
+    ReplaceCard {
+        reference: String,
+        #[arg(long, value_name = "NEW")]
+        card: String,
+    },
+    /// Pin a member to a tier that recompute will not change, or unpin (R26).
+    #[command(
+        after_help = "Examples:\n  vipctl member pin-tier M00000001 --tier purple_gold\n  vipctl member pin-tier M00000001 --unpin"
+    )]
+    PinTier {
+        reference: String,
+        #[arg(long, required_unless_present = "unpin", conflicts_with = "unpin")]
+        tier: Option<String>,
+        #[arg(long)]
+        unpin: bool,
+    },
+}
+
+fn spinner(cli: &Cli, what: &str) -> Option<ProgressBar> {
+    if !cli.show_progress() {
+        return None;
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} rows ({per_sec}) {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(pb)
+}
+
+fn open(cli: &Cli) -> Result<(Store, ops::Ctx, program::Program, i64)> {
+    let st = Store::open(&cli.db)?;
+    let (version, _, p) = programs::current(&st.conn)?;
+    let ctx = cli.ctx(&p)?;
+    Ok((st, ctx, p, version))
+}
+
+fn batch_exit(summary: &BatchSummary) -> ExitCode {
+    if summary.rejected > 0 {
+        ExitCode::Rejects
+    } else {
+        ExitCode::Done
+    }
+}
+
+fn report_rejects(summary: &BatchSummary) {
+    if let Some(f) = &summary.rejects_file {
+        eprintln!(
+            "warning: {} rows rejected, written to {f}",
+            summary.rejected
+        );
+    }
+}
+
+pub fn run(cli: &Cli) -> Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match &cli.command {
+        Command::Init { program } => {
+            let p = match program {
+                Some(f) => ops::program::load_file(f)?.1,
+                None => program::Program::default_program(),
+            };
+            let ctx = cli.ctx(&p)?;
+            let (v, p) = ops::program::init(&cli.db, program.as_deref(), &ctx)?;
+            #[derive(serde::Serialize)]
+            struct Created {
+                database: String,
+                program: String,
+                program_version: i64,
+            }
+            output::record(
+                &mut out,
+                cli.format,
+                &Created {
+                    database: cli.db.display().to_string(),
+                    program: p.name,
+                    program_version: v,
+                },
+            )?;
+        }
+        Command::Program(cmd) => match cmd {
+            ProgramCmd::Check { file } => {
+                let (_, p) = ops::program::load_file(file)?;
+                write!(out, "{file}: valid\n{}", program::explain(&p))?;
+            }
+            ProgramCmd::Show { explain, version } => {
+                let st = Store::open(&cli.db)?;
+                let (source, p) = match version {
+                    Some(v) => {
+                        let p = programs::by_version(&st.conn, *v)?;
+                        let src: String = st.conn.query_row(
+                            "SELECT source FROM program_versions WHERE version = ?1",
+                            [v],
+                            |r| r.get(0),
+                        )?;
+                        (src, p)
+                    }
+                    None => {
+                        let (_, src, p) = programs::current(&st.conn)?;
+                        (src, p)
+                    }
+                };
+                if *explain {
+                    write!(out, "{}", program::explain(&p))?;
+                } else {
+                    write!(out, "{source}")?;
+                }
+            }
+            ProgramCmd::Set { file } => {
+                let (mut st, ctx, _, _) = open(cli)?;
+                let (v, p) = ops::program::set(&mut st, file, &ctx)?;
+                #[derive(serde::Serialize)]
+                struct Set {
+                    program: String,
+                    program_version: i64,
+                }
+                output::record(
+                    &mut out,
+                    cli.format,
+                    &Set {
+                        program: p.name,
+                        program_version: v,
+                    },
+                )?;
+            }
+            ProgramCmd::Versions => {
+                let st = Store::open(&cli.db)?;
+                let mut rec = Records::new(
+                    &mut out,
+                    cli.format,
+                    &["version", "created_at", "operator", "name"],
+                );
+                #[derive(serde::Serialize)]
+                struct Version {
+                    version: i64,
+                    created_at: String,
+                    operator: String,
+                    name: String,
+                }
+                for (version, created_at, operator, name) in programs::list(&st.conn)? {
+                    rec.push(&Version {
+                        version,
+                        created_at,
+                        operator,
+                        name,
+                    })?;
+                }
+                rec.finish()?;
+            }
+        },
+        Command::Enroll(a) => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            if let Some(file) = &a.file {
+                let pb = spinner(cli, "enrolling");
+                let summary = ops::members::enroll_file(
+                    &mut st,
+                    file,
+                    a.encoding,
+                    a.rejects.clone(),
+                    &ctx,
+                    |n| {
+                        if let Some(pb) = &pb {
+                            pb.set_position(n);
+                        }
+                    },
+                )?;
+                if let Some(pb) = pb {
+                    pb.finish_and_clear();
+                }
+                output::record(&mut out, cli.format, &summary)?;
+                report_rejects(&summary);
+                return Ok(batch_exit(&summary));
+            }
+            let app = Application {
+                card: a.card.clone().unwrap_or_default(),
+                name: a.name.clone().unwrap_or_default(),
+                phone: a.phone.clone().unwrap_or_default(),
+                id_number: a.id_number.clone().unwrap_or_default(),
+                birthday: a.birthday.clone().unwrap_or_default(),
+                gender: a.gender.clone().unwrap_or_default(),
+                store: a.store.clone().unwrap_or_default(),
+                staff: a.staff.clone().unwrap_or_default(),
+                enrolled_at: ctx.today.to_string(),
+            };
+            let (member_no, card) = ops::members::enroll_one(&mut st, &app, &ctx)?;
+            #[derive(serde::Serialize)]
+            struct Enrolled {
+                member_no: String,
+                card: String,
+            }
+            if cli.format == Format::Table {
+                writeln!(out, "{member_no}")?;
+            } else {
+                output::record(&mut out, cli.format, &Enrolled { member_no, card })?;
+            }
+        }
+        Command::Staff(cmd) => match cmd {
+            StaffCmd::Add {
+                code,
+                name,
+                phone,
+                id_number,
+                store,
+                file,
+                rejects,
+                encoding,
+            } => {
+                let (mut st, ctx, _, _) = open(cli)?;
+                if let Some(file) = file {
+                    let summary =
+                        ops::staff::add_file(&mut st, file, *encoding, rejects.clone(), &ctx)?;
+                    output::record(&mut out, cli.format, &summary)?;
+                    report_rejects(&summary);
+                    return Ok(batch_exit(&summary));
+                }
+                let s = ops::staff::validate(
+                    code.as_deref().unwrap_or_default(),
+                    name.as_deref().unwrap_or_default(),
+                    phone.as_deref().unwrap_or_default(),
+                    id_number.as_deref().unwrap_or_default(),
+                    store.as_deref().unwrap_or_default(),
+                )
+                .map_err(Usage)?;
+                ops::staff::add(&mut st, &s, &ctx)?;
+                output::record(&mut out, cli.format, &s)?;
+            }
+            StaffCmd::List => {
+                let st = Store::open(&cli.db)?;
+                let mut rec = Records::new(
+                    &mut out,
+                    cli.format,
+                    &["code", "name", "phone", "id_number", "store"],
+                );
+                for s in members::staff_list(&st.conn)? {
+                    rec.push(&s)?;
+                }
+                rec.finish()?;
+            }
+        },
+        Command::Member(cmd) => return member(cli, cmd, &mut out),
+        Command::Adjust {
+            member,
+            points,
+            reason,
+            allow_debt,
+        } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let done = ops::ledger::adjust(&mut st, member, *points, reason, *allow_debt, &ctx)?;
+            output::record(&mut out, cli.format, &done)?;
+        }
+        Command::Audit => {
+            let st = Store::open(&cli.db)?;
+            let report = ops::ledger::audit(&st)?;
+            match cli.format {
+                Format::Json => output::record(&mut out, cli.format, &report)?,
+                _ => {
+                    let mut rec = Records::new(&mut out, cli.format, &["check", "detail"]);
+                    for v in &report.violations {
+                        rec.push(v)?;
+                    }
+                    if !report.violations.is_empty() || cli.format == Format::Csv {
+                        rec.finish()?;
+                    }
+                    if cli.format == Format::Table && report.violations.is_empty() {
+                        writeln!(
+                            out,
+                            "audit passed: {} checks over {} members and {} ledger entries",
+                            report.checks.len(),
+                            report.members,
+                            report.entries
+                        )?;
+                    }
+                }
+            }
+            if !report.violations.is_empty() {
+                anyhow::bail!("audit found {} violation(s)", report.violations.len());
+            }
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut super::command(), "vipctl", &mut out);
+        }
+    }
+    Ok(ExitCode::Done)
+}
+
+fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<ExitCode> {
+    match cmd {
+        MemberCmd::Show { reference } => {
+            let st = Store::open(&cli.db)?;
+            let profile = ops::members::show(&st, reference)?;
+            match cli.format {
+                Format::Json => output::record(out, cli.format, &profile)?,
+                Format::Csv => output::record(out, cli.format, &profile.member)?,
+                Format::Table => {
+                    output::record(out, cli.format, &profile.member)?;
+                    if profile.owed > 0 {
+                        writeln!(
+                            out,
+                            "owed: {} points (taken back by a return after they were spent)",
+                            profile.owed
+                        )?;
+                    }
+                    writeln!(out, "\nPoints by expiry date:")?;
+                    let mut rec = Records::new(out, cli.format, &["expires_on", "points"]);
+                    for b in &profile.points_by_expiry {
+                        rec.push(b)?;
+                    }
+                    rec.finish()?;
+                    writeln!(out, "\nCards:")?;
+                    let mut rec = Records::new(out, cli.format, &["card_no", "status"]);
+                    for c in &profile.cards {
+                        rec.push(c)?;
+                    }
+                    rec.finish()?;
+                    writeln!(out, "\nTier history:")?;
+                    let mut rec = Records::new(out, cli.format, &["at", "from", "to", "reason"]);
+                    for t in &profile.tier_history {
+                        rec.push(t)?;
+                    }
+                    rec.finish()?;
+                    writeln!(out, "\nRecent ledger entries:")?;
+                    let mut rec = Records::new(out, cli.format, &["id", "at", "kind", "points"]);
+                    for e in &profile.recent_entries {
+                        rec.push(e)?;
+                    }
+                    rec.finish()?;
+                }
+            }
+        }
+        MemberCmd::List { tier, store, staff } => {
+            let st = Store::open(&cli.db)?;
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &["member_no", "card", "name", "phone", "tier", "points"],
+            );
+            members::list(
+                &st.conn,
+                tier.as_deref(),
+                store.as_deref(),
+                staff.as_deref(),
+                |m| rec.push(&m),
+            )?;
+            rec.finish()?;
+        }
+        MemberCmd::Update {
+            reference,
+            name,
+            phone,
+            id_number,
+            birthday,
+            gender,
+            store,
+            staff,
+        } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let u = ops::members::Update {
+                name: name.clone(),
+                phone: phone.clone(),
+                id_number: id_number.clone(),
+                birthday: birthday.clone(),
+                gender: gender.clone(),
+                store: store.clone(),
+                staff: staff.clone(),
+            };
+            let m = ops::members::update(&mut st, reference, &u, &ctx)?;
+            output::record(out, cli.format, &m)?;
+        }
+        MemberCmd::ReplaceCard { reference, card } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let (old, new) = ops::members::replace_card(&mut st, reference, card, &ctx)?;
+            #[derive(serde::Serialize)]
+            struct Replaced {
+                old_card: String,
+                new_card: String,
+            }
+            output::record(
+                out,
+                cli.format,
+                &Replaced {
+                    old_card: old,
+                    new_card: new,
+                },
+            )?;
+        }
+        MemberCmd::PinTier {
+            reference,
+            tier,
+            unpin: _,
+        } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let m = ops::members::pin_tier(&mut st, reference, tier.as_deref(), &ctx)?;
+            output::record(out, cli.format, &m)?;
+        }
+    }
+    Ok(ExitCode::Done)
+}

@@ -1,0 +1,159 @@
+//! The command line: parses arguments into typed values, builds the context
+//! (operator, clock), calls `ops`, prints. The only layer that knows about
+//! terminals, environment variables and the clock.
+
+mod commands;
+pub mod output;
+
+use crate::error::{ExitCode, Usage};
+use crate::ops::Ctx;
+use crate::program::Program;
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use clap::Parser;
+use output::Format;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  vipctl init --program fixtures/programs/mall.toml
+  vipctl staff add --file fixtures/staff.csv
+  vipctl enroll --file fixtures/members.csv
+  vipctl member show 13900000001
+  vipctl adjust --member M00000001 --points 100 --reason \"opening balance\"
+  vipctl audit";
+
+/// Run a retail VIP points program over one local SQLite file.
+#[derive(Debug, Parser)]
+#[command(name = "vipctl", version, about, after_help = EXAMPLES, propagate_version = true)]
+pub struct Cli {
+    /// The database file.
+    #[arg(
+        long,
+        global = true,
+        env = "VIPCTL_DB",
+        default_value = "vipctl.db",
+        value_name = "PATH"
+    )]
+    pub db: PathBuf,
+
+    /// Who is making the change (stored with every change); default $USER.
+    #[arg(long, global = true, env = "VIPCTL_OPERATOR", value_name = "NAME")]
+    pub operator: Option<String>,
+
+    /// How to print records and summaries.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// No progress bar.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// The working date, in the program's time zone (default: today).
+    #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub as_of: Option<NaiveDate>,
+
+    /// The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program's time
+    /// zone, or RFC 3339 with an offset (default: now).
+    #[arg(long, global = true, value_name = "TIME")]
+    pub at: Option<String>,
+
+    #[command(subcommand)]
+    pub command: commands::Command,
+}
+
+fn parse_day(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// Parses a moment: RFC 3339, or a local time in `tz`.
+pub fn parse_moment(text: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Ok(d.with_timezone(&Utc));
+    }
+    let local = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
+        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| format!("time {t:?} is not `YYYY-MM-DD HH:MM[:SS]` or RFC 3339"))?;
+    tz.from_local_datetime(&local)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+        .ok_or_else(|| format!("time {t:?} does not exist in {tz}"))
+}
+
+impl Cli {
+    fn operator(&self) -> String {
+        self.operator
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| "unknown".to_string())
+    }
+
+    /// The operator and clock, in the program's time zone.
+    pub fn ctx(&self, program: &Program) -> Result<Ctx> {
+        let tz = program.timezone;
+        let now = match &self.at {
+            Some(t) => parse_moment(t, tz).map_err(Usage)?,
+            None => Utc::now(),
+        };
+        let today = self
+            .as_of
+            .unwrap_or_else(|| now.with_timezone(&tz).date_naive());
+        Ok(Ctx {
+            operator: self.operator(),
+            now,
+            today,
+        })
+    }
+
+    /// Whether to draw progress bars.
+    pub fn show_progress(&self) -> bool {
+        !self.quiet && std::io::stderr().is_terminal()
+    }
+}
+
+/// The clap command tree (for completions and tests).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// Parses the arguments, runs the command, prints errors; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                ExitCode::Usage as i32
+            } else {
+                0
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match commands::run(&cli) {
+        Ok(code) => code as i32,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return 0;
+            }
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::of(&e) as i32
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<csv::Error>().is_some_and(|ce| matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe))
+            || c.downcast_ref::<serde_json::Error>().is_some_and(|je| je.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+    })
+}

@@ -1,0 +1,139 @@
+//! Printing records as a table, CSV or JSON (SPEC.md "output"). Any
+//! `Serialize` struct prints in all three formats with the same keys.
+
+use anyhow::Result;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use serde::Serialize;
+use serde_json::Value;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    #[default]
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// One JSON document with snake_case keys.
+    Json,
+}
+
+/// A JSON value as one table or CSV cell.
+pub fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn object(v: &impl Serialize) -> Result<serde_json::Map<String, Value>> {
+    match serde_json::to_value(v)? {
+        Value::Object(m) => Ok(m),
+        other => {
+            let mut m = serde_json::Map::new();
+            m.insert("value".into(), other);
+            Ok(m)
+        }
+    }
+}
+
+/// Prints one record: a two-column table, a one-row CSV, or a JSON object.
+pub fn record(out: &mut dyn Write, format: Format, v: &impl Serialize) -> Result<()> {
+    let m = object(v)?;
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &Value::Object(m))?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(&mut *out);
+            w.write_record(m.keys())?;
+            w.write_record(m.values().map(cell))?;
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED);
+            for (k, v) in &m {
+                t.add_row(vec![k.clone(), cell(v)]);
+            }
+            writeln!(out, "{t}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Streams records: CSV and JSON rows are written as they come; a table is
+/// drawn at the end. `headers` is used when there are no rows.
+pub struct Records<'a> {
+    out: &'a mut dyn Write,
+    format: Format,
+    headers: Vec<String>,
+    table_rows: Vec<Vec<String>>,
+    count: usize,
+}
+
+impl<'a> Records<'a> {
+    pub fn new(out: &'a mut dyn Write, format: Format, headers: &[&str]) -> Records<'a> {
+        Records {
+            out,
+            format,
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            table_rows: Vec::new(),
+            count: 0,
+        }
+    }
+
+    pub fn push(&mut self, v: &impl Serialize) -> Result<()> {
+        let m = object(v)?;
+        if self.count == 0 {
+            self.headers = m.keys().cloned().collect();
+        }
+        match self.format {
+            Format::Json => {
+                let sep = if self.count == 0 { "[\n  " } else { ",\n  " };
+                write!(self.out, "{sep}")?;
+                serde_json::to_writer(&mut *self.out, &Value::Object(m))?;
+            }
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                if self.count == 0 {
+                    w.write_record(&self.headers)?;
+                }
+                w.write_record(m.values().map(cell))?;
+                self.out
+                    .write_all(&w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+            }
+            Format::Table => self.table_rows.push(m.values().map(cell).collect()),
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<()> {
+        match self.format {
+            Format::Json => writeln!(self.out, "{}", if self.count == 0 { "[]" } else { "\n]" })?,
+            Format::Csv => {
+                if self.count == 0 {
+                    let mut w = csv::Writer::from_writer(&mut *self.out);
+                    w.write_record(&self.headers)?;
+                    w.flush()?;
+                }
+            }
+            Format::Table => {
+                let mut t = Table::new();
+                t.load_preset(UTF8_FULL_CONDENSED);
+                t.set_header(&self.headers);
+                for r in self.table_rows {
+                    t.add_row(r);
+                }
+                writeln!(self.out, "{t}")?;
+            }
+        }
+        self.out.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,205 @@
+//! Exact money and rates. Money is an integer number of fen (0.01 yuan);
+//! rates are exact fractions of a point per fen; multipliers are decimals.
+//! Nothing here uses floating point (R15).
+
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::fmt;
+
+/// Parses a yuan amount with at most two decimals, ≥ 0, into fen.
+pub fn parse_yuan(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("empty amount".into());
+    }
+    let (int_part, frac_part) = match t.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (t, ""),
+    };
+    if t.starts_with('-') {
+        return Err(format!("amount {t:?} is negative"));
+    }
+    let int_part = int_part.strip_prefix('+').unwrap_or(int_part);
+    if int_part.is_empty() && frac_part.is_empty()
+        || !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+        || (int_part.is_empty() && frac_part.is_empty())
+    {
+        return Err(format!("amount {t:?} is not a number of yuan"));
+    }
+    if frac_part.len() > 2 {
+        return Err(format!("amount {t:?} has more than two decimals"));
+    }
+    if int_part.len() > 13 {
+        return Err(format!("amount {t:?} is too large"));
+    }
+    let yuan: i64 = if int_part.is_empty() {
+        0
+    } else {
+        int_part
+            .parse()
+            .map_err(|_| format!("amount {t:?} is not a number of yuan"))?
+    };
+    let mut fen_part: i64 = 0;
+    for (i, b) in frac_part.bytes().enumerate() {
+        let d = i64::from(b - b'0');
+        fen_part += if i == 0 { d * 10 } else { d };
+    }
+    Ok(yuan * 100 + fen_part)
+}
+
+/// Formats fen as yuan with two decimals: `-12.05`.
+pub fn format_fen(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+/// Fen as a decimal number of yuan, for JSON and comparisons with program thresholds.
+pub fn fen_to_decimal(fen: i64) -> Decimal {
+    Decimal::new(fen, 2)
+}
+
+/// An exact, non-negative earning rate in points per fen, kept as a reduced fraction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rate {
+    num: i128,
+    den: i128,
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a.abs()
+}
+
+fn decimal_parts(d: Decimal) -> (i128, i128) {
+    // d = mantissa / 10^scale
+    (d.mantissa(), 10i128.pow(d.scale()))
+}
+
+impl Rate {
+    /// Earns nothing (R8 no-points categories).
+    pub const ZERO: Rate = Rate { num: 0, den: 1 };
+
+    fn new(num: i128, den: i128) -> Rate {
+        debug_assert!(den > 0 && num >= 0);
+        if num == 0 {
+            return Rate::ZERO;
+        }
+        let g = gcd(num, den);
+        Rate {
+            num: num / g,
+            den: den / g,
+        }
+    }
+
+    /// "One point per `yuan` yuan" (R7): 1/(100·yuan) points per fen.
+    pub fn from_yuan_per_point(yuan: Decimal) -> Rate {
+        let (m, p) = decimal_parts(yuan);
+        // 1 / (m/p) points per yuan = p / m per yuan = p / (100 m) per fen
+        Rate::new(p, 100 * m)
+    }
+
+    /// A percentage rebate (8.8%): `percent`/100 points per yuan = percent/10000 per fen.
+    pub fn from_percent(percent: Decimal) -> Rate {
+        let (m, p) = decimal_parts(percent);
+        Rate::new(m, p * 10_000)
+    }
+
+    /// `floor(fen × rate)`: the only rounding, always down (R7).
+    pub fn points_floor(self, fen: i64) -> i64 {
+        let v = i128::from(fen) * self.num / self.den;
+        i64::try_from(v).unwrap_or(i64::MAX)
+    }
+
+    /// True for a rate that earns nothing.
+    pub fn is_zero(self) -> bool {
+        self.num == 0
+    }
+
+    /// Numerator and denominator, in points per fen.
+    pub fn parts(self) -> (i128, i128) {
+        (self.num, self.den)
+    }
+}
+
+impl PartialOrd for Rate {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Rate {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.num * other.den).cmp(&(other.num * self.den))
+    }
+}
+
+impl fmt::Display for Rate {
+    /// In plain words per yuan: "1 point per 3 yuan", "8.8 points per 100 yuan".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.num == 0 {
+            return f.write_str("no points");
+        }
+        // points per yuan = 100 num / den
+        let n = 100 * self.num;
+        let d = self.den;
+        let g = gcd(n, d);
+        let (n, d) = (n / g, d / g);
+        if n == 1 {
+            write!(f, "1 point per {d} yuan")
+        } else if d == 1 {
+            write!(f, "{n} points per yuan")
+        } else {
+            write!(f, "{n} points per {d} yuan")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn parses_yuan_exactly() {
+        assert_eq!(parse_yuan("12.34"), Ok(1234));
+        assert_eq!(parse_yuan("12.3"), Ok(1230));
+        assert_eq!(parse_yuan("12"), Ok(1200));
+        assert_eq!(parse_yuan("0.05"), Ok(5));
+        assert_eq!(parse_yuan(".5"), Ok(50));
+        assert!(parse_yuan("1.234").unwrap_err().contains("two decimals"));
+        assert!(parse_yuan("-1").unwrap_err().contains("negative"));
+        assert!(parse_yuan("abc").is_err());
+        assert!(parse_yuan("").is_err());
+        assert!(parse_yuan(".").is_err());
+        assert!(parse_yuan("1e5").is_err());
+        assert_eq!(format_fen(1234), "12.34");
+        assert_eq!(format_fen(-5), "-0.05");
+    }
+
+    #[test]
+    fn r15_rates_are_exact_fractions() {
+        let third = Rate::from_yuan_per_point(dec("3"));
+        assert_eq!(third.points_floor(300), 1); // 3 yuan → exactly 1 point
+        assert_eq!(third.points_floor(299), 0);
+        assert_eq!(third.points_floor(900_000), 3000);
+        let pct = Rate::from_percent(dec("8.8"));
+        assert_eq!(pct.points_floor(10_000), 8); // 100 yuan at 8.8% = 8.8 → 8
+        assert_eq!(pct.points_floor(100_000), 88);
+        assert_eq!(
+            Rate::from_yuan_per_point(dec("100")).points_floor(19_999),
+            1
+        );
+        assert!(Rate::from_percent(dec("8.8")) > Rate::from_percent(dec("5")));
+        assert_eq!(third.to_string(), "1 point per 3 yuan");
+        assert_eq!(pct.to_string(), "11 points per 125 yuan");
+    }
+}

@@ -1,0 +1,656 @@
+//! Members (R1–R6, R26): enrol one or a file, update, replace a lost card,
+//! pin a tier, show and list.
+
+use super::{BatchSummary, Ctx};
+use crate::csvio::{self, Encoding, Rejects, Table};
+use crate::error::{refused, Refused};
+use crate::rules::identity;
+use crate::store::{self, ledger, members, programs, Store};
+use anyhow::{anyhow, Result};
+use chrono::NaiveDate;
+use rusqlite::Connection;
+use std::path::PathBuf;
+
+/// What a person filled in on an enrolment form; every field as text.
+#[derive(Debug, Clone, Default)]
+pub struct Application {
+    pub card: String,
+    pub name: String,
+    pub phone: String,
+    pub id_number: String,
+    pub birthday: String,
+    pub gender: String,
+    pub store: String,
+    pub staff: String,
+    pub enrolled_at: String,
+}
+
+/// An application that passed the field checks (R4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Valid {
+    pub card: Option<String>,
+    pub name: String,
+    pub phone: String,
+    pub id_number: String,
+    pub birthday: Option<NaiveDate>,
+    pub gender: Option<String>,
+    pub store: Option<String>,
+    pub staff: Option<String>,
+    pub enrolled_on: NaiveDate,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// Parses a date `YYYY-MM-DD` (a time after it is ignored).
+pub fn parse_date(text: &str, field: &str) -> Result<NaiveDate, String> {
+    let t = text.trim();
+    let day = t.get(..10).unwrap_or(t);
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_err(|_| format!("{field} {t:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// Normalises a gender: M, F, or none.
+fn gender(text: &str) -> Result<Option<String>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        "M" | "m" | "男" | "male" => Ok(Some("M".into())),
+        "F" | "f" | "女" | "female" => Ok(Some("F".into())),
+        other => Err(format!("gender {other:?} is not M or F")),
+    }
+}
+
+/// Checks every field of an application (R1, R4); pure.
+pub fn validate(a: &Application, today: NaiveDate) -> Result<Valid, String> {
+    identity::check_name(&a.name)?;
+    let phone = a.phone.trim();
+    if phone.is_empty() {
+        return Err("phone is empty".into());
+    }
+    identity::check_phone(phone)?;
+    let id_number = identity::normalize_id(&a.id_number);
+    if id_number.is_empty() {
+        return Err("id_number is empty".into());
+    }
+    let id_birthday = identity::check_id_number(&id_number)?;
+    let birthday = match opt(&a.birthday) {
+        Some(b) => Some(parse_date(&b, "birthday")?),
+        None => id_birthday,
+    };
+    if let Some(b) = birthday {
+        if b > today {
+            return Err(format!("birthday {b} is in the future"));
+        }
+    }
+    let enrolled_on = match opt(&a.enrolled_at) {
+        Some(d) => parse_date(&d, "enrolled_at")?,
+        None => today,
+    };
+    let card = opt(&a.card);
+    if let Some(c) = &card {
+        if c.len() > 32 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
+            return Err(format!(
+                "card {c:?} must be up to 32 letters, digits or dashes"
+            ));
+        }
+    }
+    Ok(Valid {
+        card,
+        name: a.name.trim().to_string(),
+        phone: phone.to_string(),
+        id_number,
+        birthday,
+        gender: gender(&a.gender)?,
+        store: opt(&a.store),
+        staff: opt(&a.staff),
+        enrolled_on,
+    })
+}
+
+/// What enrolling one application did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enrolled {
+    New {
+        member_no: String,
+        card: String,
+    },
+    /// The same person (same ID, phone and name) is already a member: nothing done.
+    Already {
+        member_no: String,
+    },
+}
+
+/// The member number for a member id.
+pub fn member_no(id: i64) -> String {
+    format!("M{id:08}")
+}
+
+/// Enrols one validated application inside the caller's transaction. A
+/// refusal (R2, R3, card taken, unknown staff) is returned as `Refused`.
+fn enroll_valid(
+    conn: &Connection,
+    v: &Valid,
+    tier: &str,
+    ctx: &Ctx,
+) -> Result<Result<Enrolled, String>> {
+    if let Some(code) = members::staff_by_phone_or_id(conn, &v.phone, &v.id_number)? {
+        return Ok(Err(format!(
+            "staff may not enrol (R3): phone or ID number belongs to staff member {code}"
+        )));
+    }
+    let by_id = members::id_by_id_number(conn, &v.id_number)?;
+    let by_phone = members::id_by_phone(conn, &v.phone)?;
+    if let Some((id, no)) = &by_id {
+        let same = by_phone.as_ref().is_some_and(|(pid, _)| pid == id)
+            && members::get(conn, *id)?.name == v.name;
+        if same {
+            return Ok(Ok(Enrolled::Already {
+                member_no: no.clone(),
+            }));
+        }
+        return Ok(Err(format!(
+            "ID number already enrolled as member {no} (R2)"
+        )));
+    }
+    if let Some((_, no)) = by_phone {
+        return Ok(Err(format!(
+            "phone {} already belongs to member {no} (R2)",
+            v.phone
+        )));
+    }
+    if let Some(code) = &v.staff {
+        if members::staff_get(conn, code)?.is_none() {
+            return Ok(Err(format!(
+                "unknown staff code {code:?}: add it with `vipctl staff add`"
+            )));
+        }
+    }
+    let id = members::next_id(conn)?;
+    let no = member_no(id);
+    let card = v.card.clone().unwrap_or_else(|| no.clone());
+    if members::card_holder(conn, &card)?.is_some() {
+        return Ok(Err(format!("card {card} is already issued")));
+    }
+    members::insert(
+        conn,
+        &members::NewMember {
+            id,
+            member_no: &no,
+            card: &card,
+            name: &v.name,
+            phone: &v.phone,
+            id_number: &v.id_number,
+            birthday: v.birthday.map(|b| b.to_string()).as_deref(),
+            gender: v.gender.as_deref(),
+            store: v.store.as_deref(),
+            staff: v.staff.as_deref(),
+            enrolled_at: &v.enrolled_on.to_string(),
+            tier,
+            operator: &ctx.operator,
+            now: &ctx.now_text(),
+        },
+    )?;
+    Ok(Ok(Enrolled::New {
+        member_no: no,
+        card,
+    }))
+}
+
+/// `enroll` from flags: one member. Refuses an existing member (exit 4).
+pub fn enroll_one(st: &mut Store, a: &Application, ctx: &Ctx) -> Result<(String, String)> {
+    let v = validate(a, ctx.today).map_err(crate::error::Usage)?;
+    let (_, _, program) = programs::current(&st.conn)?;
+    let tx = st.conn.transaction()?;
+    match enroll_valid(&tx, &v, &program.lowest_tier().code, ctx)?.map_err(Refused)? {
+        Enrolled::New { member_no, card } => {
+            store::journal(&tx, &ctx.now_text(), &ctx.operator, "enroll", &member_no)?;
+            tx.commit()?;
+            Ok((member_no, card))
+        }
+        Enrolled::Already { member_no } => {
+            refused(format!("already enrolled as member {member_no}"))
+        }
+    }
+}
+
+/// Rows enrolled per transaction in a batch.
+const ENROLL_ROWS_PER_COMMIT: u64 = 20_000;
+
+/// `enroll --file`: good rows are enrolled, bad rows go to the rejects file;
+/// re-running the same file enrols nobody twice.
+pub fn enroll_file(
+    st: &mut Store,
+    path: &str,
+    encoding: Encoding,
+    rejects_path: Option<PathBuf>,
+    ctx: &Ctx,
+    mut progress: impl FnMut(u64),
+) -> Result<BatchSummary> {
+    let mut table = Table::open(path, encoding)?;
+    table.require(&["name", "phone", "id_number"])?;
+    let cols: Vec<Option<usize>> = [
+        "card",
+        "name",
+        "phone",
+        "id_number",
+        "birthday",
+        "gender",
+        "store",
+        "staff",
+        "enrolled_at",
+    ]
+    .iter()
+    .map(|c| table.column(c))
+    .collect();
+    let mut rejects = Rejects::new(
+        rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
+        &table.headers,
+    );
+    let (_, _, program) = programs::current(&st.conn)?;
+    let tier = program.lowest_tier().code.clone();
+    let mut summary = BatchSummary::default();
+    let mut record = csv::ByteRecord::new();
+    let mut tx = st.conn.transaction()?;
+    let mut in_tx = 0;
+    loop {
+        let line = table.reader.position().line();
+        match table.reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                summary.rows_read += 1;
+                rejects.write(
+                    &csv::ByteRecord::new(),
+                    line,
+                    &format!("unreadable CSV: {e}"),
+                )?;
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        summary.rows_read += 1;
+        let line = record.position().map_or(line, |p| p.line());
+        let app = (|| -> Result<Application, String> {
+            let f = |i: usize, name: &str| csvio::field(&record, cols[i], name).map(str::to_string);
+            Ok(Application {
+                card: f(0, "card")?,
+                name: f(1, "name")?,
+                phone: f(2, "phone")?,
+                id_number: f(3, "id_number")?,
+                birthday: f(4, "birthday")?,
+                gender: f(5, "gender")?,
+                store: f(6, "store")?,
+                staff: f(7, "staff")?,
+                enrolled_at: f(8, "enrolled_at")?,
+            })
+        })();
+        let outcome = match app.and_then(|a| validate(&a, ctx.today)) {
+            Ok(v) => enroll_valid(&tx, &v, &tier, ctx)
+                .map_err(|e| e.context(format!("{}: line {line}", table.name)))?,
+            Err(reason) => Err(reason),
+        };
+        match outcome {
+            Ok(Enrolled::New { .. }) => summary.accepted += 1,
+            Ok(Enrolled::Already { .. }) => summary.already_done += 1,
+            Err(reason) => rejects.write(&record, line, &reason)?,
+        }
+        in_tx += 1;
+        if in_tx >= ENROLL_ROWS_PER_COMMIT {
+            tx.commit()?;
+            tx = st.conn.transaction()?;
+            in_tx = 0;
+            progress(summary.rows_read);
+        }
+    }
+    store::journal(
+        &tx,
+        &ctx.now_text(),
+        &ctx.operator,
+        "enroll --file",
+        &format!(
+            "{}: {} enrolled, {} already, {} rejected",
+            table.name, summary.accepted, summary.already_done, rejects.count
+        ),
+    )?;
+    tx.commit()?;
+    summary.rejected = rejects.count;
+    if rejects.count > 0 {
+        summary.rejects_file = Some(rejects.path().display().to_string());
+    }
+    rejects.finish()?;
+    Ok(summary)
+}
+
+/// Everything `member show` prints.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Profile {
+    #[serde(flatten)]
+    pub member: members::Member,
+    pub tier_name: Option<String>,
+    pub owed: i64,
+    pub cards: Vec<members::Card>,
+    pub tier_history: Vec<members::TierChange>,
+    pub points_by_expiry: Vec<ExpiryBucket>,
+    pub recent_entries: Vec<ledger::EntryRow>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExpiryBucket {
+    pub expires_on: Option<String>,
+    pub points: i64,
+}
+
+/// `member show REF`.
+pub fn show(st: &Store, reference: &str) -> Result<Profile> {
+    let id = resolve_for_show(&st.conn, reference)?;
+    let member = members::get(&st.conn, id)?;
+    let (_, _, program) = programs::current(&st.conn)?;
+    Ok(Profile {
+        tier_name: program.tier(&member.tier).map(|t| t.name.clone()),
+        owed: (-member.points).max(0),
+        cards: members::cards(&st.conn, id)?,
+        tier_history: members::tier_history(&st.conn, id)?,
+        points_by_expiry: ledger::points_by_expiry(&st.conn, id)?
+            .into_iter()
+            .map(|(expires_on, points)| ExpiryBucket { expires_on, points })
+            .collect(),
+        recent_entries: ledger::recent(&st.conn, id, 10)?,
+        member,
+    })
+}
+
+/// `member show` also finds a member by a blocked card, to answer "whose card was this".
+fn resolve_for_show(conn: &Connection, reference: &str) -> Result<i64> {
+    match members::lookup(conn, reference)? {
+        members::Lookup::Found(id) => Ok(id),
+        members::Lookup::BlockedCard { card, .. } => members::card_holder(conn, &card)?
+            .ok_or_else(|| anyhow!("no member with card {card:?}")),
+        members::Lookup::NotFound => members::resolve(conn, reference),
+    }
+}
+
+/// Changes to a member's record; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Update {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+    pub birthday: Option<String>,
+    pub gender: Option<String>,
+    pub store: Option<String>,
+    pub staff: Option<String>,
+}
+
+/// `member update REF …` (R2 and R3 still hold).
+pub fn update(st: &mut Store, reference: &str, u: &Update, ctx: &Ctx) -> Result<members::Member> {
+    let tx = st.conn.transaction()?;
+    let id = members::resolve(&tx, reference)?;
+    let current = members::get(&tx, id)?;
+    let mut changed = Vec::new();
+    if let Some(name) = &u.name {
+        identity::check_name(name).map_err(crate::error::Usage)?;
+        members::set_field(&tx, id, "name", Some(name.trim()))?;
+        changed.push("name");
+    }
+    let phone = u.phone.as_deref().map(str::trim);
+    if let Some(phone) = phone {
+        identity::check_phone(phone).map_err(crate::error::Usage)?;
+        if let Some((other, no)) = members::id_by_phone(&tx, phone)? {
+            if other != id {
+                return refused(format!("phone {phone} already belongs to member {no} (R2)"));
+            }
+        }
+        members::set_field(&tx, id, "phone", Some(phone))?;
+        changed.push("phone");
+    }
+    let id_number = u.id_number.as_deref().map(identity::normalize_id);
+    if let Some(idn) = &id_number {
+        identity::check_id_number(idn).map_err(crate::error::Usage)?;
+        if let Some((other, no)) = members::id_by_id_number(&tx, idn)? {
+            if other != id {
+                return refused(format!("ID number already enrolled as member {no} (R2)"));
+            }
+        }
+        members::set_field(&tx, id, "id_number", Some(idn))?;
+        changed.push("id_number");
+    }
+    if phone.is_some() || id_number.is_some() {
+        let p = phone.unwrap_or(&current.phone);
+        let i = id_number.as_deref().unwrap_or(&current.id_number);
+        if let Some(code) = members::staff_by_phone_or_id(&tx, p, i)? {
+            return refused(format!(
+                "phone or ID number belongs to staff member {code} (R3)"
+            ));
+        }
+    }
+    if let Some(b) = &u.birthday {
+        let d = parse_date(b, "birthday").map_err(crate::error::Usage)?;
+        members::set_field(&tx, id, "birthday", Some(&d.to_string()))?;
+        changed.push("birthday");
+    }
+    if let Some(g) = &u.gender {
+        let g = gender(g).map_err(crate::error::Usage)?;
+        members::set_field(&tx, id, "gender", g.as_deref())?;
+        changed.push("gender");
+    }
+    if let Some(s) = &u.store {
+        members::set_field(&tx, id, "store", opt(s).as_deref())?;
+        changed.push("store");
+    }
+    if let Some(s) = &u.staff {
+        if let Some(code) = opt(s) {
+            if members::staff_get(&tx, &code)?.is_none() {
+                return refused(format!("unknown staff code {code:?}"));
+            }
+        }
+        members::set_field(&tx, id, "staff", opt(s).as_deref())?;
+        changed.push("staff");
+    }
+    if changed.is_empty() {
+        return Err(crate::error::Usage("nothing to update: give at least one of --name, --phone, --id-number, --birthday, --gender, --store, --staff".into()).into());
+    }
+    store::journal(
+        &tx,
+        &ctx.now_text(),
+        &ctx.operator,
+        "member update",
+        &format!("{}: {}", current.member_no, changed.join(", ")),
+    )?;
+    let m = members::get(&tx, id)?;
+    tx.commit()?;
+    Ok(m)
+}
+
+/// `member replace-card REF --card NEW` (R5): points, tier and history stay
+/// with the member; the old card is blocked.
+pub fn replace_card(
+    st: &mut Store,
+    reference: &str,
+    new_card: &str,
+    ctx: &Ctx,
+) -> Result<(String, String)> {
+    let new_card = new_card.trim();
+    if new_card.is_empty()
+        || new_card.len() > 32
+        || !new_card
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(crate::error::Usage(format!(
+            "card {new_card:?} must be up to 32 letters, digits or dashes"
+        ))
+        .into());
+    }
+    let tx = st.conn.transaction()?;
+    let id = members::resolve(&tx, reference)?;
+    let m = members::get(&tx, id)?;
+    let old = m
+        .card
+        .clone()
+        .ok_or_else(|| anyhow!("member {} has no active card", m.member_no))?;
+    if members::card_holder(&tx, new_card)?.is_some() {
+        return refused(format!("card {new_card} is already issued"));
+    }
+    members::replace_card(&tx, id, &old, new_card, &ctx.now_text())?;
+    let (version, _, _) = programs::current(&tx)?;
+    let note = format!("card {old} reported lost, replaced by {new_card}");
+    ledger::post(
+        &tx,
+        &ledger::Entry {
+            member_id: id,
+            at: &ctx.now_text(),
+            kind: ledger::Kind::CardMove,
+            points: 0,
+            source: "card",
+            reference: Some(new_card),
+            program_version: version,
+            operator: &ctx.operator,
+            note: Some(&note),
+            earned_on: ctx.today,
+            expires_on: None,
+            allow_debt: false,
+        },
+    )?;
+    store::journal(
+        &tx,
+        &ctx.now_text(),
+        &ctx.operator,
+        "member replace-card",
+        &format!("{}: {note}", m.member_no),
+    )?;
+    tx.commit()?;
+    Ok((old, new_card.to_string()))
+}
+
+/// `member pin-tier REF --tier T` / `--unpin` (R26).
+pub fn pin_tier(
+    st: &mut Store,
+    reference: &str,
+    tier: Option<&str>,
+    ctx: &Ctx,
+) -> Result<members::Member> {
+    let (_, _, program) = programs::current(&st.conn)?;
+    let tx = st.conn.transaction()?;
+    let id = members::resolve(&tx, reference)?;
+    let m = members::get(&tx, id)?;
+    match tier {
+        Some(code) => {
+            if program.tier(code).is_none() {
+                let codes: Vec<&str> = program
+                    .tiers
+                    .ladder
+                    .iter()
+                    .map(|t| t.code.as_str())
+                    .collect();
+                return Err(crate::error::Usage(format!(
+                    "unknown tier {code:?}: the program's tiers are {}",
+                    codes.join(", ")
+                ))
+                .into());
+            }
+            let since = if m.tier == code {
+                m.tier_since.clone()
+            } else {
+                ctx.today.to_string()
+            };
+            members::set_tier(&tx, id, code, &since, true)?;
+            members::tier_change(
+                &tx,
+                id,
+                &ctx.now_text(),
+                Some(&m.tier),
+                code,
+                "pinned by admin (R26)",
+                &ctx.operator,
+            )?;
+            store::journal(
+                &tx,
+                &ctx.now_text(),
+                &ctx.operator,
+                "member pin-tier",
+                &format!("{}: {} → {code}", m.member_no, m.tier),
+            )?;
+        }
+        None => {
+            if !m.tier_pinned {
+                return refused(format!("member {} has no pinned tier", m.member_no));
+            }
+            members::set_pinned(&tx, id, false)?;
+            members::tier_change(
+                &tx,
+                id,
+                &ctx.now_text(),
+                Some(&m.tier),
+                &m.tier,
+                "unpinned by admin; the next recompute ranks by conditions",
+                &ctx.operator,
+            )?;
+            store::journal(
+                &tx,
+                &ctx.now_text(),
+                &ctx.operator,
+                "member pin-tier --unpin",
+                &m.member_no,
+            )?;
+        }
+    }
+    let m = members::get(&tx, id)?;
+    tx.commit()?;
+    Ok(m)
+}
+
+/// Checks that a reference names a member, returning its id (for callers
+/// outside this module that need the plain lookup).
+pub fn resolve(st: &Store, reference: &str) -> Result<i64> {
+    members::resolve(&st.conn, reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(phone: &str, id: &str) -> Application {
+        Application {
+            name: "张伟".into(),
+            phone: phone.into(),
+            id_number: id.into(),
+            ..Default::default()
+        }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    }
+
+    #[test]
+    fn r4_birthday_is_derived_from_the_resident_id() {
+        let v = validate(&app("13800138000", "11010519491231002X"), today()).unwrap();
+        assert_eq!(v.birthday, NaiveDate::from_ymd_opt(1949, 12, 31));
+    }
+
+    #[test]
+    fn r4_required_fields_are_named() {
+        let mut a = app("13800138000", "11010519491231002X");
+        a.name = " ".into();
+        assert!(validate(&a, today()).unwrap_err().contains("name"));
+        assert!(validate(&app("", "11010519491231002X"), today())
+            .unwrap_err()
+            .contains("phone"));
+        assert!(validate(&app("13800138000", ""), today())
+            .unwrap_err()
+            .contains("id_number"));
+        assert!(validate(&app("1380013800", "11010519491231002X"), today())
+            .unwrap_err()
+            .contains("phone"));
+    }
+
+    #[test]
+    fn a_lower_case_x_check_digit_is_accepted() {
+        let v = validate(&app("13800138000", "11010519491231002x"), today()).unwrap();
+        assert_eq!(v.id_number, "11010519491231002X");
+    }
+}

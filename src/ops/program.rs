@@ -1,0 +1,66 @@
+//! `init` and `program show|set|check`.
+
+use super::Ctx;
+use crate::program::{self, Program};
+use crate::store::{self, programs, Store};
+use anyhow::{Context, Result};
+use std::path::Path;
+
+/// Reads and validates a program file, naming the file in any error.
+pub fn load_file(path: &str) -> Result<(String, Program)> {
+    let mut source = String::new();
+    std::io::Read::read_to_string(&mut crate::csvio::open(path)?, &mut source)
+        .with_context(|| format!("cannot read program file {path}"))?;
+    let p = program::parse(&source).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    Ok((source, p))
+}
+
+/// Creates the database and loads the program (the built-in one without a file).
+pub fn init(db: &Path, program_file: Option<&str>, ctx: &Ctx) -> Result<(i64, Program)> {
+    // Validate before creating anything, so a bad program leaves no file behind.
+    let (source, p) = match program_file {
+        Some(f) => load_file(f)?,
+        None => (
+            program::DEFAULT_PROGRAM.to_string(),
+            Program::default_program(),
+        ),
+    };
+    let mut st = Store::create(db)?;
+    let result = (|| -> Result<i64> {
+        let tx = st.conn.transaction()?;
+        let v = programs::insert(&tx, &ctx.now_text(), &ctx.operator, &p.name, &source)?;
+        store::journal(
+            &tx,
+            &ctx.now_text(),
+            &ctx.operator,
+            "init",
+            &format!("program version {v}: {}", p.name),
+        )?;
+        tx.commit()?;
+        Ok(v)
+    })();
+    match result {
+        Ok(v) => Ok((v, p)),
+        Err(e) => {
+            drop(st);
+            let _ = std::fs::remove_file(db);
+            Err(e)
+        }
+    }
+}
+
+/// Stores a new program version.
+pub fn set(st: &mut Store, path: &str, ctx: &Ctx) -> Result<(i64, Program)> {
+    let (source, p) = load_file(path)?;
+    let tx = st.conn.transaction()?;
+    let v = programs::insert(&tx, &ctx.now_text(), &ctx.operator, &p.name, &source)?;
+    store::journal(
+        &tx,
+        &ctx.now_text(),
+        &ctx.operator,
+        "program set",
+        &format!("program version {v}: {}", p.name),
+    )?;
+    tx.commit()?;
+    Ok((v, p))
+}

@@ -1,0 +1,168 @@
+//! Staff (R3, R33): who serves members, so sales and enrolments are credited
+//! to them and so staff cannot enrol themselves.
+
+use super::{BatchSummary, Ctx};
+use crate::csvio::{self, Encoding, Rejects, Table};
+use crate::error::refused;
+use crate::rules::identity;
+use crate::store::{self, members, members::Staff, Store};
+use anyhow::Result;
+use rusqlite::Connection;
+use std::path::PathBuf;
+
+/// Checks a staff record's fields; pure.
+pub fn validate(
+    code: &str,
+    name: &str,
+    phone: &str,
+    id_number: &str,
+    store: &str,
+) -> Result<Staff, String> {
+    let code = code.trim();
+    if code.is_empty()
+        || code.len() > 32
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "staff code {code:?} must be up to 32 letters, digits, dashes or underscores"
+        ));
+    }
+    identity::check_name(name)?;
+    let phone = phone.trim();
+    if !phone.is_empty() {
+        identity::check_phone(phone)?;
+    }
+    let id_number = identity::normalize_id(id_number);
+    if !id_number.is_empty() {
+        identity::check_id_number(&id_number)?;
+    }
+    let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    Ok(Staff {
+        code: code.to_string(),
+        name: name.trim().to_string(),
+        phone: opt(phone),
+        id_number: opt(&id_number),
+        store: opt(store),
+    })
+}
+
+/// Adds one validated staff member; `Ok(false)` when the identical record
+/// already exists, the inner `Err` a refusal reason.
+fn add_valid(conn: &Connection, s: &Staff, ctx: &Ctx) -> Result<Result<bool, String>> {
+    if let Some(existing) = members::staff_get(conn, &s.code)? {
+        return Ok(if &existing == s {
+            Ok(false)
+        } else {
+            Err(format!(
+                "staff code {} already exists with other details",
+                s.code
+            ))
+        });
+    }
+    let taken: Option<String> = conn
+        .prepare_cached("SELECT code FROM staff WHERE phone = ?1 OR id_number = ?2")?
+        .query_row(
+            [
+                s.phone.as_deref().unwrap_or("\u{0}"),
+                s.id_number.as_deref().unwrap_or("\u{0}"),
+            ],
+            |r| r.get(0),
+        )
+        .ok();
+    if let Some(other) = taken {
+        return Ok(Err(format!(
+            "phone or ID number already belongs to staff member {other}"
+        )));
+    }
+    members::staff_insert(conn, s, &ctx.now_text(), &ctx.operator)?;
+    Ok(Ok(true))
+}
+
+/// `staff add CODE --name …`.
+pub fn add(st: &mut Store, s: &Staff, ctx: &Ctx) -> Result<()> {
+    let tx = st.conn.transaction()?;
+    match add_valid(&tx, s, ctx)? {
+        Ok(true) => {}
+        Ok(false) => return refused(format!("staff member {} already exists", s.code)),
+        Err(reason) => return refused(reason),
+    }
+    store::journal(&tx, &ctx.now_text(), &ctx.operator, "staff add", &s.code)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// `staff add --file staff.csv` with columns `code,name,phone,id_number,store`.
+pub fn add_file(
+    st: &mut Store,
+    path: &str,
+    encoding: Encoding,
+    rejects_path: Option<PathBuf>,
+    ctx: &Ctx,
+) -> Result<BatchSummary> {
+    let mut table = Table::open(path, encoding)?;
+    table.require(&["code", "name"])?;
+    let cols: Vec<Option<usize>> = ["code", "name", "phone", "id_number", "store"]
+        .iter()
+        .map(|c| table.column(c))
+        .collect();
+    let mut rejects = Rejects::new(
+        rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
+        &table.headers,
+    );
+    let mut summary = BatchSummary::default();
+    let tx = st.conn.transaction()?;
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = table.reader.position().line();
+        match table.reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                summary.rows_read += 1;
+                rejects.write(
+                    &csv::ByteRecord::new(),
+                    line,
+                    &format!("unreadable CSV: {e}"),
+                )?;
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        summary.rows_read += 1;
+        let fields: Result<Vec<&str>, String> = ["code", "name", "phone", "id_number", "store"]
+            .iter()
+            .zip(&cols)
+            .map(|(n, c)| csvio::field(&record, *c, n))
+            .collect();
+        let outcome = match fields.and_then(|f| validate(f[0], f[1], f[2], f[3], f[4])) {
+            Ok(s) => add_valid(&tx, &s, ctx)?,
+            Err(reason) => Err(reason),
+        };
+        match outcome {
+            Ok(true) => summary.accepted += 1,
+            Ok(false) => summary.already_done += 1,
+            Err(reason) => rejects.write(&record, line, &reason)?,
+        }
+    }
+    store::journal(
+        &tx,
+        &ctx.now_text(),
+        &ctx.operator,
+        "staff add --file",
+        &format!(
+            "{}: {} added, {} rejected",
+            table.name, summary.accepted, rejects.count
+        ),
+    )?;
+    tx.commit()?;
+    summary.rejected = rejects.count;
+    if rejects.count > 0 {
+        summary.rejects_file = Some(rejects.path().display().to_string());
+    }
+    rejects.finish()?;
+    Ok(summary)
+}

@@ -1,0 +1,69 @@
+//! Expiry dates of earned lots (R27–R29), fixed when the lot is earned.
+
+use crate::program::{Expiry, ExpiryPolicy};
+use chrono::{Datelike, Months, NaiveDate};
+
+/// When points earned on local date `earned_on` expire (the last day they are
+/// still valid), or `None` when they do not expire by date.
+///
+/// - calendar-year: 31 December of the year earned; with `dec31_rolls_over`,
+///   points earned on 31 December belong to the next year (R28).
+/// - per-lot: `months` after the day earned.
+/// - inactivity: lots carry no date; all points lapse together after `months`
+///   without a purchase (R29), judged by `expire`.
+/// - never.
+pub fn expires_on(policy: &Expiry, earned_on: NaiveDate) -> Option<NaiveDate> {
+    match policy.policy {
+        ExpiryPolicy::CalendarYear => {
+            let mut year = earned_on.year();
+            if policy.dec31_rolls_over && earned_on.month() == 12 && earned_on.day() == 31 {
+                year += 1;
+            }
+            NaiveDate::from_ymd_opt(year, 12, 31)
+        }
+        ExpiryPolicy::PerLot => earned_on.checked_add_months(Months::new(policy.months)),
+        ExpiryPolicy::Inactivity | ExpiryPolicy::Never => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn r27_r28_calendar_year_and_the_dec31_rule() {
+        let p = Expiry {
+            policy: ExpiryPolicy::CalendarYear,
+            dec31_rolls_over: true,
+            months: 12,
+        };
+        assert_eq!(expires_on(&p, d(2026, 3, 1)), Some(d(2026, 12, 31)));
+        assert_eq!(expires_on(&p, d(2026, 12, 30)), Some(d(2026, 12, 31)));
+        assert_eq!(expires_on(&p, d(2026, 12, 31)), Some(d(2027, 12, 31)));
+        let strict = Expiry {
+            dec31_rolls_over: false,
+            ..p
+        };
+        assert_eq!(expires_on(&strict, d(2026, 12, 31)), Some(d(2026, 12, 31)));
+    }
+
+    #[test]
+    fn r29_per_lot_and_inactivity() {
+        let per_lot = Expiry {
+            policy: ExpiryPolicy::PerLot,
+            dec31_rolls_over: false,
+            months: 12,
+        };
+        assert_eq!(expires_on(&per_lot, d(2024, 2, 29)), Some(d(2025, 2, 28)));
+        let inactive = Expiry {
+            policy: ExpiryPolicy::Inactivity,
+            dec31_rolls_over: false,
+            months: 12,
+        };
+        assert_eq!(expires_on(&inactive, d(2026, 1, 1)), None);
+    }
+}

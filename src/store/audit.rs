@@ -1,0 +1,125 @@
+//! `vipctl audit`: checks every invariant of the ledger and names each violation.
+
+use anyhow::Result;
+use rusqlite::Connection;
+
+/// One broken invariant.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    pub check: &'static str,
+    pub detail: String,
+}
+
+/// (check name, SQL returning one text column per violation).
+const CHECKS: &[(&str, &str)] = &[
+    (
+        "balance_equals_ledger",
+        "SELECT 'member ' || m.member_no || ': balance ' || m.balance || ' but ledger sums to ' || COALESCE(s.total, 0)
+         FROM members m LEFT JOIN (SELECT member_id, SUM(points) AS total FROM ledger GROUP BY member_id) s
+           ON s.member_id = m.id
+         WHERE m.balance != COALESCE(s.total, 0)",
+    ),
+    (
+        "lot_within_size",
+        "SELECT 'lot ' || id || ': remaining ' || remaining || ' of size ' || size
+         FROM lots WHERE remaining < 0 OR remaining > size OR size <= 0",
+    ),
+    (
+        "lot_uses_match_lot",
+        "SELECT 'lot ' || l.id || ': size ' || l.size || ' - remaining ' || l.remaining || ' != used ' || COALESCE(u.used, 0)
+         FROM lots l LEFT JOIN (SELECT lot_id, SUM(points) AS used FROM lot_uses GROUP BY lot_id) u ON u.lot_id = l.id
+         WHERE l.size - l.remaining != COALESCE(u.used, 0)",
+    ),
+    (
+        "lot_uses_within_debit",
+        "SELECT 'entry ' || e.id || ': took ' || u.used || ' points from lots but debits only ' || (-e.points)
+         FROM ledger e JOIN (SELECT entry_id, SUM(points) AS used FROM lot_uses GROUP BY entry_id) u ON u.entry_id = e.id
+         WHERE u.used > -e.points",
+    ),
+    (
+        "lots_equal_positive_balance",
+        "SELECT 'member ' || m.member_no || ': lots hold ' || COALESCE(l.left_, 0) || ' but balance is ' || m.balance
+         FROM members m LEFT JOIN (SELECT member_id, SUM(remaining) AS left_ FROM lots GROUP BY member_id) l
+           ON l.member_id = m.id
+         WHERE COALESCE(l.left_, 0) != MAX(m.balance, 0)",
+    ),
+    (
+        "receipt_points_in_ledger",
+        "SELECT 'receipt ' || r.store || '/' || r.receipt || ': earned ' || r.points_earned || ' but ledger credits ' || COALESCE(e.total, 0)
+         FROM receipts r LEFT JOIN (SELECT ref, SUM(points) AS total FROM ledger WHERE source = 'receipt' AND kind = 'earn' GROUP BY ref) e
+           ON e.ref = r.store || '/' || r.receipt
+         WHERE r.kind = 'sale' AND r.points_earned != COALESCE(e.total, 0)",
+    ),
+    (
+        "receipt_points_used_in_ledger",
+        "SELECT 'receipt ' || r.store || '/' || r.receipt || ': used ' || r.points_used || ' but ledger debits ' || COALESCE(-e.total, 0)
+         FROM receipts r LEFT JOIN (SELECT ref, SUM(points) AS total FROM ledger WHERE source = 'receipt' AND kind = 'redeem' GROUP BY ref) e
+           ON e.ref = r.store || '/' || r.receipt
+         WHERE r.kind = 'sale' AND r.points_used != COALESCE(-e.total, 0)",
+    ),
+    (
+        "receipt_amount_equals_lines",
+        "SELECT 'receipt ' || r.store || '/' || r.receipt || ': amount ' || r.amount_fen || ' fen but lines sum to ' || COALESCE(l.total, 0)
+         FROM receipts r LEFT JOIN (SELECT store, receipt, SUM(amount_fen) AS total FROM receipt_lines GROUP BY store, receipt) l
+           ON l.store = r.store AND l.receipt = r.receipt
+         WHERE r.amount_fen != COALESCE(l.total, 0)",
+    ),
+    (
+        "no_orphan_entries",
+        "SELECT 'ledger entry ' || e.id || ': unknown member ' || e.member_id FROM ledger e
+         WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.id = e.member_id)
+         UNION ALL
+         SELECT 'ledger entry ' || e.id || ': unknown program version ' || e.program_version FROM ledger e
+         WHERE NOT EXISTS (SELECT 1 FROM program_versions p WHERE p.version = e.program_version)",
+    ),
+    (
+        "no_orphan_lots",
+        "SELECT 'lot ' || l.id || ': no credit entry ' || l.entry_id || ' for its member' FROM lots l
+         WHERE NOT EXISTS (SELECT 1 FROM ledger e WHERE e.id = l.entry_id AND e.member_id = l.member_id AND e.points > 0)
+         UNION ALL
+         SELECT 'lot use of entry ' || u.entry_id || ': unknown lot ' || u.lot_id FROM lot_uses u
+         WHERE NOT EXISTS (SELECT 1 FROM lots l WHERE l.id = u.lot_id)
+         UNION ALL
+         SELECT 'lot use of lot ' || u.lot_id || ': entry ' || u.entry_id || ' is not a debit of its member' FROM lot_uses u
+         WHERE NOT EXISTS (SELECT 1 FROM ledger e JOIN lots l ON l.id = u.lot_id
+                           WHERE e.id = u.entry_id AND e.points < 0 AND e.member_id = l.member_id)",
+    ),
+    (
+        "no_orphan_receipts",
+        "SELECT 'receipt line ' || x.store || '/' || x.receipt || '#' || x.line_no || ': no receipt' FROM receipt_lines x
+         WHERE NOT EXISTS (SELECT 1 FROM receipts r WHERE r.store = x.store AND r.receipt = x.receipt)
+         UNION ALL
+         SELECT 'receipt ' || r.store || '/' || r.receipt || ': unknown member ' || r.member_id FROM receipts r
+         WHERE r.member_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM members m WHERE m.id = r.member_id)",
+    ),
+    (
+        "member_has_card",
+        "SELECT 'member ' || m.member_no || ': ' || COUNT(c.card_no) || ' active cards' FROM members m
+         LEFT JOIN cards c ON c.member_id = m.id AND c.status = 'active'
+         WHERE m.status = 'active' GROUP BY m.id HAVING COUNT(c.card_no) != 1
+         UNION ALL
+         SELECT 'card ' || c.card_no || ': unknown member ' || c.member_id FROM cards c
+         WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.id = c.member_id)",
+    ),
+];
+
+/// At most this many violations are reported per check.
+const PER_CHECK_MAX: usize = 100;
+
+/// Runs every check; an empty result means the database is consistent.
+pub fn run(conn: &Connection) -> Result<(Vec<&'static str>, Vec<Violation>)> {
+    let mut violations = Vec::new();
+    let mut names = Vec::new();
+    for (check, sql) in CHECKS {
+        names.push(*check);
+        let mut st = conn.prepare(sql)?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+        for detail in rows.take(PER_CHECK_MAX) {
+            violations.push(Violation {
+                check,
+                detail: detail?,
+            });
+        }
+    }
+    Ok((names, violations))
+}

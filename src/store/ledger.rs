@@ -1,0 +1,212 @@
+//! The ledger (R21): every balance change is one appended entry. Posting an
+//! entry updates, in the caller's transaction, the member's cached balance and
+//! the lots: a credit pays any debt first and opens a lot with the rest; a
+//! debit takes from lots oldest-expiring first (R17) and records what it took.
+
+use crate::error::Refused;
+use crate::rules::ledger::{plan_debit, split_credit, OpenLot};
+use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+
+/// The kind of a ledger entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Earn,
+    Redeem,
+    Expire,
+    Adjust,
+    Reverse,
+    CardMove,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Earn => "earn",
+            Kind::Redeem => "redeem",
+            Kind::Expire => "expire",
+            Kind::Adjust => "adjust",
+            Kind::Reverse => "reverse",
+            Kind::CardMove => "card_move",
+        }
+    }
+}
+
+/// One entry to post.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub member_id: i64,
+    /// UTC moment, RFC 3339.
+    pub at: &'a str,
+    pub kind: Kind,
+    /// Signed: credits are positive, debits negative.
+    pub points: i64,
+    /// What caused it: `receipt`, `redemption`, `expiry`, `adjustment`, `card`, …
+    pub source: &'a str,
+    pub reference: Option<&'a str>,
+    pub program_version: i64,
+    pub operator: &'a str,
+    pub note: Option<&'a str>,
+    /// For credits: the local date the lot was earned and when it expires.
+    pub earned_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    /// Whether a debit may take the balance below zero (R20 returns). Other
+    /// debits are refused when the balance does not cover them (R16).
+    pub allow_debt: bool,
+}
+
+/// What posting did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posted {
+    pub entry_id: i64,
+    pub balance_before: i64,
+    pub balance_after: i64,
+}
+
+/// The cached balance of a member.
+pub fn balance(conn: &Connection, member_id: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT balance FROM members WHERE id = ?1")?
+        .query_row([member_id], |r| r.get(0))?)
+}
+
+/// The member's lots with points left.
+pub fn open_lots(conn: &Connection, member_id: i64) -> Result<Vec<OpenLot>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, expires_on, remaining FROM lots WHERE member_id = ?1 AND remaining > 0",
+    )?;
+    let rows = st.query_map([member_id], |r| {
+        let exp: Option<String> = r.get(1)?;
+        Ok((r.get::<_, i64>(0)?, exp, r.get::<_, i64>(2)?))
+    })?;
+    let mut lots = Vec::new();
+    for row in rows {
+        let (id, exp, remaining) = row?;
+        let expires_on = match exp {
+            Some(s) => Some(NaiveDate::parse_from_str(&s, "%Y-%m-%d")?),
+            None => None,
+        };
+        lots.push(OpenLot {
+            id,
+            expires_on,
+            remaining,
+        });
+    }
+    Ok(lots)
+}
+
+/// Posts one entry. A debit that the balance does not cover, without
+/// `allow_debt`, is refused before anything is written.
+pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
+    let before = balance(conn, e.member_id)?;
+    let plan = if e.points < 0 {
+        let plan = plan_debit(&open_lots(conn, e.member_id)?, -e.points);
+        if plan.uncovered > 0 && !e.allow_debt {
+            return Err(Refused(format!(
+                "not enough points: the balance is {before}, {} needed",
+                -e.points
+            ))
+            .into());
+        }
+        Some(plan)
+    } else {
+        None
+    };
+    conn.prepare_cached(
+        "INSERT INTO ledger (member_id, at, kind, points, source, ref, program_version, operator, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        e.member_id,
+        e.at,
+        e.kind.as_str(),
+        e.points,
+        e.source,
+        e.reference,
+        e.program_version,
+        e.operator,
+        e.note
+    ])?;
+    let entry_id = conn.last_insert_rowid();
+    if e.points > 0 {
+        let (_debt_paid, lot_size) = split_credit(before, e.points);
+        if lot_size > 0 {
+            conn.prepare_cached(
+                "INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            )?
+            .execute(params![
+                e.member_id,
+                entry_id,
+                e.earned_on.to_string(),
+                e.expires_on.map(|d| d.to_string()),
+                lot_size
+            ])?;
+        }
+    }
+    if let Some(plan) = plan {
+        for (lot_id, take) in plan.takes {
+            conn.prepare_cached("UPDATE lots SET remaining = remaining - ?2 WHERE id = ?1")?
+                .execute([lot_id, take])?;
+            conn.prepare_cached(
+                "INSERT INTO lot_uses (entry_id, lot_id, points) VALUES (?1, ?2, ?3)",
+            )?
+            .execute([entry_id, lot_id, take])?;
+        }
+    }
+    let after = before + e.points;
+    conn.prepare_cached("UPDATE members SET balance = ?2 WHERE id = ?1")?
+        .execute([e.member_id, after])?;
+    Ok(Posted {
+        entry_id,
+        balance_before: before,
+        balance_after: after,
+    })
+}
+
+/// A ledger row, for `member show` and exports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EntryRow {
+    pub id: i64,
+    pub at: String,
+    pub kind: String,
+    pub points: i64,
+    pub source: String,
+    pub reference: Option<String>,
+    pub program_version: i64,
+    pub operator: String,
+    pub note: Option<String>,
+}
+
+/// The member's last `limit` entries, newest first.
+pub fn recent(conn: &Connection, member_id: i64, limit: i64) -> Result<Vec<EntryRow>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, at, kind, points, source, ref, program_version, operator, note
+         FROM ledger WHERE member_id = ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = st.query_map([member_id, limit], |r| {
+        Ok(EntryRow {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            kind: r.get(2)?,
+            points: r.get(3)?,
+            source: r.get(4)?,
+            reference: r.get(5)?,
+            program_version: r.get(6)?,
+            operator: r.get(7)?,
+            note: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Points left per expiry date (`None`: never), soonest first.
+pub fn points_by_expiry(conn: &Connection, member_id: i64) -> Result<Vec<(Option<String>, i64)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT expires_on, SUM(remaining) FROM lots WHERE member_id = ?1 AND remaining > 0
+         GROUP BY expires_on ORDER BY expires_on IS NULL, expires_on",
+    )?;
+    let rows = st.query_map([member_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

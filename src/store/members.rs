@@ -1,0 +1,404 @@
+//! Members, cards, staff and tier history.
+
+use anyhow::{anyhow, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// A member row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Member {
+    #[serde(skip)]
+    pub id: i64,
+    pub member_no: String,
+    pub card: Option<String>,
+    pub name: String,
+    pub phone: String,
+    pub id_number: String,
+    pub birthday: Option<String>,
+    pub gender: Option<String>,
+    pub store: Option<String>,
+    pub staff: Option<String>,
+    pub enrolled_at: String,
+    pub status: String,
+    pub tier: String,
+    pub tier_since: String,
+    pub tier_pinned: bool,
+    pub points: i64,
+    pub last_purchase: Option<String>,
+}
+
+const MEMBER_COLUMNS: &str = "m.id, m.member_no, (SELECT c.card_no FROM cards c WHERE c.member_id = m.id AND c.status = 'active'), m.name, m.phone, m.id_number, m.birthday, m.gender, m.store, m.staff, m.enrolled_at, m.status, m.tier, m.tier_since, m.tier_pinned, m.balance, m.last_purchase";
+
+fn member_from_row(r: &Row) -> rusqlite::Result<Member> {
+    Ok(Member {
+        id: r.get(0)?,
+        member_no: r.get(1)?,
+        card: r.get(2)?,
+        name: r.get(3)?,
+        phone: r.get(4)?,
+        id_number: r.get(5)?,
+        birthday: r.get(6)?,
+        gender: r.get(7)?,
+        store: r.get(8)?,
+        staff: r.get(9)?,
+        enrolled_at: r.get(10)?,
+        status: r.get(11)?,
+        tier: r.get(12)?,
+        tier_since: r.get(13)?,
+        tier_pinned: r.get(14)?,
+        points: r.get(15)?,
+        last_purchase: r.get(16)?,
+    })
+}
+
+/// How a member reference (card, member number or phone, R1) resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Found(i64),
+    /// A card replaced after loss (R5).
+    BlockedCard {
+        card: String,
+        replaced_by: Option<String>,
+    },
+    NotFound,
+}
+
+/// Resolves a member reference: an active card, a member number, or a phone.
+pub fn lookup(conn: &Connection, reference: &str) -> Result<Lookup> {
+    let card: Option<(i64, String, Option<String>)> = conn
+        .prepare_cached("SELECT member_id, status, replaced_by FROM cards WHERE card_no = ?1")?
+        .query_row([reference], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    if let Some((id, status, replaced_by)) = card {
+        return Ok(if status == "active" {
+            Lookup::Found(id)
+        } else {
+            Lookup::BlockedCard {
+                card: reference.to_string(),
+                replaced_by,
+            }
+        });
+    }
+    let id: Option<i64> = conn
+        .prepare_cached(
+            "SELECT id FROM members WHERE member_no = ?1
+             UNION ALL SELECT id FROM members WHERE phone = ?1 AND status = 'active' LIMIT 1",
+        )?
+        .query_row([reference], |r| r.get(0))
+        .optional()?;
+    Ok(id.map_or(Lookup::NotFound, Lookup::Found))
+}
+
+/// Resolves a reference or fails with a message naming it.
+pub fn resolve(conn: &Connection, reference: &str) -> Result<i64> {
+    match lookup(conn, reference)? {
+        Lookup::Found(id) => Ok(id),
+        Lookup::BlockedCard { card, replaced_by } => Err(crate::error::Refused(format!(
+            "card {card} is blocked (reported lost{})",
+            replaced_by
+                .map(|n| format!(", replaced by {n}"))
+                .unwrap_or_default()
+        ))
+        .into()),
+        Lookup::NotFound => Err(anyhow!(
+            "no member with card, member number or phone {reference:?}"
+        )),
+    }
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Member> {
+    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], member_from_row)?)
+}
+
+/// Active member holding this phone, if any.
+pub fn id_by_phone(conn: &Connection, phone: &str) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT id, member_no FROM members WHERE phone = ?1 AND status = 'active'")?
+        .query_row([phone], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Active member holding this ID number, if any.
+pub fn id_by_id_number(conn: &Connection, id_number: &str) -> Result<Option<(i64, String)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, member_no FROM members WHERE id_number = ?1 AND status = 'active'",
+        )?
+        .query_row([id_number], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Who holds a card number (active or blocked).
+pub fn card_holder(conn: &Connection, card: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT member_id FROM cards WHERE card_no = ?1")?
+        .query_row([card], |r| r.get(0))
+        .optional()?)
+}
+
+/// The next free member id (member numbers derive from it).
+pub fn next_id(conn: &Connection) -> Result<i64> {
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM members", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// A validated member to insert.
+#[derive(Debug, Clone)]
+pub struct NewMember<'a> {
+    pub id: i64,
+    pub member_no: &'a str,
+    pub card: &'a str,
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub id_number: &'a str,
+    pub birthday: Option<&'a str>,
+    pub gender: Option<&'a str>,
+    pub store: Option<&'a str>,
+    pub staff: Option<&'a str>,
+    pub enrolled_at: &'a str,
+    pub tier: &'a str,
+    pub operator: &'a str,
+    pub now: &'a str,
+}
+
+pub fn insert(conn: &Connection, m: &NewMember) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO members (id, member_no, name, phone, id_number, birthday, gender, store, staff,
+                              enrolled_at, tier, tier_since, created_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?10, ?12)",
+    )?
+    .execute(params![
+        m.id, m.member_no, m.name, m.phone, m.id_number, m.birthday, m.gender, m.store, m.staff,
+        m.enrolled_at, m.tier, m.operator
+    ])?;
+    conn.prepare_cached(
+        "INSERT INTO cards (card_no, member_id, status, issued_at) VALUES (?1, ?2, 'active', ?3)",
+    )?
+    .execute(params![m.card, m.id, m.enrolled_at])?;
+    tier_change(conn, m.id, m.now, None, m.tier, "enrolled", m.operator)?;
+    Ok(())
+}
+
+/// Appends a tier-history row (R25).
+pub fn tier_change(
+    conn: &Connection,
+    member_id: i64,
+    at: &str,
+    from: Option<&str>,
+    to: &str,
+    reason: &str,
+    operator: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO tier_history (member_id, at, from_tier, to_tier, reason, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![member_id, at, from, to, reason, operator])?;
+    Ok(())
+}
+
+/// A tier-history row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TierChange {
+    pub at: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub reason: String,
+    pub operator: String,
+}
+
+pub fn tier_history(conn: &Connection, member_id: i64) -> Result<Vec<TierChange>> {
+    let mut st = conn.prepare_cached(
+        "SELECT at, from_tier, to_tier, reason, operator FROM tier_history WHERE member_id = ?1 ORDER BY id",
+    )?;
+    let rows = st.query_map([member_id], |r| {
+        Ok(TierChange {
+            at: r.get(0)?,
+            from: r.get(1)?,
+            to: r.get(2)?,
+            reason: r.get(3)?,
+            operator: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A card of a member.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Card {
+    pub card_no: String,
+    pub status: String,
+    pub issued_at: String,
+    pub blocked_at: Option<String>,
+    pub replaced_by: Option<String>,
+}
+
+pub fn cards(conn: &Connection, member_id: i64) -> Result<Vec<Card>> {
+    let mut st = conn.prepare_cached(
+        "SELECT card_no, status, issued_at, blocked_at, replaced_by FROM cards WHERE member_id = ?1 ORDER BY issued_at, card_no",
+    )?;
+    let rows = st.query_map([member_id], |r| {
+        Ok(Card {
+            card_no: r.get(0)?,
+            status: r.get(1)?,
+            issued_at: r.get(2)?,
+            blocked_at: r.get(3)?,
+            replaced_by: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Blocks `old` and issues `new` to the same member (R5).
+pub fn replace_card(
+    conn: &Connection,
+    member_id: i64,
+    old: &str,
+    new: &str,
+    at: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE cards SET status = 'blocked', blocked_at = ?2, replaced_by = ?3 WHERE card_no = ?1",
+        params![old, at, new],
+    )?;
+    conn.execute(
+        "INSERT INTO cards (card_no, member_id, status, issued_at) VALUES (?1, ?2, 'active', ?3)",
+        params![new, member_id, at],
+    )?;
+    Ok(())
+}
+
+/// Sets one text column of a member (the caller validated the value).
+pub fn set_field(
+    conn: &Connection,
+    member_id: i64,
+    column: &str,
+    value: Option<&str>,
+) -> Result<()> {
+    const ALLOWED: &[&str] = &[
+        "name",
+        "phone",
+        "id_number",
+        "birthday",
+        "gender",
+        "store",
+        "staff",
+    ];
+    if !ALLOWED.contains(&column) {
+        return Err(anyhow!("member field {column} cannot be updated"));
+    }
+    conn.execute(
+        &format!("UPDATE members SET {column} = ?2 WHERE id = ?1"),
+        params![member_id, value],
+    )?;
+    Ok(())
+}
+
+pub fn set_tier(
+    conn: &Connection,
+    member_id: i64,
+    tier: &str,
+    since: &str,
+    pinned: bool,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE members SET tier = ?2, tier_since = ?3, tier_pinned = ?4 WHERE id = ?1",
+    )?
+    .execute(params![member_id, tier, since, pinned])?;
+    Ok(())
+}
+
+pub fn set_pinned(conn: &Connection, member_id: i64, pinned: bool) -> Result<()> {
+    conn.execute(
+        "UPDATE members SET tier_pinned = ?2 WHERE id = ?1",
+        params![member_id, pinned],
+    )?;
+    Ok(())
+}
+
+/// Members filtered by tier, store and staff, in member-number order.
+pub fn list(
+    conn: &Connection,
+    tier: Option<&str>,
+    store: Option<&str>,
+    staff: Option<&str>,
+    mut each: impl FnMut(Member) -> Result<()>,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM members m
+         WHERE (?1 IS NULL OR m.tier = ?1) AND (?2 IS NULL OR m.store = ?2) AND (?3 IS NULL OR m.staff = ?3)
+         ORDER BY m.id"
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query(params![tier, store, staff])?;
+    while let Some(r) = rows.next()? {
+        each(member_from_row(r)?)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- staff
+
+/// A staff member (R3, R33).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Staff {
+    pub code: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub id_number: Option<String>,
+    pub store: Option<String>,
+}
+
+pub fn staff_get(conn: &Connection, code: &str) -> Result<Option<Staff>> {
+    Ok(conn
+        .prepare_cached("SELECT code, name, phone, id_number, store FROM staff WHERE code = ?1")?
+        .query_row([code], |r| {
+            Ok(Staff {
+                code: r.get(0)?,
+                name: r.get(1)?,
+                phone: r.get(2)?,
+                id_number: r.get(3)?,
+                store: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+/// The staff code holding this phone or ID number (R3).
+pub fn staff_by_phone_or_id(
+    conn: &Connection,
+    phone: &str,
+    id_number: &str,
+) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT code FROM staff WHERE phone = ?1 OR id_number = ?2 LIMIT 1")?
+        .query_row([phone, id_number], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn staff_insert(conn: &Connection, s: &Staff, at: &str, operator: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO staff (code, name, phone, id_number, store, created_at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![s.code, s.name, s.phone, s.id_number, s.store, at, operator])?;
+    Ok(())
+}
+
+pub fn staff_list(conn: &Connection) -> Result<Vec<Staff>> {
+    let mut st =
+        conn.prepare("SELECT code, name, phone, id_number, store FROM staff ORDER BY code")?;
+    let rows = st.query_map([], |r| {
+        Ok(Staff {
+            code: r.get(0)?,
+            name: r.get(1)?,
+            phone: r.get(2)?,
+            id_number: r.get(3)?,
+            store: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

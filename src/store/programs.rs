@@ -1,0 +1,58 @@
+//! Program versions: every `program set` adds one; the newest is in force.
+
+use crate::program::{self, Program};
+use anyhow::{anyhow, Context, Result};
+use rusqlite::{Connection, OptionalExtension};
+
+/// Stores a new program version and returns its number.
+pub fn insert(
+    conn: &Connection,
+    at: &str,
+    operator: &str,
+    name: &str,
+    source: &str,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO program_versions (created_at, operator, name, source) VALUES (?1, ?2, ?3, ?4)",
+        (at, operator, name, source),
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The program in force: (version, source, parsed).
+pub fn current(conn: &Connection) -> Result<(i64, String, Program)> {
+    let row: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT version, source FROM program_versions ORDER BY version DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let (version, source) =
+        row.ok_or_else(|| anyhow!("the database has no program; run `vipctl program set FILE`"))?;
+    let p = program::parse(&source)
+        .with_context(|| format!("stored program version {version} is invalid"))?;
+    Ok((version, source, p))
+}
+
+/// A stored program version by number.
+pub fn by_version(conn: &Connection, version: i64) -> Result<Program> {
+    let source: String = conn
+        .query_row(
+            "SELECT source FROM program_versions WHERE version = ?1",
+            [version],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| anyhow!("program version {version} does not exist"))?;
+    Ok(program::parse(&source)?)
+}
+
+/// (version, created_at, operator, name) of every stored version, oldest first.
+pub fn list(conn: &Connection) -> Result<Vec<(i64, String, String, String)>> {
+    let mut st = conn.prepare(
+        "SELECT version, created_at, operator, name FROM program_versions ORDER BY version",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

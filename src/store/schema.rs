@@ -1,0 +1,162 @@
+//! The schema, as numbered migrations applied on open (`PRAGMA user_version`).
+//! A migration is never edited once released: add a new one.
+
+/// Migration `i` moves a database from `user_version` i to i + 1.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the base schema.
+    r#"
+CREATE TABLE program_versions (
+    version     INTEGER PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    operator    TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    source      TEXT NOT NULL
+);
+
+CREATE TABLE staff (
+    code        TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    phone       TEXT UNIQUE,
+    id_number   TEXT UNIQUE,
+    store       TEXT,
+    created_at  TEXT NOT NULL,
+    operator    TEXT NOT NULL
+);
+
+CREATE TABLE members (
+    id           INTEGER PRIMARY KEY,
+    member_no    TEXT NOT NULL UNIQUE,
+    name         TEXT NOT NULL,
+    phone        TEXT NOT NULL,
+    id_number    TEXT NOT NULL,
+    birthday     TEXT,
+    gender       TEXT,
+    store        TEXT,
+    staff        TEXT,
+    enrolled_at  TEXT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'closed')),
+    tier         TEXT NOT NULL,
+    tier_since   TEXT NOT NULL,
+    tier_pinned  INTEGER NOT NULL DEFAULT 0,
+    balance      INTEGER NOT NULL DEFAULT 0,
+    last_purchase TEXT,
+    created_by   TEXT NOT NULL
+);
+-- R2: one active member per phone and per ID number.
+CREATE UNIQUE INDEX members_active_phone ON members (phone) WHERE status = 'active';
+CREATE UNIQUE INDEX members_active_id ON members (id_number) WHERE status = 'active';
+
+CREATE TABLE cards (
+    card_no      TEXT PRIMARY KEY,
+    member_id    INTEGER NOT NULL REFERENCES members (id),
+    status       TEXT NOT NULL CHECK (status IN ('active', 'blocked')),
+    issued_at    TEXT NOT NULL,
+    blocked_at   TEXT,
+    replaced_by  TEXT
+) WITHOUT ROWID;
+CREATE INDEX cards_member ON cards (member_id);
+
+CREATE TABLE receipts (
+    store            TEXT NOT NULL,
+    receipt          TEXT NOT NULL,
+    member_id        INTEGER REFERENCES members (id),
+    at               TEXT NOT NULL,
+    local_date       TEXT NOT NULL,
+    kind             TEXT NOT NULL CHECK (kind IN ('sale', 'return')),
+    original_receipt TEXT,
+    amount_fen       INTEGER NOT NULL,
+    points_used      INTEGER NOT NULL DEFAULT 0,
+    points_earned    INTEGER NOT NULL DEFAULT 0,
+    staff            TEXT,
+    program_version  INTEGER NOT NULL REFERENCES program_versions (version),
+    multiplier       TEXT NOT NULL DEFAULT '1',
+    digest           TEXT NOT NULL,
+    PRIMARY KEY (store, receipt)
+) WITHOUT ROWID;
+CREATE INDEX receipts_member_date ON receipts (member_id, local_date) WHERE member_id IS NOT NULL;
+
+CREATE TABLE receipt_lines (
+    store            TEXT NOT NULL,
+    receipt          TEXT NOT NULL,
+    line_no          INTEGER NOT NULL,
+    amount_fen       INTEGER NOT NULL,
+    list_amount_fen  INTEGER,
+    category         TEXT,
+    PRIMARY KEY (store, receipt, line_no)
+) WITHOUT ROWID;
+
+-- R21: the append-only ledger. A member's balance is the sum of their entries.
+CREATE TABLE ledger (
+    id               INTEGER PRIMARY KEY,
+    member_id        INTEGER NOT NULL REFERENCES members (id),
+    at               TEXT NOT NULL,
+    kind             TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'expire', 'adjust', 'reverse', 'card_move')),
+    points           INTEGER NOT NULL,
+    source           TEXT NOT NULL,
+    ref              TEXT,
+    program_version  INTEGER NOT NULL REFERENCES program_versions (version),
+    operator         TEXT NOT NULL,
+    note             TEXT
+);
+CREATE INDEX ledger_member ON ledger (member_id);
+CREATE INDEX ledger_source_ref ON ledger (source, ref);
+
+-- What is left of each credited lot of points, with its expiry (R17, R27–R29).
+CREATE TABLE lots (
+    id          INTEGER PRIMARY KEY,
+    member_id   INTEGER NOT NULL REFERENCES members (id),
+    entry_id    INTEGER NOT NULL REFERENCES ledger (id),
+    earned_on   TEXT NOT NULL,
+    expires_on  TEXT,
+    size        INTEGER NOT NULL CHECK (size > 0),
+    remaining   INTEGER NOT NULL CHECK (remaining >= 0 AND remaining <= size)
+);
+CREATE INDEX lots_member_open ON lots (member_id, expires_on) WHERE remaining > 0;
+
+-- Which lots each debit entry took, and how much.
+CREATE TABLE lot_uses (
+    entry_id  INTEGER NOT NULL REFERENCES ledger (id),
+    lot_id    INTEGER NOT NULL REFERENCES lots (id),
+    points    INTEGER NOT NULL CHECK (points > 0),
+    PRIMARY KEY (entry_id, lot_id)
+) WITHOUT ROWID;
+CREATE INDEX lot_uses_lot ON lot_uses (lot_id);
+
+CREATE TABLE tier_history (
+    id         INTEGER PRIMARY KEY,
+    member_id  INTEGER NOT NULL REFERENCES members (id),
+    at         TEXT NOT NULL,
+    from_tier  TEXT,
+    to_tier    TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    operator   TEXT NOT NULL
+);
+CREATE INDEX tier_history_member ON tier_history (member_id);
+
+-- R35: every change and every export, with its operator.
+CREATE TABLE journal (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    operator  TEXT NOT NULL,
+    command   TEXT NOT NULL,
+    detail    TEXT NOT NULL
+);
+"#,
+    // 2: care calls (R32): when a member was last contacted.
+    r#"
+CREATE TABLE member_contacts (
+    id         INTEGER PRIMARY KEY,
+    member_id  INTEGER NOT NULL REFERENCES members (id),
+    at         TEXT NOT NULL,
+    operator   TEXT NOT NULL,
+    note       TEXT
+);
+CREATE INDEX member_contacts_member ON member_contacts (member_id, at);
+"#,
+];
+
+/// The schema version this build writes.
+pub const LATEST: u32 = MIGRATIONS.len() as u32;
+
+/// `PRAGMA application_id` of a vipctl database ("VIPC").
+pub const APPLICATION_ID: i32 = 0x5649_5043;
