@@ -9,7 +9,7 @@ use crate::error::{ExitCode, Usage};
 use crate::ops::Ctx;
 use crate::program::Program;
 use anyhow::Result;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use clap::Parser;
 use output::Format;
 use std::io::IsTerminal;
@@ -68,22 +68,6 @@ fn parse_day(s: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
 }
 
-/// Parses a moment: RFC 3339, or a local time in `tz`.
-pub fn parse_moment(text: &str, tz: chrono_tz::Tz) -> Result<DateTime<Utc>, String> {
-    let t = text.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Ok(d.with_timezone(&Utc));
-    }
-    let local = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
-        .map_err(|_| format!("time {t:?} is not `YYYY-MM-DD HH:MM[:SS]` or RFC 3339"))?;
-    tz.from_local_datetime(&local)
-        .earliest()
-        .map(|d| d.with_timezone(&Utc))
-        .ok_or_else(|| format!("time {t:?} does not exist in {tz}"))
-}
-
 impl Cli {
     fn operator(&self) -> String {
         self.operator
@@ -97,7 +81,7 @@ impl Cli {
     pub fn ctx(&self, program: &Program) -> Result<Ctx> {
         let tz = program.timezone;
         let now = match &self.at {
-            Some(t) => parse_moment(t, tz).map_err(Usage)?,
+            Some(t) => crate::rules::time::parse_moment(t, tz).map_err(Usage)?,
             None => Utc::now(),
         };
         let today = self

@@ -2,6 +2,7 @@
 //! `store`, returns plain data. Knows nothing of terminals; is handed the
 //! operator and the clock.
 
+pub mod import;
 pub mod ledger;
 pub mod members;
 pub mod program;
@@ -22,7 +23,7 @@ pub struct Ctx {
 impl Ctx {
     /// The moment as stored: RFC 3339 in UTC, to the second.
     pub fn now_text(&self) -> String {
-        self.now.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+        crate::rules::time::stored(self.now)
     }
 }
 

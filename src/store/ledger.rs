@@ -96,6 +96,86 @@ pub fn open_lots(conn: &Connection, member_id: i64) -> Result<Vec<OpenLot>> {
     Ok(lots)
 }
 
+/// Appends the entry row only; the caller keeps balance and lots in step
+/// (the import does, summing per member before it commits).
+pub fn append(conn: &Connection, e: &Entry) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO ledger (member_id, at, kind, points, source, ref, program_version, operator, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        e.member_id,
+        e.at,
+        e.kind.as_str(),
+        e.points,
+        e.source,
+        e.reference,
+        e.program_version,
+        e.operator,
+        e.note
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Adds `points` (> 0) to the member's open lot with this expiry, or opens one
+/// whose credit entry is `entry_id`. Lots of one expiry date are
+/// interchangeable for R17, so one lot per date keeps the table small.
+pub fn credit_lot(
+    conn: &Connection,
+    member_id: i64,
+    entry_id: i64,
+    earned_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    points: i64,
+) -> Result<()> {
+    let expires = expires_on.map(|d| d.to_string());
+    let merged = conn
+        .prepare_cached(
+            "UPDATE lots SET size = size + ?3, remaining = remaining + ?3
+             WHERE id = (SELECT id FROM lots WHERE member_id = ?1 AND expires_on IS ?2 AND remaining > 0
+                         ORDER BY id DESC LIMIT 1)",
+        )?
+        .execute(params![member_id, expires, points])?;
+    if merged == 0 {
+        conn.prepare_cached(
+            "INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        )?
+        .execute(params![
+            member_id,
+            entry_id,
+            earned_on.to_string(),
+            expires,
+            points
+        ])?;
+    }
+    Ok(())
+}
+
+/// Adds `delta` to the cached balance and moves `last_purchase` forward.
+pub fn apply_delta(
+    conn: &Connection,
+    member_id: i64,
+    delta: i64,
+    last_purchase: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE members SET balance = balance + ?2,
+                last_purchase = CASE WHEN ?3 IS NOT NULL AND (last_purchase IS NULL OR last_purchase < ?3)
+                                     THEN ?3 ELSE last_purchase END
+         WHERE id = ?1",
+    )?
+    .execute(params![member_id, delta, last_purchase])?;
+    Ok(())
+}
+
+/// Members whose balance is below zero (owed points, R20), with that balance.
+pub fn negative_balances(conn: &Connection) -> Result<Vec<(i64, i64)>> {
+    let mut st = conn.prepare_cached("SELECT id, balance FROM members WHERE balance < 0")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Posts one entry. A debit that the balance does not cover, without
 /// `allow_debt`, is refused before anything is written.
 pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
@@ -113,22 +193,7 @@ pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
     } else {
         None
     };
-    conn.prepare_cached(
-        "INSERT INTO ledger (member_id, at, kind, points, source, ref, program_version, operator, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        e.member_id,
-        e.at,
-        e.kind.as_str(),
-        e.points,
-        e.source,
-        e.reference,
-        e.program_version,
-        e.operator,
-        e.note
-    ])?;
-    let entry_id = conn.last_insert_rowid();
+    let entry_id = append(conn, e)?;
     if e.points > 0 {
         let (_debt_paid, lot_size) = split_credit(before, e.points);
         if lot_size > 0 {

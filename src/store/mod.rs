@@ -7,6 +7,7 @@ pub mod audit;
 pub mod ledger;
 pub mod members;
 pub mod programs;
+pub mod receipts;
 pub mod schema;
 
 use anyhow::{bail, Context, Result};

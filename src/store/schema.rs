@@ -56,6 +56,15 @@ CREATE TABLE cards (
 ) WITHOUT ROWID;
 CREATE INDEX cards_member ON cards (member_id);
 
+-- One row per `purchase` run, so a receipt seen twice in one file can be told
+-- from one imported on an earlier night.
+CREATE TABLE imports (
+    id           INTEGER PRIMARY KEY,
+    file         TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    operator     TEXT NOT NULL
+);
+
 CREATE TABLE receipts (
     store            TEXT NOT NULL,
     receipt          TEXT NOT NULL,
@@ -71,6 +80,7 @@ CREATE TABLE receipts (
     program_version  INTEGER NOT NULL REFERENCES program_versions (version),
     multiplier       TEXT NOT NULL DEFAULT '1',
     digest           TEXT NOT NULL,
+    import_id        INTEGER REFERENCES imports (id),
     PRIMARY KEY (store, receipt)
 ) WITHOUT ROWID;
 CREATE INDEX receipts_member_date ON receipts (member_id, local_date) WHERE member_id IS NOT NULL;
@@ -99,7 +109,6 @@ CREATE TABLE ledger (
     note             TEXT
 );
 CREATE INDEX ledger_member ON ledger (member_id);
-CREATE INDEX ledger_source_ref ON ledger (source, ref);
 
 -- What is left of each credited lot of points, with its expiry (R17, R27–R29).
 CREATE TABLE lots (

@@ -1,0 +1,933 @@
+//! `purchase --file`: the nightly receipt import (SPEC.md "vipctl purchase").
+//!
+//! One pass over the file, one receipt in memory at a time. Consecutive rows
+//! with the same (store, receipt) form a receipt, accepted or rejected whole.
+//! Work is committed in chunks; each chunk is one transaction holding its
+//! receipts, their ledger entries, lots and balances, so a kill at any moment
+//! leaves a consistent database and a re-run skips what was committed
+//! (idempotent by (store, receipt) and a digest of the receipt's content).
+//!
+//! Speed: member references are resolved from an in-memory directory loaded
+//! once; balance changes and lot credits are summed per member and written
+//! once per member per chunk.
+
+use super::Ctx;
+use crate::csvio::{self, Encoding, Rejects, Table, FIELD_MAX_BYTES};
+use crate::money::parse_yuan;
+use crate::program::Program;
+use crate::rules::{earn, expiry, ledger::split_credit, time};
+use crate::store::{self, ledger, programs, receipts, Store};
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use rusqlite::{Connection, TransactionBehavior};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// What to import and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub path: String,
+    pub encoding: Encoding,
+    pub rejects: Option<PathBuf>,
+    pub dry_run: bool,
+    /// Rows per committed chunk.
+    pub rows_per_commit: u64,
+}
+
+/// Default rows per committed chunk: large enough that per-chunk member
+/// writes stay cheap, small enough that a kill loses little work.
+pub const ROWS_PER_COMMIT_DEFAULT: u64 = 200_000;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Summary {
+    pub rows_read: u64,
+    pub receipts_imported: u64,
+    pub duplicates: u64,
+    pub returns: u64,
+    pub rejected: u64,
+    pub receipts_rejected: u64,
+    pub non_member_receipts: u64,
+    pub points_credited: i64,
+    pub points_redeemed: i64,
+    pub elapsed_ms: u64,
+    pub dry_run: bool,
+    pub rejects_file: Option<String>,
+    /// The last rejection's reason and kind (for a single receipt from flags).
+    #[serde(skip)]
+    pub last_reject: Option<(String, RejectKind)>,
+}
+
+/// Progress of a running import.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub rows_read: u64,
+    /// Bytes of (decoded) input consumed.
+    pub bytes: u64,
+}
+
+// ---------------------------------------------------------------- member directory
+
+enum MemberRef {
+    Member(u32),
+    Blocked(Option<Box<str>>),
+}
+
+struct MemberInfo {
+    id: i64,
+    birthday: Option<NaiveDate>,
+    tier_multiplier: Decimal,
+}
+
+/// Every member key (card, member number, phone) resolved in memory.
+struct Directory {
+    refs: HashMap<Box<str>, MemberRef>,
+    members: Vec<MemberInfo>,
+}
+
+impl Directory {
+    fn load(conn: &Connection, program: &Program) -> Result<Directory> {
+        let mut members = Vec::new();
+        let mut index: HashMap<i64, u32> = HashMap::new();
+        receipts::for_each_member_profile(conn, |id, birthday, tier| {
+            let birthday = birthday.and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+            let tier_multiplier = program
+                .tier(tier)
+                .map_or(Decimal::ONE, |t| t.earn_multiplier);
+            index.insert(id, members.len() as u32);
+            members.push(MemberInfo {
+                id,
+                birthday,
+                tier_multiplier,
+            });
+        })?;
+        let mut refs = HashMap::with_capacity(members.len() * 3);
+        receipts::for_each_member_key(conn, |key, id, replaced_by| {
+            let r = match id.and_then(|id| index.get(&id)) {
+                Some(&i) => MemberRef::Member(i),
+                None => MemberRef::Blocked(replaced_by.map(Into::into)),
+            };
+            refs.insert(key.into(), r);
+        })?;
+        Ok(Directory { refs, members })
+    }
+
+    fn resolve(&self, key: &str) -> Result<&MemberInfo, String> {
+        match self.refs.get(key) {
+            Some(MemberRef::Member(i)) => Ok(&self.members[*i as usize]),
+            Some(MemberRef::Blocked(by)) => Err(format!(
+                "card {key} is blocked (reported lost{}) (R5)",
+                by.as_ref()
+                    .map(|b| format!(", replaced by {b}"))
+                    .unwrap_or_default()
+            )),
+            None => Err(format!(
+                "unknown member {key:?} (no such card, member number or phone)"
+            )),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- per-member sums
+
+#[derive(Default)]
+struct Pending {
+    delta: i64,
+    /// (expires_on, points, first credit entry, earned_on)
+    lots: Vec<(Option<NaiveDate>, i64, i64, NaiveDate)>,
+    last_purchase: Option<NaiveDate>,
+}
+
+/// Balance changes summed per member within a chunk.
+struct Sums {
+    pending: HashMap<i64, Pending>,
+    /// Balances below zero at the start of the chunk (or after a flush).
+    negative: HashMap<i64, i64>,
+}
+
+impl Sums {
+    fn new(conn: &Connection) -> Result<Sums> {
+        Ok(Sums {
+            pending: HashMap::new(),
+            negative: ledger::negative_balances(conn)?.into_iter().collect(),
+        })
+    }
+
+    fn flush_one(conn: &Connection, id: i64, p: &Pending) -> Result<()> {
+        for &(expires_on, points, entry_id, earned_on) in &p.lots {
+            ledger::credit_lot(conn, id, entry_id, earned_on, expires_on, points)?;
+        }
+        let last = p.last_purchase.map(|d| d.to_string());
+        ledger::apply_delta(conn, id, p.delta, last.as_deref())
+    }
+
+    /// Writes one member's sums, so that the store's balance and lots are exact.
+    fn flush_member(&mut self, conn: &Connection, id: i64) -> Result<i64> {
+        if let Some(p) = self.pending.remove(&id) {
+            Sums::flush_one(conn, id, &p)?;
+        }
+        let balance = ledger::balance(conn, id)?;
+        if balance < 0 {
+            self.negative.insert(id, balance);
+        } else {
+            self.negative.remove(&id);
+        }
+        Ok(balance)
+    }
+
+    fn flush_all(&mut self, conn: &Connection) -> Result<()> {
+        let mut ids: Vec<i64> = self.pending.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            if let Some(p) = self.pending.remove(&id) {
+                Sums::flush_one(conn, id, &p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Credits earned points: a debt is paid first (R20), the rest opens or grows a lot.
+    fn credit(
+        &mut self,
+        id: i64,
+        points: i64,
+        entry_id: i64,
+        earned_on: NaiveDate,
+        expires_on: Option<NaiveDate>,
+    ) {
+        let start = self.negative.get(&id).copied().unwrap_or(0);
+        let p = self.pending.entry(id).or_default();
+        let (_paid, lot) = split_credit(start + p.delta, points);
+        p.delta += points;
+        if lot > 0 {
+            match p.lots.iter_mut().find(|l| l.0 == expires_on) {
+                Some(l) => l.1 += lot,
+                None => p.lots.push((expires_on, lot, entry_id, earned_on)),
+            }
+        }
+    }
+
+    fn purchased(&mut self, id: i64, on: NaiveDate) {
+        let p = self.pending.entry(id).or_default();
+        if p.last_purchase.is_none_or(|d| d < on) {
+            p.last_purchase = Some(on);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- parsing rows
+
+struct Cols {
+    store: Option<usize>,
+    receipt: Option<usize>,
+    member: Option<usize>,
+    time: Option<usize>,
+    amount: Option<usize>,
+    list_amount: Option<usize>,
+    category: Option<usize>,
+    points_used: Option<usize>,
+    staff: Option<usize>,
+    kind: Option<usize>,
+    original: Option<usize>,
+}
+
+impl Cols {
+    fn of(t: &Table) -> Cols {
+        Cols {
+            store: t.column("store"),
+            receipt: t.column("receipt"),
+            member: t.column("member"),
+            time: t.column("time"),
+            amount: t.column("amount"),
+            list_amount: t.column("list_amount"),
+            category: t.column("category"),
+            points_used: t.column("points_used"),
+            staff: t.column("staff"),
+            kind: t.column("type"),
+            original: t.column("original_receipt"),
+        }
+    }
+}
+
+/// One parsed row.
+struct Row<'r> {
+    store: &'r str,
+    receipt: &'r str,
+    member: &'r str,
+    time: &'r str,
+    amount_fen: i64,
+    list_amount_fen: Option<i64>,
+    category: Option<&'r str>,
+    points_used: i64,
+    staff: &'r str,
+    kind: &'r str,
+    original: &'r str,
+}
+
+fn get<'r>(rec: &'r csv::ByteRecord, col: Option<usize>, name: &str) -> Result<&'r str, String> {
+    let v = csvio::field(rec, col, name)?;
+    if v.len() > FIELD_MAX_BYTES {
+        return Err(format!(
+            "field {name} is {} bytes long (at most {FIELD_MAX_BYTES})",
+            v.len()
+        ));
+    }
+    Ok(v)
+}
+
+fn parse_row<'r>(rec: &'r csv::ByteRecord, c: &Cols) -> Result<Row<'r>, String> {
+    for i in 0..rec.len() {
+        if rec[i].len() > FIELD_MAX_BYTES {
+            let quote = if rec[i].contains(&b'\n') {
+                " (an unterminated quote?)"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "column {} is {} bytes long (at most {FIELD_MAX_BYTES}){quote}",
+                i + 1,
+                rec[i].len()
+            ));
+        }
+    }
+    let store = get(rec, c.store, "store")?;
+    if store.is_empty() {
+        return Err("store is empty".into());
+    }
+    if store.contains('/') {
+        return Err(format!("store {store:?} must not contain '/'"));
+    }
+    let receipt = get(rec, c.receipt, "receipt")?;
+    if receipt.is_empty() {
+        return Err("receipt is empty".into());
+    }
+    let amount = get(rec, c.amount, "amount")?;
+    let amount_fen = parse_yuan(amount).map_err(|e| format!("field amount: {e}"))?;
+    let list = get(rec, c.list_amount, "list_amount")?;
+    let list_amount_fen = if list.is_empty() {
+        None
+    } else {
+        Some(parse_yuan(list).map_err(|e| format!("field list_amount: {e}"))?)
+    };
+    let category = get(rec, c.category, "category")?;
+    let used = get(rec, c.points_used, "points_used")?;
+    let points_used = if used.is_empty() {
+        0
+    } else {
+        used.parse::<i64>()
+            .ok()
+            .filter(|n| (0..=1_000_000_000).contains(n))
+            .ok_or_else(|| {
+                format!("field points_used: {used:?} is not a whole number of points ≥ 0")
+            })?
+    };
+    let kind = get(rec, c.kind, "type")?;
+    Ok(Row {
+        store,
+        receipt,
+        member: get(rec, c.member, "member")?,
+        time: get(rec, c.time, "time")?,
+        amount_fen,
+        list_amount_fen,
+        category: (!category.is_empty()).then_some(category),
+        points_used,
+        staff: get(rec, c.staff, "staff")?,
+        kind: if kind.is_empty() { "sale" } else { kind },
+        original: get(rec, c.original, "original_receipt")?,
+    })
+}
+
+/// FNV-1a, 64 bits: a stable digest of a receipt's content, to tell a
+/// re-imported receipt (same digest) from a conflicting one.
+struct Digest(u64);
+
+impl Digest {
+    fn new() -> Digest {
+        Digest(0xcbf2_9ce4_8422_2325)
+    }
+    fn add(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().chain(std::iter::once(&0x1f)) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+// ---------------------------------------------------------------- the import
+
+enum Outcome {
+    Imported {
+        credited: i64,
+        redeemed: i64,
+        member: bool,
+    },
+    Duplicate,
+    Rejected {
+        line: u64,
+        reason: String,
+        kind: RejectKind,
+    },
+}
+
+/// Why a receipt was rejected, for callers that turn a rejection into an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectKind {
+    /// A malformed field.
+    Invalid,
+    /// The member reference matches nobody.
+    UnknownMember,
+    /// Refused by a rule (R5 blocked card, R11 points, a conflicting receipt).
+    Refused,
+}
+
+struct Run<'a> {
+    program: &'a Program,
+    version: i64,
+    dir: Directory,
+    ctx: &'a Ctx,
+    import_id: i64,
+    cols: Cols,
+}
+
+impl Run<'_> {
+    /// Imports one receipt's rows inside the open transaction.
+    fn receipt(
+        &self,
+        conn: &Connection,
+        sums: &mut Sums,
+        recs: &[(csv::ByteRecord, u64)],
+    ) -> Result<Outcome> {
+        let mut rows = Vec::with_capacity(recs.len());
+        for (rec, line) in recs {
+            match parse_row(rec, &self.cols) {
+                Ok(r) => rows.push(r),
+                Err(reason) => {
+                    return Ok(Outcome::Rejected {
+                        line: *line,
+                        reason,
+                        kind: RejectKind::Invalid,
+                    })
+                }
+            }
+        }
+        let first = &rows[0];
+        for (r, (_, line)) in rows.iter().zip(recs).skip(1) {
+            let differs = [
+                ("member", r.member, first.member),
+                ("time", r.time, first.time),
+                ("staff", r.staff, first.staff),
+                ("type", r.kind, first.kind),
+                ("original_receipt", r.original, first.original),
+            ]
+            .into_iter()
+            .find(|(_, a, b)| a != b)
+            .map(|(n, a, b)| {
+                format!(
+                    "{n} {a:?} differs from {b:?} on line {} of the same receipt",
+                    recs[0].1
+                )
+            });
+            let differs = differs.or_else(|| {
+                (r.points_used != first.points_used).then(|| {
+                    format!(
+                        "points_used {} differs from {} on line {} of the same receipt",
+                        r.points_used, first.points_used, recs[0].1
+                    )
+                })
+            });
+            if let Some(reason) = differs {
+                return Ok(Outcome::Rejected {
+                    line: *line,
+                    reason,
+                    kind: RejectKind::Invalid,
+                });
+            }
+        }
+        let line0 = recs[0].1;
+        let reject = |reason: String| {
+            Ok(Outcome::Rejected {
+                line: line0,
+                reason,
+                kind: RejectKind::Invalid,
+            })
+        };
+        let refuse = |reason: String, kind: RejectKind| {
+            Ok(Outcome::Rejected {
+                line: line0,
+                reason,
+                kind,
+            })
+        };
+        if first.time.is_empty() {
+            return reject("time is empty".into());
+        }
+        let moment = match time::parse_moment(first.time, self.program.timezone) {
+            Ok(m) => m,
+            Err(e) => return reject(format!("field time: {e}")),
+        };
+        let kind = first.kind.to_ascii_lowercase();
+        if kind != "sale" && kind != "return" {
+            return reject(format!(
+                "field type: {:?} is not sale or return",
+                first.kind
+            ));
+        }
+        let mut digest = Digest::new();
+        for part in [
+            first.store,
+            first.receipt,
+            first.member,
+            &time::stored(moment),
+            &kind,
+            first.original,
+            first.staff,
+        ] {
+            digest.add(part.as_bytes());
+        }
+        digest.add(first.points_used.to_string().as_bytes());
+        for r in &rows {
+            digest.add(r.amount_fen.to_string().as_bytes());
+            digest.add(
+                r.list_amount_fen
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
+            digest.add(r.category.unwrap_or("").as_bytes());
+        }
+        let digest = digest.hex();
+        if let Some((stored, import_id)) = receipts::existing(conn, first.store, first.receipt)? {
+            if stored == digest {
+                return Ok(Outcome::Duplicate);
+            }
+            return refuse(
+                if import_id == Some(self.import_id) {
+                    format!(
+                    "receipt {}/{} appears earlier in this file with other lines: the lines of one receipt must be consecutive",
+                    first.store, first.receipt
+                )
+                } else {
+                    format!(
+                    "receipt {}/{} was already imported with different content (conflict); fix the receipt number or the file",
+                    first.store, first.receipt
+                )
+                },
+                RejectKind::Refused,
+            );
+        }
+        if kind == "return" {
+            return reject("returns (type = return) are not imported by this version yet".into());
+        }
+        let member = if first.member.is_empty() {
+            None
+        } else {
+            match self.dir.resolve(first.member) {
+                Ok(m) => Some(m),
+                Err(reason) => {
+                    let kind = if reason.starts_with("unknown") {
+                        RejectKind::UnknownMember
+                    } else {
+                        RejectKind::Refused
+                    };
+                    return refuse(reason, kind);
+                }
+            }
+        };
+        let local_date = time::local_date(moment, self.program.timezone);
+        let lines: Vec<earn::Line> = rows
+            .iter()
+            .map(|r| earn::Line {
+                amount_fen: r.amount_fen,
+                list_amount_fen: r.list_amount_fen,
+                category: r.category,
+            })
+            .collect();
+        let amount_fen: i64 = rows.iter().map(|r| r.amount_fen).sum();
+        let at = time::stored(moment);
+        let reference = format!("{}/{}", first.store, first.receipt);
+        let (earned, multiplier) = match member {
+            Some(m) => {
+                let e = earn::earn_sale(
+                    &self.program.earn,
+                    &lines,
+                    local_date,
+                    m.birthday,
+                    m.tier_multiplier,
+                );
+                let mult = e.multiplier.normalize().to_string();
+                (e.total, mult)
+            }
+            None => (0, "1".to_string()),
+        };
+        if first.points_used > 0 {
+            let Some(m) = member else {
+                return reject("points_used on a sale with no member".into());
+            };
+            let balance = sums.flush_member(conn, m.id)?;
+            if first.points_used > balance {
+                return refuse(
+                    format!("points_used {} is more than the balance {balance} before this receipt (R11)", first.points_used),
+                    RejectKind::Refused,
+                );
+            }
+            ledger::post(
+                conn,
+                &ledger::Entry {
+                    member_id: m.id,
+                    at: &at,
+                    kind: ledger::Kind::Redeem,
+                    points: -first.points_used,
+                    source: "receipt",
+                    reference: Some(&reference),
+                    program_version: self.version,
+                    operator: &self.ctx.operator,
+                    note: None,
+                    earned_on: local_date,
+                    expires_on: None,
+                    allow_debt: false,
+                },
+            )?;
+        }
+        let staff = (!first.staff.is_empty()).then_some(first.staff);
+        let new_lines: Vec<receipts::NewLine> = rows
+            .iter()
+            .map(|r| receipts::NewLine {
+                amount_fen: r.amount_fen,
+                list_amount_fen: r.list_amount_fen,
+                category: r.category,
+            })
+            .collect();
+        receipts::insert(
+            conn,
+            &receipts::NewReceipt {
+                store: first.store,
+                receipt: first.receipt,
+                member_id: member.map(|m| m.id),
+                at: &at,
+                local_date: &local_date.to_string(),
+                kind: "sale",
+                original_receipt: None,
+                amount_fen,
+                points_used: first.points_used,
+                points_earned: earned,
+                staff,
+                program_version: self.version,
+                multiplier: &multiplier,
+                digest: &digest,
+                import_id: Some(self.import_id),
+            },
+            &new_lines,
+        )?;
+        if let Some(m) = member {
+            if earned > 0 {
+                let entry_id = ledger::append(
+                    conn,
+                    &ledger::Entry {
+                        member_id: m.id,
+                        at: &at,
+                        kind: ledger::Kind::Earn,
+                        points: earned,
+                        source: "receipt",
+                        reference: Some(&reference),
+                        program_version: self.version,
+                        operator: &self.ctx.operator,
+                        note: None,
+                        earned_on: local_date,
+                        expires_on: None,
+                        allow_debt: false,
+                    },
+                )?;
+                let expires_on = expiry::expires_on(&self.program.expiry, local_date);
+                sums.credit(m.id, earned, entry_id, local_date, expires_on);
+            }
+            sums.purchased(m.id, local_date);
+            // R24 seam: an automatic tier upgrade on purchase is judged here,
+            // once tiers are evaluated (the tiers issue).
+        }
+        Ok(Outcome::Imported {
+            credited: earned,
+            redeemed: first.points_used,
+            member: member.is_some(),
+        })
+    }
+}
+
+/// Imports a receipts file. Good receipts are imported, bad ones go to the
+/// rejects file; the returned summary says what happened.
+pub fn import(
+    st: &mut Store,
+    opts: &Options,
+    ctx: &Ctx,
+    progress: impl FnMut(Progress),
+) -> Result<Summary> {
+    let table = Table::open(&opts.path, opts.encoding)?;
+    import_table(st, table, opts, ctx, progress)
+}
+
+/// Imports from an open table (a file, stdin, or one receipt given as flags).
+pub fn import_table(
+    st: &mut Store,
+    mut table: Table,
+    opts: &Options,
+    ctx: &Ctx,
+    mut progress: impl FnMut(Progress),
+) -> Result<Summary> {
+    let started = Instant::now();
+    table.require(&["store", "receipt", "member", "time", "amount"])?;
+    let (version, _, program) = programs::current(&st.conn)?;
+    let mut rejects = Rejects::new(
+        opts.rejects
+            .clone()
+            .unwrap_or_else(|| Rejects::default_path(&opts.path)),
+        &table.headers,
+    );
+    let mut summary = Summary {
+        dry_run: opts.dry_run,
+        ..Summary::default()
+    };
+    let dir = Directory::load(&st.conn, &program)?;
+
+    let mut tx = st
+        .conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let import_id = receipts::begin_import(&tx, &table.name, &ctx.now_text(), &ctx.operator)?;
+    let run = Run {
+        program: &program,
+        version,
+        dir,
+        ctx,
+        import_id,
+        cols: Cols::of(&table),
+    };
+    let mut sums = Sums::new(&tx)?;
+    let mut buf: Vec<(csv::ByteRecord, u64)> = Vec::new();
+    let mut n = 0usize;
+    let mut rows_in_chunk = 0u64;
+    let mut record = csv::ByteRecord::new();
+    let key_of = |r: &csv::ByteRecord, c: &Cols| -> (Vec<u8>, Vec<u8>) {
+        let f = |i: Option<usize>| {
+            i.and_then(|i| r.get(i))
+                .map(|b| b.trim_ascii().to_vec())
+                .unwrap_or_default()
+        };
+        (f(c.store), f(c.receipt))
+    };
+
+    let table_label = table.name.clone();
+    let finish_receipt = |tx: &Connection,
+                          sums: &mut Sums,
+                          recs: &[(csv::ByteRecord, u64)],
+                          summary: &mut Summary,
+                          rejects: &mut Rejects|
+     -> Result<()> {
+        match run
+            .receipt(tx, sums, recs)
+            .with_context(|| format!("{}: line {}", table_label, recs[0].1))?
+        {
+            Outcome::Imported {
+                credited,
+                redeemed,
+                member,
+            } => {
+                summary.receipts_imported += 1;
+                summary.points_credited += credited;
+                summary.points_redeemed += redeemed;
+                if !member {
+                    summary.non_member_receipts += 1;
+                }
+            }
+            Outcome::Duplicate => summary.duplicates += 1,
+            Outcome::Rejected { line, reason, kind } => {
+                summary.receipts_rejected += 1;
+                summary.last_reject = Some((reason.clone(), kind));
+                for (rec, l) in recs {
+                    let why = if *l == line {
+                        reason.clone()
+                    } else {
+                        format!("receipt rejected whole: line {line}: {reason}")
+                    };
+                    rejects.write(rec, *l, &why)?;
+                }
+            }
+        }
+        Ok(())
+    };
+
+    let mut current_key: (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
+    loop {
+        let line = table.reader.position().line();
+        match table.reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                summary.rows_read += 1;
+                rejects.write(
+                    &csv::ByteRecord::new(),
+                    line,
+                    &format!("unreadable CSV: {e}"),
+                )?;
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        summary.rows_read += 1;
+        let line = record.position().map_or(line, |p| p.line());
+        let key = key_of(&record, &run.cols);
+        if n > 0 && key != current_key {
+            finish_receipt(&tx, &mut sums, &buf[..n], &mut summary, &mut rejects)?;
+            n = 0;
+            if rows_in_chunk >= opts.rows_per_commit && !opts.dry_run {
+                sums.flush_all(&tx)?;
+                tx.commit()?;
+                tx = st
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                sums = Sums::new(&tx)?;
+                rows_in_chunk = 0;
+            }
+            progress(Progress {
+                rows_read: summary.rows_read,
+                bytes: table.reader.position().byte(),
+            });
+        }
+        current_key = key;
+        if buf.len() <= n {
+            buf.push((csv::ByteRecord::new(), 0));
+        }
+        std::mem::swap(&mut buf[n].0, &mut record);
+        buf[n].1 = line;
+        n += 1;
+        rows_in_chunk += 1;
+    }
+    if n > 0 {
+        finish_receipt(&tx, &mut sums, &buf[..n], &mut summary, &mut rejects)?;
+    }
+    sums.flush_all(&tx)?;
+    summary.rejected = rejects.count;
+    store::journal(
+        &tx,
+        &ctx.now_text(),
+        &ctx.operator,
+        "purchase --file",
+        &format!(
+            "{}: {} rows, {} receipts imported, {} duplicates, {} rows rejected, {} points credited",
+            table.name, summary.rows_read, summary.receipts_imported, summary.duplicates, summary.rejected, summary.points_credited
+        ),
+    )?;
+    if opts.dry_run {
+        tx.rollback()?;
+    } else {
+        tx.commit()?;
+    }
+    if rejects.count > 0 {
+        summary.rejects_file = Some(rejects.path().display().to_string());
+    }
+    rejects.finish()?;
+    summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(summary)
+}
+
+/// One receipt given as flags (`purchase --member … --amount …`).
+#[derive(Debug, Clone, Default)]
+pub struct OneReceipt {
+    pub member: String,
+    pub amount: String,
+    pub list_amount: Option<String>,
+    pub category: Option<String>,
+    pub store: Option<String>,
+    pub receipt: Option<String>,
+    pub staff: Option<String>,
+    pub points_used: Option<i64>,
+}
+
+/// What `purchase` from flags prints.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OneResult {
+    pub member_no: String,
+    pub store: String,
+    pub receipt: String,
+    pub points_earned: i64,
+    pub points_used: i64,
+    pub balance: i64,
+    pub duplicate: bool,
+}
+
+/// Store code of receipts entered by hand without `--store`.
+pub const MANUAL_STORE: &str = "MANUAL";
+
+/// Imports one receipt from flags through the same path as the nightly file.
+/// A rejection becomes an error with the matching exit code.
+pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
+    let member_id = store::members::resolve(&st.conn, r.member.trim())?;
+    let member = store::members::get(&st.conn, member_id)?;
+    parse_yuan(&r.amount).map_err(|e| crate::error::Usage(format!("--amount: {e}")))?;
+    if let Some(l) = &r.list_amount {
+        parse_yuan(l).map_err(|e| crate::error::Usage(format!("--list-amount: {e}")))?;
+    }
+    let store_code = r.store.clone().unwrap_or_else(|| MANUAL_STORE.to_string());
+    let receipt = r
+        .receipt
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", ctx.now.format("%Y%m%d%H%M%S"), member.member_no));
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "store",
+        "receipt",
+        "member",
+        "time",
+        "amount",
+        "list_amount",
+        "category",
+        "staff",
+        "points_used",
+    ])?;
+    w.write_record([
+        store_code.as_str(),
+        receipt.as_str(),
+        member.member_no.as_str(),
+        &time::stored(ctx.now),
+        r.amount.trim(),
+        r.list_amount.as_deref().unwrap_or(""),
+        r.category.as_deref().unwrap_or(""),
+        r.staff.as_deref().unwrap_or(""),
+        &r.points_used.unwrap_or(0).to_string(),
+    ])?;
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let table = Table::from_reader(Box::new(std::io::Cursor::new(bytes)), "<flags>")?;
+    let opts = Options {
+        path: "-".into(),
+        encoding: Encoding::Utf8,
+        rejects: None,
+        dry_run: false,
+        rows_per_commit: ROWS_PER_COMMIT_DEFAULT,
+    };
+    let summary = import_table(st, table, &opts, ctx, |_| {})?;
+    if let Some((reason, kind)) = summary.last_reject {
+        return Err(match kind {
+            RejectKind::Invalid => crate::error::Usage(reason).into(),
+            RejectKind::UnknownMember => anyhow::anyhow!(reason),
+            RejectKind::Refused => crate::error::Refused(reason).into(),
+        });
+    }
+    let (points_earned, points_used): (i64, i64) = st.conn.query_row(
+        "SELECT points_earned, points_used FROM receipts WHERE store = ?1 AND receipt = ?2",
+        [&store_code, &receipt],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    Ok(OneResult {
+        member_no: member.member_no,
+        store: store_code,
+        receipt,
+        points_earned,
+        points_used,
+        balance: ledger::balance(&st.conn, member_id)?,
+        duplicate: summary.duplicates > 0,
+    })
+}

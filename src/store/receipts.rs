@@ -1,0 +1,138 @@
+//! Receipts and their lines, and the member directory the import keeps in memory.
+
+use anyhow::Result;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Every member key the import resolves: (key, member id or None for a
+/// blocked card, replaced-by card). Cards first, then member numbers, then
+/// phones, so a later key of higher priority can overwrite.
+pub fn for_each_member_key(
+    conn: &Connection,
+    mut each: impl FnMut(&str, Option<i64>, Option<&str>),
+) -> Result<()> {
+    let mut st = conn.prepare("SELECT phone, id FROM members WHERE status = 'active'")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        each(r.get_ref(0)?.as_str()?, Some(r.get(1)?), None);
+    }
+    let mut st = conn.prepare("SELECT member_no, id FROM members")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        each(r.get_ref(0)?.as_str()?, Some(r.get(1)?), None);
+    }
+    let mut st = conn.prepare("SELECT card_no, member_id, status, replaced_by FROM cards")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let active = r.get_ref(2)?.as_str()? == "active";
+        let replaced: Option<String> = r.get(3)?;
+        each(
+            r.get_ref(0)?.as_str()?,
+            active.then_some(r.get(1)?),
+            replaced.as_deref(),
+        );
+    }
+    Ok(())
+}
+
+/// (id, birthday, tier) of every member, for the earning rules.
+pub fn for_each_member_profile(
+    conn: &Connection,
+    mut each: impl FnMut(i64, Option<&str>, &str),
+) -> Result<()> {
+    let mut st = conn.prepare("SELECT id, birthday, tier FROM members")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let birthday = r.get_ref(1)?.as_str_or_null()?;
+        each(r.get(0)?, birthday, r.get_ref(2)?.as_str()?);
+    }
+    Ok(())
+}
+
+/// Starts an import run; its id marks the receipts it writes.
+pub fn begin_import(conn: &Connection, file: &str, at: &str, operator: &str) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO imports (file, started_at, operator) VALUES (?1, ?2, ?3)",
+        (file, at, operator),
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A stored receipt's digest and the import run that wrote it.
+pub fn existing(
+    conn: &Connection,
+    store: &str,
+    receipt: &str,
+) -> Result<Option<(String, Option<i64>)>> {
+    Ok(conn
+        .prepare_cached("SELECT digest, import_id FROM receipts WHERE store = ?1 AND receipt = ?2")?
+        .query_row([store, receipt], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// A receipt to store.
+#[derive(Debug, Clone)]
+pub struct NewReceipt<'a> {
+    pub store: &'a str,
+    pub receipt: &'a str,
+    pub member_id: Option<i64>,
+    pub at: &'a str,
+    pub local_date: &'a str,
+    pub kind: &'a str,
+    pub original_receipt: Option<&'a str>,
+    pub amount_fen: i64,
+    pub points_used: i64,
+    pub points_earned: i64,
+    pub staff: Option<&'a str>,
+    pub program_version: i64,
+    pub multiplier: &'a str,
+    pub digest: &'a str,
+    pub import_id: Option<i64>,
+}
+
+/// A receipt line to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewLine<'a> {
+    pub amount_fen: i64,
+    pub list_amount_fen: Option<i64>,
+    pub category: Option<&'a str>,
+}
+
+pub fn insert(conn: &Connection, r: &NewReceipt, lines: &[NewLine]) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO receipts (store, receipt, member_id, at, local_date, kind, original_receipt, amount_fen,
+                               points_used, points_earned, staff, program_version, multiplier, digest, import_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        r.store,
+        r.receipt,
+        r.member_id,
+        r.at,
+        r.local_date,
+        r.kind,
+        r.original_receipt,
+        r.amount_fen,
+        r.points_used,
+        r.points_earned,
+        r.staff,
+        r.program_version,
+        r.multiplier,
+        r.digest,
+        r.import_id
+    ])?;
+    let mut st = conn.prepare_cached(
+        "INSERT INTO receipt_lines (store, receipt, line_no, amount_fen, list_amount_fen, category)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (i, l) in lines.iter().enumerate() {
+        st.execute(params![
+            r.store,
+            r.receipt,
+            i as i64 + 1,
+            l.amount_fen,
+            l.list_amount_fen,
+            l.category
+        ])?;
+    }
+    Ok(())
+}
