@@ -540,6 +540,15 @@ impl Ctx<'_> {
     }
 }
 
+/// The key assigned on a line (`key = value`), if the line is an assignment.
+fn key_on_line(source: &str, line: usize) -> Option<String> {
+    let text = source.lines().nth(line.checked_sub(1)?)?;
+    let (key, _) = text.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty() && !key.starts_with('#') && !key.contains(['{', '[', ' ']))
+        .then(|| key.to_string())
+}
+
 /// The key a toml error message names, when it names one ("unknown field `x`").
 fn key_in_message(message: &str) -> Option<String> {
     let start = message.find('`')?;
@@ -575,12 +584,14 @@ fn rate_of(
 /// Parses and validates a program file.
 pub fn parse(source: &str) -> Result<Program, ProgramError> {
     let raw: RawProgram = toml::from_str(source).map_err(|e| {
-        let message = e.message().to_string();
-        ProgramError {
-            line: e.span().map(|s| line_at(source, s.start)),
-            key: key_in_message(&message),
-            message,
-        }
+        let message = e.message().trim().replace('\n', "; ");
+        let line = e.span().map(|s| line_at(source, s.start));
+        let key = if message.starts_with("unknown field") || message.starts_with("missing field") {
+            key_in_message(&message)
+        } else {
+            line.and_then(|l| key_on_line(source, l))
+        };
+        ProgramError { line, key, message }
     })?;
     let ctx = Ctx { source };
     if raw.name.trim().is_empty() {

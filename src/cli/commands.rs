@@ -27,7 +27,10 @@ pub enum Command {
     },
 
     /// Show, set or check the points program.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  vipctl program check fixtures/programs/mall.toml\n  vipctl program set fixtures/programs/mall.toml\n  vipctl program show --explain"
+    )]
     Program(ProgramCmd),
 
     /// Enrol one member from flags, or many from a CSV file (R1–R6).
@@ -41,11 +44,17 @@ pub enum Command {
     Purchase(PurchaseArgs),
 
     /// Register and list the staff who serve members (R3, R33).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  vipctl staff add S001 --name 王芳 --store BJ01\n  vipctl staff add --file fixtures/staff.csv\n  vipctl staff list"
+    )]
     Staff(StaffCmd),
 
     /// Look up and manage members.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  vipctl member show 13800138000\n  vipctl member list --tier silver --format csv\n  vipctl member replace-card M00000001 --card C100234"
+    )]
     Member(MemberCmd),
 
     /// A manual correction entry in the ledger (R21).

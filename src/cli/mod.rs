@@ -26,7 +26,7 @@ Examples:
 
 /// Run a retail VIP points program over one local SQLite file.
 #[derive(Debug, Parser)]
-#[command(name = "vipctl", version, about, after_help = EXAMPLES, propagate_version = true)]
+#[command(name = "vipctl", version, about, after_help = EXAMPLES)]
 pub struct Cli {
     /// The database file.
     #[arg(

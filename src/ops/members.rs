@@ -109,6 +109,22 @@ pub fn validate(a: &Application, today: NaiveDate) -> Result<Valid, String> {
     })
 }
 
+/// A card number must not pass for another member's key (R1): receipts name
+/// members by card, member number or phone, so a card may not look like a
+/// member number, nor like a phone other than the member's own.
+pub fn check_card_number(card: &str, own_phone: &str) -> Result<(), String> {
+    let b = card.as_bytes();
+    if b.len() == 9 && b[0] == b'M' && b[1..].iter().all(u8::is_ascii_digit) {
+        return Err(format!(
+            "card {card} looks like a member number (M + 8 digits), which are reserved"
+        ));
+    }
+    if identity::check_phone(card).is_ok() && card != own_phone {
+        return Err(format!("card {card} looks like a phone number; only the member's own phone may be a card number (R1)"));
+    }
+    Ok(())
+}
+
 /// What enrolling one application did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Enrolled {
@@ -165,6 +181,18 @@ fn enroll_valid(
             return Ok(Err(format!(
                 "unknown staff code {code:?}: add it with `vipctl staff add`"
             )));
+        }
+    }
+    if let Some(holder) = members::card_holder(conn, &v.phone)? {
+        let no = members::get(conn, holder)?.member_no;
+        return Ok(Err(format!(
+            "phone {} is a card number of member {no} (R1)",
+            v.phone
+        )));
+    }
+    if let Some(card) = &v.card {
+        if let Err(reason) = check_card_number(card, &v.phone) {
+            return Ok(Err(reason));
         }
     }
     let id = members::next_id(conn)?;
@@ -404,6 +432,14 @@ pub fn update(st: &mut Store, reference: &str, u: &Update, ctx: &Ctx) -> Result<
                 return refused(format!("phone {phone} already belongs to member {no} (R2)"));
             }
         }
+        if let Some(holder) = members::card_holder(&tx, phone)? {
+            if holder != id {
+                let no = members::get(&tx, holder)?.member_no;
+                return refused(format!(
+                    "phone {phone} is a card number of member {no} (R1)"
+                ));
+            }
+        }
         members::set_field(&tx, id, "phone", Some(phone))?;
         changed.push("phone");
     }
@@ -495,6 +531,7 @@ pub fn replace_card(
     if members::card_holder(&tx, new_card)?.is_some() {
         return refused(format!("card {new_card} is already issued"));
     }
+    check_card_number(new_card, &m.phone).map_err(crate::error::Usage)?;
     members::replace_card(&tx, id, &old, new_card, &ctx.now_text())?;
     let (version, _, _) = programs::current(&tx)?;
     let note = format!("card {old} reported lost, replaced by {new_card}");

@@ -1,7 +1,7 @@
 //! Moments and local dates in the program's time zone (R12: birthdays and
 //! weekdays are judged there).
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// Parses a moment: RFC 3339 with an offset, or `YYYY-MM-DD HH:MM[:SS]` local to `tz`.
@@ -28,7 +28,18 @@ pub fn local_date(moment: DateTime<Utc>, tz: Tz) -> NaiveDate {
 
 /// A moment as stored: RFC 3339 in UTC, to the second.
 pub fn stored(moment: DateTime<Utc>) -> String {
-    moment.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    // Written by hand: chrono's strftime parses its format string on every
+    // call, a measurable cost at a million receipts.
+    let (d, t) = (moment.date_naive(), moment.time());
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        d.year(),
+        d.month(),
+        d.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 #[cfg(test)]

@@ -97,42 +97,42 @@ pub struct NewLine<'a> {
     pub category: Option<&'a str>,
 }
 
-pub fn insert(conn: &Connection, r: &NewReceipt, lines: &[NewLine]) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO receipts (store, receipt, member_id, at, local_date, kind, original_receipt, amount_fen,
-                               points_used, points_earned, staff, program_version, multiplier, digest, import_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?
-    .execute(params![
-        r.store,
-        r.receipt,
-        r.member_id,
-        r.at,
-        r.local_date,
-        r.kind,
-        r.original_receipt,
-        r.amount_fen,
-        r.points_used,
-        r.points_earned,
-        r.staff,
-        r.program_version,
-        r.multiplier,
-        r.digest,
-        r.import_id
-    ])?;
-    let mut st = conn.prepare_cached(
-        "INSERT INTO receipt_lines (store, receipt, line_no, amount_fen, list_amount_fen, category)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for (i, l) in lines.iter().enumerate() {
-        st.execute(params![
+/// Stores a receipt unless one with its (store, receipt) exists; returns
+/// whether it was stored. Trying the insert first spares a lookup per new receipt.
+pub fn insert_new(conn: &Connection, r: &NewReceipt, lines: &[NewLine]) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO receipts (store, receipt, member_id, at, local_date, kind, original_receipt, amount_fen,
+                               points_used, points_earned, staff, program_version, multiplier, lines, digest, import_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT (store, receipt) DO NOTHING",
+        )?
+        .execute(params![
             r.store,
             r.receipt,
-            i as i64 + 1,
-            l.amount_fen,
-            l.list_amount_fen,
-            l.category
+            r.member_id,
+            r.at,
+            r.local_date,
+            r.kind,
+            r.original_receipt,
+            r.amount_fen,
+            r.points_used,
+            r.points_earned,
+            r.staff,
+            r.program_version,
+            r.multiplier,
+            lines_json(lines),
+            r.digest,
+            r.import_id
         ])?;
-    }
-    Ok(())
+    Ok(n == 1)
+}
+
+/// The lines as stored: `[[amount_fen, list_amount_fen|null, category|null], …]`.
+pub fn lines_json(lines: &[NewLine]) -> String {
+    let v: Vec<(i64, Option<i64>, Option<&str>)> = lines
+        .iter()
+        .map(|l| (l.amount_fen, l.list_amount_fen, l.category))
+        .collect();
+    serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
 }

@@ -1,0 +1,508 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'vipctl'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'vipctl' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the database and load a program')
+            [CompletionResult]::new('program', 'program', [CompletionResultType]::ParameterValue, 'Show, set or check the points program')
+            [CompletionResult]::new('enroll', 'enroll', [CompletionResultType]::ParameterValue, 'Enrol one member from flags, or many from a CSV file (R1–R6)')
+            [CompletionResult]::new('purchase', 'purchase', [CompletionResultType]::ParameterValue, 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)')
+            [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Register and list the staff who serve members (R3, R33)')
+            [CompletionResult]::new('member', 'member', [CompletionResultType]::ParameterValue, 'Look up and manage members')
+            [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'A manual correction entry in the ledger (R21)')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;init' {
+            [CompletionResult]::new('--program', '--program', [CompletionResultType]::ParameterName, 'The program file (TOML); without it, the built-in default program')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;program' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the program in force (its TOML, or in plain words with --explain)')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store a new program version (old versions are kept)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a program file and explain it, without storing it')
+            [CompletionResult]::new('versions', 'versions', [CompletionResultType]::ParameterValue, 'List the stored program versions')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;program;show' {
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'An older version (see `program versions`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--explain', '--explain', [CompletionResultType]::ParameterName, 'Explain in plain words instead of printing the TOML')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;program;set' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;program;check' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;program;versions' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;program;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the program in force (its TOML, or in plain words with --explain)')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store a new program version (old versions are kept)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a program file and explain it, without storing it')
+            [CompletionResult]::new('versions', 'versions', [CompletionResultType]::ParameterValue, 'List the stored program versions')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;program;help;show' {
+            break
+        }
+        'vipctl;program;help;set' {
+            break
+        }
+        'vipctl;program;help;check' {
+            break
+        }
+        'vipctl;program;help;versions' {
+            break
+        }
+        'vipctl;program;help;help' {
+            break
+        }
+        'vipctl;enroll' {
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A CSV file of members (`-` for stdin)')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Where rejected rows go (default: the input path with .rejects.csv)')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'The file''s encoding (default: detected)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'name')
+            [CompletionResult]::new('--phone', '--phone', [CompletionResultType]::ParameterName, 'phone')
+            [CompletionResult]::new('--id-number', '--id-number', [CompletionResultType]::ParameterName, 'id-number')
+            [CompletionResult]::new('--birthday', '--birthday', [CompletionResultType]::ParameterName, 'Default: the birth date in an 18-digit resident ID')
+            [CompletionResult]::new('--gender', '--gender', [CompletionResultType]::ParameterName, 'M or F')
+            [CompletionResult]::new('--card', '--card', [CompletionResultType]::ParameterName, 'Card number (default: the member number)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'The staff member who enrolled them')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;purchase' {
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A receipts CSV file (`-` for stdin)')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'Where rejected rows go (default: the input path with .rejects.csv)')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'The file''s encoding (default: detected)')
+            [CompletionResult]::new('--rows-per-commit', '--rows-per-commit', [CompletionResultType]::ParameterName, 'Rows per committed chunk')
+            [CompletionResult]::new('--member', '--member', [CompletionResultType]::ParameterName, 'Card number, member number or phone')
+            [CompletionResult]::new('--amount', '--amount', [CompletionResultType]::ParameterName, 'Money paid, in yuan')
+            [CompletionResult]::new('--list-amount', '--list-amount', [CompletionResultType]::ParameterName, 'The list price, for discount bands (R9)')
+            [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'category')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'store')
+            [CompletionResult]::new('--receipt', '--receipt', [CompletionResultType]::ParameterName, 'Receipt number (default: made from the time and member number)')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'staff')
+            [CompletionResult]::new('--points-used', '--points-used', [CompletionResultType]::ParameterName, 'Points redeemed against this receipt (R10, R11)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Compute and report everything, change nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;staff' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register one staff member, or many from a CSV file')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;staff;add' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'name')
+            [CompletionResult]::new('--phone', '--phone', [CompletionResultType]::ParameterName, 'phone')
+            [CompletionResult]::new('--id-number', '--id-number', [CompletionResultType]::ParameterName, 'id-number')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'store')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'file')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'rejects')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'encoding')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;staff;list' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;staff;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register one staff member, or many from a CSV file')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;staff;help;add' {
+            break
+        }
+        'vipctl;staff;help;list' {
+            break
+        }
+        'vipctl;staff;help;help' {
+            break
+        }
+        'vipctl;member' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Profile, card, tier and its history, balance, points by expiry, recent entries')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List members, optionally by tier, store or staff')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold)')
+            [CompletionResult]::new('replace-card', 'replace-card', [CompletionResultType]::ParameterValue, 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)')
+            [CompletionResult]::new('pin-tier', 'pin-tier', [CompletionResultType]::ParameterValue, 'Pin a member to a tier that recompute will not change, or unpin (R26)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;member;show' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;member;list' {
+            [CompletionResult]::new('--tier', '--tier', [CompletionResultType]::ParameterName, 'tier')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'staff')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;member;update' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'name')
+            [CompletionResult]::new('--phone', '--phone', [CompletionResultType]::ParameterName, 'phone')
+            [CompletionResult]::new('--id-number', '--id-number', [CompletionResultType]::ParameterName, 'id-number')
+            [CompletionResult]::new('--birthday', '--birthday', [CompletionResultType]::ParameterName, 'birthday')
+            [CompletionResult]::new('--gender', '--gender', [CompletionResultType]::ParameterName, 'gender')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'staff')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;member;replace-card' {
+            [CompletionResult]::new('--card', '--card', [CompletionResultType]::ParameterName, 'card')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;member;pin-tier' {
+            [CompletionResult]::new('--tier', '--tier', [CompletionResultType]::ParameterName, 'tier')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--unpin', '--unpin', [CompletionResultType]::ParameterName, 'unpin')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;member;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Profile, card, tier and its history, balance, points by expiry, recent entries')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List members, optionally by tier, store or staff')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold)')
+            [CompletionResult]::new('replace-card', 'replace-card', [CompletionResultType]::ParameterValue, 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)')
+            [CompletionResult]::new('pin-tier', 'pin-tier', [CompletionResultType]::ParameterValue, 'Pin a member to a tier that recompute will not change, or unpin (R26)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;member;help;show' {
+            break
+        }
+        'vipctl;member;help;list' {
+            break
+        }
+        'vipctl;member;help;update' {
+            break
+        }
+        'vipctl;member;help;replace-card' {
+            break
+        }
+        'vipctl;member;help;pin-tier' {
+            break
+        }
+        'vipctl;member;help;help' {
+            break
+        }
+        'vipctl;adjust' {
+            [CompletionResult]::new('--member', '--member', [CompletionResultType]::ParameterName, 'Card number, member number or phone')
+            [CompletionResult]::new('--points', '--points', [CompletionResultType]::ParameterName, 'Points to add (positive) or take (negative)')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why: kept in the ledger')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--allow-debt', '--allow-debt', [CompletionResultType]::ParameterName, 'Let a negative adjustment take the balance below zero (shown as owed)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;audit' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;completions' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the database and load a program')
+            [CompletionResult]::new('program', 'program', [CompletionResultType]::ParameterValue, 'Show, set or check the points program')
+            [CompletionResult]::new('enroll', 'enroll', [CompletionResultType]::ParameterValue, 'Enrol one member from flags, or many from a CSV file (R1–R6)')
+            [CompletionResult]::new('purchase', 'purchase', [CompletionResultType]::ParameterValue, 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)')
+            [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Register and list the staff who serve members (R3, R33)')
+            [CompletionResult]::new('member', 'member', [CompletionResultType]::ParameterValue, 'Look up and manage members')
+            [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'A manual correction entry in the ledger (R21)')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;help;init' {
+            break
+        }
+        'vipctl;help;program' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the program in force (its TOML, or in plain words with --explain)')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Store a new program version (old versions are kept)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a program file and explain it, without storing it')
+            [CompletionResult]::new('versions', 'versions', [CompletionResultType]::ParameterValue, 'List the stored program versions')
+            break
+        }
+        'vipctl;help;program;show' {
+            break
+        }
+        'vipctl;help;program;set' {
+            break
+        }
+        'vipctl;help;program;check' {
+            break
+        }
+        'vipctl;help;program;versions' {
+            break
+        }
+        'vipctl;help;enroll' {
+            break
+        }
+        'vipctl;help;purchase' {
+            break
+        }
+        'vipctl;help;staff' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register one staff member, or many from a CSV file')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff')
+            break
+        }
+        'vipctl;help;staff;add' {
+            break
+        }
+        'vipctl;help;staff;list' {
+            break
+        }
+        'vipctl;help;member' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Profile, card, tier and its history, balance, points by expiry, recent entries')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List members, optionally by tier, store or staff')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold)')
+            [CompletionResult]::new('replace-card', 'replace-card', [CompletionResultType]::ParameterValue, 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)')
+            [CompletionResult]::new('pin-tier', 'pin-tier', [CompletionResultType]::ParameterValue, 'Pin a member to a tier that recompute will not change, or unpin (R26)')
+            break
+        }
+        'vipctl;help;member;show' {
+            break
+        }
+        'vipctl;help;member;list' {
+            break
+        }
+        'vipctl;help;member;update' {
+            break
+        }
+        'vipctl;help;member;replace-card' {
+            break
+        }
+        'vipctl;help;member;pin-tier' {
+            break
+        }
+        'vipctl;help;adjust' {
+            break
+        }
+        'vipctl;help;audit' {
+            break
+        }
+        'vipctl;help;completions' {
+            break
+        }
+        'vipctl;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,332 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_vipctl_global_optspecs
+    string join \n db= operator= format= q/quiet as-of= at= h/help V/version
+end
+
+function __fish_vipctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_vipctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_vipctl_using_subcommand
+    set -l cmd (__fish_vipctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c vipctl -n "__fish_vipctl_needs_command" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_needs_command" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_needs_command" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_needs_command" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_needs_command" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_needs_command" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_needs_command" -s V -l version -d 'Print version'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "init" -d 'Create the database and load a program'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "program" -d 'Show, set or check the points program'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "member" -d 'Look up and manage members'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "adjust" -d 'A manual correction entry in the ledger (R21)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l program -d 'The program file (TOML); without it, the built-in default program' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -f -a "set" -d 'Store a new program version (old versions are kept)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -f -a "check" -d 'Validate a program file and explain it, without storing it'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -f -a "versions" -d 'List the stored program versions'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l version -d 'An older version (see `program versions`)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l explain -d 'Explain in plain words instead of printing the TOML'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "set" -d 'Store a new program version (old versions are kept)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a program file and explain it, without storing it'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "versions" -d 'List the stored program versions'
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l file -d 'A CSV file of members (`-` for stdin)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv)' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+utf-8\t''
+gb18030\t'GB18030, a superset of GBK and GB2312'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l name -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l phone -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l id-number -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l birthday -d 'Default: the birth date in an 18-digit resident ID' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l gender -d 'M or F' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l card -d 'Card number (default: the member number)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l store -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l staff -d 'The staff member who enrolled them' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l file -d 'A receipts CSV file (`-` for stdin)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv)' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+utf-8\t''
+gb18030\t'GB18030, a superset of GBK and GB2312'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l rows-per-commit -d 'Rows per committed chunk' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l member -d 'Card number, member number or phone' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l amount -d 'Money paid, in yuan' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l list-amount -d 'The list price, for discount bands (R9)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l category -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l store -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l receipt -d 'Receipt number (default: made from the time and member number)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l staff -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l points-used -d 'Points redeemed against this receipt (R10, R11)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l dry-run -d 'Compute and report everything, change nothing'
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "list" -d 'List the staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l name -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l phone -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l id-number -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l store -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l file -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l rejects -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+utf-8\t''
+gb18030\t'GB18030, a superset of GBK and GB2312'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "list" -d 'List members, optionally by tier, store or staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l tier -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l store -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l staff -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l name -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l phone -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l id-number -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l birthday -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l gender -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l store -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l staff -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l card -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l tier -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l unpin
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "list" -d 'List members, optionally by tier, store or staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l member -d 'Card number, member number or phone' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l points -d 'Points to add (positive) or take (negative)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l reason -d 'Why: kept in the ledger' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l allow-debt -d 'Let a negative adjustment take the balance below zero (shown as owed)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "init" -d 'Create the database and load a program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "program" -d 'Show, set or check the points program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "member" -d 'Look up and manage members'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "adjust" -d 'A manual correction entry in the ledger (R21)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "set" -d 'Store a new program version (old versions are kept)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "check" -d 'Validate a program file and explain it, without storing it'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "versions" -d 'List the stored program versions'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from staff" -f -a "add" -d 'Register one staff member, or many from a CSV file'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from staff" -f -a "list" -d 'List the staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "list" -d 'List members, optionally by tier, store or staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'

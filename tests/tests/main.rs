@@ -1,0 +1,19 @@
+//! The one integration-test binary (xsv style): a module per command, each test
+//! in its own work directory with its own database, running the real `vipctl`.
+//!
+//! It lives in `tests/tests/main.rs` rather than `tests/tests.rs` so that Cargo's
+//! test auto-discovery builds exactly one binary (`cargo test --test tests`)
+//! without `autotests = false` in Cargo.toml: every `tests/*.rs` file would
+//! otherwise become a test binary of its own.
+
+mod workdir;
+
+mod test_completions;
+mod test_enroll;
+mod test_help;
+mod test_init;
+mod test_ledger;
+mod test_member;
+mod test_migrations;
+mod test_program;
+mod test_staff;

@@ -1,0 +1,172 @@
+//! Schema migrations (SPEC.md `init`: "Schema changes in later versions are
+//! applied by migrations on open"): a database written at schema version 1 is
+//! brought up to date by any command, with its data intact.
+
+use crate::workdir::{fixture, Workdir};
+use rusqlite::Connection;
+use std::path::Path;
+use vipctl::store::schema::{APPLICATION_ID, LATEST, MIGRATIONS};
+
+/// Writes a database as vipctl schema version 1 left it: the default program,
+/// one staff member, two members with their cards and tier history, and one
+/// member with 50 points (a ledger entry and its lot). Only raw SQL after
+/// `migrate(…, 1)`, so later changes to the store code cannot change it.
+fn build_schema_v1(path: &Path) {
+    let mut conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "application_id", APPLICATION_ID)
+        .unwrap();
+    vipctl::store::migrate(&mut conn, 1).unwrap();
+    let v: u32 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+    let at = "2026-01-05T02:00:00Z";
+    conn.execute(
+        "INSERT INTO program_versions (version, created_at, operator, name, source)
+         VALUES (1, ?1, 'admin', 'Default program', ?2)",
+        (at, vipctl::program::DEFAULT_PROGRAM),
+    )
+    .unwrap();
+    conn.execute_batch(&format!(
+        "INSERT INTO staff (code, name, phone, id_number, store, created_at, operator)
+         VALUES ('S001', '王芳', '14701501449', '110102197804171063', 'BJ01', '{at}', 'admin');
+         INSERT INTO members (id, member_no, name, phone, id_number, birthday, gender, store, staff,
+                              enrolled_at, tier, tier_since, balance, created_by)
+         VALUES (1, 'M00000001', '张伟', '13800138000', '11010519491231002X', '1949-12-31', 'M',
+                 'BJ01', 'S001', '2026-01-05', 'normal', '2026-01-05', 50, 'admin'),
+                (2, 'M00000002', '李芳', '13900139000', 'E12345678', NULL, 'F',
+                 'SH01', NULL, '2026-01-06', 'normal', '2026-01-06', 0, 'admin');
+         INSERT INTO cards (card_no, member_id, status, issued_at)
+         VALUES ('C000001', 1, 'active', '2026-01-05'), ('C000002', 2, 'active', '2026-01-06');
+         INSERT INTO tier_history (member_id, at, from_tier, to_tier, reason, operator)
+         VALUES (1, '{at}', NULL, 'normal', 'enrolled', 'admin'),
+                (2, '{at}', NULL, 'normal', 'enrolled', 'admin');
+         INSERT INTO ledger (id, member_id, at, kind, points, source, ref, program_version, operator, note)
+         VALUES (1, 1, '{at}', 'adjust', 50, 'adjustment', NULL, 1, 'admin', 'opening balance');
+         INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining)
+         VALUES (1, 1, '2026-01-05', '2026-12-31', 50, 50);
+         INSERT INTO journal (at, operator, command, detail) VALUES ('{at}', 'admin', 'init', 'v1');"
+    ))
+    .unwrap();
+}
+
+fn user_version(path: &Path) -> u32 {
+    Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
+fn table_exists(path: &Path, name: &str) -> bool {
+    Connection::open(path)
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+        == 1
+}
+
+/// The data every v1 database built above holds, checked through the CLI.
+fn data_is_intact(wd: &Workdir) {
+    let m = wd.member("C000001");
+    assert_eq!(m["member_no"], "M00000001");
+    assert_eq!(m["name"], "张伟");
+    assert_eq!(m["phone"], "13800138000");
+    assert_eq!(m["birthday"], "1949-12-31");
+    assert_eq!(m["tier"], "normal");
+    assert_eq!(m["points"], 50);
+    assert_eq!(m["recent_entries"][0]["note"], "opening balance");
+    assert_eq!(wd.member("13900139000")["member_no"], "M00000002");
+    let staff = wd.json(&["staff", "list"]);
+    assert_eq!(staff[0]["code"], "S001");
+}
+
+#[test]
+#[ignore = "generator: writes fixtures/db/schema-v1.db; run with `cargo test make_schema_v1_fixture -- --ignored`"]
+fn make_schema_v1_fixture() {
+    let path = fixture("db/schema-v1.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    build_schema_v1(&path);
+    assert_eq!(user_version(&path), 1);
+}
+
+#[test]
+fn migrations_apply_one_by_one_from_an_empty_database() {
+    assert_eq!(LATEST as usize, MIGRATIONS.len());
+    for up_to in 1..=LATEST {
+        let mut conn = Connection::open_in_memory().unwrap();
+        vipctl::store::migrate(&mut conn, up_to).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, up_to);
+        // Applying again is a no-op, and going on reaches the latest.
+        vipctl::store::migrate(&mut conn, up_to).unwrap();
+        vipctl::store::migrate(&mut conn, LATEST).unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, LATEST);
+    }
+}
+
+#[test]
+fn a_schema_v1_database_is_migrated_on_open_with_its_data_intact() {
+    let wd = Workdir::new();
+    build_schema_v1(wd.db());
+    assert_eq!(user_version(wd.db()), 1);
+    let before = wd.counts();
+
+    let m = wd.member("M00000001");
+    assert_eq!(m["points"], 50);
+    assert_eq!(user_version(wd.db()), LATEST);
+    if LATEST >= 2 {
+        assert!(
+            table_exists(wd.db(), "member_contacts"),
+            "migration 2 was not applied"
+        );
+    }
+    // Every table of version 1 still has all its rows.
+    let after = wd.counts();
+    for (table, n) in &before {
+        let now = after.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
+        assert_eq!(now, Some(*n), "table {table}");
+    }
+    data_is_intact(&wd);
+    // And the migrated database works: a change, then a clean audit.
+    wd.ok(&[
+        "adjust", "--member", "C000001", "--points", "-20", "--reason", "gift",
+    ]);
+    assert_eq!(wd.points("C000001"), 30);
+    wd.ok(&["audit"]);
+}
+
+#[test]
+fn the_committed_schema_v1_fixture_opens_migrates_and_audits_clean() {
+    let src = fixture("db/schema-v1.db");
+    assert!(
+        src.exists(),
+        "{} is missing: run `cargo test make_schema_v1_fixture -- --ignored`",
+        src.display()
+    );
+    assert_eq!(
+        user_version(&src),
+        1,
+        "the fixture must stay at schema version 1"
+    );
+    let wd = Workdir::new();
+    std::fs::copy(&src, wd.db()).unwrap();
+
+    let report = wd.json(&["audit"]);
+    assert_eq!(report["violations"], serde_json::json!([]), "{report}");
+    assert_eq!(report["members"], 2, "{report}");
+    assert_eq!(report["entries"], 1, "{report}");
+    assert_eq!(user_version(wd.db()), LATEST);
+    data_is_intact(&wd);
+}

@@ -1,0 +1,134 @@
+//! `vipctl staff add | list` (R3, R33).
+
+use crate::workdir::{fixture_rows, Workdir, PROGRAM};
+use predicates::prelude::*;
+
+#[test]
+fn staff_add_then_list() {
+    let wd = Workdir::new();
+    wd.init(PROGRAM);
+    let added = wd.json(&[
+        "staff",
+        "add",
+        "S100",
+        "--name",
+        "王芳",
+        "--phone",
+        "13912345678",
+        "--store",
+        "BJ01",
+    ]);
+    assert_eq!(added["code"], "S100", "{added}");
+    wd.ok(&[
+        "staff",
+        "add",
+        "S101",
+        "--name",
+        "刘强",
+        "--id-number",
+        "11010519491231002X",
+    ]);
+    let list = wd.json(&["staff", "list"]);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["code"], "S100");
+    assert_eq!(list[0]["phone"], "13912345678");
+    assert_eq!(list[0]["store"], "BJ01");
+    assert_eq!(list[1]["id_number"], "11010519491231002X");
+    let csv = wd.ok(&["--format", "csv", "staff", "list"]);
+    assert!(
+        csv.starts_with("code,name,phone,id_number,store\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+}
+
+#[test]
+fn staff_add_file_loads_every_row_and_is_idempotent() {
+    let wd = Workdir::new();
+    wd.init(PROGRAM);
+    wd.load_staff();
+    let rows = fixture_rows("staff.csv");
+    let list = wd.json(&["staff", "list"]);
+    let codes: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = rows.iter().map(|r| r["code"].as_str()).collect();
+    assert_eq!(codes, want);
+
+    let before = wd.count("staff");
+    let file = wd.copy_fixture("staff.csv");
+    let again = wd.json(&["staff", "add", "--file", file.to_str().unwrap()]);
+    assert_eq!(again["accepted"], 0, "{again}");
+    assert_eq!(again["already_done"], rows.len() as u64, "{again}");
+    assert_eq!(again["rejected"], 0, "{again}");
+    assert_eq!(wd.count("staff"), before);
+}
+
+#[test]
+fn staff_add_refuses_a_taken_code_or_phone() {
+    let wd = Workdir::new();
+    wd.init(PROGRAM);
+    wd.load_staff();
+    let before = wd.counts();
+    let s = &fixture_rows("staff.csv")[0];
+    // The same code with other details.
+    wd.cmd(&["staff", "add", &s["code"], "--name", "别人"])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(&s["code"]));
+    // Another code with a phone that is taken.
+    wd.cmd(&[
+        "staff",
+        "add",
+        "S900",
+        "--name",
+        "别人",
+        "--phone",
+        &s["phone"],
+    ])
+    .assert()
+    .code(4)
+    .stderr(predicate::str::contains(&s["code"]));
+    // A malformed phone is a usage error.
+    wd.cmd(&["staff", "add", "S901", "--name", "别人", "--phone", "123"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("phone"));
+    assert_eq!(wd.counts(), before);
+}
+
+#[test]
+fn staff_add_file_with_bad_rows_writes_rejects() {
+    let wd = Workdir::new();
+    wd.init(PROGRAM);
+    let file = wd.write(
+        "staff.csv",
+        "code,name,phone\nS1,王芳,13912345678\nS2,刘强,123\nS3,,13912345679\nS4,陈静,13912345678\n",
+    );
+    let out = wd
+        .cmd(&[
+            "--format",
+            "json",
+            "staff",
+            "add",
+            "--file",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["accepted"], 1, "{summary}");
+    assert_eq!(summary["rejected"], 3, "{summary}");
+    let rejects = crate::workdir::read_csv(&wd.path("staff.rejects.csv"));
+    let lines: Vec<&str> = rejects.iter().map(|r| r["line"].as_str()).collect();
+    assert_eq!(lines, ["3", "4", "5"]);
+    assert!(rejects[0]["reason"].contains("phone"), "{:?}", rejects[0]);
+    assert!(rejects[1]["reason"].contains("name"), "{:?}", rejects[1]);
+    assert!(rejects[2]["reason"].contains("S1"), "{:?}", rejects[2]);
+    assert_eq!(wd.count("staff"), 1);
+}

@@ -1,0 +1,262 @@
+//! A work directory per test: a temp dir with its own database, the real
+//! `vipctl` binary run inside it with `--db` set, `VIPCTL_OPERATOR=tester`, and
+//! the clock fixed, plus direct SQLite access for assertions.
+
+use assert_cmd::Command;
+use rusqlite::Connection;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The working date of every test (`--as-of`).
+pub const AS_OF: &str = "2026-11-20";
+/// The moment of every change (`--at`), in the program's time zone.
+pub const AT: &str = "2026-11-20 10:00";
+/// The fixture program most tests run under: it has five tiers, one of them
+/// granted by pinning (R26).
+pub const PROGRAM: &str = "mall";
+
+/// A path inside the repository's `fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+}
+
+/// The rows of a fixture CSV as header-keyed maps, in file order. Row `i` is
+/// on line `i + 2` (line 1 is the header; the fixtures have no quoted newlines).
+pub fn fixture_rows(rel: &str) -> Vec<std::collections::HashMap<String, String>> {
+    read_csv(&fixture(rel))
+}
+
+/// A CSV file as header-keyed maps.
+pub fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let headers: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// The binary, with a clean environment for the variables vipctl reads.
+pub fn vipctl() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vipctl"));
+    cmd.env_remove("VIPCTL_DB")
+        .env("VIPCTL_OPERATOR", "tester")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// The standard error of a finished command, as text.
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The standard output of a finished command, as text.
+pub fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub struct Workdir {
+    dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Workdir {
+    /// An empty work directory; the database (`vipctl.db`) does not exist yet.
+    pub fn new() -> Workdir {
+        let dir = tempfile::Builder::new()
+            .prefix("vipctl-test-")
+            .tempdir()
+            .expect("temp dir");
+        let db = dir.path().join("vipctl.db");
+        Workdir { dir, db }
+    }
+
+    /// A database initialised with the fixture program, the fixture staff and
+    /// the fixture members.
+    pub fn setup() -> Workdir {
+        let wd = Workdir::new();
+        wd.init(PROGRAM);
+        wd.load_staff();
+        wd.load_members();
+        wd
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn db(&self) -> &Path {
+        &self.db
+    }
+
+    /// `vipctl --db DB ARGS…` in the work directory, with the real clock.
+    /// For tests of the global flags themselves.
+    pub fn raw(&self, args: &[&str]) -> Command {
+        let mut cmd = vipctl();
+        cmd.current_dir(self.dir.path())
+            .arg("--db")
+            .arg(&self.db)
+            .args(args);
+        cmd
+    }
+
+    /// `vipctl --db DB --as-of AS_OF --at AT ARGS…` in the work directory.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = self.raw(&["--as-of", AS_OF, "--at", AT]);
+        cmd.args(args);
+        cmd
+    }
+
+    /// Runs a command that must succeed (exit 0) and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().expect("run vipctl");
+        assert!(
+            out.status.success(),
+            "vipctl {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            stdout_of(&out),
+            stderr_of(&out)
+        );
+        stdout_of(&out)
+    }
+
+    /// Runs a command that must succeed with `--format json`; its document.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let text = self.ok(&all);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("vipctl {args:?}: not one JSON document ({e}):\n{text}"))
+    }
+
+    /// `init --program fixtures/programs/NAME.toml`.
+    pub fn init(&self, program: &str) {
+        let file = fixture(&format!("programs/{program}.toml"));
+        self.ok(&["init", "--program", file.to_str().unwrap()]);
+        assert!(self.db.exists(), "init created no database");
+    }
+
+    /// `staff add --file fixtures/staff.csv`; checks every row was added.
+    pub fn load_staff(&self) {
+        let file = self.copy_fixture("staff.csv");
+        let summary = self.json(&["staff", "add", "--file", file.to_str().unwrap()]);
+        let rows = fixture_rows("staff.csv").len() as u64;
+        assert!(rows > 0);
+        assert_eq!(summary["accepted"], rows, "{summary}");
+        assert_eq!(self.count("staff"), rows as i64);
+    }
+
+    /// `enroll --file fixtures/members.csv`; checks every row was enrolled.
+    pub fn load_members(&self) {
+        let file = self.copy_fixture("members.csv");
+        let summary = self.json(&["enroll", "--file", file.to_str().unwrap()]);
+        let rows = fixture_rows("members.csv").len() as u64;
+        assert!(rows > 0);
+        assert_eq!(summary["accepted"], rows, "{summary}");
+        assert_eq!(summary["rejected"], 0, "{summary}");
+        assert_eq!(self.count("members"), rows as i64);
+    }
+
+    /// Enrols one member from flags and returns the member number.
+    pub fn enroll(&self, name: &str, phone: &str, id_number: &str) -> String {
+        let out = self.ok(&[
+            "enroll",
+            "--name",
+            name,
+            "--phone",
+            phone,
+            "--id-number",
+            id_number,
+        ]);
+        let no = out.trim().to_string();
+        assert!(no.starts_with('M'), "enroll printed {out:?}");
+        no
+    }
+
+    /// `member show REF --format json`.
+    pub fn member(&self, reference: &str) -> Value {
+        self.json(&["member", "show", reference])
+    }
+
+    /// A member's balance as `member show` reports it.
+    pub fn points(&self, reference: &str) -> i64 {
+        self.member(reference)["points"]
+            .as_i64()
+            .expect("points is a number")
+    }
+
+    /// Copies a fixture file into the work directory (so that rejects files
+    /// written next to it stay out of the repository).
+    pub fn copy_fixture(&self, rel: &str) -> PathBuf {
+        let name = Path::new(rel).file_name().unwrap();
+        let to = self.dir.path().join(name);
+        std::fs::copy(fixture(rel), &to).expect("copy fixture");
+        to
+    }
+
+    /// Writes a file in the work directory.
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, contents).expect("write file");
+        p
+    }
+
+    /// The database, opened directly.
+    pub fn conn(&self) -> Connection {
+        Connection::open(&self.db).expect("open the database with rusqlite")
+    }
+
+    /// `SELECT COUNT(*) FROM table`.
+    pub fn count(&self, table: &str) -> i64 {
+        self.conn()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .expect("count rows")
+    }
+
+    /// The row count of every table, to show that a refused command wrote nothing.
+    pub fn counts(&self) -> Vec<(String, i64)> {
+        let conn = self.conn();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(!tables.is_empty(), "the database has no tables");
+        tables
+            .into_iter()
+            .map(|t| {
+                let n = conn
+                    .query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0))
+                    .unwrap();
+                (t, n)
+            })
+            .collect()
+    }
+
+    /// Sum of a member's ledger entries, read straight from the database.
+    pub fn ledger_sum(&self, member_no: &str) -> i64 {
+        self.conn()
+            .query_row(
+                "SELECT COALESCE(SUM(l.points), 0) FROM ledger l JOIN members m ON m.id = l.member_id
+                 WHERE m.member_no = ?1",
+                [member_no],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+}
