@@ -10,9 +10,7 @@ struct Node {
 }
 
 fn walk(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<Node>) {
-    out.push(Node {
-        path: path.clone(),
-    });
+    out.push(Node { path: path.clone() });
     for sub in cmd.get_subcommands() {
         if sub.get_name() == "help" {
             continue;
