@@ -38,7 +38,8 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('purchase', 'purchase', [CompletionResultType]::ParameterValue, 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)')
             [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Register and list the staff who serve members (R3, R33)')
             [CompletionResult]::new('member', 'member', [CompletionResultType]::ParameterValue, 'Look up and manage members')
-            [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'A manual correction entry in the ledger (R21)')
+            [CompletionResult]::new('redeem', 'redeem', [CompletionResultType]::ParameterValue, 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)')
+            [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'A manual correction entry in the ledger (R21), or opening balances from a file')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -176,6 +177,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'The file''s encoding (default: detected)')
             [CompletionResult]::new('--rows-per-commit', '--rows-per-commit', [CompletionResultType]::ParameterName, 'Rows per committed chunk')
             [CompletionResult]::new('--member', '--member', [CompletionResultType]::ParameterName, 'Card number, member number or phone')
+            [CompletionResult]::new('--return-of', '--return-of', [CompletionResultType]::ParameterName, 'Record a return of this sale (same --store) instead of a sale (R20)')
             [CompletionResult]::new('--amount', '--amount', [CompletionResultType]::ParameterName, 'Money paid, in yuan')
             [CompletionResult]::new('--list-amount', '--list-amount', [CompletionResultType]::ParameterName, 'The list price, for discount bands (R9)')
             [CompletionResult]::new('--category', '--category', [CompletionResultType]::ParameterName, 'category')
@@ -374,7 +376,31 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         'vipctl;member;help;help' {
             break
         }
+        'vipctl;redeem' {
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A CSV file of redemptions (`-` for stdin)')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'rejects')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'encoding')
+            [CompletionResult]::new('--member', '--member', [CompletionResultType]::ParameterName, 'Card number, member number or phone')
+            [CompletionResult]::new('--points', '--points', [CompletionResultType]::ParameterName, 'Points to take (with --reward, must equal the reward''s points)')
+            [CompletionResult]::new('--reward', '--reward', [CompletionResultType]::ParameterName, 'A reward code from the program''s catalogue')
+            [CompletionResult]::new('--used-by', '--used-by', [CompletionResultType]::ParameterName, 'Who used the points, with the holder''s consent (R18)')
+            [CompletionResult]::new('--approved-by', '--approved-by', [CompletionResultType]::ParameterName, 'Who approved the use (R18)')
+            [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'note')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'vipctl;adjust' {
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Opening balances from a CSV file (`-` for stdin)')
+            [CompletionResult]::new('--rejects', '--rejects', [CompletionResultType]::ParameterName, 'rejects')
+            [CompletionResult]::new('--encoding', '--encoding', [CompletionResultType]::ParameterName, 'encoding')
             [CompletionResult]::new('--member', '--member', [CompletionResultType]::ParameterName, 'Card number, member number or phone')
             [CompletionResult]::new('--points', '--points', [CompletionResultType]::ParameterName, 'Points to add (positive) or take (negative)')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why: kept in the ledger')
@@ -421,7 +447,8 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('purchase', 'purchase', [CompletionResultType]::ParameterValue, 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)')
             [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Register and list the staff who serve members (R3, R33)')
             [CompletionResult]::new('member', 'member', [CompletionResultType]::ParameterValue, 'Look up and manage members')
-            [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'A manual correction entry in the ledger (R21)')
+            [CompletionResult]::new('redeem', 'redeem', [CompletionResultType]::ParameterValue, 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)')
+            [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'A manual correction entry in the ledger (R21), or opening balances from a file')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -487,6 +514,9 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;help;member;pin-tier' {
+            break
+        }
+        'vipctl;help;redeem' {
             break
         }
         'vipctl;help;adjust' {

@@ -43,6 +43,9 @@ _vipctl() {
             vipctl,purchase)
                 cmd="vipctl__subcmd__purchase"
                 ;;
+            vipctl,redeem)
+                cmd="vipctl__subcmd__redeem"
+                ;;
             vipctl,staff)
                 cmd="vipctl__subcmd__staff"
                 ;;
@@ -72,6 +75,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help,purchase)
                 cmd="vipctl__subcmd__help__subcmd__purchase"
+                ;;
+            vipctl__subcmd__help,redeem)
+                cmd="vipctl__subcmd__help__subcmd__redeem"
                 ;;
             vipctl__subcmd__help,staff)
                 cmd="vipctl__subcmd__help__subcmd__staff"
@@ -200,7 +206,7 @@ _vipctl() {
 
     case "${cmd}" in
         vipctl)
-            opts="-q -h -V --db --operator --format --quiet --as-of --at --help --version init program enroll purchase staff member adjust audit completions help"
+            opts="-q -h -V --db --operator --format --quiet --as-of --at --help --version init program enroll purchase staff member redeem adjust audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -234,12 +240,24 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__adjust)
-            opts="-q -h --member --points --reason --allow-debt --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --file --rejects --encoding --member --points --reason --allow-debt --db --operator --format --quiet --as-of --at --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -W "auto utf-8 gb18030" -- "${cur}"))
+                    return 0
+                    ;;
                 --member)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -426,7 +444,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help)
-            opts="init program enroll purchase staff member adjust audit completions help"
+            opts="init program enroll purchase staff member redeem adjust audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -678,6 +696,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__purchase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__redeem)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1380,7 +1412,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__purchase)
-            opts="-q -h --file --rejects --dry-run --encoding --rows-per-commit --member --amount --list-amount --category --store --receipt --staff --points-used --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --file --rejects --dry-run --encoding --rows-per-commit --member --return-of --amount --list-amount --category --store --receipt --staff --points-used --db --operator --format --quiet --as-of --at --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1403,6 +1435,10 @@ _vipctl() {
                     return 0
                     ;;
                 --member)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --return-of)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1431,6 +1467,76 @@ _vipctl() {
                     return 0
                     ;;
                 --points-used)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__redeem)
+            opts="-q -h --file --rejects --encoding --member --points --reward --used-by --approved-by --note --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rejects)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encoding)
+                    COMPREPLY=($(compgen -W "auto utf-8 gb18030" -- "${cur}"))
+                    return 0
+                    ;;
+                --member)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --points)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reward)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --used-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approved-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --note)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -40,7 +40,8 @@ complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "enroll" -d 'Enrol one
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "member" -d 'Look up and manage members'
-complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "adjust" -d 'A manual correction entry in the ledger (R21)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -140,6 +141,7 @@ utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l rows-per-commit -d 'Rows per committed chunk' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l member -d 'Card number, member number or phone' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l return-of -d 'Record a return of this sale (same --store) instead of a sale (R20)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l amount -d 'Money paid, in yuan' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l list-amount -d 'The list price, for discount bands (R9)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l category -r
@@ -278,6 +280,31 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l file -d 'A CSV file of redemptions (`-` for stdin)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l rejects -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+utf-8\t''
+gb18030\t'GB18030, a superset of GBK and GB2312'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l member -d 'Card number, member number or phone' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l points -d 'Points to take (with --reward, must equal the reward\'s points)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l reward -d 'A reward code from the program\'s catalogue' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l used-by -d 'Who used the points, with the holder\'s consent (R18)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l approved-by -d 'Who approved the use (R18)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l note -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l file -d 'Opening balances from a CSV file (`-` for stdin)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l rejects -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+utf-8\t''
+gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l member -d 'Card number, member number or phone' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l points -d 'Points to add (positive) or take (negative)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l reason -d 'Why: kept in the ledger' -r
@@ -309,16 +336,17 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l as-of -d '
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "init" -d 'Create the database and load a program'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "program" -d 'Show, set or check the points program'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "member" -d 'Look up and manage members'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "adjust" -d 'A manual correction entry in the ledger (R21)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member adjust audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "init" -d 'Create the database and load a program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "program" -d 'Show, set or check the points program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "member" -d 'Look up and manage members'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "set" -d 'Store a new program version (old versions are kept)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "check" -d 'Validate a program file and explain it, without storing it'

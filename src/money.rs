@@ -116,6 +116,12 @@ impl Rate {
         i64::try_from(v).unwrap_or(i64::MAX)
     }
 
+    /// A rate from its numerator and denominator (points per fen), as stored
+    /// with a return's lines; `None` unless `num ≥ 0` and `den > 0`.
+    pub fn from_parts(num: i128, den: i128) -> Option<Rate> {
+        (num >= 0 && den > 0).then(|| Rate::new(num, den))
+    }
+
     /// True for a rate that earns nothing.
     pub fn is_zero(self) -> bool {
         self.num == 0

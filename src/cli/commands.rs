@@ -57,24 +57,17 @@ pub enum Command {
     )]
     Member(MemberCmd),
 
-    /// A manual correction entry in the ledger (R21).
+    /// Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18).
     #[command(
-        after_help = "Examples:\n  vipctl adjust --member M00000001 --points 100 --reason \"opening balance\"\n  vipctl adjust --member 13800138000 --points -20 --reason \"double credit on 3 May\""
+        after_help = "Examples:\n  vipctl redeem --member 13800138000 --points 200 --note \"offset 200 yuan\"\n  vipctl redeem --member M00000001 --reward GIFT200 --used-by 李娜 --approved-by 张伟\n  vipctl redeem --file redemptions.csv\n\nFile columns: member,points,reward,used_by,approved_by,note,time,ref\n(rows with a ref are redeemed once however often the file is run).\nNot enough points: exit 4, nothing changed."
     )]
-    Adjust {
-        /// Card number, member number or phone.
-        #[arg(long, value_name = "REF")]
-        member: String,
-        /// Points to add (positive) or take (negative).
-        #[arg(long, allow_negative_numbers = true, value_name = "±N")]
-        points: i64,
-        /// Why: kept in the ledger.
-        #[arg(long, value_name = "TEXT")]
-        reason: String,
-        /// Let a negative adjustment take the balance below zero (shown as owed).
-        #[arg(long)]
-        allow_debt: bool,
-    },
+    Redeem(RedeemArgs),
+
+    /// A manual correction entry in the ledger (R21), or opening balances from a file.
+    #[command(
+        after_help = "Examples:\n  vipctl adjust --member M00000001 --points 100 --reason \"opening balance\"\n  vipctl adjust --member 13800138000 --points -20 --reason \"double credit on 3 May\"\n  vipctl adjust --file opening.csv\n\nFile columns: member,points,expires_on,reason,ref: one lot per row with its\nown expiry (default: the program's policy), idempotent by ref."
+    )]
+    Adjust(AdjustArgs),
 
     /// Check every invariant of the ledger; exit 1 naming each violation.
     #[command(after_help = "Examples:\n  vipctl audit\n  vipctl audit --format json")]
@@ -85,6 +78,62 @@ pub enum Command {
         after_help = "Examples:\n  vipctl completions bash > /etc/bash_completion.d/vipctl\n  vipctl completions zsh > ~/.zfunc/_vipctl"
     )]
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Args)]
+pub struct RedeemArgs {
+    /// A CSV file of redemptions (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["member", "points", "reward"])]
+    file: Option<String>,
+    #[arg(long, value_name = "FILE", requires = "file")]
+    rejects: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Encoding::Auto, requires = "file")]
+    encoding: Encoding,
+    /// Card number, member number or phone.
+    #[arg(long, value_name = "REF", required_unless_present = "file")]
+    member: Option<String>,
+    /// Points to take (with --reward, must equal the reward's points).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, required_unless_present_any = ["file", "reward"])]
+    points: Option<i64>,
+    /// A reward code from the program's catalogue.
+    #[arg(long, value_name = "CODE")]
+    reward: Option<String>,
+    /// Who used the points, with the holder's consent (R18).
+    #[arg(long, value_name = "NAME", requires = "approved_by")]
+    used_by: Option<String>,
+    /// Who approved the use (R18).
+    #[arg(long, value_name = "NAME", requires = "used_by")]
+    approved_by: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    note: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdjustArgs {
+    /// Opening balances from a CSV file (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["member", "points", "reason"])]
+    file: Option<String>,
+    #[arg(long, value_name = "FILE", requires = "file")]
+    rejects: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Encoding::Auto, requires = "file")]
+    encoding: Encoding,
+    /// Card number, member number or phone.
+    #[arg(long, value_name = "REF", required_unless_present = "file")]
+    member: Option<String>,
+    /// Points to add (positive) or take (negative).
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "±N",
+        required_unless_present = "file"
+    )]
+    points: Option<i64>,
+    /// Why: kept in the ledger.
+    #[arg(long, value_name = "TEXT", required_unless_present = "file")]
+    reason: Option<String>,
+    /// Let a negative adjustment take the balance below zero (shown as owed).
+    #[arg(long)]
+    allow_debt: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +201,7 @@ const PURCHASE_HELP: &str = "Examples:
   vipctl purchase --file receipts.csv --dry-run --format json
   gzip -dc day.csv.gz | vipctl purchase --file - --rejects day.rejects.csv
   vipctl purchase --member 13800138000 --amount 128.50 --store BJ01 --receipt R0001
+  vipctl purchase --return-of R0001 --store BJ01 --amount 28.50 --receipt RT0001
 
 File columns (header names, any order): store,receipt,member,time,amount
 and optionally list_amount,category,points_used,staff,type,original_receipt.
@@ -176,8 +226,11 @@ pub struct PurchaseArgs {
     #[arg(long, value_name = "N", default_value_t = ops::import::ROWS_PER_COMMIT_DEFAULT, hide = true)]
     rows_per_commit: u64,
     /// Card number, member number or phone.
-    #[arg(long, value_name = "REF", required_unless_present = "file")]
+    #[arg(long, value_name = "REF", required_unless_present_any = ["file", "return_of"])]
     member: Option<String>,
+    /// Record a return of this sale (same --store) instead of a sale (R20).
+    #[arg(long, value_name = "RECEIPT", conflicts_with_all = ["file", "points_used"])]
+    return_of: Option<String>,
     /// Money paid, in yuan.
     #[arg(long, value_name = "YUAN", required_unless_present = "file")]
     amount: Option<String>,
@@ -516,14 +569,44 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             }
         },
         Command::Member(cmd) => return member(cli, cmd, &mut out),
-        Command::Adjust {
-            member,
-            points,
-            reason,
-            allow_debt,
-        } => {
+        Command::Redeem(a) => {
             let (mut st, ctx, _, _) = open(cli)?;
-            let done = ops::ledger::adjust(&mut st, member, *points, reason, *allow_debt, &ctx)?;
+            if let Some(file) = &a.file {
+                let summary =
+                    ops::redeem::redeem_file(&mut st, file, a.encoding, a.rejects.clone(), &ctx)?;
+                output::record(&mut out, cli.format, &summary)?;
+                report_rejects(&summary);
+                return Ok(batch_exit(&summary));
+            }
+            let r = ops::redeem::Redemption {
+                member: a.member.clone().unwrap_or_default(),
+                points: a.points,
+                reward: a.reward.clone(),
+                used_by: a.used_by.clone(),
+                approved_by: a.approved_by.clone(),
+                note: a.note.clone(),
+                reference: None,
+            };
+            let done = ops::redeem::redeem(&mut st, &r, &ctx)?;
+            output::record(&mut out, cli.format, &done)?;
+        }
+        Command::Adjust(a) => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            if let Some(file) = &a.file {
+                let summary =
+                    ops::redeem::opening_file(&mut st, file, a.encoding, a.rejects.clone(), &ctx)?;
+                output::record(&mut out, cli.format, &summary)?;
+                report_rejects(&summary);
+                return Ok(batch_exit(&summary));
+            }
+            let done = ops::ledger::adjust(
+                &mut st,
+                a.member.as_deref().unwrap_or_default(),
+                a.points.unwrap_or_default(),
+                a.reason.as_deref().unwrap_or_default(),
+                a.allow_debt,
+                &ctx,
+            )?;
             output::record(&mut out, cli.format, &done)?;
         }
         Command::Audit => {
@@ -686,6 +769,7 @@ fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<ExitCode
             receipt: a.receipt.clone(),
             staff: a.staff.clone(),
             points_used: a.points_used,
+            return_of: a.return_of.clone(),
         };
         let done = ops::import::one(&mut st, &r, &ctx)?;
         if done.duplicate {

@@ -73,6 +73,8 @@ pub struct Records<'a> {
     format: Format,
     headers: Vec<String>,
     table_rows: Vec<Vec<String>>,
+    /// In a table, only these columns (a terminal is narrow); CSV and JSON get all.
+    table_only: Option<Vec<String>>,
     count: usize,
 }
 
@@ -83,8 +85,15 @@ impl<'a> Records<'a> {
             format,
             headers: headers.iter().map(|s| s.to_string()).collect(),
             table_rows: Vec::new(),
+            table_only: None,
             count: 0,
         }
+    }
+
+    /// Shows only `columns` when drawing a table.
+    pub fn table_columns(mut self, columns: &[&str]) -> Self {
+        self.table_only = Some(columns.iter().map(|s| s.to_string()).collect());
+        self
     }
 
     pub fn push(&mut self, v: &impl Serialize) -> Result<()> {
@@ -107,7 +116,16 @@ impl<'a> Records<'a> {
                 self.out
                     .write_all(&w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
             }
-            Format::Table => self.table_rows.push(m.values().map(cell).collect()),
+            Format::Table => {
+                let row = match &self.table_only {
+                    Some(cols) => cols
+                        .iter()
+                        .map(|c| m.get(c).map(cell).unwrap_or_default())
+                        .collect(),
+                    None => m.values().map(cell).collect(),
+                };
+                self.table_rows.push(row);
+            }
         }
         self.count += 1;
         Ok(())
@@ -126,7 +144,7 @@ impl<'a> Records<'a> {
             Format::Table => {
                 let mut t = Table::new();
                 t.load_preset(UTF8_FULL_CONDENSED);
-                t.set_header(&self.headers);
+                t.set_header(self.table_only.as_ref().unwrap_or(&self.headers));
                 for r in self.table_rows {
                     t.add_row(r);
                 }

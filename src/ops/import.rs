@@ -13,7 +13,7 @@
 
 use super::Ctx;
 use crate::csvio::{self, Encoding, Rejects, Table, FIELD_MAX_BYTES};
-use crate::money::parse_yuan;
+use crate::money::{parse_yuan, Rate};
 use crate::program::Program;
 use crate::rules::{earn, expiry, ledger::split_credit, time};
 use crate::store::{self, ledger, programs, receipts, Store};
@@ -55,6 +55,8 @@ pub struct Summary {
     pub non_member_receipts: u64,
     pub points_credited: i64,
     pub points_redeemed: i64,
+    /// Points taken back by returns (R20).
+    pub points_taken_back: i64,
     pub elapsed_ms: u64,
     pub dry_run: bool,
     pub rejects_file: Option<String>,
@@ -178,6 +180,15 @@ impl Sums {
             self.negative.remove(&id);
         }
         Ok(balance)
+    }
+
+    /// Records a balance just written by `ledger::post`.
+    fn note_balance(&mut self, id: i64, balance: i64) {
+        if balance < 0 {
+            self.negative.insert(id, balance);
+        } else {
+            self.negative.remove(&id);
+        }
     }
 
     fn flush_all(&mut self, conn: &Connection) -> Result<()> {
@@ -369,6 +380,9 @@ enum Outcome {
         redeemed: i64,
         member: bool,
     },
+    Returned {
+        taken_back: i64,
+    },
     Duplicate,
     Rejected {
         line: u64,
@@ -390,6 +404,9 @@ pub enum RejectKind {
 
 struct Run<'a> {
     program: &'a Program,
+    /// Every stored program version: a return is recomputed by the version
+    /// that computed its sale (SPEC "A return").
+    versions: HashMap<i64, Program>,
     version: i64,
     dir: Directory,
     ctx: &'a Ctx,
@@ -526,10 +543,7 @@ impl Run<'_> {
             }
         };
         if kind == "return" {
-            return stored_or(
-                "returns (type = return) are not imported by this version yet".into(),
-                RejectKind::Invalid,
-            );
+            return self.return_receipt(conn, sums, &rows, moment, &digest, &stored_or);
         }
         let member = if first.member.is_empty() {
             None
@@ -594,6 +608,7 @@ impl Run<'_> {
                 amount_fen: r.amount_fen,
                 list_amount_fen: r.list_amount_fen,
                 category: r.category,
+                rate: None,
             })
             .collect();
         let stored = receipts::insert_new(
@@ -660,6 +675,194 @@ impl Run<'_> {
             member: true,
         })
     }
+    /// A return (`type = return`, R20): takes back `original − recomputed −
+    /// taken back already`, where `recomputed` is the sale computed again by
+    /// its program version and multiplier with every amount returned so far
+    /// (this return included) removed from its category's rate group.
+    fn return_receipt(
+        &self,
+        conn: &Connection,
+        sums: &mut Sums,
+        rows: &[Row],
+        moment: chrono::DateTime<chrono::Utc>,
+        digest: &str,
+        stored_or: &dyn Fn(String, RejectKind) -> Result<Outcome>,
+    ) -> Result<Outcome> {
+        let first = &rows[0];
+        if first.original.is_empty() {
+            return stored_or(
+                "a return needs original_receipt (the sale it returns, in the same store)".into(),
+                RejectKind::Invalid,
+            );
+        }
+        if first.points_used > 0 {
+            return stored_or(
+                "points_used is not allowed on a return".into(),
+                RejectKind::Invalid,
+            );
+        }
+        let Some(sale) = receipts::sale(conn, first.store, first.original)? else {
+            return stored_or(
+                format!(
+                    "original receipt {}/{} is not a sale on file",
+                    first.store, first.original
+                ),
+                RejectKind::Refused,
+            );
+        };
+        if !first.member.is_empty() {
+            if let Ok(m) = self.dir.resolve(first.member) {
+                if Some(m.id) != sale.member_id {
+                    return stored_or(
+                        format!(
+                            "member {:?} is not the member of sale {}/{}",
+                            first.member, first.store, first.original
+                        ),
+                        RejectKind::Refused,
+                    );
+                }
+            }
+        }
+        let program = self
+            .versions
+            .get(&sale.program_version)
+            .unwrap_or(self.program);
+        let sold: Vec<earn::Line> = sale
+            .lines
+            .iter()
+            .map(|l| earn::Line {
+                amount_fen: l.amount_fen,
+                list_amount_fen: l.list_amount_fen,
+                category: l.category.as_deref(),
+            })
+            .collect();
+        let groups = earn::rate_groups(&program.earn, &sold);
+        let group_fen = |rate: Rate| {
+            groups
+                .iter()
+                .filter(|g| g.0 == rate)
+                .map(|g| g.1)
+                .sum::<i64>()
+        };
+        let mut returned: Vec<(Rate, i64)> = Vec::new();
+        let mut taken_already = 0;
+        for (taken, lines) in receipts::returns_of(conn, first.store, first.original)? {
+            taken_already += taken;
+            for l in lines {
+                let rate = l
+                    .rate
+                    .and_then(|(n, d)| Rate::from_parts(n, d))
+                    .unwrap_or(Rate::ZERO);
+                returned.push((rate, l.amount_fen));
+            }
+        }
+        let norm = |c: Option<&str>| c.map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty());
+        let mut new_lines = Vec::with_capacity(rows.len());
+        for r in rows {
+            let want = norm(r.category);
+            let rates: Vec<Rate> = sold
+                .iter()
+                .filter(|l| norm(l.category) == want)
+                .map(|l| earn::line_rate(&program.earn, l))
+                .collect();
+            if rates.is_empty() {
+                return stored_or(
+                    format!(
+                        "category {:?} is not on sale {}/{}",
+                        r.category.unwrap_or(""),
+                        first.store,
+                        first.original
+                    ),
+                    RejectKind::Refused,
+                );
+            }
+            let left = |rate: Rate| {
+                group_fen(rate)
+                    - returned
+                        .iter()
+                        .filter(|x| x.0 == rate)
+                        .map(|x| x.1)
+                        .sum::<i64>()
+            };
+            let Some(&rate) = rates.iter().find(|&&rate| left(rate) >= r.amount_fen) else {
+                return stored_or(
+                    format!(
+                        "returns more than was bought: {} yuan of {:?} on sale {}/{}, {} yuan left to return",
+                        crate::money::format_fen(r.amount_fen),
+                        r.category.unwrap_or(""),
+                        first.store,
+                        first.original,
+                        crate::money::format_fen(rates.iter().map(|&x| left(x)).max().unwrap_or(0))
+                    ),
+                    RejectKind::Refused,
+                );
+            };
+            returned.push((rate, r.amount_fen));
+            new_lines.push(receipts::NewLine {
+                amount_fen: r.amount_fen,
+                list_amount_fen: r.list_amount_fen,
+                category: r.category,
+                rate: Some(rate.parts()),
+            });
+        }
+        let multiplier = Decimal::from_str_exact(&sale.multiplier).unwrap_or(Decimal::ONE);
+        let after = match earn::after_returns(&program.earn, &groups, &returned, multiplier) {
+            Ok(a) => a,
+            Err(reason) => return stored_or(reason, RejectKind::Refused),
+        };
+        let take = (sale.points_earned - after.total - taken_already).max(0);
+        let at = time::stored(moment);
+        let local_date = time::local_date(moment, self.program.timezone);
+        let stored = receipts::insert_new(
+            conn,
+            &receipts::NewReceipt {
+                store: first.store,
+                receipt: first.receipt,
+                member_id: sale.member_id,
+                at: &at,
+                local_date: &local_date.to_string(),
+                kind: "return",
+                original_receipt: Some(first.original),
+                amount_fen: rows.iter().map(|r| r.amount_fen).sum(),
+                points_used: 0,
+                points_earned: -take,
+                staff: (!first.staff.is_empty()).then_some(first.staff),
+                program_version: sale.program_version,
+                multiplier: &sale.multiplier,
+                digest,
+                import_id: Some(self.import_id),
+            },
+            &new_lines,
+        )?;
+        if !stored {
+            return stored_or(String::new(), RejectKind::Refused);
+        }
+        if let (Some(member_id), true) = (sale.member_id, take > 0) {
+            sums.flush_member(conn, member_id)?;
+            let reference = format!("{}/{}", first.store, first.receipt);
+            let note = format!("return of {}/{}", first.store, first.original);
+            let posted = ledger::post(
+                conn,
+                &ledger::Entry {
+                    member_id,
+                    at: &at,
+                    kind: ledger::Kind::Reverse,
+                    points: -take,
+                    source: "receipt",
+                    reference: Some(&reference),
+                    program_version: sale.program_version,
+                    operator: &self.ctx.operator,
+                    note: Some(&note),
+                    earned_on: local_date,
+                    expires_on: None,
+                    // R20: if the points were spent, the balance goes negative (owed).
+                    allow_debt: true,
+                },
+            )?;
+            sums.note_balance(member_id, posted.balance_after);
+        }
+        Ok(Outcome::Returned { taken_back: take })
+    }
 }
 
 /// Imports a receipts file. Good receipts are imported, bad ones go to the
@@ -709,8 +912,13 @@ pub fn import_table(
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let import_id = receipts::begin_import(&tx, &table.name, &ctx.now_text(), &ctx.operator)?;
+    let mut versions = HashMap::default();
+    for (v, ..) in programs::list(&tx)? {
+        versions.insert(v, programs::by_version(&tx, v)?);
+    }
     let run = Run {
         program: &program,
+        versions,
         version,
         dir,
         ctx,
@@ -753,6 +961,10 @@ pub fn import_table(
                 if !member {
                     summary.non_member_receipts += 1;
                 }
+            }
+            Outcome::Returned { taken_back } => {
+                summary.returns += 1;
+                summary.points_taken_back += taken_back;
             }
             Outcome::Duplicate => summary.duplicates += 1,
             Outcome::Rejected { line, reason, kind } => {
@@ -848,7 +1060,8 @@ pub fn import_table(
     Ok(summary)
 }
 
-/// One receipt given as flags (`purchase --member … --amount …`).
+/// One receipt given as flags (`purchase --member … --amount …`), or one
+/// return (`purchase --return-of RECEIPT --store S --amount …`).
 #[derive(Debug, Clone, Default)]
 pub struct OneReceipt {
     pub member: String,
@@ -859,17 +1072,20 @@ pub struct OneReceipt {
     pub receipt: Option<String>,
     pub staff: Option<String>,
     pub points_used: Option<i64>,
+    /// The sale this return takes back (same store).
+    pub return_of: Option<String>,
 }
 
 /// What `purchase` from flags prints.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OneResult {
-    pub member_no: String,
+    pub member_no: Option<String>,
     pub store: String,
     pub receipt: String,
     pub points_earned: i64,
     pub points_used: i64,
-    pub balance: i64,
+    pub points_taken_back: i64,
+    pub balance: Option<i64>,
     pub duplicate: bool,
 }
 
@@ -879,17 +1095,34 @@ pub const MANUAL_STORE: &str = "MANUAL";
 /// Imports one receipt from flags through the same path as the nightly file.
 /// A rejection becomes an error with the matching exit code.
 pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
-    let member_id = store::members::resolve(&st.conn, r.member.trim())?;
-    let member = store::members::get(&st.conn, member_id)?;
     parse_yuan(&r.amount).map_err(|e| crate::error::Usage(format!("--amount: {e}")))?;
     if let Some(l) = &r.list_amount {
         parse_yuan(l).map_err(|e| crate::error::Usage(format!("--list-amount: {e}")))?;
     }
     let store_code = r.store.clone().unwrap_or_else(|| MANUAL_STORE.to_string());
-    let receipt = r
-        .receipt
-        .clone()
-        .unwrap_or_else(|| format!("{}-{}", ctx.now.format("%Y%m%d%H%M%S"), member.member_no));
+    let (member_id, kind, original) = match &r.return_of {
+        None => (
+            Some(store::members::resolve(&st.conn, r.member.trim())?),
+            "sale",
+            "",
+        ),
+        Some(orig) => {
+            let sale = receipts::sale(&st.conn, &store_code, orig)?.ok_or_else(|| {
+                crate::error::Refused(format!(
+                    "original receipt {store_code}/{orig} is not a sale on file"
+                ))
+            })?;
+            (sale.member_id, "return", orig.as_str())
+        }
+    };
+    let member_no = match member_id {
+        Some(id) => Some(store::members::get(&st.conn, id)?.member_no),
+        None => None,
+    };
+    let receipt = r.receipt.clone().unwrap_or_else(|| {
+        let who = member_no.as_deref().unwrap_or("RETURN");
+        format!("{}-{who}", ctx.now.format("%Y%m%d%H%M%S"))
+    });
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "store",
@@ -901,17 +1134,25 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
         "category",
         "staff",
         "points_used",
+        "type",
+        "original_receipt",
     ])?;
     w.write_record([
         store_code.as_str(),
         receipt.as_str(),
-        member.member_no.as_str(),
+        if kind == "sale" {
+            member_no.as_deref().unwrap_or("")
+        } else {
+            ""
+        },
         &time::stored(ctx.now),
         r.amount.trim(),
         r.list_amount.as_deref().unwrap_or(""),
         r.category.as_deref().unwrap_or(""),
         r.staff.as_deref().unwrap_or(""),
         &r.points_used.unwrap_or(0).to_string(),
+        kind,
+        original,
     ])?;
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     let table = Table::from_reader(Box::new(std::io::Cursor::new(bytes)), "<flags>")?;
@@ -936,12 +1177,15 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
         |row| Ok((row.get(0)?, row.get(1)?)),
     )?;
     Ok(OneResult {
-        member_no: member.member_no,
+        member_no,
         store: store_code,
         receipt,
-        points_earned,
+        points_earned: points_earned.max(0),
         points_used,
-        balance: ledger::balance(&st.conn, member_id)?,
+        points_taken_back: (-points_earned).max(0),
+        balance: member_id
+            .map(|id| ledger::balance(&st.conn, id))
+            .transpose()?,
         duplicate: summary.duplicates > 0,
     })
 }

@@ -1,7 +1,7 @@
 //! Members (R1–R6, R26): enrol one or a file, update, replace a lost card,
 //! pin a tier, show and list.
 
-use super::{BatchSummary, Ctx};
+use super::{run_batch, BatchSummary, Ctx, RowOutcome};
 use crate::csvio::{self, Encoding, Rejects, Table};
 use crate::error::{refused, Refused};
 use crate::rules::identity;
@@ -144,7 +144,7 @@ pub fn member_no(id: i64) -> String {
 }
 
 /// Enrols one validated application inside the caller's transaction. A
-/// refusal (R2, R3, card taken, unknown staff) is returned as `Refused`.
+/// refusal (R2, R3, card taken) is returned as `Refused`.
 fn enroll_valid(
     conn: &Connection,
     v: &Valid,
@@ -175,13 +175,6 @@ fn enroll_valid(
             "phone {} already belongs to member {no} (R2)",
             v.phone
         )));
-    }
-    if let Some(code) = &v.staff {
-        if members::staff_get(conn, code)?.is_none() {
-            return Ok(Err(format!(
-                "unknown staff code {code:?}: add it with `vipctl staff add`"
-            )));
-        }
     }
     if let Some(holder) = members::card_holder(conn, &v.phone)? {
         let no = members::get(conn, holder)?.member_no;
@@ -243,9 +236,6 @@ pub fn enroll_one(st: &mut Store, a: &Application, ctx: &Ctx) -> Result<(String,
     }
 }
 
-/// Rows enrolled per transaction in a batch.
-const ENROLL_ROWS_PER_COMMIT: u64 = 20_000;
-
 /// `enroll --file`: good rows are enrolled, bad rows go to the rejects file;
 /// re-running the same file enrols nobody twice.
 pub fn enroll_file(
@@ -278,32 +268,17 @@ pub fn enroll_file(
     );
     let (_, _, program) = programs::current(&st.conn)?;
     let tier = program.lowest_tier().code.clone();
-    let mut summary = BatchSummary::default();
-    let mut record = csv::ByteRecord::new();
-    let mut tx = st.conn.transaction()?;
-    let mut in_tx = 0;
-    loop {
-        let line = table.reader.position().line();
-        match table.reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                summary.rows_read += 1;
-                rejects.write(
-                    &csv::ByteRecord::new(),
-                    line,
-                    &format!("unreadable CSV: {e}"),
-                )?;
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
-            }
+    // One transaction: a kill leaves nothing half-enrolled, and a re-run
+    // enrols nobody twice (the same person is recognised as already enrolled).
+    let tx = st.conn.transaction()?;
+    let mut rows = 0u64;
+    let summary = run_batch(&mut table, &mut rejects, |record, _line| {
+        rows += 1;
+        if rows % 10_000 == 0 {
+            progress(rows);
         }
-        summary.rows_read += 1;
-        let line = record.position().map_or(line, |p| p.line());
+        let f = |i: usize, name: &str| csvio::field(record, cols[i], name).map(str::to_string);
         let app = (|| -> Result<Application, String> {
-            let f = |i: usize, name: &str| csvio::field(&record, cols[i], name).map(str::to_string);
             Ok(Application {
                 card: f(0, "card")?,
                 name: f(1, "name")?,
@@ -316,24 +291,15 @@ pub fn enroll_file(
                 enrolled_at: f(8, "enrolled_at")?,
             })
         })();
-        let outcome = match app.and_then(|a| validate(&a, ctx.today)) {
-            Ok(v) => enroll_valid(&tx, &v, &tier, ctx)
-                .map_err(|e| e.context(format!("{}: line {line}", table.name)))?,
-            Err(reason) => Err(reason),
-        };
-        match outcome {
-            Ok(Enrolled::New { .. }) => summary.accepted += 1,
-            Ok(Enrolled::Already { .. }) => summary.already_done += 1,
-            Err(reason) => rejects.write(&record, line, &reason)?,
-        }
-        in_tx += 1;
-        if in_tx >= ENROLL_ROWS_PER_COMMIT {
-            tx.commit()?;
-            tx = st.conn.transaction()?;
-            in_tx = 0;
-            progress(summary.rows_read);
-        }
-    }
+        Ok(match app.and_then(|a| validate(&a, ctx.today)) {
+            Ok(v) => match enroll_valid(&tx, &v, &tier, ctx)? {
+                Ok(Enrolled::New { .. }) => RowOutcome::Done,
+                Ok(Enrolled::Already { .. }) => RowOutcome::Already,
+                Err(reason) => RowOutcome::Rejected(reason),
+            },
+            Err(reason) => RowOutcome::Rejected(reason),
+        })
+    })?;
     store::journal(
         &tx,
         &ctx.now_text(),
@@ -345,10 +311,6 @@ pub fn enroll_file(
         ),
     )?;
     tx.commit()?;
-    summary.rejected = rejects.count;
-    if rejects.count > 0 {
-        summary.rejects_file = Some(rejects.path().display().to_string());
-    }
     rejects.finish()?;
     Ok(summary)
 }
@@ -478,11 +440,6 @@ pub fn update(st: &mut Store, reference: &str, u: &Update, ctx: &Ctx) -> Result<
         changed.push("store");
     }
     if let Some(s) = &u.staff {
-        if let Some(code) = opt(s) {
-            if members::staff_get(&tx, &code)?.is_none() {
-                return refused(format!("unknown staff code {code:?}"));
-            }
-        }
         members::set_field(&tx, id, "staff", opt(s).as_deref())?;
         changed.push("staff");
     }

@@ -6,6 +6,7 @@ pub mod import;
 pub mod ledger;
 pub mod members;
 pub mod program;
+pub mod redeem;
 pub mod staff;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -35,4 +36,57 @@ pub struct BatchSummary {
     pub already_done: u64,
     pub rejected: u64,
     pub rejects_file: Option<String>,
+}
+
+/// What a batch did with one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    Done,
+    /// Already done by an earlier run: nothing changed.
+    Already,
+    /// Rejected, with the reason written to the rejects file.
+    Rejected(String),
+}
+
+/// Runs `each` over every row of a batch file (enrol, staff, redeem, opening
+/// balances), writing rejected rows to the rejects file and counting. A
+/// storage error from `each` stops the batch.
+pub fn run_batch(
+    table: &mut crate::csvio::Table,
+    rejects: &mut crate::csvio::Rejects,
+    mut each: impl FnMut(&csv::ByteRecord, u64) -> anyhow::Result<RowOutcome>,
+) -> anyhow::Result<BatchSummary> {
+    let mut summary = BatchSummary::default();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let line = table.reader.position().line();
+        match table.reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                summary.rows_read += 1;
+                rejects.write(
+                    &csv::ByteRecord::new(),
+                    line,
+                    &format!("unreadable CSV: {e}"),
+                )?;
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        summary.rows_read += 1;
+        let line = record.position().map_or(line, |p| p.line());
+        match each(&record, line).map_err(|e| e.context(format!("{}: line {line}", table.name)))? {
+            RowOutcome::Done => summary.accepted += 1,
+            RowOutcome::Already => summary.already_done += 1,
+            RowOutcome::Rejected(reason) => rejects.write(&record, line, &reason)?,
+        }
+    }
+    summary.rejected = rejects.count;
+    if rejects.count > 0 {
+        summary.rejects_file = Some(rejects.path().display().to_string());
+    }
+    Ok(summary)
 }

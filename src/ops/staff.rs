@@ -1,7 +1,7 @@
 //! Staff (R3, R33): who serves members, so sales and enrolments are credited
 //! to them and so staff cannot enrol themselves.
 
-use super::{BatchSummary, Ctx};
+use super::{run_batch, BatchSummary, Ctx, RowOutcome};
 use crate::csvio::{self, Encoding, Rejects, Table};
 use crate::error::refused;
 use crate::rules::identity;
@@ -111,43 +111,24 @@ pub fn add_file(
         rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
         &table.headers,
     );
-    let mut summary = BatchSummary::default();
     let tx = st.conn.transaction()?;
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = table.reader.position().line();
-        match table.reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                summary.rows_read += 1;
-                rejects.write(
-                    &csv::ByteRecord::new(),
-                    line,
-                    &format!("unreadable CSV: {e}"),
-                )?;
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
-                }
-                continue;
-            }
-        }
-        summary.rows_read += 1;
+    let summary = run_batch(&mut table, &mut rejects, |record, _line| {
         let fields: Result<Vec<&str>, String> = ["code", "name", "phone", "id_number", "store"]
             .iter()
             .zip(&cols)
-            .map(|(n, c)| csvio::field(&record, *c, n))
+            .map(|(n, c)| csvio::field(record, *c, n))
             .collect();
-        let outcome = match fields.and_then(|f| validate(f[0], f[1], f[2], f[3], f[4])) {
-            Ok(s) => add_valid(&tx, &s, ctx)?,
-            Err(reason) => Err(reason),
-        };
-        match outcome {
-            Ok(true) => summary.accepted += 1,
-            Ok(false) => summary.already_done += 1,
-            Err(reason) => rejects.write(&record, line, &reason)?,
-        }
-    }
+        Ok(
+            match fields.and_then(|f| validate(f[0], f[1], f[2], f[3], f[4])) {
+                Ok(s) => match add_valid(&tx, &s, ctx)? {
+                    Ok(true) => RowOutcome::Done,
+                    Ok(false) => RowOutcome::Already,
+                    Err(reason) => RowOutcome::Rejected(reason),
+                },
+                Err(reason) => RowOutcome::Rejected(reason),
+            },
+        )
+    })?;
     store::journal(
         &tx,
         &ctx.now_text(),
@@ -159,10 +140,6 @@ pub fn add_file(
         ),
     )?;
     tx.commit()?;
-    summary.rejected = rejects.count;
-    if rejects.count > 0 {
-        summary.rejects_file = Some(rejects.path().display().to_string());
-    }
     rejects.finish()?;
     Ok(summary)
 }

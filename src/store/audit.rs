@@ -51,6 +51,13 @@ const CHECKS: &[(&str, &str)] = &[
          WHERE r.kind = 'sale' AND r.points_earned != COALESCE(e.total, 0)",
     ),
     (
+        "return_points_in_ledger",
+        "SELECT 'return ' || r.store || '/' || r.receipt || ': took back ' || (-r.points_earned) || ' but ledger reverses ' || COALESCE(-e.total, 0)
+         FROM receipts r LEFT JOIN (SELECT ref, SUM(points) AS total FROM ledger WHERE source = 'receipt' AND kind = 'reverse' GROUP BY ref) e
+           ON e.ref = r.store || '/' || r.receipt
+         WHERE r.kind = 'return' AND r.points_earned != COALESCE(e.total, 0)",
+    ),
+    (
         "receipt_points_used_in_ledger",
         "SELECT 'receipt ' || r.store || '/' || r.receipt || ': used ' || r.points_used || ' but ledger debits ' || COALESCE(-e.total, 0)
          FROM receipts r LEFT JOIN (SELECT ref, SUM(points) AS total FROM ledger WHERE source = 'receipt' AND kind = 'redeem' GROUP BY ref) e

@@ -95,6 +95,9 @@ pub struct NewLine<'a> {
     pub amount_fen: i64,
     pub list_amount_fen: Option<i64>,
     pub category: Option<&'a str>,
+    /// For a return's lines: the rate group of the sale it was taken from,
+    /// as (numerator, denominator) points per fen.
+    pub rate: Option<(i128, i128)>,
 }
 
 /// Stores a receipt unless one with its (store, receipt) exists; returns
@@ -129,10 +132,108 @@ pub fn insert_new(conn: &Connection, r: &NewReceipt, lines: &[NewLine]) -> Resul
 }
 
 /// The lines as stored: `[[amount_fen, list_amount_fen|null, category|null], …]`.
+/// A return's lines add a fourth element, the rate group as `"num/den"`.
 pub fn lines_json(lines: &[NewLine]) -> String {
-    let v: Vec<(i64, Option<i64>, Option<&str>)> = lines
+    let v: Vec<serde_json::Value> = lines
         .iter()
-        .map(|l| (l.amount_fen, l.list_amount_fen, l.category))
+        .map(|l| {
+            let mut a = vec![
+                serde_json::json!(l.amount_fen),
+                serde_json::json!(l.list_amount_fen),
+                serde_json::json!(l.category),
+            ];
+            if let Some((n, d)) = l.rate {
+                a.push(serde_json::json!(format!("{n}/{d}")));
+            }
+            serde_json::Value::Array(a)
+        })
         .collect();
     serde_json::to_string(&v).unwrap_or_else(|_| "[]".into())
+}
+
+/// A stored line, read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredLine {
+    pub amount_fen: i64,
+    pub list_amount_fen: Option<i64>,
+    pub category: Option<String>,
+    pub rate: Option<(i128, i128)>,
+}
+
+/// Parses a receipt's `lines` column.
+pub fn parse_lines(json: &str) -> Result<Vec<StoredLine>> {
+    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(json)?;
+    rows.into_iter()
+        .map(|a| {
+            let rate = a.get(3).and_then(|v| v.as_str()).and_then(|s| {
+                let (n, d) = s.split_once('/')?;
+                Some((n.parse().ok()?, d.parse().ok()?))
+            });
+            Ok(StoredLine {
+                amount_fen: a
+                    .first()
+                    .and_then(serde_json::Value::as_i64)
+                    .ok_or_else(|| anyhow::anyhow!("a stored receipt line has no amount"))?,
+                list_amount_fen: a.get(1).and_then(serde_json::Value::as_i64),
+                category: a.get(2).and_then(|v| v.as_str()).map(str::to_string),
+                rate,
+            })
+        })
+        .collect()
+}
+
+/// A stored sale, as a return needs it (R20).
+#[derive(Debug, Clone)]
+pub struct StoredSale {
+    pub member_id: Option<i64>,
+    pub program_version: i64,
+    pub multiplier: String,
+    pub points_earned: i64,
+    pub lines: Vec<StoredLine>,
+}
+
+/// The sale (store, receipt), if stored.
+pub fn sale(conn: &Connection, store: &str, receipt: &str) -> Result<Option<StoredSale>> {
+    let row: Option<(Option<i64>, i64, String, i64, String)> = conn
+        .prepare_cached(
+            "SELECT member_id, program_version, multiplier, points_earned, lines FROM receipts
+             WHERE store = ?1 AND receipt = ?2 AND kind = 'sale'",
+        )?
+        .query_row([store, receipt], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    row.map(
+        |(member_id, program_version, multiplier, points_earned, lines)| {
+            Ok(StoredSale {
+                member_id,
+                program_version,
+                multiplier,
+                points_earned,
+                lines: parse_lines(&lines)?,
+            })
+        },
+    )
+    .transpose()
+}
+
+/// Returns already stored against a sale: (points taken back, lines).
+pub fn returns_of(
+    conn: &Connection,
+    store: &str,
+    original: &str,
+) -> Result<Vec<(i64, Vec<StoredLine>)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT points_earned, lines FROM receipts
+         WHERE store = ?1 AND original_receipt = ?2 AND kind = 'return'",
+    )?;
+    let rows = st.query_map([store, original], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (points, lines) = row?;
+        out.push((-points, parse_lines(&lines)?));
+    }
+    Ok(out)
 }

@@ -88,6 +88,7 @@ CREATE TABLE receipts (
     PRIMARY KEY (store, receipt)
 ) WITHOUT ROWID;
 CREATE INDEX receipts_member_date ON receipts (member_id, local_date) WHERE member_id IS NOT NULL;
+CREATE INDEX receipts_returns ON receipts (store, original_receipt) WHERE kind = 'return';
 
 
 -- R21: the append-only ledger. A member's balance is the sum of their entries.
@@ -104,6 +105,16 @@ CREATE TABLE ledger (
     note             TEXT
 );
 CREATE INDEX ledger_member ON ledger (member_id);
+-- Redemptions and opening balances given with a `ref` are idempotent by it.
+CREATE UNIQUE INDEX ledger_source_ref ON ledger (source, ref) WHERE source IN ('redemption', 'opening');
+
+-- What a redemption was for and who used and approved it (R16, R18).
+CREATE TABLE redemptions (
+    entry_id     INTEGER PRIMARY KEY REFERENCES ledger (id),
+    reward       TEXT,
+    used_by      TEXT,
+    approved_by  TEXT
+);
 
 -- What is left of each credited lot of points, with its expiry (R17, R27–R29).
 CREATE TABLE lots (

@@ -1,0 +1,352 @@
+//! Using points (R16–R19): `redeem` one or a file, and opening balances
+//! brought over from another system (`adjust --file`).
+
+use super::{members::parse_date, run_batch, BatchSummary, Ctx, RowOutcome};
+use crate::csvio::{self, Encoding, Rejects, Table};
+use crate::error::{Refused, Usage};
+use crate::program::Program;
+use crate::rules::{expiry, time};
+use crate::store::{self, ledger, members, programs, Store};
+use anyhow::Result;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::PathBuf;
+
+/// A redemption as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Redemption {
+    pub member: String,
+    pub points: Option<i64>,
+    pub reward: Option<String>,
+    pub used_by: Option<String>,
+    pub approved_by: Option<String>,
+    pub note: Option<String>,
+    /// Makes a redemption from a file idempotent.
+    pub reference: Option<String>,
+}
+
+/// What a redemption did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Redeemed {
+    pub member_no: String,
+    pub points: i64,
+    pub reward: Option<String>,
+    pub balance_before: i64,
+    pub balance: i64,
+    pub entry_id: i64,
+}
+
+/// The points a redemption takes: the reward's from the catalogue (R16), or
+/// the points asked for; both must agree when both are given.
+fn points_of(r: &Redemption, program: &Program) -> Result<i64, String> {
+    let reward_points = match r.reward.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => match program.reward(code) {
+            Some(rw) => Some(i64::from(rw.points)),
+            None => {
+                let codes: Vec<&str> = program
+                    .redeem
+                    .rewards
+                    .iter()
+                    .map(|x| x.code.as_str())
+                    .collect();
+                return Err(format!(
+                    "unknown reward {code:?}: the catalogue has {}",
+                    if codes.is_empty() {
+                        "no rewards".to_string()
+                    } else {
+                        codes.join(", ")
+                    }
+                ));
+            }
+        },
+        None => None,
+    };
+    match (r.points, reward_points) {
+        (Some(p), _) if p <= 0 => Err(format!("points must be a whole number above zero, not {p}")),
+        (Some(p), Some(rp)) if p != rp => Err(format!("reward costs {rp} points, not {p}")),
+        (Some(p), _) => Ok(p),
+        (None, Some(rp)) => Ok(rp),
+        (None, None) => Err("give the points, or a reward from the catalogue".into()),
+    }
+}
+
+/// Inside the caller's transaction: the inner `Err` is a refusal (reason).
+fn redeem_in(
+    conn: &Connection,
+    r: &Redemption,
+    program: &Program,
+    version: i64,
+    at: &str,
+    ctx: &Ctx,
+) -> Result<Result<Redeemed, (String, bool)>> {
+    let points = match points_of(r, program) {
+        Ok(p) => p,
+        Err(reason) => return Ok(Err((reason, false))),
+    };
+    if r.used_by.is_some() != r.approved_by.is_some() {
+        return Ok(Err((
+            "give both used_by and approved_by (R18), or neither".into(),
+            false,
+        )));
+    }
+    let id = match members::resolve(conn, r.member.trim()) {
+        Ok(id) => id,
+        Err(e) => return Ok(Err((e.to_string(), e.is::<Refused>()))),
+    };
+    let m = members::get(conn, id)?;
+    let mut note = r.note.clone().unwrap_or_default();
+    if let Some(code) = &r.reward {
+        if let Some(rw) = program.reward(code) {
+            note = if note.is_empty() {
+                format!("reward {} {}", rw.code, rw.name)
+            } else {
+                format!("reward {} {}: {note}", rw.code, rw.name)
+            };
+        }
+    }
+    let entry = ledger::Entry {
+        member_id: id,
+        at,
+        kind: ledger::Kind::Redeem,
+        points: -points,
+        source: "redemption",
+        reference: r.reference.as_deref(),
+        program_version: version,
+        operator: &ctx.operator,
+        note: (!note.is_empty()).then_some(note.as_str()),
+        earned_on: ctx.today,
+        expires_on: None,
+        allow_debt: false,
+    };
+    let posted = match ledger::post(conn, &entry) {
+        Ok(p) => p,
+        Err(e) if e.is::<Refused>() => {
+            return Ok(Err((format!("member {}: {e} (R16)", m.member_no), true)));
+        }
+        Err(e) => return Err(e),
+    };
+    conn.prepare_cached(
+        "INSERT INTO redemptions (entry_id, reward, used_by, approved_by) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![posted.entry_id, r.reward, r.used_by, r.approved_by])?;
+    Ok(Ok(Redeemed {
+        member_no: m.member_no,
+        points,
+        reward: r.reward.clone(),
+        balance_before: posted.balance_before,
+        balance: posted.balance_after,
+        entry_id: posted.entry_id,
+    }))
+}
+
+/// `redeem --member REF --points N | --reward CODE`: not enough points is
+/// refused (exit 4) with the balance named, and changes nothing.
+pub fn redeem(st: &mut Store, r: &Redemption, ctx: &Ctx) -> Result<Redeemed> {
+    let (version, _, program) = programs::current(&st.conn)?;
+    let tx = st.conn.transaction()?;
+    match redeem_in(&tx, r, &program, version, &ctx.now_text(), ctx)? {
+        Ok(done) => {
+            store::journal(
+                &tx,
+                &ctx.now_text(),
+                &ctx.operator,
+                "redeem",
+                &format!("{}: -{}", done.member_no, done.points),
+            )?;
+            tx.commit()?;
+            Ok(done)
+        }
+        Err((reason, true)) => Err(Refused(reason).into()),
+        Err((reason, false)) if reason.starts_with("no member") => Err(anyhow::anyhow!(reason)),
+        Err((reason, false)) => Err(Usage(reason).into()),
+    }
+}
+
+/// Whether an entry with this source and reference exists (idempotent batches).
+fn seen(conn: &Connection, source: &str, reference: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM ledger WHERE source = ?1 AND ref = ?2")?
+        .query_row([source, reference], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// `redeem --file` with columns `member,points,reward,used_by,approved_by,note,time,ref`.
+pub fn redeem_file(
+    st: &mut Store,
+    path: &str,
+    encoding: Encoding,
+    rejects_path: Option<PathBuf>,
+    ctx: &Ctx,
+) -> Result<BatchSummary> {
+    let mut table = Table::open(path, encoding)?;
+    table.require(&["member"])?;
+    const COLS: [&str; 8] = [
+        "member",
+        "points",
+        "reward",
+        "used_by",
+        "approved_by",
+        "note",
+        "time",
+        "ref",
+    ];
+    let cols: Vec<Option<usize>> = COLS.iter().map(|c| table.column(c)).collect();
+    let mut rejects = Rejects::new(
+        rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
+        &table.headers,
+    );
+    let (version, _, program) = programs::current(&st.conn)?;
+    let tx = st.conn.transaction()?;
+    let summary = run_batch(&mut table, &mut rejects, |record, _| {
+        let f: Result<Vec<&str>, String> = COLS
+            .iter()
+            .zip(&cols)
+            .map(|(n, c)| csvio::field(record, *c, n))
+            .collect();
+        let f = match f {
+            Ok(f) => f,
+            Err(reason) => return Ok(RowOutcome::Rejected(reason)),
+        };
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        let points = match f[1] {
+            "" => None,
+            p => match p.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    return Ok(RowOutcome::Rejected(format!(
+                        "points {p:?} is not a whole number"
+                    )))
+                }
+            },
+        };
+        if !f[7].is_empty() && seen(&tx, "redemption", f[7])? {
+            return Ok(RowOutcome::Already);
+        }
+        let at = match f[6] {
+            "" => ctx.now_text(),
+            t => match time::parse_moment(t, program.timezone) {
+                Ok(m) => time::stored(m),
+                Err(reason) => return Ok(RowOutcome::Rejected(reason)),
+            },
+        };
+        let r = Redemption {
+            member: f[0].to_string(),
+            points,
+            reward: opt(f[2]),
+            used_by: opt(f[3]),
+            approved_by: opt(f[4]),
+            note: opt(f[5]),
+            reference: opt(f[7]),
+        };
+        Ok(match redeem_in(&tx, &r, &program, version, &at, ctx)? {
+            Ok(_) => RowOutcome::Done,
+            Err((reason, _)) => RowOutcome::Rejected(reason),
+        })
+    })?;
+    store::journal(
+        &tx,
+        &ctx.now_text(),
+        &ctx.operator,
+        "redeem --file",
+        &format!(
+            "{}: {} redeemed, {} already, {} rejected",
+            table.name, summary.accepted, summary.already_done, summary.rejected
+        ),
+    )?;
+    tx.commit()?;
+    rejects.finish()?;
+    Ok(summary)
+}
+
+/// `adjust --file opening.csv` with columns `member,points,expires_on,reason,ref`:
+/// opening balances brought over from another system, one lot per row with
+/// its own expiry (default: the program's policy from today), idempotent by `ref`.
+pub fn opening_file(
+    st: &mut Store,
+    path: &str,
+    encoding: Encoding,
+    rejects_path: Option<PathBuf>,
+    ctx: &Ctx,
+) -> Result<BatchSummary> {
+    let mut table = Table::open(path, encoding)?;
+    table.require(&["member", "points"])?;
+    const COLS: [&str; 5] = ["member", "points", "expires_on", "reason", "ref"];
+    let cols: Vec<Option<usize>> = COLS.iter().map(|c| table.column(c)).collect();
+    let mut rejects = Rejects::new(
+        rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
+        &table.headers,
+    );
+    let (version, _, program) = programs::current(&st.conn)?;
+    let tx = st.conn.transaction()?;
+    let at = ctx.now_text();
+    let summary = run_batch(&mut table, &mut rejects, |record, _| {
+        let f: Result<Vec<&str>, String> = COLS
+            .iter()
+            .zip(&cols)
+            .map(|(n, c)| csvio::field(record, *c, n))
+            .collect();
+        let f = match f {
+            Ok(f) => f,
+            Err(reason) => return Ok(RowOutcome::Rejected(reason)),
+        };
+        let points = match f[1].parse::<i64>() {
+            Ok(p) if p > 0 => p,
+            _ => {
+                return Ok(RowOutcome::Rejected(format!(
+                    "points {:?} must be a whole number above zero",
+                    f[1]
+                )))
+            }
+        };
+        let expires_on = match f[2] {
+            "" => expiry::expires_on(&program.expiry, ctx.today),
+            d => match parse_date(d, "expires_on") {
+                Ok(d) => Some(d),
+                Err(reason) => return Ok(RowOutcome::Rejected(reason)),
+            },
+        };
+        if !f[4].is_empty() && seen(&tx, "opening", f[4])? {
+            return Ok(RowOutcome::Already);
+        }
+        let id = match members::resolve(&tx, f[0]) {
+            Ok(id) => id,
+            Err(e) => return Ok(RowOutcome::Rejected(e.to_string())),
+        };
+        let reason = if f[3].is_empty() {
+            "opening balance"
+        } else {
+            f[3]
+        };
+        ledger::post(
+            &tx,
+            &ledger::Entry {
+                member_id: id,
+                at: &at,
+                kind: ledger::Kind::Adjust,
+                points,
+                source: "opening",
+                reference: (!f[4].is_empty()).then_some(f[4]),
+                program_version: version,
+                operator: &ctx.operator,
+                note: Some(reason),
+                earned_on: ctx.today,
+                expires_on,
+                allow_debt: false,
+            },
+        )?;
+        Ok(RowOutcome::Done)
+    })?;
+    store::journal(
+        &tx,
+        &at,
+        &ctx.operator,
+        "adjust --file",
+        &format!(
+            "{}: {} opening balances, {} already, {} rejected",
+            table.name, summary.accepted, summary.already_done, summary.rejected
+        ),
+    )?;
+    tx.commit()?;
+    rejects.finish()?;
+    Ok(summary)
+}
