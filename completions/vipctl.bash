@@ -28,6 +28,9 @@ _vipctl() {
             vipctl,enroll)
                 cmd="vipctl__subcmd__enroll"
                 ;;
+            vipctl,export)
+                cmd="vipctl__subcmd__export"
+                ;;
             vipctl,help)
                 cmd="vipctl__subcmd__help"
                 ;;
@@ -46,8 +49,14 @@ _vipctl() {
             vipctl,redeem)
                 cmd="vipctl__subcmd__redeem"
                 ;;
+            vipctl,report)
+                cmd="vipctl__subcmd__report"
+                ;;
             vipctl,staff)
                 cmd="vipctl__subcmd__staff"
+                ;;
+            vipctl,tier-recompute)
+                cmd="vipctl__subcmd__tier__subcmd__recompute"
                 ;;
             vipctl__subcmd__help,adjust)
                 cmd="vipctl__subcmd__help__subcmd__adjust"
@@ -60,6 +69,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help,enroll)
                 cmd="vipctl__subcmd__help__subcmd__enroll"
+                ;;
+            vipctl__subcmd__help,export)
+                cmd="vipctl__subcmd__help__subcmd__export"
                 ;;
             vipctl__subcmd__help,help)
                 cmd="vipctl__subcmd__help__subcmd__help"
@@ -79,8 +91,14 @@ _vipctl() {
             vipctl__subcmd__help,redeem)
                 cmd="vipctl__subcmd__help__subcmd__redeem"
                 ;;
+            vipctl__subcmd__help,report)
+                cmd="vipctl__subcmd__help__subcmd__report"
+                ;;
             vipctl__subcmd__help,staff)
                 cmd="vipctl__subcmd__help__subcmd__staff"
+                ;;
+            vipctl__subcmd__help,tier-recompute)
+                cmd="vipctl__subcmd__help__subcmd__tier__subcmd__recompute"
                 ;;
             vipctl__subcmd__help__subcmd__member,list)
                 cmd="vipctl__subcmd__help__subcmd__member__subcmd__list"
@@ -108,6 +126,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help__subcmd__program,versions)
                 cmd="vipctl__subcmd__help__subcmd__program__subcmd__versions"
+                ;;
+            vipctl__subcmd__help__subcmd__report,tiers)
+                cmd="vipctl__subcmd__help__subcmd__report__subcmd__tiers"
                 ;;
             vipctl__subcmd__help__subcmd__staff,add)
                 cmd="vipctl__subcmd__help__subcmd__staff__subcmd__add"
@@ -181,6 +202,18 @@ _vipctl() {
             vipctl__subcmd__program__subcmd__help,versions)
                 cmd="vipctl__subcmd__program__subcmd__help__subcmd__versions"
                 ;;
+            vipctl__subcmd__report,help)
+                cmd="vipctl__subcmd__report__subcmd__help"
+                ;;
+            vipctl__subcmd__report,tiers)
+                cmd="vipctl__subcmd__report__subcmd__tiers"
+                ;;
+            vipctl__subcmd__report__subcmd__help,help)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__help"
+                ;;
+            vipctl__subcmd__report__subcmd__help,tiers)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__tiers"
+                ;;
             vipctl__subcmd__staff,add)
                 cmd="vipctl__subcmd__staff__subcmd__add"
                 ;;
@@ -206,7 +239,7 @@ _vipctl() {
 
     case "${cmd}" in
         vipctl)
-            opts="-q -h -V --db --operator --format --quiet --as-of --at --help --version init program enroll purchase staff member redeem adjust audit completions help"
+            opts="-q -h -V --db --operator --format --quiet --as-of --at --help --version init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,8 +476,58 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__export)
+            opts="-o -q -h --output --from --to --include-pii --excel --db --operator --format --quiet --as-of --at --help tiers members ledger receipts"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__help)
-            opts="init program enroll purchase staff member redeem adjust audit completions help"
+            opts="init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -500,6 +583,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -723,6 +820,34 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__help__subcmd__report)
+            opts="tiers"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__report__subcmd__tiers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__help__subcmd__staff)
             opts="add list"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -754,6 +879,20 @@ _vipctl() {
         vipctl__subcmd__help__subcmd__staff__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__tier__subcmd__recompute)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1567,6 +1706,124 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__report)
+            opts="-q -h --db --operator --format --quiet --as-of --at --help tiers help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__help)
+            opts="tiers help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__tiers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__tiers)
+            opts="-q -h --from --to --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__staff)
             opts="-q -h --db --operator --format --quiet --as-of --at --help add list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1726,6 +1983,44 @@ _vipctl() {
                 return 0
             fi
             case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__tier__subcmd__recompute)
+            opts="-q -h --dry-run --changes --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --changes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -42,6 +42,9 @@ complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "staff" -d 'Register a
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "member" -d 'Look up and manage members'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "tier-recompute" -d 'Re-rank every member by the ladder\'s conditions as of a date (R22–R26)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "report" -d 'Reports for analysts (R34)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -318,6 +321,55 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l at -d 'The mome
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l allow-debt -d 'Let a negative adjustment take the balance below zero (shown as owed)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l changes -d 'Write one CSV row per change (`-` for stdout)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l dry-run -d 'Compute and report, change nothing'
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s o -l output -d 'Output file (`-` for stdout, the default)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l from -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l to -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l include-pii -d 'Unmasked phone, ID number and name (recorded with the operator, R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l excel -d 'Start with a UTF-8 byte-order mark for Excel'
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l from -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l to -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -336,17 +388,20 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l as-of -d '
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "init" -d 'Create the database and load a program'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "program" -d 'Show, set or check the points program'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "member" -d 'Look up and manage members'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "init" -d 'Create the database and load a program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "program" -d 'Show, set or check the points program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "member" -d 'Look up and manage members'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "tier-recompute" -d 'Re-rank every member by the ladder\'s conditions as of a date (R22–R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "report" -d 'Reports for analysts (R34)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "set" -d 'Store a new program version (old versions are kept)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "check" -d 'Validate a program file and explain it, without storing it'
@@ -358,3 +413,4 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subc
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'

@@ -44,36 +44,85 @@ fn is_utf8_prefix(buf: &[u8]) -> bool {
 }
 
 /// Wraps `input` so that it yields UTF-8, detecting the encoding if asked to.
-/// Returns the reader and the encoding used.
+/// Returns the reader and the encoding asked for (`Auto` stays `Auto`: the
+/// choice is made when the first non-ASCII byte is read).
 pub fn decode(mut input: Box<dyn Read>, encoding: Encoding) -> Result<(Box<dyn Read>, Encoding)> {
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
-    (&mut input)
-        .take(SNIFF_BYTES as u64)
-        .read_to_end(&mut head)?;
-    let has_bom = head.starts_with(b"\xEF\xBB\xBF");
-    let chosen = match encoding {
-        Encoding::Auto if has_bom || is_utf8_prefix(&head) => Encoding::Utf8,
-        Encoding::Auto => Encoding::Gb18030,
-        e => e,
-    };
-    let start = if chosen == Encoding::Utf8 && has_bom {
-        3
+    let mut head = Vec::with_capacity(3);
+    (&mut input).take(3).read_to_end(&mut head)?;
+    let has_bom = head == b"\xEF\xBB\xBF";
+    let rest: Box<dyn Read> = if has_bom {
+        input
     } else {
-        0
+        Box::new(Cursor::new(head).chain(input))
     };
-    let stream = Cursor::new(head).chain(input);
-    let mut stream: Box<dyn Read> = Box::new(stream);
-    if start > 0 {
-        let mut bom = [0u8; 3];
-        stream.read_exact(&mut bom)?;
-    }
-    if chosen == Encoding::Gb18030 {
-        let reader = encoding_rs_io::DecodeReaderBytesBuilder::new()
+    let reader: Box<dyn Read> = match encoding {
+        _ if has_bom => rest,
+        Encoding::Utf8 => rest,
+        Encoding::Gb18030 => gb18030(rest),
+        Encoding::Auto => Box::new(Sniffing {
+            inner: rest,
+            buf: Vec::new(),
+            pos: 0,
+            decided: None,
+        }),
+    };
+    Ok((reader, encoding))
+}
+
+fn gb18030(input: Box<dyn Read>) -> Box<dyn Read> {
+    Box::new(
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
             .encoding(Some(GB18030))
-            .build(stream);
-        return Ok((Box::new(reader), chosen));
+            .build(input),
+    )
+}
+
+/// Passes ASCII through until the first non-ASCII byte, then looks at up to
+/// `SNIFF_BYTES` from there: valid UTF-8 stays as it is, anything else is
+/// decoded as GB18030. ASCII reads the same in both, so deciding late loses
+/// nothing, and memory stays one buffer whatever the file's size.
+struct Sniffing {
+    inner: Box<dyn Read>,
+    buf: Vec<u8>,
+    pos: usize,
+    decided: Option<Box<dyn Read>>,
+}
+
+impl Read for Sniffing {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(r) = self.decided.as_mut() {
+                return r.read(out);
+            }
+            if self.pos < self.buf.len() {
+                let n = out.len().min(self.buf.len() - self.pos);
+                out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            self.buf.clear();
+            self.pos = 0;
+            (&mut self.inner)
+                .take(SNIFF_BYTES as u64)
+                .read_to_end(&mut self.buf)?;
+            if self.buf.is_empty() {
+                return Ok(0);
+            }
+            if let Some(first) = self.buf.iter().position(|b| !b.is_ascii()) {
+                // Look at a whole window past the first non-ASCII byte.
+                let want = first + SNIFF_BYTES;
+                if self.buf.len() < want {
+                    let more = (want - self.buf.len()) as u64;
+                    (&mut self.inner).take(more).read_to_end(&mut self.buf)?;
+                }
+                let utf8 = is_utf8_prefix(&self.buf[first..]);
+                let inner = std::mem::replace(&mut self.inner, Box::new(io::empty()));
+                let rest: Box<dyn Read> =
+                    Box::new(Cursor::new(std::mem::take(&mut self.buf)).chain(inner));
+                self.decided = Some(if utf8 { rest } else { gb18030(rest) });
+            }
+        }
     }
-    Ok((stream, chosen))
 }
 
 /// A CSV file with a header row.

@@ -69,6 +69,47 @@ pub enum Command {
     )]
     Adjust(AdjustArgs),
 
+    /// Re-rank every member by the ladder's conditions as of a date (R22–R26).
+    #[command(
+        after_help = "Examples:\n  vipctl tier-recompute --as-of 2026-12-31\n  vipctl tier-recompute --dry-run --changes changes.csv\n\nPrints, per tier, members before and after, upgrades and downgrades.\n--changes writes one CSV row per change: member_no,from,to,reason.\nRunning it twice for the same date changes nothing the second time."
+    )]
+    TierRecompute {
+        /// Compute and report, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write one CSV row per change (`-` for stdout).
+        #[arg(long, value_name = "FILE")]
+        changes: Option<String>,
+    },
+
+    /// Export tiers, members, the ledger or receipts as CSV (R34, R35).
+    #[command(
+        after_help = "Examples:\n  vipctl export tiers -o tiers.csv --excel\n  vipctl export receipts --from 2026-10-01 --to 2026-10-31 -o october.csv\n  vipctl export members --include-pii -o full.csv\n\nPhone, ID and name are masked unless --include-pii (which is journalled with\nthe operator). --excel writes a UTF-8 BOM so Excel shows Chinese text right."
+    )]
+    Export {
+        what: ops::export::What,
+        /// Output file (`-` for stdout, the default).
+        #[arg(short, long, value_name = "FILE", default_value = "-")]
+        output: String,
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
+        to: Option<chrono::NaiveDate>,
+        /// Unmasked phone, ID number and name (recorded with the operator, R35).
+        #[arg(long)]
+        include_pii: bool,
+        /// Start with a UTF-8 byte-order mark for Excel.
+        #[arg(long)]
+        excel: bool,
+    },
+
+    /// Reports for analysts (R34).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  vipctl report tiers\n  vipctl report tiers --from 2026-01-01 --to 2026-12-31 --format csv"
+    )]
+    Report(ReportCmd),
+
     /// Check every invariant of the ledger; exit 1 naming each violation.
     #[command(after_help = "Examples:\n  vipctl audit\n  vipctl audit --format json")]
     Audit,
@@ -134,6 +175,20 @@ pub struct AdjustArgs {
     /// Let a negative adjustment take the balance below zero (shown as owed).
     #[arg(long)]
     allow_debt: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// Members and spend per tier, with shares (R34).
+    #[command(
+        after_help = "Examples:\n  vipctl report tiers\n  vipctl report tiers --as-of 2026-12-31 --format json\n\nSpend is over the 365 days ending on --as-of unless --from/--to are given."
+    )]
+    Tiers {
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
+        from: Option<chrono::NaiveDate>,
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
+        to: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -355,6 +410,16 @@ fn spinner(cli: &Cli, what: &str) -> Option<ProgressBar> {
     pb.set_message(what.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(200));
     Some(pb)
+}
+
+/// A file argument for writing (`-` is stdout).
+fn create_output(path: &str) -> Result<Box<dyn Write>> {
+    if path == "-" {
+        return Ok(Box::new(std::io::BufWriter::new(std::io::stdout())));
+    }
+    let f =
+        std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot create {path}: {e}"))?;
+    Ok(Box::new(std::io::BufWriter::new(f)))
 }
 
 fn open(cli: &Cli) -> Result<(Store, ops::Ctx, program::Program, i64)> {
@@ -609,6 +674,115 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             )?;
             output::record(&mut out, cli.format, &done)?;
         }
+        Command::TierRecompute { dry_run, changes } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let mut writer = match changes {
+                Some(path) => {
+                    let out = create_output(path)?;
+                    let mut w = csv::Writer::from_writer(out);
+                    w.write_record(["member_no", "from", "to", "reason"])?;
+                    Some(w)
+                }
+                None => None,
+            };
+            let pb = spinner(cli, "re-ranking");
+            let done = ops::tiers::recompute(&mut st, *dry_run, &ctx, |c| {
+                if let Some(w) = writer.as_mut() {
+                    w.serialize(c)?;
+                }
+                Ok(())
+            })?;
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            if let Some(mut w) = writer {
+                w.flush()?;
+            }
+            match cli.format {
+                Format::Json => output::record(&mut out, cli.format, &done)?,
+                _ => {
+                    let mut rec = Records::new(
+                        &mut out,
+                        cli.format,
+                        &["tier", "name", "before", "after", "upgrades", "downgrades"],
+                    );
+                    for t in &done.tiers {
+                        rec.push(t)?;
+                    }
+                    rec.finish()?;
+                    if cli.format == Format::Table {
+                        writeln!(
+                            out,
+                            "{} members as of {}, {} changes{}",
+                            done.members,
+                            done.as_of,
+                            done.changes,
+                            if done.dry_run {
+                                " (dry run: nothing changed)"
+                            } else {
+                                ""
+                            }
+                        )?;
+                    }
+                }
+            }
+        }
+        Command::Export {
+            what,
+            output: path,
+            from,
+            to,
+            include_pii,
+            excel,
+        } => {
+            let (st, ctx, _, _) = open(cli)?;
+            let opts = ops::export::Options {
+                what: *what,
+                from: *from,
+                to: *to,
+                include_pii: *include_pii,
+                excel: *excel,
+                target: if path == "-" {
+                    "<stdout>".into()
+                } else {
+                    path.clone()
+                },
+            };
+            let pb = spinner(cli, "exporting");
+            let mut sink = create_output(path)?;
+            let done = ops::export::export(&st, &opts, &ctx, &mut sink, |n| {
+                if let Some(pb) = &pb {
+                    pb.set_position(n);
+                }
+            })?;
+            sink.flush()?;
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            if path != "-" {
+                output::record(&mut out, cli.format, &done)?;
+            }
+        }
+        Command::Report(ReportCmd::Tiers { from, to }) => {
+            let (st, ctx, _, _) = open(cli)?;
+            let rows = ops::reports::tiers(&st, *from, *to, &ctx)?;
+            let mut rec = Records::new(
+                &mut out,
+                cli.format,
+                &[
+                    "tier",
+                    "name",
+                    "members",
+                    "members_share",
+                    "spend",
+                    "spend_share",
+                ],
+            );
+            for r in &rows {
+                rec.push(r)?;
+            }
+            rec.finish()?;
+        }
         Command::Audit => {
             let st = Store::open(&cli.db)?;
             let report = ops::ledger::audit(&st)?;
@@ -790,6 +964,7 @@ fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<ExitCode
         rejects: a.rejects.clone(),
         dry_run: a.dry_run,
         rows_per_commit: a.rows_per_commit,
+        all_or_nothing: false,
     };
     let size = std::fs::metadata(file)
         .map(|m| m.len())

@@ -63,7 +63,7 @@ pub struct Cli {
     pub command: commands::Command,
 }
 
-fn parse_day(s: &str) -> Result<NaiveDate, String> {
+pub(crate) fn parse_day(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
 }

@@ -14,7 +14,9 @@
 use super::Ctx;
 use crate::csvio::{self, Encoding, Rejects, Table, FIELD_MAX_BYTES};
 use crate::money::{parse_yuan, Rate};
+use crate::program::Metric;
 use crate::program::Program;
+use crate::rules::tiers::{self, Day};
 use crate::rules::{earn, expiry, ledger::split_credit, time};
 use crate::store::{self, ledger, programs, receipts, Store};
 use anyhow::{Context, Result};
@@ -22,7 +24,8 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, TransactionBehavior};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
-use std::path::PathBuf;
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// What to import and how.
@@ -34,6 +37,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Rows per committed chunk.
     pub rows_per_commit: u64,
+    /// Commit only if nothing was rejected (one receipt from flags: a
+    /// refusal must leave the database as it was).
+    pub all_or_nothing: bool,
 }
 
 /// Default rows per committed chunk: large enough that per-chunk member
@@ -83,7 +89,12 @@ enum MemberRef {
 struct MemberInfo {
     id: i64,
     birthday: Option<NaiveDate>,
-    tier_multiplier: Decimal,
+    /// Rank in the ladder; changes when a purchase lifts the member (R24).
+    tier: Cell<usize>,
+    pinned: bool,
+    /// Lifetime sales (fen, points, receipts) including this run: an upper
+    /// bound on every window's figure.
+    sales: Cell<(i64, i64, i64)>,
 }
 
 /// Every member key (card, member number, phone) resolved in memory.
@@ -96,16 +107,17 @@ impl Directory {
     fn load(conn: &Connection, program: &Program) -> Result<Directory> {
         let mut members = Vec::new();
         let mut index: HashMap<i64, u32> = HashMap::default();
-        receipts::for_each_member_profile(conn, |id, birthday, tier| {
-            let birthday = birthday.and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
-            let tier_multiplier = program
-                .tier(tier)
-                .map_or(Decimal::ONE, |t| t.earn_multiplier);
-            index.insert(id, members.len() as u32);
+        receipts::for_each_member_profile(conn, |p| {
+            let birthday = p
+                .birthday
+                .and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+            index.insert(p.id, members.len() as u32);
             members.push(MemberInfo {
-                id,
+                id: p.id,
                 birthday,
-                tier_multiplier,
+                tier: Cell::new(program.tier_rank(p.tier).unwrap_or(0)),
+                pinned: p.pinned,
+                sales: Cell::new(p.sales),
             });
         })?;
         let mut refs = HashMap::with_capacity_and_hasher(members.len() * 3, Default::default());
@@ -143,6 +155,10 @@ struct Pending {
     /// (expires_on, points, first credit entry, earned_on)
     lots: Vec<(Option<NaiveDate>, i64, i64, NaiveDate)>,
     last_purchase: Option<NaiveDate>,
+    /// Activity per local date (R23 metrics), net of returns.
+    days: Vec<Day>,
+    /// Sales only: (fen, points, receipts), the members' lifetime bounds.
+    sales: (i64, i64, i64),
 }
 
 /// Balance changes summed per member within a chunk.
@@ -164,8 +180,11 @@ impl Sums {
         for &(expires_on, points, entry_id, earned_on) in &p.lots {
             ledger::credit_lot(conn, id, entry_id, earned_on, expires_on, points)?;
         }
+        for d in &p.days {
+            receipts::add_member_day(conn, id, d.date, d.spend_fen, d.points, d.purchases)?;
+        }
         let last = p.last_purchase.map(|d| d.to_string());
-        ledger::apply_delta(conn, id, p.delta, last.as_deref())
+        ledger::apply_member_sums(conn, id, p.delta, last.as_deref(), p.sales)
     }
 
     /// Writes one member's sums, so that the store's balance and lots are exact.
@@ -223,10 +242,30 @@ impl Sums {
         }
     }
 
-    fn purchased(&mut self, id: i64, on: NaiveDate) {
+    /// Records a sale (`is_sale`) or a return on local date `on`.
+    fn activity(&mut self, id: i64, on: NaiveDate, spend_fen: i64, points: i64, is_sale: bool) {
         let p = self.pending.entry(id).or_default();
-        if p.last_purchase.is_none_or(|d| d < on) {
-            p.last_purchase = Some(on);
+        let purchases = i64::from(is_sale);
+        match p.days.iter_mut().find(|d| d.date == on) {
+            Some(d) => {
+                d.spend_fen += spend_fen;
+                d.points += points;
+                d.purchases += purchases;
+            }
+            None => p.days.push(Day {
+                date: on,
+                spend_fen,
+                points,
+                purchases,
+            }),
+        }
+        if is_sale {
+            p.sales.0 += spend_fen;
+            p.sales.1 += points;
+            p.sales.2 += 1;
+            if p.last_purchase.is_none_or(|d| d < on) {
+                p.last_purchase = Some(on);
+            }
         }
     }
 }
@@ -577,7 +616,7 @@ impl Run<'_> {
                     &lines,
                     local_date,
                     m.birthday,
-                    m.tier_multiplier,
+                    self.program.tiers.ladder[m.tier.get()].earn_multiplier,
                 );
                 (e.total, e.multiplier.normalize().to_string())
             }
@@ -666,15 +705,75 @@ impl Run<'_> {
             let expires_on = expiry::expires_on(&self.program.expiry, local_date);
             sums.credit(m.id, earned, entry_id, local_date, expires_on);
         }
-        sums.purchased(m.id, local_date);
-        // R24 seam: an automatic tier upgrade on purchase is judged here, once
-        // tiers are evaluated (the tiers issue).
+        sums.activity(m.id, local_date, amount_fen, earned, true);
+        let (f, p, n) = m.sales.get();
+        m.sales.set((f + amount_fen, p + earned, n + 1));
+        self.upgrade_on_purchase(conn, sums, m, local_date, &at, &reference)?;
         Ok(Outcome::Imported {
             credited: earned,
             redeemed: first.points_used,
             member: true,
         })
     }
+    /// R24: a purchase that meets a higher tier's condition lifts the member
+    /// at once, judged as of the receipt's date; later receipts earn at the
+    /// new tier's multiplier. Members who cannot reach a higher tier even on
+    /// their lifetime sales are skipped without a query.
+    fn upgrade_on_purchase(
+        &self,
+        conn: &Connection,
+        sums: &Sums,
+        m: &MemberInfo,
+        on: NaiveDate,
+        at: &str,
+        reference: &str,
+    ) -> Result<()> {
+        let ladder = &self.program.tiers.ladder;
+        let current = m.tier.get();
+        if m.pinned || current + 1 >= ladder.len() {
+            return Ok(());
+        }
+        let (fen, points, count) = m.sales.get();
+        let reachable = ladder[current + 1..].iter().flat_map(|t| &t.any).any(|c| {
+            let bound = match c.metric {
+                Metric::Spend => fen,
+                Metric::Points => points,
+                Metric::Purchases => count,
+            };
+            tiers::reaches(c.metric, bound, c.min.0)
+        });
+        if !reachable {
+            return Ok(());
+        }
+        let measures = tiers::measures(&self.program.tiers);
+        let from = measures
+            .iter()
+            .map(|x| tiers::window_range(x.window, on).0)
+            .min()
+            .flatten();
+        let mut days = receipts::member_days(conn, m.id, from)?;
+        if let Some(p) = sums.pending.get(&m.id) {
+            days.extend(p.days.iter().copied());
+        }
+        let (earned, reason) = tiers::earned(&self.program.tiers, &|x| tiers::value(x, on, &days));
+        let next = tiers::after_purchase(current, earned, m.pinned);
+        if next > current {
+            let (from_code, to_code) = (&ladder[current].code, &ladder[next].code);
+            store::members::set_tier(conn, m.id, to_code, &on.to_string(), false)?;
+            store::members::tier_change(
+                conn,
+                m.id,
+                at,
+                Some(from_code),
+                to_code,
+                &format!("purchase {reference} (R24): {reason}"),
+                &self.ctx.operator,
+            )?;
+            m.tier.set(next);
+        }
+        Ok(())
+    }
+
     /// A return (`type = return`, R20): takes back `original − recomputed −
     /// taken back already`, where `recomputed` is the sale computed again by
     /// its program version and multiplier with every amount returned so far
@@ -861,6 +960,10 @@ impl Run<'_> {
             )?;
             sums.note_balance(member_id, posted.balance_after);
         }
+        if let Some(member_id) = sale.member_id {
+            let returned_fen: i64 = rows.iter().map(|r| r.amount_fen).sum();
+            sums.activity(member_id, local_date, -returned_fen, -take, false);
+        }
         Ok(Outcome::Returned { taken_back: take })
     }
 }
@@ -873,6 +976,15 @@ pub fn import(
     ctx: &Ctx,
     progress: impl FnMut(Progress),
 ) -> Result<Summary> {
+    if let Some(rejects) = &opts.rejects {
+        if same_file(Path::new(&opts.path), rejects) {
+            return Err(crate::error::Usage(format!(
+                "the rejects file {} is the input file: name another with --rejects",
+                rejects.display()
+            ))
+            .into());
+        }
+    }
     let table = Table::open(&opts.path, opts.encoding)?;
     import_table(st, table, opts, ctx, progress)
 }
@@ -1046,7 +1158,7 @@ pub fn import_table(
             table.name, summary.rows_read, summary.receipts_imported, summary.duplicates, summary.rejected, summary.points_credited
         ),
     )?;
-    if opts.dry_run {
+    if opts.dry_run || (opts.all_or_nothing && rejects.count > 0) {
         tx.rollback()?;
     } else {
         tx.commit()?;
@@ -1162,6 +1274,7 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
         rejects: None,
         dry_run: false,
         rows_per_commit: ROWS_PER_COMMIT_DEFAULT,
+        all_or_nothing: true,
     };
     let summary = import_table(st, table, &opts, ctx, |_| {})?;
     if let Some((reason, kind)) = summary.last_reject {
@@ -1188,4 +1301,12 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
             .transpose()?,
         duplicate: summary.duplicates > 0,
     })
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
 }

@@ -2,12 +2,15 @@
 //! `store`, returns plain data. Knows nothing of terminals; is handed the
 //! operator and the clock.
 
+pub mod export;
 pub mod import;
 pub mod ledger;
 pub mod members;
 pub mod program;
 pub mod redeem;
+pub mod reports;
 pub mod staff;
+pub mod tiers;
 
 use chrono::{DateTime, NaiveDate, Utc};
 

@@ -5,4 +5,5 @@ pub mod earn;
 pub mod expiry;
 pub mod identity;
 pub mod ledger;
+pub mod tiers;
 pub mod time;

@@ -71,6 +71,31 @@ const CHECKS: &[(&str, &str)] = &[
          WHERE r.amount_fen != (SELECT COALESCE(SUM(json_extract(j.value, '$[0]')), 0) FROM json_each(r.lines) j)",
     ),
     (
+        "member_days_match_receipts",
+        "SELECT 'member ' || m.member_no || ' on ' || COALESCE(d.local_date, r.local_date) || ': activity ' ||
+                COALESCE(d.spend_fen, 0) || ' fen/' || COALESCE(d.points, 0) || ' points/' || COALESCE(d.purchases, 0) ||
+                ' but receipts ' || COALESCE(r.spend_fen, 0) || ' fen/' || COALESCE(r.points, 0) || ' points/' || COALESCE(r.purchases, 0)
+         FROM (SELECT member_id, local_date,
+                      SUM(CASE kind WHEN 'sale' THEN amount_fen ELSE -amount_fen END) AS spend_fen,
+                      SUM(points_earned) AS points,
+                      SUM(kind = 'sale') AS purchases
+               FROM receipts WHERE member_id IS NOT NULL GROUP BY member_id, local_date) r
+         FULL JOIN member_days d ON d.member_id = r.member_id AND d.local_date = r.local_date
+         JOIN members m ON m.id = COALESCE(d.member_id, r.member_id)
+         WHERE COALESCE(d.spend_fen, 0) != COALESCE(r.spend_fen, 0)
+            OR COALESCE(d.points, 0) != COALESCE(r.points, 0)
+            OR COALESCE(d.purchases, 0) != COALESCE(r.purchases, 0)",
+    ),
+    (
+        "member_sales_totals",
+        "SELECT 'member ' || m.member_no || ': lifetime sales ' || m.sales_fen || ' fen/' || m.sales_points || ' points/' ||
+                m.sales_count || ' but receipts ' || COALESCE(r.fen, 0) || '/' || COALESCE(r.points, 0) || '/' || COALESCE(r.n, 0)
+         FROM members m LEFT JOIN (SELECT member_id, SUM(amount_fen) AS fen, SUM(points_earned) AS points, COUNT(*) AS n
+                                   FROM receipts WHERE kind = 'sale' AND member_id IS NOT NULL GROUP BY member_id) r
+           ON r.member_id = m.id
+         WHERE m.sales_fen != COALESCE(r.fen, 0) OR m.sales_points != COALESCE(r.points, 0) OR m.sales_count != COALESCE(r.n, 0)",
+    ),
+    (
         "no_orphan_entries",
         "SELECT 'ledger entry ' || e.id || ': unknown member ' || e.member_id FROM ledger e
          WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.id = e.member_id)

@@ -152,20 +152,23 @@ pub fn credit_lot(
     Ok(())
 }
 
-/// Adds `delta` to the cached balance and moves `last_purchase` forward.
-pub fn apply_delta(
+/// Adds `delta` to the cached balance, moves `last_purchase` forward and
+/// adds to the lifetime sales sums (fen, points, receipts).
+pub fn apply_member_sums(
     conn: &Connection,
     member_id: i64,
     delta: i64,
     last_purchase: Option<&str>,
+    sales: (i64, i64, i64),
 ) -> Result<()> {
     conn.prepare_cached(
         "UPDATE members SET balance = balance + ?2,
                 last_purchase = CASE WHEN ?3 IS NOT NULL AND (last_purchase IS NULL OR last_purchase < ?3)
-                                     THEN ?3 ELSE last_purchase END
+                                     THEN ?3 ELSE last_purchase END,
+                sales_fen = sales_fen + ?4, sales_points = sales_points + ?5, sales_count = sales_count + ?6
          WHERE id = ?1",
     )?
-    .execute(params![member_id, delta, last_purchase])?;
+    .execute(params![member_id, delta, last_purchase, sales.0, sales.1, sales.2])?;
     Ok(())
 }
 

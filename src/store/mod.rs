@@ -4,11 +4,13 @@
 //! the entries inside the caller's transaction.
 
 pub mod audit;
+pub mod export;
 pub mod ledger;
 pub mod members;
 pub mod programs;
 pub mod receipts;
 pub mod schema;
+pub mod tiers;
 
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};

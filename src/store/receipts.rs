@@ -34,16 +34,31 @@ pub fn for_each_member_key(
     Ok(())
 }
 
-/// (id, birthday, tier) of every member, for the earning rules.
-pub fn for_each_member_profile(
-    conn: &Connection,
-    mut each: impl FnMut(i64, Option<&str>, &str),
-) -> Result<()> {
-    let mut st = conn.prepare("SELECT id, birthday, tier FROM members")?;
+/// What the import needs to know of a member for the earning and tier rules.
+#[derive(Debug, Clone, Copy)]
+pub struct Profile<'a> {
+    pub id: i64,
+    pub birthday: Option<&'a str>,
+    pub tier: &'a str,
+    pub pinned: bool,
+    /// Lifetime sales: (fen, points, receipts).
+    pub sales: (i64, i64, i64),
+}
+
+/// The profile of every member.
+pub fn for_each_member_profile(conn: &Connection, mut each: impl FnMut(Profile)) -> Result<()> {
+    let mut st = conn.prepare(
+        "SELECT id, birthday, tier, tier_pinned, sales_fen, sales_points, sales_count FROM members",
+    )?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
-        let birthday = r.get_ref(1)?.as_str_or_null()?;
-        each(r.get(0)?, birthday, r.get_ref(2)?.as_str()?);
+        each(Profile {
+            id: r.get(0)?,
+            birthday: r.get_ref(1)?.as_str_or_null()?,
+            tier: r.get_ref(2)?.as_str()?,
+            pinned: r.get(3)?,
+            sales: (r.get(4)?, r.get(5)?, r.get(6)?),
+        });
     }
     Ok(())
 }
@@ -234,6 +249,52 @@ pub fn returns_of(
     for row in rows {
         let (points, lines) = row?;
         out.push((-points, parse_lines(&lines)?));
+    }
+    Ok(out)
+}
+
+/// Adds to a member's activity on a local date (R23 metrics).
+pub fn add_member_day(
+    conn: &Connection,
+    member_id: i64,
+    date: chrono::NaiveDate,
+    spend_fen: i64,
+    points: i64,
+    purchases: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO member_days (member_id, local_date, spend_fen, points, purchases) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (member_id, local_date) DO UPDATE SET spend_fen = spend_fen + excluded.spend_fen,
+             points = points + excluded.points, purchases = purchases + excluded.purchases",
+    )?
+    .execute(params![member_id, date.to_string(), spend_fen, points, purchases])?;
+    Ok(())
+}
+
+/// A member's activity on days from `from` (inclusive; all days when `None`).
+pub fn member_days(
+    conn: &Connection,
+    member_id: i64,
+    from: Option<chrono::NaiveDate>,
+) -> Result<Vec<crate::rules::tiers::Day>> {
+    let mut st = conn.prepare_cached(
+        "SELECT local_date, spend_fen, points, purchases FROM member_days
+         WHERE member_id = ?1 AND local_date >= ?2 ORDER BY local_date",
+    )?;
+    let from = from.map(|d| d.to_string()).unwrap_or_default();
+    let rows = st.query_map(params![member_id, from], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (d, spend_fen, points, purchases) = row?;
+        let date = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")?;
+        out.push(crate::rules::tiers::Day {
+            date,
+            spend_fen,
+            points,
+            purchases,
+        });
     }
     Ok(out)
 }

@@ -40,6 +40,12 @@ CREATE TABLE members (
     tier_pinned  INTEGER NOT NULL DEFAULT 0,
     balance      INTEGER NOT NULL DEFAULT 0,
     last_purchase TEXT,
+    -- Lifetime sums of sales only (no returns): an upper bound on any
+    -- window's figure, so the import skips the exact R24 check for members
+    -- who cannot reach a higher tier yet.
+    sales_fen      INTEGER NOT NULL DEFAULT 0,
+    sales_points   INTEGER NOT NULL DEFAULT 0,
+    sales_count    INTEGER NOT NULL DEFAULT 0,
     created_by   TEXT NOT NULL
 );
 -- R2: one active member per phone and per ID number.
@@ -87,9 +93,21 @@ CREATE TABLE receipts (
     import_id        INTEGER REFERENCES imports (id),
     PRIMARY KEY (store, receipt)
 ) WITHOUT ROWID;
-CREATE INDEX receipts_member_date ON receipts (member_id, local_date) WHERE member_id IS NOT NULL;
 CREATE INDEX receipts_returns ON receipts (store, original_receipt) WHERE kind = 'return';
 
+
+-- Each member's activity per local date (R23 metrics): money paid on sales
+-- less returns, points earned less taken back, sale receipts. Kept by the
+-- import in the same transaction as the receipts; tier windows, exports and
+-- reports read it instead of the receipts.
+CREATE TABLE member_days (
+    member_id   INTEGER NOT NULL REFERENCES members (id),
+    local_date  TEXT NOT NULL,
+    spend_fen   INTEGER NOT NULL DEFAULT 0,
+    points      INTEGER NOT NULL DEFAULT 0,
+    purchases   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (member_id, local_date)
+) WITHOUT ROWID;
 
 -- R21: the append-only ledger. A member's balance is the sum of their entries.
 CREATE TABLE ledger (

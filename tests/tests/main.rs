@@ -9,11 +9,14 @@
 mod workdir;
 
 mod test_completions;
+mod test_crash;
 mod test_enroll;
 mod test_help;
 mod test_init;
 mod test_ledger;
+mod test_ledger_props;
 mod test_member;
 mod test_migrations;
 mod test_program;
+mod test_purchase;
 mod test_staff;

@@ -1,0 +1,231 @@
+//! `tier-recompute` (R22–R26): re-ranks every member as of a date, by the
+//! ladder's conditions and the downgrade policy, respecting pinned tiers.
+//!
+//! One pass over `member_days` sums every measure the ladder uses into a
+//! table indexed by member id; one pass over `members` decides each tier.
+//! Memory: 8 bytes per member per measure, plus 16 bytes per change.
+
+use super::Ctx;
+use crate::program::{Downgrade, Program};
+use crate::rules::tiers::{self, Measure};
+use crate::store::{self, members, programs, tiers as st_tiers, Store};
+use anyhow::Result;
+use chrono::NaiveDate;
+use std::io::Write;
+
+/// Members before and after, per tier.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TierCount {
+    pub tier: String,
+    pub name: String,
+    pub before: u64,
+    pub after: u64,
+    pub upgrades: u64,
+    pub downgrades: u64,
+}
+
+/// One change, as written to `--changes`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Change {
+    pub member_no: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+/// What a recompute did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Recomputed {
+    pub as_of: String,
+    pub members: u64,
+    pub changes: u64,
+    pub dry_run: bool,
+    pub tiers: Vec<TierCount>,
+}
+
+/// Window sums per member: `values[id * k + i]` is measure `i` of member `id`.
+struct Sums {
+    measures: Vec<Measure>,
+    values: Vec<i64>,
+}
+
+impl Sums {
+    fn load(st: &Store, program: &Program, as_of: NaiveDate) -> Result<Sums> {
+        let measures = tiers::measures(&program.tiers);
+        let k = measures.len();
+        let max_id = usize::try_from(st_tiers::max_member_id(&st.conn)?).unwrap_or(0);
+        let mut values = vec![0i64; (max_id + 1) * k];
+        if k == 0 {
+            return Ok(Sums { measures, values });
+        }
+        // Window bounds as text: dates compare as strings (YYYY-MM-DD).
+        let ranges: Vec<(String, String)> = measures
+            .iter()
+            .map(|m| {
+                let (from, to) = tiers::window_range(m.window, as_of);
+                (
+                    from.map(|d| d.to_string()).unwrap_or_default(),
+                    to.to_string(),
+                )
+            })
+            .collect();
+        let earliest = ranges
+            .iter()
+            .map(|r| r.0.as_str())
+            .min()
+            .unwrap_or("")
+            .to_string();
+        let to = as_of.to_string();
+        st_tiers::for_each_day(
+            &st.conn,
+            Some(&earliest),
+            &to,
+            |id, date, spend, points, purchases| {
+                let Ok(id) = usize::try_from(id) else { return };
+                let base = id * k;
+                if base + k > values.len() {
+                    return;
+                }
+                for (i, m) in measures.iter().enumerate() {
+                    let (from, to) = (&ranges[i].0, &ranges[i].1);
+                    if date >= from.as_str() && date <= to.as_str() {
+                        let v = match m.metric {
+                            crate::program::Metric::Spend => spend,
+                            crate::program::Metric::Points => points,
+                            crate::program::Metric::Purchases => purchases,
+                        };
+                        values[base + i] = values[base + i].saturating_add(v);
+                    }
+                }
+            },
+        )?;
+        Ok(Sums { measures, values })
+    }
+
+    fn value(&self, id: i64, m: Measure) -> i64 {
+        let k = self.measures.len();
+        let Some(i) = self.measures.iter().position(|x| *x == m) else {
+            return 0;
+        };
+        usize::try_from(id)
+            .ok()
+            .and_then(|id| self.values.get(id * k + i))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Re-ranks every member as of `ctx.today`. Changes are written (unless
+/// `dry_run`) in one transaction, and each is passed to `on_change`.
+pub fn recompute(
+    st: &mut Store,
+    dry_run: bool,
+    ctx: &Ctx,
+    mut on_change: impl FnMut(&Change) -> Result<()>,
+) -> Result<Recomputed> {
+    let (_, _, program) = programs::current(&st.conn)?;
+    let as_of = ctx.today;
+    let sums = Sums::load(st, &program, as_of)?;
+    let ladder = &program.tiers.ladder;
+    let mut counts: Vec<TierCount> = ladder
+        .iter()
+        .map(|t| TierCount {
+            tier: t.code.clone(),
+            name: t.name.clone(),
+            ..TierCount::default()
+        })
+        .collect();
+    let as_of_text = as_of.to_string();
+    // (id, from rank, to rank): 24 bytes per change, reasons made when written.
+    let mut changes: Vec<(i64, usize, usize)> = Vec::new();
+    let mut total = 0u64;
+    st_tiers::for_each_member(&st.conn, |id, _no, tier, pinned, since| {
+        total += 1;
+        let current = program.tier_rank(tier).unwrap_or(0);
+        let (earned, _) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
+        let mut next = tiers::after_recompute(program.tiers.downgrade, current, earned, pinned);
+        // One step per recompute date: a second run for the same date does nothing.
+        if program.tiers.downgrade == Downgrade::OneStep && next < current && since == as_of_text {
+            next = current;
+        }
+        counts[current].before += 1;
+        counts[next].after += 1;
+        if next > current {
+            counts[next].upgrades += 1;
+        } else if next < current {
+            counts[next].downgrades += 1;
+        }
+        if next != current || program.tier(tier).is_none() {
+            changes.push((id, current, next));
+        }
+        Ok(())
+    })?;
+    let tx = st.conn.transaction()?;
+    for &(id, from, to) in &changes {
+        let (_, reason) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
+        let m = members::get(&tx, id)?;
+        let why = if to > from {
+            format!("recompute as of {as_of}: {reason}")
+        } else {
+            format!(
+                "recompute as of {as_of} ({} downgrade): {reason}",
+                policy_name(program.tiers.downgrade)
+            )
+        };
+        let change = Change {
+            member_no: m.member_no.clone(),
+            from: m.tier.clone(),
+            to: ladder[to].code.clone(),
+            reason: why,
+        };
+        if !dry_run {
+            members::set_tier(&tx, id, &change.to, &as_of_text, false)?;
+            members::tier_change(
+                &tx,
+                id,
+                &ctx.now_text(),
+                Some(&change.from),
+                &change.to,
+                &change.reason,
+                &ctx.operator,
+            )?;
+        }
+        on_change(&change)?;
+    }
+    if dry_run {
+        tx.rollback()?;
+    } else {
+        store::journal(
+            &tx,
+            &ctx.now_text(),
+            &ctx.operator,
+            "tier-recompute",
+            &format!(
+                "as of {as_of}: {} members, {} changes",
+                total,
+                changes.len()
+            ),
+        )?;
+        tx.commit()?;
+    }
+    Ok(Recomputed {
+        as_of: as_of_text,
+        members: total,
+        changes: changes.len() as u64,
+        dry_run,
+        tiers: counts,
+    })
+}
+
+fn policy_name(p: Downgrade) -> &'static str {
+    match p {
+        Downgrade::ToEarned => "to-earned",
+        Downgrade::OneStep => "one-step",
+        Downgrade::Never => "never",
+    }
+}
+
+/// Writes changes as CSV `member_no,from,to,reason`.
+pub fn changes_writer(out: Box<dyn Write>) -> csv::Writer<Box<dyn Write>> {
+    csv::Writer::from_writer(out)
+}

@@ -1,0 +1,56 @@
+//! Reads and writes for the tier recompute (R22–R26): one pass over
+//! `member_days`, one over `members`.
+
+use anyhow::Result;
+use rusqlite::{params, Connection};
+
+/// The highest member id (the recompute sizes its tables by it).
+pub fn max_member_id(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(id), 0) FROM members", [], |r| r.get(0))?)
+}
+
+/// Every activity row dated `from..=to` (`from` None: from the start), in
+/// storage order: (member id, local date, spend fen, points, purchases).
+pub fn for_each_day(
+    conn: &Connection,
+    from: Option<&str>,
+    to: &str,
+    mut each: impl FnMut(i64, &str, i64, i64, i64),
+) -> Result<()> {
+    let mut st = conn.prepare(
+        "SELECT member_id, local_date, spend_fen, points, purchases FROM member_days
+         WHERE local_date >= ?1 AND local_date <= ?2",
+    )?;
+    let mut rows = st.query(params![from.unwrap_or(""), to])?;
+    while let Some(r) = rows.next()? {
+        each(
+            r.get(0)?,
+            r.get_ref(1)?.as_str()?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        );
+    }
+    Ok(())
+}
+
+/// Every active member: (id, member number, tier code, pinned, tier since).
+pub fn for_each_member(
+    conn: &Connection,
+    mut each: impl FnMut(i64, &str, &str, bool, &str) -> Result<()>,
+) -> Result<()> {
+    let mut st = conn.prepare(
+        "SELECT id, member_no, tier, tier_pinned, tier_since FROM members WHERE status = 'active' ORDER BY id",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        each(
+            r.get(0)?,
+            r.get_ref(1)?.as_str()?,
+            r.get_ref(2)?.as_str()?,
+            r.get(3)?,
+            r.get_ref(4)?.as_str()?,
+        )?;
+    }
+    Ok(())
+}
