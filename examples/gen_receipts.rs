@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example gen_receipts -- LINES MEMBERS [SEED] [CARD_PREFIX] [CARD_WIDTH] [START] [DAYS] [STAFF]
 //! cargo run --release --example gen_receipts -- 1000000 200000 > receipts.csv          # cards G000000001…
-//! cargo run --release --example gen_receipts -- 2000 60 7 C 6 2026-10-01 31 8 > fixtures/receipts.csv
+//! cargo run --release --example gen_receipts -- 600 60 7 C 6 2026-10-01 31 8 > fixtures/receipts.csv
 //! ```
 //!
 //! Receipts have 1–4 consecutive lines; about one in ten is a non-member sale
@@ -32,14 +32,14 @@ impl SplitMix64 {
 const STORES: [&str; 3] = ["BJ01", "SH01", "GZ01"];
 const CATEGORIES: [(&str, u64, u64); 8] = [
     // name, weight, max yuan
-    ("grocery", 30, 300),
-    ("apparel", 20, 2000),
-    ("cosmetics", 12, 1500),
-    ("shoes", 8, 1200),
-    ("appliance", 5, 8000),
-    ("tobacco", 5, 400),
-    ("alcohol", 5, 600),
-    ("group_buy", 3, 500),
+    ("grocery", 30, 200),
+    ("apparel", 20, 1200),
+    ("cosmetics", 12, 800),
+    ("shoes", 8, 900),
+    ("appliance", 5, 5000),
+    ("tobacco", 5, 300),
+    ("alcohol", 5, 400),
+    ("group_buy", 3, 300),
 ];
 
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {

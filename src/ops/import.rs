@@ -20,7 +20,7 @@ use crate::rules::tiers::{self, Day};
 use crate::rules::{earn, expiry, ledger::split_credit, time};
 use crate::store::{self, ledger, programs, receipts, Store};
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rusqlite::{Connection, TransactionBehavior};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
@@ -47,7 +47,7 @@ pub struct Options {
 pub const ROWS_PER_COMMIT_DEFAULT: u64 = 500_000;
 
 /// Page cache for the import, in KiB (SQLite's negative `cache_size`).
-const IMPORT_CACHE_KIB: i64 = -64 * 1024;
+const IMPORT_CACHE_KIB: i64 = -32 * 1024;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -95,11 +95,28 @@ struct MemberInfo {
     /// Lifetime sales (fen, points, receipts) including this run: an upper
     /// bound on every window's figure.
     sales: Cell<(i64, i64, i64)>,
+    /// What the last exact R24 check left to reach a higher tier, and the
+    /// sales added since: no need to look again until one metric's sales
+    /// cover its shortfall.
+    headroom: Cell<Option<Headroom>>,
+    /// The sale just imported (fen, points, 1), for `headroom`.
+    last_sale: Cell<(i64, i64, i64)>,
 }
 
-/// Every member key (card, member number, phone) resolved in memory.
+#[derive(Debug, Clone, Copy)]
+struct Headroom {
+    year: i32,
+    need: [i64; 3],
+    added: [i64; 3],
+}
+
+/// Members as the import resolves them (R1: by card, member number or
+/// phone, in that order). Cards are held in memory; member numbers are
+/// parsed; phones, rare on till exports, are looked up in the store. Memory:
+/// about 100 bytes per member.
 struct Directory {
-    refs: HashMap<Box<str>, MemberRef>,
+    cards: HashMap<Box<str>, MemberRef>,
+    index: HashMap<i64, u32>,
     members: Vec<MemberInfo>,
 }
 
@@ -118,32 +135,58 @@ impl Directory {
                 tier: Cell::new(program.tier_rank(p.tier).unwrap_or(0)),
                 pinned: p.pinned,
                 sales: Cell::new(p.sales),
+                headroom: Cell::new(None),
+                last_sale: Cell::new((0, 0, 0)),
             });
         })?;
-        let mut refs = HashMap::with_capacity_and_hasher(members.len() * 3, Default::default());
-        receipts::for_each_member_key(conn, |key, id, replaced_by| {
+        let mut cards = HashMap::with_capacity_and_hasher(members.len(), Default::default());
+        receipts::for_each_card(conn, |card, id, replaced_by| {
             let r = match id.and_then(|id| index.get(&id)) {
                 Some(&i) => MemberRef::Member(i),
                 None => MemberRef::Blocked(replaced_by.map(Into::into)),
             };
-            refs.insert(key.into(), r);
+            cards.insert(card.into(), r);
         })?;
-        Ok(Directory { refs, members })
+        Ok(Directory {
+            cards,
+            index,
+            members,
+        })
     }
 
-    fn resolve(&self, key: &str) -> Result<&MemberInfo, String> {
-        match self.refs.get(key) {
-            Some(MemberRef::Member(i)) => Ok(&self.members[*i as usize]),
-            Some(MemberRef::Blocked(by)) => Err(format!(
-                "card {key} is blocked (reported lost{}) (R5)",
-                by.as_ref()
-                    .map(|b| format!(", replaced by {b}"))
-                    .unwrap_or_default()
-            )),
-            None => Err(format!(
-                "unknown member {key:?} (no such card, member number or phone)"
-            )),
+    fn member(&self, id: i64) -> Option<&MemberInfo> {
+        self.index.get(&id).map(|&i| &self.members[i as usize])
+    }
+
+    fn resolve(&self, conn: &Connection, key: &str) -> Result<Result<&MemberInfo, String>> {
+        match self.cards.get(key) {
+            Some(MemberRef::Member(i)) => return Ok(Ok(&self.members[*i as usize])),
+            Some(MemberRef::Blocked(by)) => {
+                return Ok(Err(format!(
+                    "card {key} is blocked (reported lost{}) (R5)",
+                    by.as_ref()
+                        .map(|b| format!(", replaced by {b}"))
+                        .unwrap_or_default()
+                )))
+            }
+            None => {}
         }
+        let by_number = key
+            .strip_prefix('M')
+            .filter(|n| n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<i64>().ok())
+            .and_then(|id| self.member(id));
+        if let Some(m) = by_number {
+            return Ok(Ok(m));
+        }
+        if let Some((id, _)) = store::members::id_by_phone(conn, key)? {
+            if let Some(m) = self.member(id) {
+                return Ok(Ok(m));
+            }
+        }
+        Ok(Err(format!(
+            "unknown member {key:?} (no such card, member number or phone)"
+        )))
     }
 }
 
@@ -159,6 +202,8 @@ struct Pending {
     days: Vec<Day>,
     /// Sales only: (fen, points, receipts), the members' lifetime bounds.
     sales: (i64, i64, i64),
+    /// A tier reached on purchase (R24): (code, since), written with the sums.
+    tier: Option<(String, NaiveDate)>,
 }
 
 /// Balance changes summed per member within a chunk.
@@ -184,7 +229,11 @@ impl Sums {
             receipts::add_member_day(conn, id, d.date, d.spend_fen, d.points, d.purchases)?;
         }
         let last = p.last_purchase.map(|d| d.to_string());
-        ledger::apply_member_sums(conn, id, p.delta, last.as_deref(), p.sales)
+        ledger::apply_member_sums(conn, id, p.delta, last.as_deref(), p.sales)?;
+        if let Some((code, since)) = &p.tier {
+            store::members::set_tier(conn, id, code, &since.to_string(), false)?;
+        }
+        Ok(())
     }
 
     /// Writes one member's sums, so that the store's balance and lots are exact.
@@ -237,7 +286,12 @@ impl Sums {
         if lot > 0 {
             match p.lots.iter_mut().find(|l| l.0 == expires_on) {
                 Some(l) => l.1 += lot,
-                None => p.lots.push((expires_on, lot, entry_id, earned_on)),
+                None => {
+                    // Most members have one lot and one day per chunk: grow
+                    // one at a time, not by Vec's default four.
+                    p.lots.reserve_exact(1);
+                    p.lots.push((expires_on, lot, entry_id, earned_on));
+                }
             }
         }
     }
@@ -252,12 +306,15 @@ impl Sums {
                 d.points += points;
                 d.purchases += purchases;
             }
-            None => p.days.push(Day {
-                date: on,
-                spend_fen,
-                points,
-                purchases,
-            }),
+            None => {
+                p.days.reserve_exact(1);
+                p.days.push(Day {
+                    date: on,
+                    spend_fen,
+                    points,
+                    purchases,
+                });
+            }
         }
         if is_sale {
             p.sales.0 += spend_fen;
@@ -587,7 +644,7 @@ impl Run<'_> {
         let member = if first.member.is_empty() {
             None
         } else {
-            match self.dir.resolve(first.member) {
+            match self.dir.resolve(conn, first.member)? {
                 Ok(m) => Some(m),
                 Err(reason) => {
                     let kind = if reason.starts_with("unknown") {
@@ -708,6 +765,7 @@ impl Run<'_> {
         sums.activity(m.id, local_date, amount_fen, earned, true);
         let (f, p, n) = m.sales.get();
         m.sales.set((f + amount_fen, p + earned, n + 1));
+        m.last_sale.set((amount_fen, earned, 1));
         self.upgrade_on_purchase(conn, sums, m, local_date, &at, &reference)?;
         Ok(Outcome::Imported {
             credited: earned,
@@ -722,7 +780,7 @@ impl Run<'_> {
     fn upgrade_on_purchase(
         &self,
         conn: &Connection,
-        sums: &Sums,
+        sums: &mut Sums,
         m: &MemberInfo,
         on: NaiveDate,
         at: &str,
@@ -732,6 +790,16 @@ impl Run<'_> {
         let current = m.tier.get();
         if m.pinned || current + 1 >= ladder.len() {
             return Ok(());
+        }
+        if let Some(mut h) = m.headroom.get() {
+            if h.year == on.year() {
+                let (f, p, n) = m.last_sale.get();
+                h.added = [h.added[0] + f, h.added[1] + p, h.added[2] + n];
+                m.headroom.set(Some(h));
+                if (0..3).all(|i| h.added[i] < h.need[i]) {
+                    return Ok(());
+                }
+            }
         }
         let (fen, points, count) = m.sales.get();
         let reachable = ladder[current + 1..].iter().flat_map(|t| &t.any).any(|c| {
@@ -755,11 +823,17 @@ impl Run<'_> {
         if let Some(p) = sums.pending.get(&m.id) {
             days.extend(p.days.iter().copied());
         }
-        let (earned, reason) = tiers::earned(&self.program.tiers, &|x| tiers::value(x, on, &days));
+        let values = |x| tiers::value(x, on, &days);
+        let (earned, reason) = tiers::earned(&self.program.tiers, &values);
         let next = tiers::after_purchase(current, earned, m.pinned);
+        m.headroom.set(Some(Headroom {
+            year: on.year(),
+            need: tiers::headroom(&self.program.tiers, next, &values),
+            added: [0; 3],
+        }));
         if next > current {
             let (from_code, to_code) = (&ladder[current].code, &ladder[next].code);
-            store::members::set_tier(conn, m.id, to_code, &on.to_string(), false)?;
+            sums.pending.entry(m.id).or_default().tier = Some((to_code.clone(), on));
             store::members::tier_change(
                 conn,
                 m.id,
@@ -810,7 +884,7 @@ impl Run<'_> {
             );
         };
         if !first.member.is_empty() {
-            if let Ok(m) = self.dir.resolve(first.member) {
+            if let Ok(m) = self.dir.resolve(conn, first.member)? {
                 if Some(m.id) != sale.member_id {
                     return stored_or(
                         format!(

@@ -12,6 +12,7 @@
 use crate::money::format_fen;
 use crate::program::{Condition, Downgrade, Metric, Tiers, Window};
 use chrono::{Datelike, Days, NaiveDate};
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 /// One metric over one window: what a condition measures.
@@ -132,6 +133,47 @@ pub fn reaches(metric: Metric, value: i64, min: Decimal) -> bool {
     }
 }
 
+/// How much a value must still grow to reach `min`: the smallest whole
+/// number of value units (fen for spend, else points or purchases) `n` with
+/// `reaches(metric, value + n, min)`; 0 when reached, `i64::MAX` when never.
+pub fn shortfall(metric: Metric, value: i64, min: Decimal) -> i64 {
+    match threshold_in_value_units(metric, min) {
+        Some(t) => {
+            let need = t.ceil() - Decimal::from(value);
+            if need <= Decimal::ZERO {
+                0
+            } else {
+                need.to_i64().unwrap_or(i64::MAX)
+            }
+        }
+        None => i64::MAX,
+    }
+}
+
+/// For spend, points and purchases (in that order): the smallest shortfall of
+/// any condition of a tier above `current`. A window's figure grows only by
+/// new activity, so until new sales add at least this much to one metric, no
+/// higher tier can be reached (within the same calendar year: `prev-year`
+/// windows move at the year's turn).
+pub fn headroom(tiers: &Tiers, current: usize, values: &dyn Fn(Measure) -> i64) -> [i64; 3] {
+    let mut need = [i64::MAX; 3];
+    for tier in tiers.ladder.iter().skip(current + 1) {
+        for c in &tier.any {
+            let i = match c.metric {
+                Metric::Spend => 0,
+                Metric::Points => 1,
+                Metric::Purchases => 2,
+            };
+            let m = Measure {
+                metric: c.metric,
+                window: c.window,
+            };
+            need[i] = need[i].min(shortfall(c.metric, values(m), c.min.0));
+        }
+    }
+    need
+}
+
 // ---------------------------------------------------------------- reasons
 
 /// Digits grouped by thousands: `1234567.89` → `1,234,567.89`, `-1480` → `-1,480`.
@@ -249,6 +291,21 @@ pub fn after_purchase(current: usize, earned: usize, pinned: bool) -> usize {
         current
     } else {
         current.max(earned)
+    }
+}
+
+#[cfg(test)]
+mod headroom_tests {
+    use super::*;
+
+    #[test]
+    fn r24_shortfall_is_exact_in_value_units() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(shortfall(Metric::Spend, 299_999, d("3000")), 1);
+        assert_eq!(shortfall(Metric::Spend, 300_000, d("3000")), 0);
+        assert_eq!(shortfall(Metric::Spend, 0, d("0.005")), 1);
+        assert_eq!(shortfall(Metric::Points, 1499, d("1500")), 1);
+        assert_eq!(shortfall(Metric::Purchases, 0, d("0.5")), 1);
     }
 }
 

@@ -3,23 +3,12 @@
 use anyhow::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// Every member key the import resolves: (key, member id or None for a
-/// blocked card, replaced-by card). Cards first, then member numbers, then
-/// phones, so a later key of higher priority can overwrite.
-pub fn for_each_member_key(
+/// Every card (active or blocked): (card, member id or None when blocked,
+/// replaced-by card).
+pub fn for_each_card(
     conn: &Connection,
     mut each: impl FnMut(&str, Option<i64>, Option<&str>),
 ) -> Result<()> {
-    let mut st = conn.prepare("SELECT phone, id FROM members WHERE status = 'active'")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        each(r.get_ref(0)?.as_str()?, Some(r.get(1)?), None);
-    }
-    let mut st = conn.prepare("SELECT member_no, id FROM members")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        each(r.get_ref(0)?.as_str()?, Some(r.get(1)?), None);
-    }
     let mut st = conn.prepare("SELECT card_no, member_id, status, replaced_by FROM cards")?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {

@@ -144,7 +144,9 @@ CREATE TABLE lots (
     size        INTEGER NOT NULL CHECK (size > 0),
     remaining   INTEGER NOT NULL CHECK (remaining >= 0 AND remaining <= size)
 );
-CREATE INDEX lots_member_open ON lots (member_id, expires_on) WHERE remaining > 0;
+-- Not partial on `remaining > 0`: every credit and debit changes `remaining`,
+-- and a partial index would be rewritten each time.
+CREATE INDEX lots_member ON lots (member_id, expires_on);
 
 -- Which lots each debit entry took, and how much.
 CREATE TABLE lot_uses (
