@@ -41,6 +41,8 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('redeem', 'redeem', [CompletionResultType]::ParameterValue, 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)')
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'A manual correction entry in the ledger (R21), or opening balances from a file')
             [CompletionResult]::new('tier-recompute', 'tier-recompute', [CompletionResultType]::ParameterValue, 'Re-rank every member by the ladder''s conditions as of a date (R22–R26)')
+            [CompletionResult]::new('year-end-reset', 'year-end-reset', [CompletionResultType]::ParameterValue, 'Expire the points a calendar-year program ends with a year (R27–R30)')
+            [CompletionResult]::new('expire', 'expire', [CompletionResultType]::ParameterValue, 'Expire what a per-lot or inactivity program ends by a date (R29, R30)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export tiers, members, the ledger or receipts as CSV (R34, R35)')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Reports for analysts (R34)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
@@ -433,6 +435,33 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'vipctl;year-end-reset' {
+            [CompletionResult]::new('--year', '--year', [CompletionResultType]::ParameterName, 'year')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Compute and report, change nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;expire' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Compute and report, change nothing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'vipctl;export' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output file (`-` for stdout, the default)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output file (`-` for stdout, the default)')
@@ -445,6 +474,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
             [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone, ID number and name (recorded with the operator, R35)')
             [CompletionResult]::new('--excel', '--excel', [CompletionResultType]::ParameterName, 'Start with a UTF-8 byte-order mark for Excel')
+            [CompletionResult]::new('--expiring', '--expiring', [CompletionResultType]::ParameterName, '`export tiers`: add points_expiring_30d and points_expiring_year_end')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -524,6 +554,8 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('redeem', 'redeem', [CompletionResultType]::ParameterValue, 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)')
             [CompletionResult]::new('adjust', 'adjust', [CompletionResultType]::ParameterValue, 'A manual correction entry in the ledger (R21), or opening balances from a file')
             [CompletionResult]::new('tier-recompute', 'tier-recompute', [CompletionResultType]::ParameterValue, 'Re-rank every member by the ladder''s conditions as of a date (R22–R26)')
+            [CompletionResult]::new('year-end-reset', 'year-end-reset', [CompletionResultType]::ParameterValue, 'Expire the points a calendar-year program ends with a year (R27–R30)')
+            [CompletionResult]::new('expire', 'expire', [CompletionResultType]::ParameterValue, 'Expire what a per-lot or inactivity program ends by a date (R29, R30)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export tiers, members, the ledger or receipts as CSV (R34, R35)')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Reports for analysts (R34)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
@@ -600,6 +632,12 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;help;tier-recompute' {
+            break
+        }
+        'vipctl;help;year-end-reset' {
+            break
+        }
+        'vipctl;help;expire' {
             break
         }
         'vipctl;help;export' {

@@ -28,6 +28,9 @@ _vipctl() {
             vipctl,enroll)
                 cmd="vipctl__subcmd__enroll"
                 ;;
+            vipctl,expire)
+                cmd="vipctl__subcmd__expire"
+                ;;
             vipctl,export)
                 cmd="vipctl__subcmd__export"
                 ;;
@@ -58,6 +61,9 @@ _vipctl() {
             vipctl,tier-recompute)
                 cmd="vipctl__subcmd__tier__subcmd__recompute"
                 ;;
+            vipctl,year-end-reset)
+                cmd="vipctl__subcmd__year__subcmd__end__subcmd__reset"
+                ;;
             vipctl__subcmd__help,adjust)
                 cmd="vipctl__subcmd__help__subcmd__adjust"
                 ;;
@@ -69,6 +75,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help,enroll)
                 cmd="vipctl__subcmd__help__subcmd__enroll"
+                ;;
+            vipctl__subcmd__help,expire)
+                cmd="vipctl__subcmd__help__subcmd__expire"
                 ;;
             vipctl__subcmd__help,export)
                 cmd="vipctl__subcmd__help__subcmd__export"
@@ -99,6 +108,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help,tier-recompute)
                 cmd="vipctl__subcmd__help__subcmd__tier__subcmd__recompute"
+                ;;
+            vipctl__subcmd__help,year-end-reset)
+                cmd="vipctl__subcmd__help__subcmd__year__subcmd__end__subcmd__reset"
                 ;;
             vipctl__subcmd__help__subcmd__member,list)
                 cmd="vipctl__subcmd__help__subcmd__member__subcmd__list"
@@ -239,7 +251,7 @@ _vipctl() {
 
     case "${cmd}" in
         vipctl)
-            opts="-q -h -V --db --operator --format --quiet --as-of --at --help --version init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help"
+            opts="-q -h -V --db --operator --format --quiet --as-of --at --help --version init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,8 +488,42 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__expire)
+            opts="-q -h --dry-run --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__export)
-            opts="-o -q -h --output --from --to --include-pii --excel --db --operator --format --quiet --as-of --at --help tiers members ledger receipts"
+            opts="-o -q -h --output --from --to --include-pii --excel --expiring --db --operator --format --quiet --as-of --at --help tiers members ledger receipts"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -527,7 +573,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help)
-            opts="init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help"
+            opts="init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -583,6 +629,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__expire)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -891,6 +951,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__tier__subcmd__recompute)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__year__subcmd__end__subcmd__reset)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2018,6 +2092,44 @@ _vipctl() {
             fi
             case "${prev}" in
                 --changes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__year__subcmd__end__subcmd__reset)
+            opts="-q -h --year --dry-run --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --year)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

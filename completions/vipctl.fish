@@ -43,6 +43,8 @@ complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "member" -d 'Look up a
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "tier-recompute" -d 'Re-rank every member by the ladder\'s conditions as of a date (R22–R26)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "year-end-reset" -d 'Expire the points a calendar-year program ends with a year (R27–R30)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "expire" -d 'Expire what a per-lot or inactivity program ends by a date (R29, R30)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "report" -d 'Reports for analysts (R34)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
@@ -332,6 +334,27 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l at -d '
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l dry-run -d 'Compute and report, change nothing'
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l year -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l dry-run -d 'Compute and report, change nothing'
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l dry-run -d 'Compute and report, change nothing'
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s o -l output -d 'Output file (`-` for stdout, the default)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l from -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l to -r
@@ -344,6 +367,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l as-of -d 'The w
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l include-pii -d 'Unmasked phone, ID number and name (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l excel -d 'Start with a UTF-8 byte-order mark for Excel'
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l expiring -d '`export tiers`: add points_expiring_30d and points_expiring_year_end'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l db -d 'The database file' -r -F
@@ -388,20 +412,22 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l as-of -d '
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "init" -d 'Create the database and load a program'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "program" -d 'Show, set or check the points program'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "member" -d 'Look up and manage members'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "tier-recompute" -d 'Re-rank every member by the ladder\'s conditions as of a date (R22–R26)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "report" -d 'Reports for analysts (R34)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute export report audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "init" -d 'Create the database and load a program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "program" -d 'Show, set or check the points program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "member" -d 'Look up and manage members'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "tier-recompute" -d 'Re-rank every member by the ladder\'s conditions as of a date (R22–R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "year-end-reset" -d 'Expire the points a calendar-year program ends with a year (R27–R30)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "expire" -d 'Expire what a per-lot or inactivity program ends by a date (R29, R30)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "report" -d 'Reports for analysts (R34)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "set" -d 'Store a new program version (old versions are kept)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "check" -d 'Validate a program file and explain it, without storing it'

@@ -82,6 +82,28 @@ pub enum Command {
         changes: Option<String>,
     },
 
+    /// Expire the points a calendar-year program ends with a year (R27–R30).
+    #[command(
+        after_help = "Examples:\n  vipctl year-end-reset --year 2026                  # from cron on 1 January\n  vipctl year-end-reset --year 2026 --dry-run --format json\n\nThe year must be over in the program's time zone (--as-of to state the date),\nelse exit 4. Points earned on 31 December roll over when the program says so\n(R28). Running it again for the same year expires nothing."
+    )]
+    YearEndReset {
+        #[arg(long, value_name = "YYYY")]
+        year: i32,
+        /// Compute and report, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+
+    /// Expire what a per-lot or inactivity program ends by a date (R29, R30).
+    #[command(
+        after_help = "Examples:\n  vipctl expire --as-of 2026-12-01\n  vipctl expire --dry-run\n\nPer-lot: lots whose expiry date has passed. Inactivity: every point of members\nwith no purchase for the program's months. Running it again expires nothing."
+    )]
+    Expire {
+        /// Compute and report, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+
     /// Export tiers, members, the ledger or receipts as CSV (R34, R35).
     #[command(
         after_help = "Examples:\n  vipctl export tiers -o tiers.csv --excel\n  vipctl export receipts --from 2026-10-01 --to 2026-10-31 -o october.csv\n  vipctl export members --include-pii -o full.csv\n\nPhone, ID and name are masked unless --include-pii (which is journalled with\nthe operator). --excel writes a UTF-8 BOM so Excel shows Chinese text right."
@@ -101,6 +123,9 @@ pub enum Command {
         /// Start with a UTF-8 byte-order mark for Excel.
         #[arg(long)]
         excel: bool,
+        /// `export tiers`: add points_expiring_30d and points_expiring_year_end.
+        #[arg(long)]
+        expiring: bool,
     },
 
     /// Reports for analysts (R34).
@@ -410,6 +435,59 @@ fn spinner(cli: &Cli, what: &str) -> Option<ProgressBar> {
     pb.set_message(what.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(200));
     Some(pb)
+}
+
+/// A progress bar over members, when stderr is a terminal.
+fn bar(cli: &Cli) -> Option<ProgressBar> {
+    cli.show_progress().then(|| {
+        let pb = ProgressBar::new(0);
+        pb.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} members {elapsed}/{eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb
+    })
+}
+
+fn tick(pb: &Option<ProgressBar>, n: i64, of: i64) {
+    if let Some(pb) = pb {
+        pb.set_length(u64::try_from(of).unwrap_or(0));
+        pb.set_position(u64::try_from(n).unwrap_or(0));
+    }
+}
+
+fn print_expired(
+    out: &mut dyn Write,
+    format: Format,
+    done: &ops::expiry::Expired,
+    pb: Option<ProgressBar>,
+) -> Result<()> {
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    if format == Format::Json {
+        return output::record(out, format, done);
+    }
+    let mut rec = Records::new(out, format, &["tier", "members", "points"]);
+    for t in &done.tiers {
+        rec.push(t)?;
+    }
+    rec.finish()?;
+    if format == Format::Table {
+        writeln!(
+            out,
+            "{}: {} members affected, {} points expired{}",
+            done.what,
+            done.members_affected,
+            done.points_expired,
+            if done.dry_run {
+                " (dry run: nothing changed)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    Ok(())
 }
 
 /// A file argument for writing (`-` is stdout).
@@ -727,6 +805,19 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::YearEndReset { year, dry_run } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let pb = bar(cli);
+            let done =
+                ops::expiry::year_end(&mut st, *year, *dry_run, &ctx, |n, of| tick(&pb, n, of))?;
+            print_expired(&mut out, cli.format, &done, pb)?;
+        }
+        Command::Expire { dry_run } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let pb = bar(cli);
+            let done = ops::expiry::expire(&mut st, *dry_run, &ctx, |n, of| tick(&pb, n, of))?;
+            print_expired(&mut out, cli.format, &done, pb)?;
+        }
         Command::Export {
             what,
             output: path,
@@ -734,6 +825,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             to,
             include_pii,
             excel,
+            expiring,
         } => {
             let (st, ctx, _, _) = open(cli)?;
             let opts = ops::export::Options {
@@ -742,6 +834,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 to: *to,
                 include_pii: *include_pii,
                 excel: *excel,
+                expiring: *expiring,
                 target: if path == "-" {
                     "<stdout>".into()
                 } else {
@@ -821,13 +914,18 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
 fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<ExitCode> {
     match cmd {
         MemberCmd::Show { reference } => {
-            let st = Store::open(&cli.db)?;
-            let profile = ops::members::show(&st, reference)?;
+            let (st, ctx, _, _) = open(cli)?;
+            let profile = ops::members::show(&st, reference, ctx.today)?;
             match cli.format {
                 Format::Json => output::record(out, cli.format, &profile)?,
                 Format::Csv => output::record(out, cli.format, &profile.member)?,
                 Format::Table => {
                     output::record(out, cli.format, &profile.member)?;
+                    writeln!(
+                        out,
+                        "expiring: {} points in the next 30 days, {} at the year end",
+                        profile.expiring.expiring_30d, profile.expiring.expiring_year_end
+                    )?;
                     if profile.owed > 0 {
                         writeln!(
                             out,

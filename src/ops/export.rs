@@ -42,6 +42,9 @@ pub struct Options {
     pub to: Option<NaiveDate>,
     pub include_pii: bool,
     pub excel: bool,
+    /// `tiers` only: two more columns, points expiring in the next 30 days and
+    /// at the next year end (R27).
+    pub expiring: bool,
     /// Where it goes, for the journal.
     pub target: String,
 }
@@ -110,9 +113,20 @@ pub fn export(
                 .from
                 .unwrap_or_else(|| to.checked_sub_days(Days::new(364)).unwrap_or(to));
             (from_text, to_text) = (Some(from.to_string()), Some(to.to_string()));
-            w.write_record(TIER_COLUMNS)?;
+            let mut header: Vec<&str> = TIER_COLUMNS.to_vec();
+            if opts.expiring {
+                header.extend(["points_expiring_30d", "points_expiring_year_end"]);
+            }
+            w.write_record(&header)?;
+            let today = ctx.today.to_string();
+            let in_30 = ctx
+                .today
+                .checked_add_days(Days::new(30))
+                .unwrap_or(ctx.today)
+                .to_string();
+            let year_end = format!("{}-12-31", chrono::Datelike::year(&ctx.today));
             export::tiers(&st.conn, &from.to_string(), &to.to_string(), |r| {
-                w.write_record([
+                let mut row = vec![
                     text(r, 0)?,
                     text(r, 1)?,
                     name(text(r, 2)?),
@@ -125,7 +139,13 @@ pub fn export(
                     text(r, 9)?,
                     text(r, 10)?,
                     text(r, 11)?,
-                ])?;
+                ];
+                if opts.expiring {
+                    let id: i64 = r.get(12)?;
+                    row.push(store::expiry::expiring(&st.conn, id, &today, &in_30)?.to_string());
+                    row.push(store::expiry::expiring(&st.conn, id, &today, &year_end)?.to_string());
+                }
+                w.write_record(&row)?;
                 tick(&mut rows);
                 Ok(())
             })?;

@@ -687,10 +687,16 @@ impl Run<'_> {
                 );
             };
             let balance = sums.flush_member(conn, m.id)?;
-            if first.points_used > balance {
+            let spendable = ledger::spendable(conn, m.id, local_date)?.min(balance);
+            if first.points_used > spendable {
+                let expired = if spendable < balance {
+                    format!(" ({} of it expired)", balance - spendable)
+                } else {
+                    String::new()
+                };
                 return stored_or(
                     format!(
-                        "points_used {} is more than the balance {balance} before this receipt (R11)",
+                        "points_used {} is more than the balance {balance}{expired} before this receipt (R11)",
                         first.points_used
                     ),
                     RejectKind::Refused,

@@ -322,6 +322,8 @@ pub struct Profile {
     pub member: members::Member,
     pub tier_name: Option<String>,
     pub owed: i64,
+    #[serde(flatten)]
+    pub expiring: super::expiry::Expiring,
     pub cards: Vec<members::Card>,
     pub tier_history: Vec<members::TierChange>,
     pub points_by_expiry: Vec<ExpiryBucket>,
@@ -335,13 +337,14 @@ pub struct ExpiryBucket {
 }
 
 /// `member show REF`.
-pub fn show(st: &Store, reference: &str) -> Result<Profile> {
+pub fn show(st: &Store, reference: &str, today: NaiveDate) -> Result<Profile> {
     let id = resolve_for_show(&st.conn, reference)?;
     let member = members::get(&st.conn, id)?;
     let (_, _, program) = programs::current(&st.conn)?;
     Ok(Profile {
         tier_name: program.tier(&member.tier).map(|t| t.name.clone()),
         owed: (-member.points).max(0),
+        expiring: super::expiry::expiring(&st.conn, id, today)?,
         cards: members::cards(&st.conn, id)?,
         tier_history: members::tier_history(&st.conn, id)?,
         points_by_expiry: ledger::points_by_expiry(&st.conn, id)?

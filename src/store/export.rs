@@ -36,7 +36,7 @@ pub fn tiers(
                   WHERE member_id = m.id AND local_date BETWEEN ?1 AND ?2),
                 (SELECT COALESCE(SUM(purchases), 0) FROM member_days
                   WHERE member_id = m.id AND local_date BETWEEN ?1 AND ?2),
-                m.last_purchase, m.store, m.staff
+                m.last_purchase, m.store, m.staff, m.id
          FROM members m
          WHERE m.status = 'active'
          ORDER BY m.id",

@@ -172,6 +172,16 @@ pub fn apply_member_sums(
     Ok(())
 }
 
+/// Points a member may spend on `today`: lots not yet past their expiry.
+pub fn spendable(conn: &Connection, member_id: i64, today: NaiveDate) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(remaining), 0) FROM lots
+             WHERE member_id = ?1 AND remaining > 0 AND (expires_on IS NULL OR expires_on >= ?2)",
+        )?
+        .query_row(params![member_id, today.to_string()], |r| r.get(0))?)
+}
+
 /// Members whose balance is below zero (owed points, R20), with that balance.
 pub fn negative_balances(conn: &Connection) -> Result<Vec<(i64, i64)>> {
     let mut st = conn.prepare_cached("SELECT id, balance FROM members WHERE balance < 0")?;
@@ -180,14 +190,32 @@ pub fn negative_balances(conn: &Connection) -> Result<Vec<(i64, i64)>> {
 }
 
 /// Posts one entry. A debit that the balance does not cover, without
-/// `allow_debt`, is refused before anything is written.
+/// `allow_debt`, is refused before anything is written. Such a debit (a
+/// redemption) may not spend points whose expiry date has passed though the
+/// year-end reset has not run yet (R27); a debt-allowed debit (a return, R20)
+/// takes from every lot, expired ones first, so lots keep matching the balance.
 pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
     let before = balance(conn, e.member_id)?;
     let plan = if e.points < 0 {
-        let plan = plan_debit(&open_lots(conn, e.member_id)?, -e.points);
+        let mut lots = open_lots(conn, e.member_id)?;
+        let today = e.earned_on;
+        let expired: i64 = lots
+            .iter()
+            .filter(|l| l.expires_on.is_some_and(|d| d < today))
+            .map(|l| l.remaining)
+            .sum();
+        if !e.allow_debt {
+            lots.retain(|l| l.expires_on.is_none_or(|d| d >= today));
+        }
+        let plan = plan_debit(&lots, -e.points);
         if plan.uncovered > 0 && !e.allow_debt {
+            let note = if expired > 0 {
+                format!(" ({expired} of them expired and await the expiry run)")
+            } else {
+                String::new()
+            };
             return Err(Refused(format!(
-                "not enough points: the balance is {before}, {} needed",
+                "not enough points: the balance is {before}{note}, {} needed",
                 -e.points
             ))
             .into());

@@ -4,6 +4,7 @@
 //! the entries inside the caller's transaction.
 
 pub mod audit;
+pub mod expiry;
 pub mod export;
 pub mod ledger;
 pub mod members;

@@ -349,7 +349,12 @@ impl World {
     /// R20 as `member show` sees it: what is owed, and points by expiry.
     fn check_owed(&self, what: &str) {
         for (i, m) in self.members.iter().enumerate() {
-            let p = ops::members::show(&self.st, &m.no).unwrap();
+            let p = ops::members::show(
+                &self.st,
+                &m.no,
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            )
+            .unwrap();
             assert_eq!(p.member.points, self.model[i], "after {what}");
             assert_eq!(p.owed, (-self.model[i]).max(0), "after {what}: owed (R20)");
             let by_expiry: i64 = p.points_by_expiry.iter().map(|b| b.points).sum();

@@ -1,0 +1,250 @@
+//! Points expiry (R27–R30): `year-end-reset` for calendar-year programs and
+//! `expire` for per-lot and inactivity programs.
+//!
+//! Members are taken in id ranges, one transaction each: a kill half-way
+//! leaves whole members expired or untouched, and a re-run expires exactly
+//! what is left, because an expired lot has no points left to expire.
+
+use super::Ctx;
+use crate::error::Refused;
+use crate::program::ExpiryPolicy;
+use crate::store::{self, expiry, ledger, programs, tiers as st_tiers, Store};
+use anyhow::Result;
+use chrono::{Datelike, Months, NaiveDate};
+
+/// Members per transaction.
+pub const MEMBERS_PER_COMMIT: i64 = 20_000;
+
+/// What to expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Lots whose expiry date is on or before this day.
+    ByDate(NaiveDate),
+    /// Every lot of members with no purchase since before this day (R29).
+    Inactive(NaiveDate),
+    /// The program's points never expire.
+    Nothing,
+}
+
+/// Members affected and points expired, per tier.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TierExpiry {
+    pub tier: String,
+    pub members: u64,
+    pub points: i64,
+}
+
+/// What an expiry run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Expired {
+    pub what: String,
+    pub as_of: String,
+    pub members_affected: u64,
+    pub points_expired: i64,
+    pub dry_run: bool,
+    pub tiers: Vec<TierExpiry>,
+}
+
+/// `year-end-reset --year YYYY`: refuses a year not over in the program's
+/// time zone, and a program whose policy is not calendar-year.
+pub fn year_end(
+    st: &mut Store,
+    year: i32,
+    dry_run: bool,
+    ctx: &Ctx,
+    progress: impl FnMut(i64, i64),
+) -> Result<Expired> {
+    let (_, _, program) = programs::current(&st.conn)?;
+    if program.expiry.policy != ExpiryPolicy::CalendarYear {
+        return Err(Refused(format!(
+            "the program's expiry policy is {}, not calendar-year: use `vipctl expire --as-of DATE`",
+            policy_name(program.expiry.policy)
+        ))
+        .into());
+    }
+    let Some(last_day) = NaiveDate::from_ymd_opt(year, 12, 31) else {
+        return Err(crate::error::Usage(format!("--year {year} is not a year")).into());
+    };
+    if ctx.today <= last_day {
+        return Err(Refused(format!(
+            "year {year} is not over yet in {} (today is {}); nothing changed (R30)",
+            program.timezone, ctx.today
+        ))
+        .into());
+    }
+    run(
+        st,
+        Due::ByDate(last_day),
+        &format!("year-end {year}"),
+        dry_run,
+        ctx,
+        progress,
+    )
+}
+
+/// `expire --as-of DATE`: what the program's policy ends by that date.
+pub fn expire(
+    st: &mut Store,
+    dry_run: bool,
+    ctx: &Ctx,
+    progress: impl FnMut(i64, i64),
+) -> Result<Expired> {
+    let (_, _, program) = programs::current(&st.conn)?;
+    let yesterday = ctx.today.pred_opt().unwrap_or(ctx.today);
+    let due = match program.expiry.policy {
+        ExpiryPolicy::CalendarYear | ExpiryPolicy::PerLot => Due::ByDate(yesterday),
+        ExpiryPolicy::Inactivity => Due::Inactive(
+            ctx.today
+                .checked_sub_months(Months::new(program.expiry.months))
+                .unwrap_or(NaiveDate::MIN),
+        ),
+        ExpiryPolicy::Never => Due::Nothing,
+    };
+    run(
+        st,
+        due,
+        &format!("expire as of {}", ctx.today),
+        dry_run,
+        ctx,
+        progress,
+    )
+}
+
+fn policy_name(p: ExpiryPolicy) -> &'static str {
+    match p {
+        ExpiryPolicy::CalendarYear => "calendar-year",
+        ExpiryPolicy::Inactivity => "inactivity",
+        ExpiryPolicy::PerLot => "per-lot",
+        ExpiryPolicy::Never => "never",
+    }
+}
+
+fn run(
+    st: &mut Store,
+    due: Due,
+    what: &str,
+    dry_run: bool,
+    ctx: &Ctx,
+    mut progress: impl FnMut(i64, i64),
+) -> Result<Expired> {
+    let (version, _, program) = programs::current(&st.conn)?;
+    let mut tiers: Vec<TierExpiry> = program
+        .tiers
+        .ladder
+        .iter()
+        .map(|t| TierExpiry {
+            tier: t.code.clone(),
+            ..TierExpiry::default()
+        })
+        .collect();
+    let (mut members, mut points) = (0u64, 0i64);
+    let max_id = st_tiers::max_member_id(&st.conn)?;
+    let at = ctx.now_text();
+    let mut after = 0i64;
+    while due != Due::Nothing && after < max_id {
+        let upto = after.saturating_add(MEMBERS_PER_COMMIT);
+        let tx = st.conn.transaction()?;
+        let lots = match due {
+            Due::ByDate(d) => expiry::due_by_date(&tx, &d.to_string(), after, upto)?,
+            Due::Inactive(d) => expiry::due_by_inactivity(&tx, &d.to_string(), after, upto)?,
+            Due::Nothing => Vec::new(),
+        };
+        let mut i = 0;
+        while i < lots.len() {
+            let member_id = lots[i].0;
+            let j = lots[i..]
+                .iter()
+                .position(|l| l.0 != member_id)
+                .map_or(lots.len(), |k| i + k);
+            let total: i64 = lots[i..j].iter().map(|l| l.2).sum();
+            let note = match due {
+                Due::ByDate(d) => format!("{total} points that expired by {d} (R27)"),
+                Due::Inactive(d) => {
+                    format!("{total} points lapsed: no purchase since before {d} (R29)")
+                }
+                Due::Nothing => String::new(),
+            };
+            let entry_id = ledger::append(
+                &tx,
+                &ledger::Entry {
+                    member_id,
+                    at: &at,
+                    kind: ledger::Kind::Expire,
+                    points: -total,
+                    source: "expiry",
+                    reference: Some(what),
+                    program_version: version,
+                    operator: &ctx.operator,
+                    note: Some(&note),
+                    earned_on: ctx.today,
+                    expires_on: None,
+                    allow_debt: false,
+                },
+            )?;
+            for l in &lots[i..j] {
+                expiry::take_lot(&tx, entry_id, l.1, l.2)?;
+            }
+            expiry::lower_balance(&tx, member_id, total)?;
+            let tier = &lots[i].3;
+            let slot = match tiers.iter().position(|t| &t.tier == tier) {
+                Some(k) => k,
+                None => {
+                    tiers.push(TierExpiry {
+                        tier: tier.clone(),
+                        ..TierExpiry::default()
+                    });
+                    tiers.len() - 1
+                }
+            };
+            tiers[slot].members += 1;
+            tiers[slot].points += total;
+            members += 1;
+            points += total;
+            i = j;
+        }
+        if dry_run {
+            tx.rollback()?;
+        } else {
+            tx.commit()?;
+        }
+        after = upto;
+        progress(after.min(max_id), max_id);
+    }
+    if !dry_run {
+        store::journal(
+            &st.conn,
+            &at,
+            &ctx.operator,
+            what,
+            &format!("{members} members, {points} points expired"),
+        )?;
+    }
+    Ok(Expired {
+        what: what.to_string(),
+        as_of: ctx.today.to_string(),
+        members_affected: members,
+        points_expired: points,
+        dry_run,
+        tiers,
+    })
+}
+
+/// Points a member has expiring in the next 30 days and at the next year end.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct Expiring {
+    pub expiring_30d: i64,
+    pub expiring_year_end: i64,
+}
+
+/// For `member show`: as of `today`.
+pub fn expiring(conn: &rusqlite::Connection, member_id: i64, today: NaiveDate) -> Result<Expiring> {
+    let in_30 = today
+        .checked_add_days(chrono::Days::new(30))
+        .unwrap_or(today);
+    let year_end = NaiveDate::from_ymd_opt(today.year(), 12, 31).unwrap_or(today);
+    let t = today.to_string();
+    Ok(Expiring {
+        expiring_30d: expiry::expiring(conn, member_id, &t, &in_30.to_string())?,
+        expiring_year_end: expiry::expiring(conn, member_id, &t, &year_end.to_string())?,
+    })
+}
