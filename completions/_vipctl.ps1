@@ -277,6 +277,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List members, optionally by tier, store or staff')
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold)')
             [CompletionResult]::new('replace-card', 'replace-card', [CompletionResultType]::ParameterValue, 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)')
+            [CompletionResult]::new('contacted', 'contacted', [CompletionResultType]::ParameterValue, 'Record a care call to a member; restarts the tier''s call cadence (R32)')
             [CompletionResult]::new('pin-tier', 'pin-tier', [CompletionResultType]::ParameterValue, 'Pin a member to a tier that recompute will not change, or unpin (R26)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -340,6 +341,19 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'vipctl;member;contacted' {
+            [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'note')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'vipctl;member;pin-tier' {
             [CompletionResult]::new('--tier', '--tier', [CompletionResultType]::ParameterName, 'tier')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
@@ -359,6 +373,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List members, optionally by tier, store or staff')
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold)')
             [CompletionResult]::new('replace-card', 'replace-card', [CompletionResultType]::ParameterValue, 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)')
+            [CompletionResult]::new('contacted', 'contacted', [CompletionResultType]::ParameterValue, 'Record a care call to a member; restarts the tier''s call cadence (R32)')
             [CompletionResult]::new('pin-tier', 'pin-tier', [CompletionResultType]::ParameterValue, 'Pin a member to a tier that recompute will not change, or unpin (R26)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -373,6 +388,9 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;member;help;replace-card' {
+            break
+        }
+        'vipctl;member;help;contacted' {
             break
         }
         'vipctl;member;help;pin-tier' {
@@ -492,6 +510,12 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('tiers', 'tiers', [CompletionResultType]::ParameterValue, 'Members and spend per tier, with shares (R34)')
+            [CompletionResult]::new('care', 'care', [CompletionResultType]::ParameterValue, 'The day''s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)')
+            [CompletionResult]::new('dormant', 'dormant', [CompletionResultType]::ParameterValue, 'Members with no purchase for at least N days (R31)')
+            [CompletionResult]::new('birthdays', 'birthdays', [CompletionResultType]::ParameterValue, 'Birthdays today and in the next N − 1 days (R32)')
+            [CompletionResult]::new('stores', 'stores', [CompletionResultType]::ParameterValue, 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)')
+            [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'The VIP top list by spend or points')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -509,12 +533,137 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'vipctl;report;care' {
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Birthdays within this many days (today counts as day 0)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Only members (or rows) of this store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'Only members (or rows) of this staff member')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;report;dormant' {
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'days')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Only members (or rows) of this store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'Only members (or rows) of this staff member')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;report;birthdays' {
+            [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'days')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Only members (or rows) of this store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'Only members (or rows) of this staff member')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;report;stores' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'from')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'to')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Only members (or rows) of this store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'Only members (or rows) of this staff member')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;report;staff' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'from')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'to')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Only members (or rows) of this store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'Only members (or rows) of this staff member')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;report;top' {
+            [CompletionResult]::new('--n', '--n', [CompletionResultType]::ParameterName, 'n')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'by')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'from')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'to')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Only members (or rows) of this store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'Only members (or rows) of this staff member')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'vipctl;report;help' {
             [CompletionResult]::new('tiers', 'tiers', [CompletionResultType]::ParameterValue, 'Members and spend per tier, with shares (R34)')
+            [CompletionResult]::new('care', 'care', [CompletionResultType]::ParameterValue, 'The day''s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)')
+            [CompletionResult]::new('dormant', 'dormant', [CompletionResultType]::ParameterValue, 'Members with no purchase for at least N days (R31)')
+            [CompletionResult]::new('birthdays', 'birthdays', [CompletionResultType]::ParameterValue, 'Birthdays today and in the next N − 1 days (R32)')
+            [CompletionResult]::new('stores', 'stores', [CompletionResultType]::ParameterValue, 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)')
+            [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'The VIP top list by spend or points')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'vipctl;report;help;tiers' {
+            break
+        }
+        'vipctl;report;help;care' {
+            break
+        }
+        'vipctl;report;help;dormant' {
+            break
+        }
+        'vipctl;report;help;birthdays' {
+            break
+        }
+        'vipctl;report;help;stores' {
+            break
+        }
+        'vipctl;report;help;staff' {
+            break
+        }
+        'vipctl;report;help;top' {
             break
         }
         'vipctl;report;help;help' {
@@ -607,6 +756,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List members, optionally by tier, store or staff')
             [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold)')
             [CompletionResult]::new('replace-card', 'replace-card', [CompletionResultType]::ParameterValue, 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)')
+            [CompletionResult]::new('contacted', 'contacted', [CompletionResultType]::ParameterValue, 'Record a care call to a member; restarts the tier''s call cadence (R32)')
             [CompletionResult]::new('pin-tier', 'pin-tier', [CompletionResultType]::ParameterValue, 'Pin a member to a tier that recompute will not change, or unpin (R26)')
             break
         }
@@ -620,6 +770,9 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;help;member;replace-card' {
+            break
+        }
+        'vipctl;help;member;contacted' {
             break
         }
         'vipctl;help;member;pin-tier' {
@@ -645,9 +798,33 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         }
         'vipctl;help;report' {
             [CompletionResult]::new('tiers', 'tiers', [CompletionResultType]::ParameterValue, 'Members and spend per tier, with shares (R34)')
+            [CompletionResult]::new('care', 'care', [CompletionResultType]::ParameterValue, 'The day''s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)')
+            [CompletionResult]::new('dormant', 'dormant', [CompletionResultType]::ParameterValue, 'Members with no purchase for at least N days (R31)')
+            [CompletionResult]::new('birthdays', 'birthdays', [CompletionResultType]::ParameterValue, 'Birthdays today and in the next N − 1 days (R32)')
+            [CompletionResult]::new('stores', 'stores', [CompletionResultType]::ParameterValue, 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)')
+            [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'The VIP top list by spend or points')
             break
         }
         'vipctl;help;report;tiers' {
+            break
+        }
+        'vipctl;help;report;care' {
+            break
+        }
+        'vipctl;help;report;dormant' {
+            break
+        }
+        'vipctl;help;report;birthdays' {
+            break
+        }
+        'vipctl;help;report;stores' {
+            break
+        }
+        'vipctl;help;report;staff' {
+            break
+        }
+        'vipctl;help;report;top' {
             break
         }
         'vipctl;help;audit' {

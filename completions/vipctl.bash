@@ -112,6 +112,9 @@ _vipctl() {
             vipctl__subcmd__help,year-end-reset)
                 cmd="vipctl__subcmd__help__subcmd__year__subcmd__end__subcmd__reset"
                 ;;
+            vipctl__subcmd__help__subcmd__member,contacted)
+                cmd="vipctl__subcmd__help__subcmd__member__subcmd__contacted"
+                ;;
             vipctl__subcmd__help__subcmd__member,list)
                 cmd="vipctl__subcmd__help__subcmd__member__subcmd__list"
                 ;;
@@ -139,14 +142,35 @@ _vipctl() {
             vipctl__subcmd__help__subcmd__program,versions)
                 cmd="vipctl__subcmd__help__subcmd__program__subcmd__versions"
                 ;;
+            vipctl__subcmd__help__subcmd__report,birthdays)
+                cmd="vipctl__subcmd__help__subcmd__report__subcmd__birthdays"
+                ;;
+            vipctl__subcmd__help__subcmd__report,care)
+                cmd="vipctl__subcmd__help__subcmd__report__subcmd__care"
+                ;;
+            vipctl__subcmd__help__subcmd__report,dormant)
+                cmd="vipctl__subcmd__help__subcmd__report__subcmd__dormant"
+                ;;
+            vipctl__subcmd__help__subcmd__report,staff)
+                cmd="vipctl__subcmd__help__subcmd__report__subcmd__staff"
+                ;;
+            vipctl__subcmd__help__subcmd__report,stores)
+                cmd="vipctl__subcmd__help__subcmd__report__subcmd__stores"
+                ;;
             vipctl__subcmd__help__subcmd__report,tiers)
                 cmd="vipctl__subcmd__help__subcmd__report__subcmd__tiers"
+                ;;
+            vipctl__subcmd__help__subcmd__report,top)
+                cmd="vipctl__subcmd__help__subcmd__report__subcmd__top"
                 ;;
             vipctl__subcmd__help__subcmd__staff,add)
                 cmd="vipctl__subcmd__help__subcmd__staff__subcmd__add"
                 ;;
             vipctl__subcmd__help__subcmd__staff,list)
                 cmd="vipctl__subcmd__help__subcmd__staff__subcmd__list"
+                ;;
+            vipctl__subcmd__member,contacted)
+                cmd="vipctl__subcmd__member__subcmd__contacted"
                 ;;
             vipctl__subcmd__member,help)
                 cmd="vipctl__subcmd__member__subcmd__help"
@@ -165,6 +189,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__member,update)
                 cmd="vipctl__subcmd__member__subcmd__update"
+                ;;
+            vipctl__subcmd__member__subcmd__help,contacted)
+                cmd="vipctl__subcmd__member__subcmd__help__subcmd__contacted"
                 ;;
             vipctl__subcmd__member__subcmd__help,help)
                 cmd="vipctl__subcmd__member__subcmd__help__subcmd__help"
@@ -214,17 +241,53 @@ _vipctl() {
             vipctl__subcmd__program__subcmd__help,versions)
                 cmd="vipctl__subcmd__program__subcmd__help__subcmd__versions"
                 ;;
+            vipctl__subcmd__report,birthdays)
+                cmd="vipctl__subcmd__report__subcmd__birthdays"
+                ;;
+            vipctl__subcmd__report,care)
+                cmd="vipctl__subcmd__report__subcmd__care"
+                ;;
+            vipctl__subcmd__report,dormant)
+                cmd="vipctl__subcmd__report__subcmd__dormant"
+                ;;
             vipctl__subcmd__report,help)
                 cmd="vipctl__subcmd__report__subcmd__help"
+                ;;
+            vipctl__subcmd__report,staff)
+                cmd="vipctl__subcmd__report__subcmd__staff"
+                ;;
+            vipctl__subcmd__report,stores)
+                cmd="vipctl__subcmd__report__subcmd__stores"
                 ;;
             vipctl__subcmd__report,tiers)
                 cmd="vipctl__subcmd__report__subcmd__tiers"
                 ;;
+            vipctl__subcmd__report,top)
+                cmd="vipctl__subcmd__report__subcmd__top"
+                ;;
+            vipctl__subcmd__report__subcmd__help,birthdays)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__birthdays"
+                ;;
+            vipctl__subcmd__report__subcmd__help,care)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__care"
+                ;;
+            vipctl__subcmd__report__subcmd__help,dormant)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__dormant"
+                ;;
             vipctl__subcmd__report__subcmd__help,help)
                 cmd="vipctl__subcmd__report__subcmd__help__subcmd__help"
                 ;;
+            vipctl__subcmd__report__subcmd__help,staff)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__staff"
+                ;;
+            vipctl__subcmd__report__subcmd__help,stores)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__stores"
+                ;;
             vipctl__subcmd__report__subcmd__help,tiers)
                 cmd="vipctl__subcmd__report__subcmd__help__subcmd__tiers"
+                ;;
+            vipctl__subcmd__report__subcmd__help,top)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__top"
                 ;;
             vipctl__subcmd__staff,add)
                 cmd="vipctl__subcmd__staff__subcmd__add"
@@ -699,8 +762,22 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__member)
-            opts="show list update replace-card pin-tier"
+            opts="show list update replace-card contacted pin-tier"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__member__subcmd__contacted)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -881,7 +958,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__report)
-            opts="tiers"
+            opts="tiers care dormant birthdays stores staff top"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -894,7 +971,91 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__help__subcmd__report__subcmd__birthdays)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__report__subcmd__care)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__report__subcmd__dormant)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__report__subcmd__staff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__report__subcmd__stores)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__help__subcmd__report__subcmd__tiers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__report__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1017,7 +1178,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help show list update replace-card pin-tier help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --help show list update replace-card contacted pin-tier help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1050,9 +1211,61 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        vipctl__subcmd__member__subcmd__help)
-            opts="show list update replace-card pin-tier help"
+        vipctl__subcmd__member__subcmd__contacted)
+            opts="-q -h --note --db --operator --format --quiet --as-of --at --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__member__subcmd__help)
+            opts="show list update replace-card contacted pin-tier help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__member__subcmd__help__subcmd__contacted)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1781,7 +1994,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help tiers help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --help tiers care dormant birthdays stores staff top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1814,8 +2027,146 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__report__subcmd__birthdays)
+            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__care)
+            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__dormant)
+            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__report__subcmd__help)
-            opts="tiers help"
+            opts="tiers care dormant birthdays stores staff top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1828,7 +2179,77 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__birthdays)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__care)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__dormant)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__report__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__staff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__stores)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1856,6 +2277,120 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__top)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__staff)
+            opts="-q -h --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__stores)
+            opts="-q -h --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__report__subcmd__tiers)
             opts="-q -h --from --to --db --operator --format --quiet --as-of --at --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1868,6 +2403,64 @@ _vipctl() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__top)
+            opts="-q -h --n --by --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -W "spend points" -- "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --staff)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

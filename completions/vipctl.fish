@@ -206,21 +206,22 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_sub
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the staff'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l db -d 'The database file' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -s q -l quiet -d 'No progress bar'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "list" -d 'List members, optionally by tier, store or staff'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card pin-tier help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "list" -d 'List members, optionally by tier, store or staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "contacted" -d 'Record a care call to a member; restarts the tier\'s call cadence (R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -268,6 +269,16 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l note -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l tier -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
@@ -283,6 +294,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "list" -d 'List members, optionally by tier, store or staff'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "contacted" -d 'Record a care call to a member; restarts the tier\'s call cadence (R32)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l file -d 'A CSV file of redemptions (`-` for stdin)' -r
@@ -370,17 +382,23 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l excel -d 'Start
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l expiring -d '`export tiers`: add points_expiring_30d and points_expiring_year_end'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l db -d 'The database file' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -s q -l quiet -d 'No progress bar'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "care" -d 'The day\'s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "dormant" -d 'Members with no purchase for at least N days (R31)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "birthdays" -d 'Birthdays today and in the next N − 1 days (R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "stores" -d 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "staff" -d 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "top" -d 'The VIP top list by spend or points'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l from -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l to -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l db -d 'The database file' -r -F
@@ -392,7 +410,97 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l days -d 'Birthdays within this many days (today counts as day 0)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l store -d 'Only members (or rows) of this store' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l days -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l store -d 'Only members (or rows) of this store' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l days -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l store -d 'Only members (or rows) of this store' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l from -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l to -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l store -d 'Only members (or rows) of this store' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l from -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l to -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l store -d 'Only members (or rows) of this store' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l n -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l by -r -f -a "spend\t''
+points\t''"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l from -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l to -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l store -d 'Only members (or rows) of this store' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "care" -d 'The day\'s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "dormant" -d 'Members with no purchase for at least N days (R31)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "birthdays" -d 'Birthdays today and in the next N − 1 days (R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "stores" -d 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "staff" -d 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "top" -d 'The VIP top list by spend or points'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
@@ -438,5 +546,12 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subc
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "list" -d 'List members, optionally by tier, store or staff'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "contacted" -d 'Record a care call to a member; restarts the tier\'s call cadence (R32)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "care" -d 'The day\'s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "dormant" -d 'Members with no purchase for at least N days (R31)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "birthdays" -d 'Birthdays today and in the next N − 1 days (R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "stores" -d 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "staff" -d 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "top" -d 'The VIP top list by spend or points'

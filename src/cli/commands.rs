@@ -209,11 +209,109 @@ pub enum ReportCmd {
         after_help = "Examples:\n  vipctl report tiers\n  vipctl report tiers --as-of 2026-12-31 --format json\n\nSpend is over the 365 days ending on --as-of unless --from/--to are given."
     )]
     Tiers {
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
-        from: Option<chrono::NaiveDate>,
-        #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
-        to: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        period: Period,
     },
+    /// The day's follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32).
+    #[command(
+        after_help = "Examples:\n  vipctl report care --store BJ01\n  vipctl report care --days 14 --staff S001 --format csv > calls.csv\n\nOne row per member and reason: new_member_followup (first purchase 7 days\nago), birthday (in the next --days days), at_risk (90+ days without a\npurchase), dormant (180+), cadence_call (the tier's call_every_days since the\nlast `vipctl member contacted`)."
+    )]
+    Care {
+        /// Birthdays within this many days (today counts as day 0).
+        #[arg(long, default_value_t = 7, value_name = "N")]
+        days: i64,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// Members with no purchase for at least N days (R31).
+    #[command(
+        after_help = "Examples:\n  vipctl report dormant\n  vipctl report dormant --days 90 --store SH01"
+    )]
+    Dormant {
+        #[arg(long, default_value_t = 180, value_name = "N")]
+        days: i64,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// Birthdays today and in the next N − 1 days (R32).
+    #[command(
+        after_help = "Examples:\n  vipctl report birthdays\n  vipctl report birthdays --days 30 --format csv"
+    )]
+    Birthdays {
+        #[arg(long, default_value_t = 7, value_name = "N")]
+        days: i64,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// Per store: member sales as a share of all sales, receipts, members enrolled (R33).
+    #[command(after_help = "Examples:\n  vipctl report stores --from 2026-10-01 --to 2026-10-31")]
+    Stores {
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33).
+    #[command(after_help = "Examples:\n  vipctl report staff --from 2026-01-01 --to 2026-12-31")]
+    Staff {
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// The VIP top list by spend or points.
+    #[command(
+        after_help = "Examples:\n  vipctl report top --n 500\n  vipctl report top --n 50 --by points --store BJ01"
+    )]
+    Top {
+        #[arg(long, default_value_t = 500, value_name = "N")]
+        n: i64,
+        #[arg(long, value_enum, default_value_t = TopBy::Spend)]
+        by: TopBy,
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TopBy {
+    Spend,
+    Points,
+}
+
+/// A reporting period (default: the 365 days ending on --as-of).
+#[derive(Debug, Args)]
+pub struct Period {
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
+    from: Option<chrono::NaiveDate>,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
+    to: Option<chrono::NaiveDate>,
+}
+
+/// Report filters.
+#[derive(Debug, Args)]
+pub struct ReportFilter {
+    /// Only members (or rows) of this store.
+    #[arg(long, value_name = "CODE")]
+    store: Option<String>,
+    /// Only members (or rows) of this staff member.
+    #[arg(long, value_name = "CODE")]
+    staff: Option<String>,
+    /// Unmasked phone and name (R35).
+    #[arg(long)]
+    include_pii: bool,
+}
+
+impl ReportFilter {
+    fn ops(&self) -> ops::reports::Filter {
+        ops::reports::Filter {
+            store: self.store.clone(),
+            staff: self.staff.clone(),
+            include_pii: self.include_pii,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -409,6 +507,15 @@ pub enum MemberCmd {
         reference: String,
         #[arg(long, value_name = "NEW")]
         card: String,
+    },
+    /// Record a care call to a member; restarts the tier's call cadence (R32).
+    #[command(
+        after_help = "Example:\n  vipctl member contacted M00000001 --note \"invited to the spring sale\""
+    )]
+    Contacted {
+        reference: String,
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
     /// Pin a member to a tier that recompute will not change, or unpin (R26).
     #[command(
@@ -856,26 +963,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 output::record(&mut out, cli.format, &done)?;
             }
         }
-        Command::Report(ReportCmd::Tiers { from, to }) => {
-            let (st, ctx, _, _) = open(cli)?;
-            let rows = ops::reports::tiers(&st, *from, *to, &ctx)?;
-            let mut rec = Records::new(
-                &mut out,
-                cli.format,
-                &[
-                    "tier",
-                    "name",
-                    "members",
-                    "members_share",
-                    "spend",
-                    "spend_share",
-                ],
-            );
-            for r in &rows {
-                rec.push(r)?;
-            }
-            rec.finish()?;
-        }
+        Command::Report(cmd) => return report(cli, cmd, &mut out),
         Command::Audit => {
             let st = Store::open(&cli.db)?;
             let report = ops::ledger::audit(&st)?;
@@ -911,8 +999,172 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     Ok(ExitCode::Done)
 }
 
+fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<ExitCode> {
+    let (st, ctx, _, _) = open(cli)?;
+    match cmd {
+        ReportCmd::Tiers { period } => {
+            let rows = ops::reports::tiers(&st, period.from, period.to, &ctx)?;
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "tier",
+                    "name",
+                    "members",
+                    "members_share",
+                    "spend",
+                    "spend_share",
+                ],
+            );
+            for r in &rows {
+                rec.push(r)?;
+            }
+            rec.finish()?;
+        }
+        ReportCmd::Care { days, filter } => {
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "member_no",
+                    "name",
+                    "phone",
+                    "tier",
+                    "reason",
+                    "detail",
+                    "store",
+                    "staff",
+                ],
+            );
+            ops::reports::care(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
+            rec.finish()?;
+        }
+        ReportCmd::Dormant { days, filter } => {
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "member_no",
+                    "name",
+                    "phone",
+                    "tier",
+                    "last_purchase",
+                    "days_since",
+                    "points",
+                    "store",
+                    "staff",
+                ],
+            );
+            ops::reports::dormant(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
+            rec.finish()?;
+        }
+        ReportCmd::Birthdays { days, filter } => {
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "member_no",
+                    "name",
+                    "phone",
+                    "tier",
+                    "birthday",
+                    "days_until",
+                    "store",
+                    "staff",
+                ],
+            );
+            ops::reports::birthdays(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
+            rec.finish()?;
+        }
+        ReportCmd::Stores { period, filter } => {
+            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "store",
+                    "member_sales",
+                    "all_sales",
+                    "member_share",
+                    "receipts",
+                    "members_enrolled",
+                ],
+            );
+            for r in ops::reports::stores(&st, from, to, &filter.ops())? {
+                rec.push(&r)?;
+            }
+            rec.finish()?;
+        }
+        ReportCmd::Staff { period, filter } => {
+            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "staff",
+                    "members_served",
+                    "member_sales",
+                    "members_enrolled",
+                    "tier_ups",
+                    "lost_dormant",
+                ],
+            );
+            for r in ops::reports::staff(&st, from, to, &filter.ops())? {
+                rec.push(&r)?;
+            }
+            rec.finish()?;
+        }
+        ReportCmd::Top {
+            n,
+            by,
+            period,
+            filter,
+        } => {
+            if *n < 1 {
+                return Err(Usage("--n must be at least 1".into()).into());
+            }
+            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "rank",
+                    "member_no",
+                    "name",
+                    "phone",
+                    "tier",
+                    "spend",
+                    "points",
+                ],
+            );
+            for r in ops::reports::top(&st, *n, *by == TopBy::Points, from, to, &filter.ops())? {
+                rec.push(&r)?;
+            }
+            rec.finish()?;
+        }
+    }
+    Ok(ExitCode::Done)
+}
+
 fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<ExitCode> {
     match cmd {
+        MemberCmd::Contacted { reference, note } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let no = ops::reports::contacted(&mut st, reference, note.as_deref(), &ctx)?;
+            #[derive(serde::Serialize)]
+            struct Contacted {
+                member_no: String,
+                at: String,
+            }
+            output::record(
+                out,
+                cli.format,
+                &Contacted {
+                    member_no: no,
+                    at: ctx.now_text(),
+                },
+            )?;
+        }
         MemberCmd::Show { reference } => {
             let (st, ctx, _, _) = open(cli)?;
             let profile = ops::members::show(&st, reference, ctx.today)?;

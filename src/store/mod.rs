@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod members;
 pub mod programs;
 pub mod receipts;
+pub mod reports;
 pub mod schema;
 pub mod tiers;
 
