@@ -113,13 +113,11 @@ pub fn staff_sales(conn: &Connection, from: &str, to: &str) -> Result<Vec<(Strin
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Tier changes in `[from_at, to_at)` (UTC text) with the member's staff:
-/// (staff, from tier, to tier).
-pub fn tier_changes(
-    conn: &Connection,
-    from_at: &str,
-    to_at: &str,
-) -> Result<Vec<(Option<String>, Option<String>, String)>> {
+/// A tier change with the member's staff: (staff, from tier, to tier).
+pub type TierChange = (Option<String>, Option<String>, String);
+
+/// Tier changes in `[from_at, to_at)` (UTC text).
+pub fn tier_changes(conn: &Connection, from_at: &str, to_at: &str) -> Result<Vec<TierChange>> {
     let mut st = conn.prepare(
         "SELECT m.staff, h.from_tier, h.to_tier FROM tier_history h JOIN members m ON m.id = h.member_id
          WHERE h.at >= ?1 AND h.at < ?2 AND h.from_tier IS NOT NULL AND h.from_tier != h.to_tier",
