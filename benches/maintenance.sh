@@ -64,7 +64,7 @@ PY
 # row; stdout/stderr go to $DATA/NAME.out / .err. OK_CODES: e.g. "0" or "0 3".
 timed() {
   local name=$1 m=$2 l=$3 ok=$4; shift 5
-  local tag="$name-$m-$l" load rc=0
+  local tag="${name// /-}-$m-$l" load rc=0
   load=$(loadavg)
   /usr/bin/time -f "%e %M" -o "$DATA/$tag.time" "$@" >"$DATA/$tag.out" 2>"$DATA/$tag.err" || rc=$?
   local s kb; read -r s kb < <(tail -n1 "$DATA/$tag.time")
@@ -115,7 +115,7 @@ build_db() {
 }
 
 # Reports listed by `vipctl report --help` (tiers first).
-REPORTS=$("$BIN" report --help | awk '/^Commands:/{c=1;next} c&&/^[^ ]/{c=0} c&&NF{print $1}' | grep -vx help || true)
+REPORTS=$("$BIN" report --help | awk '/^Commands:/{c=1;next} c&&/^[^ ]/{c=0} c&&/^  [^ ]/{print $1}' | grep -vx help || true)
 REPORTS="tiers $(echo "$REPORTS" | grep -vx tiers | tr '\n' ' ')"
 
 run_size() { # MEMBERS LINES FULL(1: with reports)

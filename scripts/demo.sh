@@ -2,7 +2,8 @@
 # The main job end to end on the shipped fixtures, into ./vipctl.db (the
 # default database file): create the database with the mall's program,
 # register staff, enrol members, import a month of receipts (twice: the second
-# run only counts duplicates), look up a member and audit the ledger.
+# run only counts duplicates), re-rank tiers, look up a member, report and
+# export the tiers, and audit the ledger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet --bin vipctl
@@ -11,7 +12,7 @@ export VIPCTL_OPERATOR=${VIPCTL_OPERATOR:-demo}
 
 if [ -e vipctl.db ]; then
   echo "# removing the previous demo's vipctl.db"
-  rm -f vipctl.db vipctl.db-wal vipctl.db-shm
+  rm -f vipctl.db vipctl.db-wal vipctl.db-shm tiers.csv
 fi
 step() { echo; echo "\$ vipctl $*"; vipctl "$@"; }
 
@@ -22,6 +23,9 @@ step enroll --file fixtures/members.csv
 step purchase --file fixtures/receipts.csv
 echo "# the same file again: every receipt is a duplicate, nothing is credited twice"
 step purchase --file fixtures/receipts.csv
+step tier-recompute --changes -
 step member show C000001
 step member list --store BJ01
+step report tiers
+step export tiers --excel -o tiers.csv
 step audit

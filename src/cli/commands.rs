@@ -1218,7 +1218,18 @@ fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<ExitCode> {
                 out,
                 cli.format,
                 &["member_no", "card", "name", "phone", "tier", "points"],
-            );
+            )
+            .table_columns(&[
+                "member_no",
+                "card",
+                "name",
+                "phone",
+                "tier",
+                "points",
+                "store",
+                "staff",
+                "last_purchase",
+            ]);
             members::list(
                 &st.conn,
                 tier.as_deref(),

@@ -1,7 +1,7 @@
-//! Property tests of the ledger (R16, R17, R20, R21), in-process: random
+//! Property tests of the ledger (R16, R17, R20, R21, R27), in-process: random
 //! sequences of credits, debits (with and without debt) and small receipt
 //! imports against a fresh database, with every invariant checked after each
-//! operation against an independent model of the balances.
+//! operation against an independent model of the balances and lots.
 
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
@@ -84,7 +84,8 @@ enum Op {
         points: i64,
         day: NaiveDate,
     },
-    /// `Kind::Redeem`, no debt allowed: refused above the balance (R16).
+    /// `Kind::Redeem`, no debt allowed: refused above the points not yet
+    /// expired on `day` (R16, R27).
     Redeem {
         member: usize,
         points: i64,
@@ -176,6 +177,37 @@ fn ops(w: [u32; 5]) -> impl Strategy<Value = Vec<Op>> {
 
 // ---------------------------------------------------------------- the world
 
+/// When a lot expires. Never-expiring lots sort last, as R17 takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum LotExpiry {
+    On(NaiveDate),
+    Never,
+}
+
+impl LotExpiry {
+    fn of(expires_on: Option<NaiveDate>) -> LotExpiry {
+        expires_on.map_or(LotExpiry::Never, LotExpiry::On)
+    }
+
+    /// As the `lots.expires_on` column holds it.
+    fn parse(expires_on: &Option<String>) -> LotExpiry {
+        LotExpiry::of(
+            expires_on
+                .as_deref()
+                .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()),
+        )
+    }
+
+    /// Whether points of such a lot may still be spent on `day` (R27): up
+    /// to and including the expiry date.
+    fn spendable_on(self, day: NaiveDate) -> bool {
+        match self {
+            LotExpiry::On(d) => d >= day,
+            LotExpiry::Never => true,
+        }
+    }
+}
+
 struct Member {
     id: i64,
     no: String,
@@ -191,6 +223,8 @@ struct World {
     members: Vec<Member>,
     /// The model: each member's balance as the operations so far imply it.
     model: Vec<i64>,
+    /// The model of each member's lots: points left per expiry (none empty).
+    model_lots: Vec<BTreeMap<LotExpiry, i64>>,
     next_receipt: u64,
     imports: u64,
 }
@@ -254,6 +288,7 @@ impl World {
             version,
             members,
             model: vec![0; 3],
+            model_lots: vec![BTreeMap::new(); 3],
             next_receipt: 0,
             imports: 0,
         }
@@ -261,6 +296,50 @@ impl World {
 
     fn conn(&self) -> &rusqlite::Connection {
         &self.st.conn
+    }
+
+    /// The model of a credit: a debt is paid first, the rest goes to a lot (R20).
+    fn model_credit(&mut self, m: usize, points: i64, expires_on: Option<NaiveDate>) {
+        assert!(points > 0);
+        let was = self.model[m];
+        let lot = (was + points).max(0) - was.max(0);
+        self.model[m] = was + points;
+        if lot > 0 {
+            *self.model_lots[m]
+                .entry(LotExpiry::of(expires_on))
+                .or_default() += lot;
+        }
+    }
+
+    /// The model's points of member `m` that a debit without debt may take
+    /// on `day`: those of lots not expired on that day (R16, R27).
+    fn model_spendable(&self, m: usize, day: NaiveDate) -> i64 {
+        self.model_lots[m]
+            .iter()
+            .filter(|(exp, _)| exp.spendable_on(day))
+            .map(|(_, p)| p)
+            .sum()
+    }
+
+    /// The model of a debit: soonest-expiring lots first (R17), over the lots
+    /// not expired on `spend_on` for a debit without debt (R27), over all
+    /// lots for one with debt (`None`, R20), which may go below zero.
+    fn model_debit(&mut self, m: usize, points: i64, spend_on: Option<NaiveDate>) {
+        assert!(points > 0);
+        if let Some(day) = spend_on {
+            assert!(points <= self.model_spendable(m, day));
+        }
+        let mut left = points;
+        for (exp, p) in self.model_lots[m].iter_mut() {
+            if spend_on.is_some_and(|day| !exp.spendable_on(day)) {
+                continue;
+            }
+            let take = left.min(*p);
+            *p -= take;
+            left -= take;
+        }
+        self.model_lots[m].retain(|_, p| *p > 0);
+        self.model[m] -= points;
     }
 
     fn balance(&self, m: usize) -> i64 {
@@ -343,6 +422,22 @@ impl World {
                 ),
             );
             assert_eq!(bad_lots, 0, "after {what}: a lot out of its bounds");
+            let mut st = c
+                .prepare(
+                    "SELECT expires_on, SUM(remaining) FROM lots WHERE member_id = ?1 AND remaining > 0
+                     GROUP BY expires_on",
+                )
+                .unwrap();
+            let by_expiry: BTreeMap<LotExpiry, i64> = st
+                .query_map([m.id], |r| Ok((LotExpiry::parse(&r.get(0)?), r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                by_expiry, self.model_lots[i],
+                "after {what}: member {}: points left per expiry differ from the model (R17, R27)",
+                m.no
+            );
         }
     }
 
@@ -364,9 +459,19 @@ impl World {
 
     /// R17: debit `entry_id` of member `m`, taken when the lots stood as in
     /// `before`, used lots oldest-expiring first: no lot it took expires later
-    /// than a lot it left points in. It took all it needed, or (with debt)
-    /// everything there was.
-    fn check_oldest_first(&self, what: &str, before: &Snapshot, m: usize, entry_id: i64) {
+    /// than a lot it could have taken and left points in. A debit without
+    /// debt made on `spend_on` could take only lots not expired on that day
+    /// (R27) and took all it needed from them; one with debt (`None`, a
+    /// return, R20) could take every lot and took all it needed or everything
+    /// there was.
+    fn check_oldest_first(
+        &self,
+        what: &str,
+        before: &Snapshot,
+        m: usize,
+        entry_id: i64,
+        spend_on: Option<NaiveDate>,
+    ) {
         let member_id = self.members[m].id;
         let c = self.conn();
         let (points, kind): (i64, String) = c
@@ -377,6 +482,11 @@ impl World {
             )
             .unwrap();
         assert!(points < 0, "{what}: entry {entry_id} is not a debit");
+        assert_eq!(
+            kind == "reverse",
+            spend_on.is_none(),
+            "{what}: entry {entry_id} is a {kind}: only returns may take expired points"
+        );
         let mut st = c
             .prepare("SELECT lot_id, points FROM lot_uses WHERE entry_id = ?1")
             .unwrap();
@@ -391,18 +501,30 @@ impl World {
             .filter(|(_, l)| l.0 == member_id)
             .map(|(&id, l)| (id, (l.1.clone(), l.3)))
             .collect();
-        let available: i64 = mine.values().map(|l| l.1).sum();
+        // The lots the debit could take from.
+        let open: BTreeMap<i64, (Option<String>, i64)> = mine
+            .iter()
+            .filter(|(_, (exp, _))| {
+                spend_on.is_none_or(|day| LotExpiry::parse(exp).spendable_on(day))
+            })
+            .map(|(&id, l)| (id, l.clone()))
+            .collect();
+        let available: i64 = open.values().map(|l| l.1).sum();
         let taken: i64 = uses.values().sum();
         for (lot, p) in &uses {
-            let Some((_, remaining)) = mine.get(lot) else {
+            let Some((exp, remaining)) = mine.get(lot) else {
                 panic!("{what}: entry {entry_id} took from lot {lot}, not an open lot of its member before");
             };
+            assert!(
+                open.contains_key(lot),
+                "{what}: R27: entry {entry_id} on {spend_on:?} took {p} from lot {lot}, expired on {exp:?}"
+            );
             assert!(
                 *p > 0 && p <= remaining,
                 "{what}: entry {entry_id} took {p} from lot {lot} holding {remaining}"
             );
         }
-        if kind == "reverse" {
+        if spend_on.is_none() {
             assert_eq!(
                 taken,
                 (-points).min(available),
@@ -418,12 +540,13 @@ impl World {
         let key = |e: &Option<String>| (e.is_none(), e.clone());
         for used in uses.keys() {
             let used_key = key(&mine[used].0);
-            for (lot, (exp, remaining)) in &mine {
+            for (lot, (exp, remaining)) in &open {
                 let left = remaining - uses.get(lot).copied().unwrap_or(0);
                 assert!(
                     left == 0 || used_key <= key(exp),
                     "{what}: R17: entry {entry_id} took from lot {used} (expires {:?}) \
-                     while lot {lot} (expires {exp:?}) kept {left} points; lots before: {mine:?}; uses: {uses:?}",
+                     while lot {lot} (expires {exp:?}) kept {left} points; spent on {spend_on:?}; \
+                     lots before: {mine:?}; uses: {uses:?}",
                     mine[used].0
                 );
             }
@@ -476,7 +599,7 @@ impl World {
                     ..self.entry(member, &at, ledger::Kind::Earn, points)
                 };
                 let posted = ledger::post(self.conn(), &e).unwrap();
-                self.check_credit(&what, &before, member, points, posted);
+                self.check_credit(&what, &before, member, points, expires_on, posted);
             }
             Op::Adjust {
                 member,
@@ -492,7 +615,8 @@ impl World {
                     balance_before: a.balance_before,
                     balance_after: a.balance,
                 };
-                self.check_credit(&what, &before, member, points, posted);
+                let expires_on = expiry::expires_on(&self.program.expiry, day);
+                self.check_credit(&what, &before, member, points, expires_on, posted);
             }
             Op::Redeem {
                 member,
@@ -500,17 +624,28 @@ impl World {
                 day,
             } => {
                 let at = ctx(day).now_text();
-                let e = self.entry(member, &at, ledger::Kind::Redeem, -points);
+                // The entry's `earned_on` is the day it is spent on (R27).
+                let e = ledger::Entry {
+                    earned_on: day,
+                    ..self.entry(member, &at, ledger::Kind::Redeem, -points)
+                };
+                let spendable = self.model_spendable(member, day);
+                assert_eq!(
+                    ledger::spendable(self.conn(), self.members[member].id, day).unwrap(),
+                    spendable,
+                    "{what}: points spendable on {day} (R27)"
+                );
                 // Straight on the connection, no transaction: a refusal that
                 // wrote anything before refusing would show.
                 match ledger::post(self.conn(), &e) {
                     Ok(posted) => {
                         assert!(
-                            points <= self.model[member],
-                            "{what}: a redemption above the balance {} was accepted (R16)",
+                            points <= spendable,
+                            "{what}: a redemption above the {spendable} points not expired on {day} \
+                             was accepted (balance {}; R16, R27)",
                             self.model[member]
                         );
-                        self.check_debit(&what, &before, member, points, posted);
+                        self.check_debit(&what, &before, member, points, Some(day), posted);
                     }
                     Err(err) => {
                         assert!(
@@ -518,8 +653,9 @@ impl World {
                             "{what}: failed without a refusal: {err:#}"
                         );
                         assert!(
-                            points > self.model[member],
-                            "{what}: a redemption within the balance {} was refused: {err:#}",
+                            points > spendable,
+                            "{what}: a redemption within the {spendable} points not expired on {day} \
+                             was refused (balance {}): {err:#}",
                             self.model[member]
                         );
                         assert_eq!(
@@ -538,11 +674,12 @@ impl World {
                 let at = ctx(day).now_text();
                 let e = ledger::Entry {
                     source: "return",
+                    earned_on: day,
                     allow_debt: true,
                     ..self.entry(member, &at, ledger::Kind::Reverse, -points)
                 };
                 let posted = ledger::post(self.conn(), &e).unwrap();
-                self.check_debit(&what, &before, member, points, posted);
+                self.check_debit(&what, &before, member, points, None, posted);
             }
             Op::Import {
                 day,
@@ -561,12 +698,13 @@ impl World {
         before: &Snapshot,
         m: usize,
         points: i64,
+        expires_on: Option<NaiveDate>,
         posted: ledger::Posted,
     ) {
         let was = self.model[m];
         assert_eq!(posted.balance_before, was, "{what}");
         assert_eq!(posted.balance_after, was + points, "{what}");
-        self.model[m] = was + points;
+        self.model_credit(m, points, expires_on);
         let after = self.snapshot();
         let member_id = self.members[m].id;
         let new_lots: Vec<_> = after
@@ -583,8 +721,13 @@ impl World {
             );
         } else {
             assert_eq!(new_lots.len(), 1, "{what}: {new_lots:?}");
-            let (_, (owner, _, size, remaining)) = new_lots[0];
+            let (_, (owner, expires, size, remaining)) = new_lots[0];
             assert_eq!(*owner, member_id, "{what}");
+            assert_eq!(
+                LotExpiry::parse(expires),
+                LotExpiry::of(expires_on),
+                "{what}: the new lot's expiry"
+            );
             assert_eq!(
                 (*size, *remaining),
                 (lot_size, lot_size),
@@ -600,13 +743,15 @@ impl World {
         }
     }
 
-    /// A debit of `points`: never clamped (R20), oldest-expiring lots first (R17).
+    /// A debit of `points`: never clamped (R20), oldest-expiring lots first
+    /// (R17), without debt only from lots not expired on `spend_on` (R27).
     fn check_debit(
         &mut self,
         what: &str,
         before: &Snapshot,
         m: usize,
         points: i64,
+        spend_on: Option<NaiveDate>,
         posted: ledger::Posted,
     ) {
         let was = self.model[m];
@@ -616,8 +761,8 @@ impl World {
             was - points,
             "{what}: a debit must not be clamped (R20)"
         );
-        self.model[m] = was - points;
-        self.check_oldest_first(what, before, m, posted.entry_id);
+        self.model_debit(m, points, spend_on);
+        self.check_oldest_first(what, before, m, posted.entry_id, spend_on);
     }
 
     /// Points a receipt earns under the default program, computed here: one
@@ -715,7 +860,9 @@ impl World {
 
     /// Imports `csv` once and checks its outcome against the model: each
     /// receipt is a duplicate (already stored), rejected (points_used above
-    /// the balance before it, R11/R16) or imported.
+    /// the points before it not expired on its date, R11/R16/R27) or
+    /// imported: its redemption first, from the lots as they stood before it,
+    /// then its earned points, a lot expiring by the program.
     #[allow(clippy::too_many_arguments)]
     fn import_once(
         &mut self,
@@ -738,10 +885,16 @@ impl World {
         for (i, r) in receipts.iter().enumerate() {
             if stored[i] {
                 duplicates += 1;
-            } else if r.points_used > 0 && r.points_used > self.model[r.member] {
+            } else if r.points_used > 0 && r.points_used > self.model_spendable(r.member, r.day) {
                 rejected.push(i);
             } else {
-                self.model[r.member] += earned[i] - r.points_used;
+                if r.points_used > 0 {
+                    self.model_debit(r.member, r.points_used, Some(r.day));
+                }
+                if earned[i] > 0 {
+                    let expires_on = expiry::expires_on(&self.program.expiry, r.day);
+                    self.model_credit(r.member, earned[i], expires_on);
+                }
                 stored[i] = true;
                 accepted.push(i);
                 // The lots of a member's first imported receipt are as the
@@ -757,14 +910,14 @@ impl World {
             "props.csv",
         )
         .unwrap();
-        let rejects: PathBuf = self
+        let rejects_path: PathBuf = self
             .dir
             .path()
             .join(format!("rejects-{}.csv", self.imports));
         let opts = import::Options {
             path: self.dir.path().join("props.csv").display().to_string(),
             encoding: Encoding::Utf8,
-            rejects: Some(rejects),
+            rejects: Some(rejects_path.clone()),
             dry_run: false,
             rows_per_commit,
             all_or_nothing: false,
@@ -841,6 +994,35 @@ impl World {
             );
             assert_eq!(n, 0, "{ctx_msg}: a rejected receipt left ledger entries");
         }
+        if !rejected.is_empty() {
+            // Every row of a rejected receipt is in the rejects file, for R11.
+            let mut reasons: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut rd = csv::Reader::from_path(&rejects_path).unwrap();
+            let headers = rd.headers().unwrap().clone();
+            let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+            let (receipt_col, reason_col) = (col("receipt"), col("reason"));
+            for row in rd.records() {
+                let row = row.unwrap();
+                reasons
+                    .entry(row[receipt_col].to_string())
+                    .or_default()
+                    .push(row[reason_col].to_string());
+            }
+            for &i in &rejected {
+                let got = reasons.get(&numbers[i]).cloned().unwrap_or_default();
+                assert_eq!(
+                    got.len(),
+                    receipts[i].lines.len(),
+                    "{ctx_msg}: rejected rows of {}: {got:?}",
+                    numbers[i]
+                );
+                assert!(
+                    got.iter().all(|why| why.contains("R11")),
+                    "{ctx_msg}: {} rejected for {got:?}, not R11",
+                    numbers[i]
+                );
+            }
+        }
         if accepted.is_empty() {
             assert_eq!(
                 self.snapshot(),
@@ -858,7 +1040,13 @@ impl World {
                     |r| r.get(0),
                 )
                 .unwrap();
-            self.check_oldest_first(&ctx_msg, &before, receipts[i].member, entry_id);
+            self.check_oldest_first(
+                &ctx_msg,
+                &before,
+                receipts[i].member,
+                entry_id,
+                Some(receipts[i].day),
+            );
         }
         s
     }
@@ -891,6 +1079,119 @@ fn gb11643_check_digit_of_the_standard_example() {
             "{id}"
         );
     }
+}
+
+/// R27 before the year-end reset: a lot that expired on 2025-12-31 still
+/// counts in the balance on 2026-01-05, but a redemption may not use it; a
+/// return (with debt allowed) takes it first.
+#[test]
+fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
+    let mut w = World::new();
+    let m = 0;
+    let member_id = w.members[m].id;
+    w.apply(
+        &Op::Earn {
+            member: m,
+            points: 300,
+            day: date(2025, 3, 1),
+            never_expires: false,
+        },
+        0,
+    );
+    w.apply(
+        &Op::Earn {
+            member: m,
+            points: 100,
+            day: date(2025, 6, 1),
+            never_expires: true,
+        },
+        1,
+    );
+    let lot = |w: &World, expires: Option<&str>| -> i64 {
+        w.conn()
+            .query_row(
+                "SELECT id FROM lots WHERE member_id = ?1 AND expires_on IS ?2",
+                rusqlite::params![member_id, expires],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let expired_lot = lot(&w, Some("2025-12-31"));
+    let never_lot = lot(&w, None);
+    let uses = |w: &World, entry_id: i64| -> Vec<(i64, i64)> {
+        let mut st = w
+            .conn()
+            .prepare("SELECT lot_id, points FROM lot_uses WHERE entry_id = ?1 ORDER BY lot_id")
+            .unwrap();
+        st.query_map([entry_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let last_entry = |w: &World| count(w.conn(), "SELECT MAX(id) FROM ledger");
+
+    let day = date(2026, 1, 5);
+    let at = ctx(day).now_text();
+    assert_eq!(w.balance(m), 400);
+    assert_eq!(ledger::spendable(w.conn(), member_id, day).unwrap(), 100);
+    assert_eq!(
+        ledger::spendable(w.conn(), member_id, date(2025, 12, 31)).unwrap(),
+        400,
+        "a lot may still be spent on its expiry date"
+    );
+
+    // More than the unexpired lot holds, less than the balance: refused.
+    let before = w.snapshot();
+    let e = ledger::Entry {
+        earned_on: day,
+        ..w.entry(m, &at, ledger::Kind::Redeem, -150)
+    };
+    let err = ledger::post(w.conn(), &e).unwrap_err();
+    assert!(
+        err.chain().any(|c| c.is::<Refused>()),
+        "failed without a refusal: {err:#}"
+    );
+    assert_eq!(
+        w.snapshot(),
+        before,
+        "a refused redemption changed something"
+    );
+    w.check_invariants("the refused redemption");
+
+    // Within the unexpired lot: taken from it alone.
+    w.apply(
+        &Op::Redeem {
+            member: m,
+            points: 60,
+            day,
+        },
+        2,
+    );
+    assert_eq!(w.balance(m), 340);
+    assert_eq!(uses(&w, last_entry(&w)), vec![(never_lot, 60)]);
+    assert_eq!(ledger::spendable(w.conn(), member_id, day).unwrap(), 40);
+
+    // A return on the same day: the expired lot first.
+    w.apply(
+        &Op::Reverse {
+            member: m,
+            points: 50,
+            day,
+        },
+        3,
+    );
+    assert_eq!(w.balance(m), 290);
+    assert_eq!(uses(&w, last_entry(&w)), vec![(expired_lot, 50)]);
+    assert_eq!(ledger::spendable(w.conn(), member_id, day).unwrap(), 40);
+    let remaining = |w: &World, id: i64| -> i64 {
+        w.conn()
+            .query_row("SELECT remaining FROM lots WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    assert_eq!(remaining(&w, expired_lot), 250);
+    assert_eq!(remaining(&w, never_lot), 40);
 }
 
 proptest! {
