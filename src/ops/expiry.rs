@@ -143,7 +143,7 @@ fn run(
     let mut after = 0i64;
     while due != Due::Nothing && after < max_id {
         let upto = after.saturating_add(MEMBERS_PER_COMMIT);
-        let tx = st.conn.transaction()?;
+        let tx = st.write()?;
         let lots = match due {
             Due::ByDate(d) => expiry::due_by_date(&tx, &d.to_string(), after, upto)?,
             Due::Inactive(d) => expiry::due_by_inactivity(&tx, &d.to_string(), after, upto)?,

@@ -32,7 +32,7 @@ pub fn adjust(
         return Err(Usage("--reason must say why (it is kept in the ledger)".into()).into());
     }
     let (version, _, program) = programs::current(&st.conn)?;
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let id = members::resolve(&tx, reference)?;
     let m = members::get(&tx, id)?;
     let expires_on = crate::rules::expiry::expires_on(&program.expiry, ctx.today);

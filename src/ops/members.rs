@@ -223,7 +223,7 @@ fn enroll_valid(
 pub fn enroll_one(st: &mut Store, a: &Application, ctx: &Ctx) -> Result<(String, String)> {
     let v = validate(a, ctx.today).map_err(crate::error::Usage)?;
     let (_, _, program) = programs::current(&st.conn)?;
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     match enroll_valid(&tx, &v, &program.lowest_tier().code, ctx)?.map_err(Refused)? {
         Enrolled::New { member_no, card } => {
             store::journal(&tx, &ctx.now_text(), &ctx.operator, "enroll", &member_no)?;
@@ -270,7 +270,7 @@ pub fn enroll_file(
     let tier = program.lowest_tier().code.clone();
     // One transaction: a kill leaves nothing half-enrolled, and a re-run
     // enrols nobody twice (the same person is recognised as already enrolled).
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let mut rows = 0u64;
     let summary = run_batch(&mut table, &mut rejects, |record, _line| {
         rows += 1;
@@ -380,7 +380,7 @@ pub struct Update {
 
 /// `member update REF …` (R2 and R3 still hold).
 pub fn update(st: &mut Store, reference: &str, u: &Update, ctx: &Ctx) -> Result<members::Member> {
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let id = members::resolve(&tx, reference)?;
     let current = members::get(&tx, id)?;
     let mut changed = Vec::new();
@@ -481,7 +481,7 @@ pub fn replace_card(
         ))
         .into());
     }
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let id = members::resolve(&tx, reference)?;
     let m = members::get(&tx, id)?;
     let old = m
@@ -531,7 +531,7 @@ pub fn pin_tier(
     ctx: &Ctx,
 ) -> Result<members::Member> {
     let (_, _, program) = programs::current(&st.conn)?;
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let id = members::resolve(&tx, reference)?;
     let m = members::get(&tx, id)?;
     match tier {

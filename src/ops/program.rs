@@ -27,7 +27,7 @@ pub fn init(db: &Path, program_file: Option<&str>, ctx: &Ctx) -> Result<(i64, Pr
     };
     let mut st = Store::create(db)?;
     let result = (|| -> Result<i64> {
-        let tx = st.conn.transaction()?;
+        let tx = st.write()?;
         let v = programs::insert(&tx, &ctx.now_text(), &ctx.operator, &p.name, &source)?;
         store::journal(
             &tx,
@@ -52,7 +52,7 @@ pub fn init(db: &Path, program_file: Option<&str>, ctx: &Ctx) -> Result<(i64, Pr
 /// Stores a new program version.
 pub fn set(st: &mut Store, path: &str, ctx: &Ctx) -> Result<(i64, Program)> {
     let (source, p) = load_file(path)?;
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let v = programs::insert(&tx, &ctx.now_text(), &ctx.operator, &p.name, &source)?;
     store::journal(
         &tx,

@@ -142,7 +142,7 @@ fn redeem_in(
 /// refused (exit 4) with the balance named, and changes nothing.
 pub fn redeem(st: &mut Store, r: &Redemption, ctx: &Ctx) -> Result<Redeemed> {
     let (version, _, program) = programs::current(&st.conn)?;
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     match redeem_in(&tx, r, &program, version, &ctx.now_text(), ctx)? {
         Ok(done) => {
             store::journal(
@@ -196,7 +196,7 @@ pub fn redeem_file(
         &table.headers,
     );
     let (version, _, program) = programs::current(&st.conn)?;
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let summary = run_batch(&mut table, &mut rejects, |record, _| {
         let f: Result<Vec<&str>, String> = COLS
             .iter()
@@ -277,7 +277,7 @@ pub fn opening_file(
         &table.headers,
     );
     let (version, _, program) = programs::current(&st.conn)?;
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let at = ctx.now_text();
     let summary = run_batch(&mut table, &mut rejects, |record, _| {
         let f: Result<Vec<&str>, String> = COLS

@@ -527,7 +527,7 @@ pub fn top(
 /// `member contacted REF [--note]`: records a care call, which restarts the
 /// tier's call cadence (R32).
 pub fn contacted(st: &mut Store, reference: &str, note: Option<&str>, ctx: &Ctx) -> Result<String> {
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let id = store::members::resolve(&tx, reference)?;
     let no = store::members::get(&tx, id)?.member_no;
     store::reports::contacted(&tx, id, &ctx.now_text(), &ctx.operator, note)?;

@@ -82,7 +82,7 @@ fn add_valid(conn: &Connection, s: &Staff, ctx: &Ctx) -> Result<Result<bool, Str
 
 /// `staff add CODE --name …`.
 pub fn add(st: &mut Store, s: &Staff, ctx: &Ctx) -> Result<()> {
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     match add_valid(&tx, s, ctx)? {
         Ok(true) => {}
         Ok(false) => return refused(format!("staff member {} already exists", s.code)),
@@ -111,7 +111,7 @@ pub fn add_file(
         rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
         &table.headers,
     );
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     let summary = run_batch(&mut table, &mut rejects, |record, _line| {
         let fields: Result<Vec<&str>, String> = ["code", "name", "phone", "id_number", "store"]
             .iter()

@@ -160,7 +160,7 @@ pub fn recompute(
         }
         Ok(())
     })?;
-    let tx = st.conn.transaction()?;
+    let tx = st.write()?;
     for &(id, from, to) in &changes {
         let (_, reason) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
         let m = members::get(&tx, id)?;

@@ -115,6 +115,15 @@ impl Store {
         })
     }
 
+    /// Starts a write transaction, taking the write lock at once (waiting up
+    /// to the busy timeout for another writer, such as a running import),
+    /// so that what it reads stays true until it commits.
+    pub fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+    }
+
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<u32> {
         Ok(self
