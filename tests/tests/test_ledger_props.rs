@@ -326,10 +326,12 @@ impl World {
     /// lots for one with debt (`None`, R20), which may go below zero.
     fn model_debit(&mut self, m: usize, points: i64, spend_on: Option<NaiveDate>) {
         assert!(points > 0);
-
+        if let Some(day) = spend_on {
+            assert!(points <= self.model_spendable(m, day));
+        }
         let mut left = points;
         for (exp, p) in self.model_lots[m].iter_mut() {
-            if spend_on.is_some_and(|day| !exp.spendable_on(day) && false) {
+            if spend_on.is_some_and(|day| !exp.spendable_on(day)) {
                 continue;
             }
             let take = left.min(*p);
@@ -883,7 +885,7 @@ impl World {
         for (i, r) in receipts.iter().enumerate() {
             if stored[i] {
                 duplicates += 1;
-            } else if r.points_used > 0 && r.points_used > self.model[r.member] {
+            } else if r.points_used > 0 && r.points_used > self.model_spendable(r.member, r.day) {
                 rejected.push(i);
             } else {
                 if r.points_used > 0 {
