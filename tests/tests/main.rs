@@ -21,6 +21,7 @@ mod test_member;
 mod test_migrations;
 mod test_program;
 mod test_purchase;
+mod test_race;
 mod test_redeem;
 mod test_staff;
 mod test_tiers;
