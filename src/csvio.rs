@@ -125,6 +125,19 @@ impl Read for Sniffing {
     }
 }
 
+/// What `Table::next_record` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// A record, starting on this line.
+    Row(u64),
+    /// A row that could not be read (already in the rejects file); `end` when
+    /// nothing more can be read.
+    Unreadable {
+        end: bool,
+    },
+    End,
+}
+
 /// A CSV file with a header row.
 pub struct Table {
     pub reader: csv::Reader<Box<dyn Read>>,
@@ -170,6 +183,29 @@ impl Table {
     /// The index of a column, by case-insensitive name.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
+    }
+
+    /// Reads the next record into `record`. A row the CSV reader cannot read
+    /// is written to the rejects file and skipped; an I/O error ends the file.
+    pub fn next_record(
+        &mut self,
+        record: &mut csv::ByteRecord,
+        rejects: &mut Rejects,
+    ) -> Result<Next> {
+        let line = self.reader.position().line();
+        match self.reader.read_byte_record(record) {
+            Ok(false) => Ok(Next::End),
+            Ok(true) => Ok(Next::Row(record.position().map_or(line, |p| p.line()))),
+            Err(e) => {
+                rejects.write(
+                    &csv::ByteRecord::new(),
+                    line,
+                    &format!("unreadable CSV: {e}"),
+                )?;
+                let end = matches!(e.kind(), csv::ErrorKind::Io(_));
+                Ok(Next::Unreadable { end })
+            }
+        }
     }
 
     /// Fails naming every required column that is missing.

@@ -864,7 +864,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             let mut writer = match changes {
                 Some(path) => {
                     let out = create_output(path)?;
-                    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+                    let mut w = csv::WriterBuilder::new()
+                        .has_headers(false)
+                        .from_writer(out);
                     w.write_record(["member_no", "from", "to", "reason"])?;
                     Some(w)
                 }

@@ -12,7 +12,7 @@
 //! once per member per chunk.
 
 use super::Ctx;
-use crate::csvio::{self, Encoding, Rejects, Table, FIELD_MAX_BYTES};
+use crate::csvio::{self, Encoding, Next, Rejects, Table, FIELD_MAX_BYTES};
 use crate::money::{parse_yuan, Rate};
 use crate::program::Metric;
 use crate::program::Program;
@@ -1177,25 +1177,18 @@ pub fn import_table(
 
     let mut current_key: (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
     loop {
-        let line = table.reader.position().line();
-        match table.reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
+        let line = match table.next_record(&mut record, &mut rejects)? {
+            Next::End => break,
+            Next::Unreadable { end } => {
                 summary.rows_read += 1;
-                rejects.write(
-                    &csv::ByteRecord::new(),
-                    line,
-                    &format!("unreadable CSV: {e}"),
-                )?;
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                if end {
                     break;
                 }
                 continue;
             }
-        }
+            Next::Row(line) => line,
+        };
         summary.rows_read += 1;
-        let line = record.position().map_or(line, |p| p.line());
         let key = key_of(&record, &run.cols);
         if n > 0 && key != current_key {
             finish_receipt(&tx, &mut sums, &buf[..n], &mut summary, &mut rejects)?;

@@ -1,8 +1,8 @@
 //! Members (R1–R6, R26): enrol one or a file, update, replace a lost card,
 //! pin a tier, show and list.
 
-use super::{run_batch, BatchSummary, Ctx, RowOutcome};
-use crate::csvio::{self, Encoding, Rejects, Table};
+use super::{BatchFile, BatchSummary, Ctx, RowOutcome};
+use crate::csvio::Encoding;
 use crate::error::{refused, Refused};
 use crate::rules::identity;
 use crate::store::{self, ledger, members, programs, Store};
@@ -246,9 +246,7 @@ pub fn enroll_file(
     ctx: &Ctx,
     mut progress: impl FnMut(u64),
 ) -> Result<BatchSummary> {
-    let mut table = Table::open(path, encoding)?;
-    table.require(&["name", "phone", "id_number"])?;
-    let cols: Vec<Option<usize>> = [
+    const COLUMNS: &[&str] = &[
         "card",
         "name",
         "phone",
@@ -258,40 +256,37 @@ pub fn enroll_file(
         "store",
         "staff",
         "enrolled_at",
-    ]
-    .iter()
-    .map(|c| table.column(c))
-    .collect();
-    let mut rejects = Rejects::new(
-        rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
-        &table.headers,
-    );
+    ];
+    let mut file = BatchFile::open(
+        path,
+        encoding,
+        rejects_path,
+        &["name", "phone", "id_number"],
+        COLUMNS,
+    )?;
     let (_, _, program) = programs::current(&st.conn)?;
     let tier = program.lowest_tier().code.clone();
     // One transaction: a kill leaves nothing half-enrolled, and a re-run
     // enrols nobody twice (the same person is recognised as already enrolled).
     let tx = st.write()?;
     let mut rows = 0u64;
-    let summary = run_batch(&mut table, &mut rejects, |record, _line| {
+    let summary = file.run(|f| {
         rows += 1;
         if rows % 10_000 == 0 {
             progress(rows);
         }
-        let f = |i: usize, name: &str| csvio::field(record, cols[i], name).map(str::to_string);
-        let app = (|| -> Result<Application, String> {
-            Ok(Application {
-                card: f(0, "card")?,
-                name: f(1, "name")?,
-                phone: f(2, "phone")?,
-                id_number: f(3, "id_number")?,
-                birthday: f(4, "birthday")?,
-                gender: f(5, "gender")?,
-                store: f(6, "store")?,
-                staff: f(7, "staff")?,
-                enrolled_at: f(8, "enrolled_at")?,
-            })
-        })();
-        Ok(match app.and_then(|a| validate(&a, ctx.today)) {
+        let app = Application {
+            card: f[0].to_string(),
+            name: f[1].to_string(),
+            phone: f[2].to_string(),
+            id_number: f[3].to_string(),
+            birthday: f[4].to_string(),
+            gender: f[5].to_string(),
+            store: f[6].to_string(),
+            staff: f[7].to_string(),
+            enrolled_at: f[8].to_string(),
+        };
+        Ok(match validate(&app, ctx.today) {
             Ok(v) => match enroll_valid(&tx, &v, &tier, ctx)? {
                 Ok(Enrolled::New { .. }) => RowOutcome::Done,
                 Ok(Enrolled::Already { .. }) => RowOutcome::Already,
@@ -300,18 +295,22 @@ pub fn enroll_file(
             Err(reason) => RowOutcome::Rejected(reason),
         })
     })?;
+    let detail = format!(
+        "{}: {} enrolled, {} already, {} rejected",
+        file.name(),
+        summary.accepted,
+        summary.already_done,
+        summary.rejected
+    );
     store::journal(
         &tx,
         &ctx.now_text(),
         &ctx.operator,
         "enroll --file",
-        &format!(
-            "{}: {} enrolled, {} already, {} rejected",
-            table.name, summary.accepted, summary.already_done, rejects.count
-        ),
+        &detail,
     )?;
     tx.commit()?;
-    rejects.finish()?;
+    file.finish()?;
     Ok(summary)
 }
 

@@ -52,45 +52,94 @@ pub enum RowOutcome {
     Rejected(String),
 }
 
-/// Runs `each` over every row of a batch file (enrol, staff, redeem, opening
-/// balances), writing rejected rows to the rejects file and counting. A
-/// storage error from `each` stops the batch.
-pub fn run_batch(
-    table: &mut crate::csvio::Table,
-    rejects: &mut crate::csvio::Rejects,
-    mut each: impl FnMut(&csv::ByteRecord, u64) -> anyhow::Result<RowOutcome>,
-) -> anyhow::Result<BatchSummary> {
-    let mut summary = BatchSummary::default();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        let line = table.reader.position().line();
-        match table.reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                summary.rows_read += 1;
-                rejects.write(
-                    &csv::ByteRecord::new(),
-                    line,
-                    &format!("unreadable CSV: {e}"),
-                )?;
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    break;
+/// A batch file (enrol, staff, redeem, opening balances): the table, where
+/// its rejects go, and the columns the batch reads.
+pub struct BatchFile {
+    table: crate::csvio::Table,
+    rejects: crate::csvio::Rejects,
+    columns: &'static [&'static str],
+    index: Vec<Option<usize>>,
+}
+
+impl BatchFile {
+    /// Opens `path` (`-` for stdin); fails naming any `required` column
+    /// missing. Rejects go to `rejects`, by default next to the input.
+    pub fn open(
+        path: &str,
+        encoding: crate::csvio::Encoding,
+        rejects: Option<std::path::PathBuf>,
+        required: &[&str],
+        columns: &'static [&'static str],
+    ) -> anyhow::Result<BatchFile> {
+        let table = crate::csvio::Table::open(path, encoding)?;
+        table.require(required)?;
+        let index = columns.iter().map(|c| table.column(c)).collect();
+        let rejects = crate::csvio::Rejects::new(
+            rejects.unwrap_or_else(|| crate::csvio::Rejects::default_path(path)),
+            &table.headers,
+        );
+        Ok(BatchFile {
+            table,
+            rejects,
+            columns,
+            index,
+        })
+    }
+
+    /// The file's name, for messages.
+    pub fn name(&self) -> &str {
+        &self.table.name
+    }
+
+    /// Runs `each` over every row, with the row's fields in `columns` order
+    /// (trimmed, empty where the column is absent), writing rejected rows to
+    /// the rejects file and counting. A storage error from `each` stops it.
+    pub fn run(
+        &mut self,
+        mut each: impl FnMut(&[&str]) -> anyhow::Result<RowOutcome>,
+    ) -> anyhow::Result<BatchSummary> {
+        let mut summary = BatchSummary::default();
+        let mut record = csv::ByteRecord::new();
+        loop {
+            let line = match self.table.next_record(&mut record, &mut self.rejects)? {
+                crate::csvio::Next::End => break,
+                crate::csvio::Next::Unreadable { end } => {
+                    summary.rows_read += 1;
+                    if end {
+                        break;
+                    }
+                    continue;
                 }
-                continue;
+                crate::csvio::Next::Row(line) => line,
+            };
+            summary.rows_read += 1;
+            let fields: Result<Vec<&str>, String> = self
+                .columns
+                .iter()
+                .zip(&self.index)
+                .map(|(name, col)| crate::csvio::field(&record, *col, name))
+                .collect();
+            let outcome = match fields {
+                Ok(f) => {
+                    each(&f).map_err(|e| e.context(format!("{}: line {line}", self.table.name)))?
+                }
+                Err(reason) => RowOutcome::Rejected(reason),
+            };
+            match outcome {
+                RowOutcome::Done => summary.accepted += 1,
+                RowOutcome::Already => summary.already_done += 1,
+                RowOutcome::Rejected(reason) => self.rejects.write(&record, line, &reason)?,
             }
         }
-        summary.rows_read += 1;
-        let line = record.position().map_or(line, |p| p.line());
-        match each(&record, line).map_err(|e| e.context(format!("{}: line {line}", table.name)))? {
-            RowOutcome::Done => summary.accepted += 1,
-            RowOutcome::Already => summary.already_done += 1,
-            RowOutcome::Rejected(reason) => rejects.write(&record, line, &reason)?,
+        summary.rejected = self.rejects.count;
+        if self.rejects.count > 0 {
+            summary.rejects_file = Some(self.rejects.path().display().to_string());
         }
+        Ok(summary)
     }
-    summary.rejected = rejects.count;
-    if rejects.count > 0 {
-        summary.rejects_file = Some(rejects.path().display().to_string());
+
+    /// Flushes the rejects file.
+    pub fn finish(self) -> anyhow::Result<()> {
+        self.rejects.finish()
     }
-    Ok(summary)
 }

@@ -1,8 +1,8 @@
 //! Using points (R16–R19): `redeem` one or a file, and opening balances
 //! brought over from another system (`adjust --file`).
 
-use super::{members::parse_date, run_batch, BatchSummary, Ctx, RowOutcome};
-use crate::csvio::{self, Encoding, Rejects, Table};
+use super::{members::parse_date, BatchFile, BatchSummary, Ctx, RowOutcome};
+use crate::csvio::Encoding;
 use crate::error::{Refused, Usage};
 use crate::program::Program;
 use crate::rules::{expiry, time};
@@ -178,9 +178,7 @@ pub fn redeem_file(
     rejects_path: Option<PathBuf>,
     ctx: &Ctx,
 ) -> Result<BatchSummary> {
-    let mut table = Table::open(path, encoding)?;
-    table.require(&["member"])?;
-    const COLS: [&str; 8] = [
+    const COLUMNS: &[&str] = &[
         "member",
         "points",
         "reward",
@@ -190,23 +188,10 @@ pub fn redeem_file(
         "time",
         "ref",
     ];
-    let cols: Vec<Option<usize>> = COLS.iter().map(|c| table.column(c)).collect();
-    let mut rejects = Rejects::new(
-        rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
-        &table.headers,
-    );
+    let mut file = BatchFile::open(path, encoding, rejects_path, &["member"], COLUMNS)?;
     let (version, _, program) = programs::current(&st.conn)?;
     let tx = st.write()?;
-    let summary = run_batch(&mut table, &mut rejects, |record, _| {
-        let f: Result<Vec<&str>, String> = COLS
-            .iter()
-            .zip(&cols)
-            .map(|(n, c)| csvio::field(record, *c, n))
-            .collect();
-        let f = match f {
-            Ok(f) => f,
-            Err(reason) => return Ok(RowOutcome::Rejected(reason)),
-        };
+    let summary = file.run(|f| {
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
         let points = match f[1] {
             "" => None,
@@ -243,18 +228,22 @@ pub fn redeem_file(
             Err((reason, _)) => RowOutcome::Rejected(reason),
         })
     })?;
+    let detail = format!(
+        "{}: {} redeemed, {} already, {} rejected",
+        file.name(),
+        summary.accepted,
+        summary.already_done,
+        summary.rejected
+    );
     store::journal(
         &tx,
         &ctx.now_text(),
         &ctx.operator,
         "redeem --file",
-        &format!(
-            "{}: {} redeemed, {} already, {} rejected",
-            table.name, summary.accepted, summary.already_done, summary.rejected
-        ),
+        &detail,
     )?;
     tx.commit()?;
-    rejects.finish()?;
+    file.finish()?;
     Ok(summary)
 }
 
@@ -268,27 +257,12 @@ pub fn opening_file(
     rejects_path: Option<PathBuf>,
     ctx: &Ctx,
 ) -> Result<BatchSummary> {
-    let mut table = Table::open(path, encoding)?;
-    table.require(&["member", "points"])?;
-    const COLS: [&str; 5] = ["member", "points", "expires_on", "reason", "ref"];
-    let cols: Vec<Option<usize>> = COLS.iter().map(|c| table.column(c)).collect();
-    let mut rejects = Rejects::new(
-        rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
-        &table.headers,
-    );
+    const COLUMNS: &[&str] = &["member", "points", "expires_on", "reason", "ref"];
+    let mut file = BatchFile::open(path, encoding, rejects_path, &["member", "points"], COLUMNS)?;
     let (version, _, program) = programs::current(&st.conn)?;
     let tx = st.write()?;
     let at = ctx.now_text();
-    let summary = run_batch(&mut table, &mut rejects, |record, _| {
-        let f: Result<Vec<&str>, String> = COLS
-            .iter()
-            .zip(&cols)
-            .map(|(n, c)| csvio::field(record, *c, n))
-            .collect();
-        let f = match f {
-            Ok(f) => f,
-            Err(reason) => return Ok(RowOutcome::Rejected(reason)),
-        };
+    let summary = file.run(|f| {
         let points = match f[1].parse::<i64>() {
             Ok(p) if p > 0 => p,
             _ => {
@@ -336,17 +310,15 @@ pub fn opening_file(
         )?;
         Ok(RowOutcome::Done)
     })?;
-    store::journal(
-        &tx,
-        &at,
-        &ctx.operator,
-        "adjust --file",
-        &format!(
-            "{}: {} opening balances, {} already, {} rejected",
-            table.name, summary.accepted, summary.already_done, summary.rejected
-        ),
-    )?;
+    let detail = format!(
+        "{}: {} opening balances, {} already, {} rejected",
+        file.name(),
+        summary.accepted,
+        summary.already_done,
+        summary.rejected
+    );
+    store::journal(&tx, &at, &ctx.operator, "adjust --file", &detail)?;
     tx.commit()?;
-    rejects.finish()?;
+    file.finish()?;
     Ok(summary)
 }

@@ -1,8 +1,8 @@
 //! Staff (R3, R33): who serves members, so sales and enrolments are credited
 //! to them and so staff cannot enrol themselves.
 
-use super::{run_batch, BatchSummary, Ctx, RowOutcome};
-use crate::csvio::{self, Encoding, Rejects, Table};
+use super::{BatchFile, BatchSummary, Ctx, RowOutcome};
+use crate::csvio::Encoding;
 use crate::error::refused;
 use crate::rules::identity;
 use crate::store::{self, members, members::Staff, Store};
@@ -101,45 +101,33 @@ pub fn add_file(
     rejects_path: Option<PathBuf>,
     ctx: &Ctx,
 ) -> Result<BatchSummary> {
-    let mut table = Table::open(path, encoding)?;
-    table.require(&["code", "name"])?;
-    let cols: Vec<Option<usize>> = ["code", "name", "phone", "id_number", "store"]
-        .iter()
-        .map(|c| table.column(c))
-        .collect();
-    let mut rejects = Rejects::new(
-        rejects_path.unwrap_or_else(|| Rejects::default_path(path)),
-        &table.headers,
-    );
+    const COLUMNS: &[&str] = &["code", "name", "phone", "id_number", "store"];
+    let mut file = BatchFile::open(path, encoding, rejects_path, &["code", "name"], COLUMNS)?;
     let tx = st.write()?;
-    let summary = run_batch(&mut table, &mut rejects, |record, _line| {
-        let fields: Result<Vec<&str>, String> = ["code", "name", "phone", "id_number", "store"]
-            .iter()
-            .zip(&cols)
-            .map(|(n, c)| csvio::field(record, *c, n))
-            .collect();
-        Ok(
-            match fields.and_then(|f| validate(f[0], f[1], f[2], f[3], f[4])) {
-                Ok(s) => match add_valid(&tx, &s, ctx)? {
-                    Ok(true) => RowOutcome::Done,
-                    Ok(false) => RowOutcome::Already,
-                    Err(reason) => RowOutcome::Rejected(reason),
-                },
+    let summary = file.run(|f| {
+        Ok(match validate(f[0], f[1], f[2], f[3], f[4]) {
+            Ok(s) => match add_valid(&tx, &s, ctx)? {
+                Ok(true) => RowOutcome::Done,
+                Ok(false) => RowOutcome::Already,
                 Err(reason) => RowOutcome::Rejected(reason),
             },
-        )
+            Err(reason) => RowOutcome::Rejected(reason),
+        })
     })?;
+    let detail = format!(
+        "{}: {} added, {} rejected",
+        file.name(),
+        summary.accepted,
+        summary.rejected
+    );
     store::journal(
         &tx,
         &ctx.now_text(),
         &ctx.operator,
         "staff add --file",
-        &format!(
-            "{}: {} added, {} rejected",
-            table.name, summary.accepted, rejects.count
-        ),
+        &detail,
     )?;
     tx.commit()?;
-    rejects.finish()?;
+    file.finish()?;
     Ok(summary)
 }
