@@ -8,9 +8,10 @@
 use super::Ctx;
 use crate::error::Refused;
 use crate::program::ExpiryPolicy;
+use crate::rules;
 use crate::store::{self, expiry, ledger, programs, tiers as st_tiers, Store};
 use anyhow::Result;
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 
 /// Members per transaction.
 pub const MEMBERS_PER_COMMIT: i64 = 20_000;
@@ -93,11 +94,9 @@ pub fn expire(
     let yesterday = ctx.today.pred_opt().unwrap_or(ctx.today);
     let due = match program.expiry.policy {
         ExpiryPolicy::CalendarYear | ExpiryPolicy::PerLot => Due::ByDate(yesterday),
-        ExpiryPolicy::Inactivity => Due::Inactive(
-            ctx.today
-                .checked_sub_months(Months::new(program.expiry.months))
-                .unwrap_or(NaiveDate::MIN),
-        ),
+        ExpiryPolicy::Inactivity => {
+            Due::Inactive(rules::expiry::inactivity_cutoff(&program.expiry, ctx.today))
+        }
         ExpiryPolicy::Never => Due::Nothing,
     };
     run(

@@ -95,19 +95,30 @@ struct MemberInfo {
     /// Lifetime sales (fen, points, receipts) including this run: an upper
     /// bound on every window's figure.
     sales: Cell<(i64, i64, i64)>,
-    /// What the last exact R24 check left to reach a higher tier, and the
-    /// sales added since: no need to look again until one metric's sales
-    /// cover its shortfall.
+    /// What the last exact R24 check left to reach a higher tier, less the
+    /// sales since: no need to look again until one metric's shortfall is
+    /// covered.
     headroom: Cell<Option<Headroom>>,
-    /// The sale just imported (fen, points, 1), for `headroom`.
-    last_sale: Cell<(i64, i64, i64)>,
+}
+
+/// A sale just imported, as the R24 check sees it.
+struct Sale<'a> {
+    fen: i64,
+    points: i64,
+    on: NaiveDate,
+    at: &'a str,
+    reference: &'a str,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Headroom {
-    year: i32,
+    /// The date it was measured as of. It holds for receipts on that date or
+    /// later in the same year (`prev-year` windows move at the year's turn),
+    /// and only when no activity was dated after it (else a later window
+    /// takes in days the measure left out).
+    on: NaiveDate,
+    /// Spend (fen), points and purchases still needed.
     need: [i64; 3],
-    added: [i64; 3],
 }
 
 /// Members as the import resolves them (R1: by card, member number or
@@ -116,19 +127,25 @@ struct Headroom {
 /// about 100 bytes per member.
 struct Directory {
     cards: HashMap<Box<str>, MemberRef>,
-    index: HashMap<i64, u32>,
+    /// Position in `members` by member id (ids are dense); `u32::MAX`: none.
+    index: Vec<u32>,
     members: Vec<MemberInfo>,
 }
 
 impl Directory {
     fn load(conn: &Connection, program: &Program) -> Result<Directory> {
         let mut members = Vec::new();
-        let mut index: HashMap<i64, u32> = HashMap::default();
+        let mut index: Vec<u32> = Vec::new();
         receipts::for_each_member_profile(conn, |p| {
             let birthday = p
                 .birthday
                 .and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
-            index.insert(p.id, members.len() as u32);
+            if let Ok(id) = usize::try_from(p.id) {
+                if index.len() <= id {
+                    index.resize(id + 1, u32::MAX);
+                }
+                index[id] = members.len() as u32;
+            }
             members.push(MemberInfo {
                 id: p.id,
                 birthday,
@@ -136,14 +153,22 @@ impl Directory {
                 pinned: p.pinned,
                 sales: Cell::new(p.sales),
                 headroom: Cell::new(None),
-                last_sale: Cell::new((0, 0, 0)),
             });
         })?;
         let mut cards = HashMap::with_capacity_and_hasher(members.len(), Default::default());
         receipts::for_each_card(conn, |card, id, replaced_by| {
-            let r = match id.and_then(|id| index.get(&id)) {
-                Some(&i) => MemberRef::Member(i),
-                None => MemberRef::Blocked(replaced_by.map(Into::into)),
+            let slot = id
+                .and_then(|id| usize::try_from(id).ok())
+                .and_then(|id| index.get(id).copied());
+            let r = match slot {
+                Some(i) if i != u32::MAX => {
+                    // A card that is the member's own number resolves by number.
+                    if id.is_some_and(|id| card == super::members::member_no(id)) {
+                        return;
+                    }
+                    MemberRef::Member(i)
+                }
+                _ => MemberRef::Blocked(replaced_by.map(Into::into)),
             };
             cards.insert(card.into(), r);
         })?;
@@ -155,7 +180,8 @@ impl Directory {
     }
 
     fn member(&self, id: i64) -> Option<&MemberInfo> {
-        self.index.get(&id).map(|&i| &self.members[i as usize])
+        let i = *self.index.get(usize::try_from(id).ok()?)?;
+        (i != u32::MAX).then(|| &self.members[i as usize])
     }
 
     fn resolve(&self, conn: &Connection, key: &str) -> Result<Result<&MemberInfo, String>> {
@@ -687,7 +713,11 @@ impl Run<'_> {
                 );
             };
             let balance = sums.flush_member(conn, m.id)?;
-            let spendable = ledger::spendable(conn, m.id, local_date)?.min(balance);
+            let mut spendable = ledger::spendable(conn, m.id, local_date)?.min(balance);
+            let last = super::redeem::last_activity(&store::members::get(conn, m.id)?);
+            if last.is_some_and(|d| expiry::lapsed(&self.program.expiry, d, local_date)) {
+                spendable = 0; // R29: lapsed, awaiting `expire`
+            }
             if first.points_used > spendable {
                 let expired = if spendable < balance {
                     format!(" ({} of it expired)", balance - spendable)
@@ -771,8 +801,14 @@ impl Run<'_> {
         sums.activity(m.id, local_date, amount_fen, earned, true);
         let (f, p, n) = m.sales.get();
         m.sales.set((f + amount_fen, p + earned, n + 1));
-        m.last_sale.set((amount_fen, earned, 1));
-        self.upgrade_on_purchase(conn, sums, m, local_date, &at, &reference)?;
+        let sale = Sale {
+            fen: amount_fen,
+            points: earned,
+            on: local_date,
+            at: &at,
+            reference: &reference,
+        };
+        self.upgrade_on_purchase(conn, sums, m, &sale)?;
         Ok(Outcome::Imported {
             credited: earned,
             redeemed: first.points_used,
@@ -788,21 +824,23 @@ impl Run<'_> {
         conn: &Connection,
         sums: &mut Sums,
         m: &MemberInfo,
-        on: NaiveDate,
-        at: &str,
-        reference: &str,
+        sale: &Sale,
     ) -> Result<()> {
+        let (on, at, reference) = (sale.on, sale.at, sale.reference);
         let ladder = &self.program.tiers.ladder;
         let current = m.tier.get();
         if m.pinned || current + 1 >= ladder.len() {
             return Ok(());
         }
         if let Some(mut h) = m.headroom.get() {
-            if h.year == on.year() {
-                let (f, p, n) = m.last_sale.get();
-                h.added = [h.added[0] + f, h.added[1] + p, h.added[2] + n];
+            if on >= h.on && on.year() == h.on.year() {
+                h.need = [
+                    h.need[0].saturating_sub(sale.fen),
+                    h.need[1].saturating_sub(sale.points),
+                    h.need[2].saturating_sub(1),
+                ];
                 m.headroom.set(Some(h));
-                if (0..3).all(|i| h.added[i] < h.need[i]) {
+                if h.need.iter().all(|&n| n > 0) {
                     return Ok(());
                 }
             }
@@ -832,11 +870,12 @@ impl Run<'_> {
         let values = |x| tiers::value(x, on, &days);
         let (earned, reason) = tiers::earned(&self.program.tiers, &values);
         let next = tiers::after_purchase(current, earned, m.pinned);
-        m.headroom.set(Some(Headroom {
-            year: on.year(),
-            need: tiers::headroom(&self.program.tiers, next, &values),
-            added: [0; 3],
-        }));
+        let latest = days.iter().map(|d| d.date).max();
+        m.headroom
+            .set(latest.is_none_or(|d| d <= on).then(|| Headroom {
+                on,
+                need: tiers::headroom(&self.program.tiers, next, &values),
+            }));
         if next > current {
             let (from_code, to_code) = (&ladder[current].code, &ladder[next].code);
             sums.pending.entry(m.id).or_default().tier = Some((to_code.clone(), on));

@@ -93,6 +93,17 @@ fn redeem_in(
         Err(e) => return Ok(Err((e.to_string(), e.is::<Refused>()))),
     };
     let m = members::get(conn, id)?;
+    if let Some(last) = last_activity(&m) {
+        if expiry::lapsed(&program.expiry, last, ctx.today) {
+            return Ok(Err((
+                format!(
+                    "member {}: points lapsed after {} months without a purchase (last on {last}) (R29); `vipctl expire` writes them off",
+                    m.member_no, program.expiry.months
+                ),
+                true,
+            )));
+        }
+    }
     let mut note = r.note.clone().unwrap_or_default();
     if let Some(code) = &r.reward {
         if let Some(rw) = program.reward(code) {
@@ -136,6 +147,12 @@ fn redeem_in(
         balance: posted.balance_after,
         entry_id: posted.entry_id,
     }))
+}
+
+/// The last purchase, or with none the enrolment date (R29).
+pub fn last_activity(m: &members::Member) -> Option<chrono::NaiveDate> {
+    let text = m.last_purchase.as_deref().unwrap_or(&m.enrolled_at);
+    chrono::NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").ok()
 }
 
 /// `redeem --member REF --points N | --reward CODE`: not enough points is

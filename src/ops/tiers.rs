@@ -139,13 +139,22 @@ pub fn recompute(
     // (id, from rank, to rank): 24 bytes per change, reasons made when written.
     let mut changes: Vec<(i64, usize, usize)> = Vec::new();
     let mut total = 0u64;
-    st_tiers::for_each_member(&st.conn, |id, _no, tier, pinned, since| {
+    // Members a recompute for this date already stepped down (one-step).
+    let stepped: std::collections::HashSet<i64> = if program.tiers.downgrade == Downgrade::OneStep {
+        st_tiers::recomputed_on(&st.conn, &as_of_text)?
+            .into_iter()
+            .collect()
+    } else {
+        std::collections::HashSet::new()
+    };
+    st_tiers::for_each_member(&st.conn, |id, _no, tier, pinned, _since| {
         total += 1;
         let current = program.tier_rank(tier).unwrap_or(0);
         let (earned, _) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
         let mut next = tiers::after_recompute(program.tiers.downgrade, current, earned, pinned);
         // One step per recompute date: a second run for the same date does nothing.
-        if program.tiers.downgrade == Downgrade::OneStep && next < current && since == as_of_text {
+        if program.tiers.downgrade == Downgrade::OneStep && next < current && stepped.contains(&id)
+        {
             next = current;
         }
         counts[current].before += 1;

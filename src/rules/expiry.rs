@@ -26,6 +26,21 @@ pub fn expires_on(policy: &Expiry, earned_on: NaiveDate) -> Option<NaiveDate> {
     }
 }
 
+/// Under an inactivity policy (R29), whether a member whose last purchase
+/// (or, with none, enrolment) was on `last_activity` has lost every point by
+/// `today`: no purchase for the policy's months. The same cut-off that
+/// `expire` applies.
+pub fn lapsed(policy: &Expiry, last_activity: NaiveDate, today: NaiveDate) -> bool {
+    policy.policy == ExpiryPolicy::Inactivity && last_activity < inactivity_cutoff(policy, today)
+}
+
+/// Members whose last activity is before this date have lapsed (R29).
+pub fn inactivity_cutoff(policy: &Expiry, today: NaiveDate) -> NaiveDate {
+    today
+        .checked_sub_months(Months::new(policy.months))
+        .unwrap_or(NaiveDate::MIN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +64,22 @@ mod tests {
             ..p
         };
         assert_eq!(expires_on(&strict, d(2026, 12, 31)), Some(d(2026, 12, 31)));
+    }
+
+    #[test]
+    fn r29_points_lapse_after_months_without_a_purchase() {
+        let p = Expiry {
+            policy: ExpiryPolicy::Inactivity,
+            dec31_rolls_over: false,
+            months: 12,
+        };
+        assert!(!lapsed(&p, d(2025, 12, 1), d(2026, 12, 1)));
+        assert!(lapsed(&p, d(2025, 11, 30), d(2026, 12, 1)));
+        let per_lot = Expiry {
+            policy: ExpiryPolicy::PerLot,
+            ..p
+        };
+        assert!(!lapsed(&per_lot, d(2020, 1, 1), d(2026, 12, 1)));
     }
 
     #[test]

@@ -54,3 +54,12 @@ pub fn for_each_member(
     }
     Ok(())
 }
+
+/// Members whose tier a recompute as of `as_of` changed (tier history reasons
+/// start with "recompute as of DATE").
+pub fn recomputed_on(conn: &Connection, as_of: &str) -> Result<Vec<i64>> {
+    let mut st =
+        conn.prepare("SELECT DISTINCT member_id FROM tier_history WHERE reason LIKE ?1")?;
+    let rows = st.query_map([format!("recompute as of {as_of}%")], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

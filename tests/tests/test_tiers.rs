@@ -286,6 +286,33 @@ fn r24_a_member_lifted_mid_import_earns_the_new_tiers_multiplier_after_not_befor
     assert_eq!(r["changes"], 0, "{r}");
 }
 
+#[test]
+fn r24_receipts_out_of_time_order_in_one_file_still_lift_the_member() {
+    let wd = setup("mall");
+    // One file, not in time order (silver: 3000 in the 182 days ending on the
+    // receipt's date):
+    //   H1 2026-11-19 10:00 2900.00: as of 11-19, 2900 < 3000 → normal
+    //   H2 2026-06-01 10:00  200.00: as of 06-01 only 200 (H1 is later) → normal
+    //   H3 2026-11-19 12:00   50.00: as of 11-19 the window 2026-05-22..2026-11-19
+    //      holds 2900 + 200 + 50 = 3150 ≥ 3000 → silver
+    // Today the member stays normal (the same rows split into two files,
+    // H1+H2 then H3, do lift them at H3), and only the next recompute fixes it.
+    sales(
+        &wd,
+        "day.csv",
+        &[
+            ("H1", "C000005", "2026-11-19 10:00", "2900.00"),
+            ("H2", "C000005", "2026-06-01 10:00", "200.00"),
+            ("H3", "C000005", "2026-11-19 12:00", "50.00"),
+        ],
+    );
+    assert_eq!(tier(&wd, "C000005"), "silver");
+    let last = history(&wd, "C000005").pop().unwrap();
+    assert_eq!((last.0.as_str(), last.1.as_str()), ("normal", "silver"));
+    assert!(last.2.contains("BJ01/H3"), "{last:?}");
+    assert!(last.2.contains("3,150.00"), "{last:?}");
+}
+
 // ---------------------------------------------------------------- R25 downgrades
 
 /// mall, C000003 spends 20000.00 on Monday 2026-02-02: diamond on import.
@@ -441,9 +468,6 @@ fn r25_changes_file_has_one_header_line() {
 }
 
 #[test]
-#[ignore = "bug: one-step recompute skips a member whose tier changed earlier the same day \
-            by a purchase (R24) or a pin, because it takes tier_since == as-of to mean \
-            'already stepped down by a recompute today'"]
 fn r25_one_step_steps_down_a_member_lifted_by_a_purchase_earlier_that_day() {
     // menswear (one-step), 2026-11-20:
     //   vipctl purchase --member C000003 --amount 3000 --store BJ01 --receipt Z1
