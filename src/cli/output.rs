@@ -66,8 +66,12 @@ pub fn record(out: &mut dyn Write, format: Format, v: &impl Serialize) -> Result
     Ok(())
 }
 
+/// Rows per drawn table: a long listing is drawn as several tables rather
+/// than held whole in memory.
+const TABLE_ROWS_MAX: usize = 1000;
+
 /// Streams records: CSV and JSON rows are written as they come; a table is
-/// drawn at the end. `headers` is used when there are no rows.
+/// drawn every `TABLE_ROWS_MAX` rows and at the end. `headers` is used when there are no rows.
 pub struct Records<'a> {
     out: &'a mut dyn Write,
     format: Format,
@@ -125,13 +129,16 @@ impl<'a> Records<'a> {
                     None => m.values().map(cell).collect(),
                 };
                 self.table_rows.push(row);
+                if self.table_rows.len() >= TABLE_ROWS_MAX {
+                    self.draw_table()?;
+                }
             }
         }
         self.count += 1;
         Ok(())
     }
 
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
         match self.format {
             Format::Json => writeln!(self.out, "{}", if self.count == 0 { "[]" } else { "\n]" })?,
             Format::Csv => {
@@ -142,16 +149,24 @@ impl<'a> Records<'a> {
                 }
             }
             Format::Table => {
-                let mut t = Table::new();
-                t.load_preset(UTF8_FULL_CONDENSED);
-                t.set_header(self.table_only.as_ref().unwrap_or(&self.headers));
-                for r in self.table_rows {
-                    t.add_row(r);
+                if !self.table_rows.is_empty() || self.count == 0 {
+                    self.draw_table()?;
                 }
-                writeln!(self.out, "{t}")?;
             }
         }
         self.out.flush()?;
+        Ok(())
+    }
+
+    /// Draws the rows held so far as one table and lets them go.
+    fn draw_table(&mut self) -> Result<()> {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED);
+        t.set_header(self.table_only.as_ref().unwrap_or(&self.headers));
+        for r in self.table_rows.drain(..) {
+            t.add_row(r);
+        }
+        writeln!(self.out, "{t}")?;
         Ok(())
     }
 }
