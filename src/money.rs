@@ -110,10 +110,15 @@ impl Rate {
         Rate::new(m, p * 10_000)
     }
 
-    /// `floor(fen × rate)`: the only rounding, always down (R7).
+    /// `floor(fen × rate)`: the only rounding, always down (R7). Saturates
+    /// rather than overflow (program rates are bounded so it cannot).
     pub fn points_floor(self, fen: i64) -> i64 {
-        let v = i128::from(fen) * self.num / self.den;
-        i64::try_from(v).unwrap_or(i64::MAX)
+        let fen = i128::from(fen.max(0));
+        let whole = (fen / self.den).saturating_mul(self.num);
+        let part = (fen % self.den)
+            .checked_mul(self.num)
+            .map_or(i128::MAX, |v| v / self.den);
+        i64::try_from(whole.saturating_add(part)).unwrap_or(i64::MAX)
     }
 
     /// A rate from its numerator and denominator (points per fen), as stored
@@ -133,6 +138,25 @@ impl Rate {
     }
 }
 
+/// Compares a/b with c/d (b, d > 0, a, c ≥ 0) without multiplying, by
+/// continued fractions, so no operand can overflow.
+fn cmp_fractions(mut a: i128, mut b: i128, mut c: i128, mut d: i128) -> Ordering {
+    loop {
+        let (qa, ra) = (a / b, a % b);
+        let (qc, rc) = (c / d, c % d);
+        if qa != qc {
+            return qa.cmp(&qc);
+        }
+        match (ra == 0, rc == 0) {
+            (true, true) => return Ordering::Equal,
+            (true, false) => return Ordering::Less,
+            (false, true) => return Ordering::Greater,
+            // ra/b against rc/d is d/rc against b/ra.
+            (false, false) => (a, b, c, d) = (d, rc, b, ra),
+        }
+    }
+}
+
 impl PartialOrd for Rate {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
@@ -140,7 +164,7 @@ impl PartialOrd for Rate {
 }
 impl Ord for Rate {
     fn cmp(&self, other: &Self) -> Ordering {
-        (self.num * other.den).cmp(&(other.num * self.den))
+        cmp_fractions(self.num, self.den, other.num, other.den)
     }
 }
 
@@ -206,6 +230,10 @@ mod tests {
         );
         assert!(Rate::from_percent(dec("8.8")) > Rate::from_percent(dec("5")));
         assert_eq!(third.to_string(), "1 point per 3 yuan");
+        assert!(Rate::from_yuan_per_point(dec("3")) < Rate::from_yuan_per_point(dec("2.99")));
+        assert_eq!(cmp_fractions(1, 3, 2, 6), Ordering::Equal);
+        assert_eq!(cmp_fractions(i128::MAX, 3, i128::MAX, 2), Ordering::Less);
+        assert_eq!(third.points_floor(i64::MAX), i64::MAX / 300);
         assert_eq!(pct.to_string(), "11 points per 125 yuan");
     }
 }

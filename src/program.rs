@@ -101,6 +101,18 @@ fn decimal_from_string<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Er
     d.deserialize_any(V)
 }
 
+/// Rates, multipliers and thresholds are kept to six decimals and at most
+/// 10^12, so that exact arithmetic on them never overflows.
+fn bounded(v: Decimal) -> Result<Decimal, String> {
+    if v.normalize().scale() > 6 {
+        return Err(format!("\"{v}\" has more than six decimals"));
+    }
+    if v > Decimal::from(1_000_000_000_000i64) {
+        return Err(format!("\"{v}\" is too large"));
+    }
+    Ok(v.normalize())
+}
+
 impl<'de> Deserialize<'de> for Positive {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = decimal_from_string(d)?;
@@ -109,7 +121,7 @@ impl<'de> Deserialize<'de> for Positive {
                 "must be greater than zero, found \"{v}\""
             )));
         }
-        Ok(Positive(v))
+        bounded(v).map(Positive).map_err(de::Error::custom)
     }
 }
 
@@ -121,7 +133,7 @@ impl<'de> Deserialize<'de> for NonNegative {
                 "must not be negative, found \"{v}\""
             )));
         }
-        Ok(NonNegative(v))
+        bounded(v).map(NonNegative).map_err(de::Error::custom)
     }
 }
 
