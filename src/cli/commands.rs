@@ -995,7 +995,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             }
         }
         Command::Completions { shell } => {
-            clap_complete::generate(*shell, &mut super::command(), "vipctl", &mut out);
+            // Generated into memory first: clap_complete panics when its
+            // writer fails, and `vipctl completions bash | head` must not.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut super::command(), "vipctl", &mut script);
+            out.write_all(&script)?;
         }
     }
     Ok(ExitCode::Done)

@@ -89,3 +89,29 @@ fn the_completions_command_prints_the_committed_scripts() {
 fn completions_with_an_unknown_shell_is_a_usage_error() {
     vipctl().args(["completions", "tcsh"]).assert().code(2);
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_vipctl_quietly() {
+    // `vipctl completions bash | head -1`: the pipe closes early; vipctl
+    // exits 0 without a panic or an error message.
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vipctl"))
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
