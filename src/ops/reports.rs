@@ -422,7 +422,7 @@ pub fn staff(st: &Store, from: NaiveDate, to: NaiveDate, f: &Filter) -> Result<V
     };
     let next_day = to.checked_add_days(Days::new(1)).unwrap_or(to);
     let mut ups: Vec<(String, i64)> = Vec::new();
-    for (staff, from_tier, to_tier) in
+    for (staff, from_tier, to_tier, n) in
         store::reports::tier_changes(&st.conn, &utc(from), &utc(next_day))?
     {
         let (Some(staff), Some(a)) = (staff, from_tier) else {
@@ -431,8 +431,8 @@ pub fn staff(st: &Store, from: NaiveDate, to: NaiveDate, f: &Filter) -> Result<V
         let up = program.tier_rank(&to_tier).unwrap_or(0) > program.tier_rank(&a).unwrap_or(0);
         if up {
             match ups.iter_mut().find(|u| u.0 == staff) {
-                Some(u) => u.1 += 1,
-                None => ups.push((staff, 1)),
+                Some(u) => u.1 += n,
+                None => ups.push((staff, n)),
             }
         }
     }

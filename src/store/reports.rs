@@ -113,17 +113,18 @@ pub fn staff_sales(conn: &Connection, from: &str, to: &str) -> Result<Vec<(Strin
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// A tier change with the member's staff: (staff, from tier, to tier).
-pub type TierChange = (Option<String>, Option<String>, String);
+/// Tier changes counted by the member's staff: (staff, from tier, to tier, count).
+pub type TierChanges = (Option<String>, Option<String>, String, i64);
 
-/// Tier changes in `[from_at, to_at)` (UTC text).
-pub fn tier_changes(conn: &Connection, from_at: &str, to_at: &str) -> Result<Vec<TierChange>> {
+/// Tier changes in `[from_at, to_at)` (UTC text), grouped by staff and tiers.
+pub fn tier_changes(conn: &Connection, from_at: &str, to_at: &str) -> Result<Vec<TierChanges>> {
     let mut st = conn.prepare(
-        "SELECT m.staff, h.from_tier, h.to_tier FROM tier_history h JOIN members m ON m.id = h.member_id
-         WHERE h.at >= ?1 AND h.at < ?2 AND h.from_tier IS NOT NULL AND h.from_tier != h.to_tier",
+        "SELECT m.staff, h.from_tier, h.to_tier, COUNT(*) FROM tier_history h JOIN members m ON m.id = h.member_id
+         WHERE h.at >= ?1 AND h.at < ?2 AND h.from_tier IS NOT NULL AND h.from_tier != h.to_tier
+         GROUP BY m.staff, h.from_tier, h.to_tier",
     )?;
     let rows = st.query_map(params![from_at, to_at], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
