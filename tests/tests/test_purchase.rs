@@ -5,7 +5,7 @@
 //! Thursday; receipt times are in the program's time zone (Asia/Shanghai,
 //! UTC+8) unless they carry an offset.
 
-use crate::workdir::{fixture_rows, read_csv, stderr_of, stdout_of, Workdir, AT};
+use crate::workdir::{fixture_rows, member_no, read_csv, stderr_of, stdout_of, Workdir, AT};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -113,13 +113,6 @@ fn receipt_points(wd: &Workdir, store: &str, receipt: &str) -> Option<i64> {
             |r| r.get(0),
         )
         .ok()
-}
-
-fn member_no(wd: &Workdir, reference: &str) -> String {
-    wd.member(reference)["member_no"]
-        .as_str()
-        .expect("member_no")
-        .to_string()
 }
 
 /// A member's ledger as (kind, points, reference), oldest first.

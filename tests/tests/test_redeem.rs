@@ -7,7 +7,7 @@
 //! are dated Thursday 2026-11-19, never a Wednesday (the mall's member day
 //! doubles points). None of the members used here has a birthday on those days.
 
-use crate::workdir::{read_csv, stderr_of, stdout_of, Workdir};
+use crate::workdir::{member_no, read_csv, stderr_of, stdout_of, Workdir};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -81,13 +81,6 @@ fn give(wd: &Workdir, member: &str, points: i64) {
         "--reason",
         "opening balance",
     ]);
-}
-
-fn member_no(wd: &Workdir, reference: &str) -> String {
-    wd.member(reference)["member_no"]
-        .as_str()
-        .expect("member_no")
-        .to_string()
 }
 
 /// A member's ledger as (kind, points, source), oldest first.

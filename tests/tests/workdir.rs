@@ -260,3 +260,11 @@ impl Workdir {
             .unwrap()
     }
 }
+
+/// A member's number, from `member show` by any reference.
+pub fn member_no(wd: &Workdir, reference: &str) -> String {
+    wd.member(reference)["member_no"]
+        .as_str()
+        .expect("member_no")
+        .to_string()
+}
