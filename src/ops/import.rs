@@ -964,9 +964,14 @@ impl Run<'_> {
         };
         let mut returned: Vec<(Rate, i64)> = Vec::new();
         let mut taken_already = 0;
+        let norm = |c: Option<&str>| c.map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty());
+        // Amounts returned so far per category: no category may be returned
+        // beyond what was bought of it, even where its rate group could take it.
+        let mut by_category: Vec<(Option<String>, i64)> = Vec::new();
         for (taken, lines) in receipts::returns_of(conn, first.store, first.original)? {
             taken_already += taken;
             for l in lines {
+                add_to_category(&mut by_category, norm(l.category.as_deref()), l.amount_fen);
                 let rate = l
                     .rate
                     .and_then(|(n, d)| Rate::from_parts(n, d))
@@ -974,10 +979,28 @@ impl Run<'_> {
                 returned.push((rate, l.amount_fen));
             }
         }
-        let norm = |c: Option<&str>| c.map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty());
         let mut new_lines = Vec::with_capacity(rows.len());
         for r in rows {
             let want = norm(r.category);
+            let bought: i64 = sold
+                .iter()
+                .filter(|l| norm(l.category) == want)
+                .map(|l| l.amount_fen)
+                .sum();
+            let returned_here = add_to_category(&mut by_category, want.clone(), r.amount_fen);
+            if bought > 0 && returned_here > bought {
+                return stored_or(
+                    format!(
+                        "returns more than was bought: {} yuan of {:?} on sale {}/{}, {} yuan left to return",
+                        crate::money::format_fen(r.amount_fen),
+                        r.category.unwrap_or(""),
+                        first.store,
+                        first.original,
+                        crate::money::format_fen(bought - (returned_here - r.amount_fen))
+                    ),
+                    RejectKind::Refused,
+                );
+            }
             let rates: Vec<Rate> = sold
                 .iter()
                 .filter(|l| norm(l.category) == want)
@@ -1413,6 +1436,24 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
             .transpose()?,
         duplicate: summary.duplicates > 0,
     })
+}
+
+/// Adds `fen` to a category's running total and returns the new total.
+fn add_to_category(
+    totals: &mut Vec<(Option<String>, i64)>,
+    category: Option<String>,
+    fen: i64,
+) -> i64 {
+    match totals.iter_mut().find(|x| x.0 == category) {
+        Some(x) => {
+            x.1 += fen;
+            x.1
+        }
+        None => {
+            totals.push((category, fen));
+            fen
+        }
+    }
 }
 
 /// Whether two paths name the same existing file.

@@ -23,5 +23,7 @@ mod test_program;
 mod test_purchase;
 mod test_race;
 mod test_redeem;
+mod test_reports;
+mod test_returns_props;
 mod test_staff;
 mod test_tiers;
