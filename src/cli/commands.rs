@@ -1083,6 +1083,12 @@ fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<ExitCode> {
             rec.finish()?;
         }
         ReportCmd::Stores { period, filter } => {
+            if filter.staff.is_some() {
+                return Err(Usage(
+                    "report stores is per store: --staff does not apply (see report staff)".into(),
+                )
+                .into());
+            }
             let (from, to) = ops::reports::period(period.from, period.to, &ctx);
             let mut rec = Records::new(
                 out,
@@ -1102,6 +1108,13 @@ fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<ExitCode> {
             rec.finish()?;
         }
         ReportCmd::Staff { period, filter } => {
+            if filter.store.is_some() {
+                return Err(Usage(
+                    "report staff is per staff member: --store does not apply (see report stores)"
+                        .into(),
+                )
+                .into());
+            }
             let (from, to) = ops::reports::period(period.from, period.to, &ctx);
             let mut rec = Records::new(
                 out,

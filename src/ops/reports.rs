@@ -218,10 +218,13 @@ pub fn care(
                 ))?;
             }
             if let Some(every) = program.tier(&m.tier).and_then(|t| t.call_every_days) {
+                // Calls are stored in UTC; the cadence counts local days.
+                let tz = program.timezone;
                 let last = m
                     .last_contact
                     .as_deref()
-                    .and_then(parse_day)
+                    .and_then(|at| crate::rules::time::parse_moment(at, tz).ok())
+                    .map(|at| crate::rules::time::local_date(at, tz))
                     .or_else(|| parse_day(&m.enrolled_at));
                 if let Some(last) = last {
                     let gap = (today - last).num_days();
