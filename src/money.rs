@@ -55,11 +55,6 @@ pub fn format_fen(fen: i64) -> String {
     format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
-/// Fen as a decimal number of yuan, for JSON and comparisons with program thresholds.
-pub fn fen_to_decimal(fen: i64) -> Decimal {
-    Decimal::new(fen, 2)
-}
-
 /// An exact, non-negative earning rate in points per fen, kept as a reduced fraction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rate {
@@ -125,11 +120,6 @@ impl Rate {
     /// with a return's lines; `None` unless `num ≥ 0` and `den > 0`.
     pub fn from_parts(num: i128, den: i128) -> Option<Rate> {
         (num >= 0 && den > 0).then(|| Rate::new(num, den))
-    }
-
-    /// True for a rate that earns nothing.
-    pub fn is_zero(self) -> bool {
-        self.num == 0
     }
 
     /// Numerator and denominator, in points per fen.

@@ -11,7 +11,6 @@ use crate::rules::tiers::{self, Measure};
 use crate::store::{self, members, programs, tiers as st_tiers, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
-use std::io::Write;
 
 /// Members before and after, per tier.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -232,9 +231,4 @@ fn policy_name(p: Downgrade) -> &'static str {
         Downgrade::OneStep => "one-step",
         Downgrade::Never => "never",
     }
-}
-
-/// Writes changes as CSV `member_no,from,to,reason`.
-pub fn changes_writer(out: Box<dyn Write>) -> csv::Writer<Box<dyn Write>> {
-    csv::Writer::from_writer(out)
 }

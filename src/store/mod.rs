@@ -123,13 +123,6 @@ impl Store {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
     }
-
-    /// The schema version of the open database.
-    pub fn schema_version(&self) -> Result<u32> {
-        Ok(self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
-    }
 }
 
 /// Writes one operator-journal row (R35) inside the caller's transaction.
