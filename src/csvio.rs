@@ -166,6 +166,13 @@ impl Table {
         if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
             bail!("{name}: the file is empty (no header row)");
         }
+        if headers
+            .iter()
+            .flatten()
+            .any(|&b| b < 0x20 && b != b'\t' || b == 0x7f)
+        {
+            bail!("{name}: line 1: the header row is not CSV text (is this a binary file?)");
+        }
         let mut index = HashMap::new();
         for (i, h) in headers.iter().enumerate() {
             let h = std::str::from_utf8(h)
@@ -226,6 +233,9 @@ impl Table {
                     .map(String::from_utf8_lossy)
                     .collect::<Vec<_>>()
                     .join(",")
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
             );
         }
         Ok(())

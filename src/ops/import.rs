@@ -1347,6 +1347,7 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
         parse_yuan(l).map_err(|e| crate::error::Usage(format!("--list-amount: {e}")))?;
     }
     let store_code = r.store.clone().unwrap_or_else(|| MANUAL_STORE.to_string());
+    let (_, _, program) = programs::current(&st.conn)?;
     let (member_id, kind, original) = match &r.return_of {
         None => (
             Some(store::members::resolve(&st.conn, r.member.trim())?),
@@ -1368,7 +1369,8 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
     };
     let receipt = r.receipt.clone().unwrap_or_else(|| {
         let who = member_no.as_deref().unwrap_or("RETURN");
-        format!("{}-{who}", ctx.now.format("%Y%m%d%H%M%S"))
+        let local = ctx.now.with_timezone(&program.timezone);
+        format!("{}-{who}", local.format("%Y%m%d%H%M%S"))
     });
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
