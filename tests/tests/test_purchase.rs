@@ -791,8 +791,14 @@ fn a_binary_file_fails_with_a_clear_error() {
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     assert!(out.stderr.contains("day.csv"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("missing required column"),
+        out.stderr.contains("not CSV text") || out.stderr.contains("missing required column"),
         "{}",
+        out.stderr
+    );
+    // No raw control characters reach the terminal.
+    assert!(
+        !out.stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "{:?}",
         out.stderr
     );
     assert_eq!(wd.counts(), counts);
