@@ -193,3 +193,34 @@ fn program_show_prints_the_stored_source() {
         vipctl::program::DEFAULT_PROGRAM
     );
 }
+
+#[test]
+fn program_check_accepts_every_handbook_fixture_and_explains_it() {
+    // One program per handbook behind RULES.md; each must pass `program check`
+    // and explain its rules in plain words.
+    let wd = Workdir::new();
+    for (name, must_say) in [
+        ("website", "calendar year"),
+        ("supermarket", "lapse after 12 months without a purchase"),
+        ("menswear", "months after it was earned"),
+        ("department-store", "of list price"),
+        ("mall", "bonus points"),
+    ] {
+        let file = fixture(&format!("programs/{name}.toml"));
+        let out = wd
+            .raw(&["program", "check", &file.display().to_string()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("valid"), "{name}: {text}");
+        assert!(
+            text.contains(must_say),
+            "{name}: no {must_say:?} in\n{text}"
+        );
+    }
+}
