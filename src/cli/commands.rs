@@ -1,7 +1,10 @@
 //! The subcommands: each variant's arguments, and `run`, which validates
 //! them, calls `ops` and prints.
 
+use super::member::{member, MemberCmd};
 use super::output::{self, Format, Records};
+use super::purchase::{purchase, PurchaseArgs, PURCHASE_HELP};
+use super::report::{report, ReportCmd};
 use super::Cli;
 use crate::csvio::Encoding;
 use crate::error::{ExitCode, Usage};
@@ -203,118 +206,6 @@ pub struct AdjustArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ReportCmd {
-    /// Members and spend per tier, with shares (R34).
-    #[command(
-        after_help = "Examples:\n  vipctl report tiers\n  vipctl report tiers --as-of 2026-12-31 --format json\n\nSpend is over the 365 days ending on --as-of unless --from/--to are given."
-    )]
-    Tiers {
-        #[command(flatten)]
-        period: Period,
-    },
-    /// The day's follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32).
-    #[command(
-        after_help = "Examples:\n  vipctl report care --store BJ01\n  vipctl report care --days 14 --staff S001 --format csv > calls.csv\n\nOne row per member and reason: new_member_followup (first purchase 7 days\nago), birthday (in the next --days days), at_risk (90+ days without a\npurchase), dormant (180+), cadence_call (the tier's call_every_days since the\nlast `vipctl member contacted`)."
-    )]
-    Care {
-        /// Birthdays within this many days (today counts as day 0).
-        #[arg(long, default_value_t = 7, value_name = "N")]
-        days: i64,
-        #[command(flatten)]
-        filter: ReportFilter,
-    },
-    /// Members with no purchase for at least N days (R31).
-    #[command(
-        after_help = "Examples:\n  vipctl report dormant\n  vipctl report dormant --days 90 --store SH01"
-    )]
-    Dormant {
-        #[arg(long, default_value_t = 180, value_name = "N")]
-        days: i64,
-        #[command(flatten)]
-        filter: ReportFilter,
-    },
-    /// Birthdays today and in the next N − 1 days (R32).
-    #[command(
-        after_help = "Examples:\n  vipctl report birthdays\n  vipctl report birthdays --days 30 --format csv"
-    )]
-    Birthdays {
-        #[arg(long, default_value_t = 7, value_name = "N")]
-        days: i64,
-        #[command(flatten)]
-        filter: ReportFilter,
-    },
-    /// Per store: member sales as a share of all sales, receipts, members enrolled (R33).
-    #[command(after_help = "Examples:\n  vipctl report stores --from 2026-10-01 --to 2026-10-31")]
-    Stores {
-        #[command(flatten)]
-        period: Period,
-        #[command(flatten)]
-        filter: ReportFilter,
-    },
-    /// Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33).
-    #[command(after_help = "Examples:\n  vipctl report staff --from 2026-01-01 --to 2026-12-31")]
-    Staff {
-        #[command(flatten)]
-        period: Period,
-        #[command(flatten)]
-        filter: ReportFilter,
-    },
-    /// The VIP top list by spend or points.
-    #[command(
-        after_help = "Examples:\n  vipctl report top --n 500\n  vipctl report top --n 50 --by points --store BJ01"
-    )]
-    Top {
-        #[arg(long, default_value_t = 500, value_name = "N")]
-        n: i64,
-        #[arg(long, value_enum, default_value_t = TopBy::Spend)]
-        by: TopBy,
-        #[command(flatten)]
-        period: Period,
-        #[command(flatten)]
-        filter: ReportFilter,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TopBy {
-    Spend,
-    Points,
-}
-
-/// A reporting period (default: the 365 days ending on --as-of).
-#[derive(Debug, Args)]
-pub struct Period {
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
-    from: Option<chrono::NaiveDate>,
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
-    to: Option<chrono::NaiveDate>,
-}
-
-/// Report filters.
-#[derive(Debug, Args)]
-pub struct ReportFilter {
-    /// Only members (or rows) of this store.
-    #[arg(long, value_name = "CODE")]
-    store: Option<String>,
-    /// Only members (or rows) of this staff member.
-    #[arg(long, value_name = "CODE")]
-    staff: Option<String>,
-    /// Unmasked phone and name (R35).
-    #[arg(long)]
-    include_pii: bool,
-}
-
-impl ReportFilter {
-    fn ops(&self) -> ops::reports::Filter {
-        ops::reports::Filter {
-            store: self.store.clone(),
-            staff: self.staff.clone(),
-            include_pii: self.include_pii,
-        }
-    }
-}
-
-#[derive(Debug, Subcommand)]
 pub enum ProgramCmd {
     /// Print the program in force (its TOML, or in plain words with --explain).
     #[command(
@@ -374,61 +265,6 @@ pub struct EnrollArgs {
     staff: Option<String>,
 }
 
-const PURCHASE_HELP: &str = "Examples:
-  vipctl purchase --file receipts.csv
-  vipctl purchase --file receipts.csv --dry-run --format json
-  gzip -dc day.csv.gz | vipctl purchase --file - --rejects day.rejects.csv
-  vipctl purchase --member 13800138000 --amount 128.50 --store BJ01 --receipt R0001
-  vipctl purchase --return-of R0001 --store BJ01 --amount 28.50 --receipt RT0001
-
-File columns (header names, any order): store,receipt,member,time,amount
-and optionally list_amount,category,points_used,staff,type,original_receipt.
-Re-running a file is safe: receipts already imported are counted as duplicates.
-Exit 3 when rows were rejected (they are in the rejects file).";
-
-#[derive(Debug, Args)]
-pub struct PurchaseArgs {
-    /// A receipts CSV file (`-` for stdin).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["member", "amount"])]
-    file: Option<String>,
-    /// Where rejected rows go (default: the input path with .rejects.csv).
-    #[arg(long, value_name = "FILE", requires = "file")]
-    rejects: Option<PathBuf>,
-    /// Compute and report everything, change nothing.
-    #[arg(long, requires = "file")]
-    dry_run: bool,
-    /// The file's encoding (default: detected).
-    #[arg(long, value_enum, default_value_t = Encoding::Auto)]
-    encoding: Encoding,
-    /// Rows per committed chunk.
-    #[arg(long, value_name = "N", default_value_t = ops::import::ROWS_PER_COMMIT_DEFAULT, hide = true)]
-    rows_per_commit: u64,
-    /// Card number, member number or phone.
-    #[arg(long, value_name = "REF", required_unless_present_any = ["file", "return_of"])]
-    member: Option<String>,
-    /// Record a return of this sale (same --store) instead of a sale (R20).
-    #[arg(long, value_name = "RECEIPT", conflicts_with_all = ["file", "points_used"])]
-    return_of: Option<String>,
-    /// Money paid, in yuan.
-    #[arg(long, value_name = "YUAN", required_unless_present = "file")]
-    amount: Option<String>,
-    /// The list price, for discount bands (R9).
-    #[arg(long, value_name = "YUAN")]
-    list_amount: Option<String>,
-    #[arg(long, value_name = "NAME")]
-    category: Option<String>,
-    #[arg(long, value_name = "CODE")]
-    store: Option<String>,
-    /// Receipt number (default: made from the time and member number).
-    #[arg(long, value_name = "NO")]
-    receipt: Option<String>,
-    #[arg(long, value_name = "CODE")]
-    staff: Option<String>,
-    /// Points redeemed against this receipt (R10, R11).
-    #[arg(long, value_name = "N")]
-    points_used: Option<i64>,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum StaffCmd {
     /// Register one staff member, or many from a CSV file.
@@ -458,79 +294,7 @@ pub enum StaffCmd {
     List,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum MemberCmd {
-    /// Profile, card, tier and its history, balance, points by expiry, recent entries.
-    #[command(
-        after_help = "Examples:\n  vipctl member show 13800138000\n  vipctl member show M00000001 --format json"
-    )]
-    Show {
-        /// Card number, member number or phone.
-        reference: String,
-    },
-    /// List members, optionally by tier, store or staff.
-    #[command(
-        after_help = "Examples:\n  vipctl member list --tier silver\n  vipctl member list --store BJ01 --format csv > bj01.csv"
-    )]
-    List {
-        #[arg(long)]
-        tier: Option<String>,
-        #[arg(long)]
-        store: Option<String>,
-        #[arg(long)]
-        staff: Option<String>,
-    },
-    /// Change a member's details (R2 and R3 still hold).
-    #[command(
-        after_help = "Example:\n  vipctl member update M00000001 --phone 13900000000 --store SH01"
-    )]
-    Update {
-        reference: String,
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(long)]
-        phone: Option<String>,
-        #[arg(long)]
-        id_number: Option<String>,
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        birthday: Option<String>,
-        #[arg(long)]
-        gender: Option<String>,
-        #[arg(long)]
-        store: Option<String>,
-        #[arg(long)]
-        staff: Option<String>,
-    },
-    /// Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5).
-    #[command(after_help = "Example:\n  vipctl member replace-card 13800138000 --card C100234")]
-    ReplaceCard {
-        reference: String,
-        #[arg(long, value_name = "NEW")]
-        card: String,
-    },
-    /// Record a care call to a member; restarts the tier's call cadence (R32).
-    #[command(
-        after_help = "Example:\n  vipctl member contacted M00000001 --note \"invited to the spring sale\""
-    )]
-    Contacted {
-        reference: String,
-        #[arg(long, value_name = "TEXT")]
-        note: Option<String>,
-    },
-    /// Pin a member to a tier that recompute will not change, or unpin (R26).
-    #[command(
-        after_help = "Examples:\n  vipctl member pin-tier M00000001 --tier purple_gold\n  vipctl member pin-tier M00000001 --unpin"
-    )]
-    PinTier {
-        reference: String,
-        #[arg(long, required_unless_present = "unpin", conflicts_with = "unpin")]
-        tier: Option<String>,
-        #[arg(long)]
-        unpin: bool,
-    },
-}
-
-fn spinner(cli: &Cli, what: &str) -> Option<ProgressBar> {
+pub(super) fn spinner(cli: &Cli, what: &str) -> Option<ProgressBar> {
     if !cli.show_progress() {
         return None;
     }
@@ -545,7 +309,7 @@ fn spinner(cli: &Cli, what: &str) -> Option<ProgressBar> {
 }
 
 /// A progress bar over members, when stderr is a terminal.
-fn bar(cli: &Cli) -> Option<ProgressBar> {
+pub(super) fn bar(cli: &Cli) -> Option<ProgressBar> {
     cli.show_progress().then(|| {
         let pb = ProgressBar::new(0);
         pb.set_style(
@@ -556,14 +320,14 @@ fn bar(cli: &Cli) -> Option<ProgressBar> {
     })
 }
 
-fn tick(pb: &Option<ProgressBar>, n: i64, of: i64) {
+pub(super) fn tick(pb: &Option<ProgressBar>, n: i64, of: i64) {
     if let Some(pb) = pb {
         pb.set_length(u64::try_from(of).unwrap_or(0));
         pb.set_position(u64::try_from(n).unwrap_or(0));
     }
 }
 
-fn print_expired(
+pub(super) fn print_expired(
     out: &mut dyn Write,
     format: Format,
     done: &ops::expiry::Expired,
@@ -598,7 +362,7 @@ fn print_expired(
 }
 
 /// A file argument for writing (`-` is stdout).
-fn create_output(path: &str) -> Result<Box<dyn Write>> {
+pub(super) fn create_output(path: &str) -> Result<Box<dyn Write>> {
     if path == "-" {
         return Ok(Box::new(std::io::BufWriter::new(std::io::stdout())));
     }
@@ -607,14 +371,14 @@ fn create_output(path: &str) -> Result<Box<dyn Write>> {
     Ok(Box::new(std::io::BufWriter::new(f)))
 }
 
-fn open(cli: &Cli) -> Result<(Store, ops::Ctx, program::Program, i64)> {
+pub(super) fn open(cli: &Cli) -> Result<(Store, ops::Ctx, program::Program, i64)> {
     let st = Store::open(&cli.db)?;
     let (version, _, p) = programs::current(&st.conn)?;
     let ctx = cli.ctx(&p)?;
     Ok((st, ctx, p, version))
 }
 
-fn batch_exit(summary: &BatchSummary) -> ExitCode {
+pub(super) fn batch_exit(summary: &BatchSummary) -> ExitCode {
     if summary.rejected > 0 {
         ExitCode::Rejects
     } else {
@@ -622,7 +386,7 @@ fn batch_exit(summary: &BatchSummary) -> ExitCode {
     }
 }
 
-fn report_rejects(summary: &BatchSummary) {
+pub(super) fn report_rejects(summary: &BatchSummary) {
     if let Some(f) = &summary.rejects_file {
         eprintln!(
             "warning: {} rows rejected, written to {f}",
@@ -1003,395 +767,4 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::Done)
-}
-
-fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<ExitCode> {
-    let (st, ctx, _, _) = open(cli)?;
-    match cmd {
-        ReportCmd::Tiers { period } => {
-            let rows = ops::reports::tiers(&st, period.from, period.to, &ctx)?;
-            let mut rec = Records::new(
-                out,
-                cli.format,
-                &[
-                    "tier",
-                    "name",
-                    "members",
-                    "members_share",
-                    "spend",
-                    "spend_share",
-                ],
-            );
-            for r in &rows {
-                rec.push(r)?;
-            }
-            rec.finish()?;
-        }
-        ReportCmd::Care { days, filter } => {
-            let mut rec = Records::new(
-                out,
-                cli.format,
-                &[
-                    "member_no",
-                    "name",
-                    "phone",
-                    "tier",
-                    "reason",
-                    "detail",
-                    "store",
-                    "staff",
-                ],
-            );
-            ops::reports::care(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
-            rec.finish()?;
-        }
-        ReportCmd::Dormant { days, filter } => {
-            let mut rec = Records::new(
-                out,
-                cli.format,
-                &[
-                    "member_no",
-                    "name",
-                    "phone",
-                    "tier",
-                    "last_purchase",
-                    "days_since",
-                    "points",
-                    "store",
-                    "staff",
-                ],
-            );
-            ops::reports::dormant(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
-            rec.finish()?;
-        }
-        ReportCmd::Birthdays { days, filter } => {
-            let mut rec = Records::new(
-                out,
-                cli.format,
-                &[
-                    "member_no",
-                    "name",
-                    "phone",
-                    "tier",
-                    "birthday",
-                    "days_until",
-                    "store",
-                    "staff",
-                ],
-            );
-            ops::reports::birthdays(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
-            rec.finish()?;
-        }
-        ReportCmd::Stores { period, filter } => {
-            if filter.staff.is_some() {
-                return Err(Usage(
-                    "report stores is per store: --staff does not apply (see report staff)".into(),
-                )
-                .into());
-            }
-            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
-            let mut rec = Records::new(
-                out,
-                cli.format,
-                &[
-                    "store",
-                    "member_sales",
-                    "all_sales",
-                    "member_share",
-                    "receipts",
-                    "members_enrolled",
-                ],
-            );
-            for r in ops::reports::stores(&st, from, to, &filter.ops())? {
-                rec.push(&r)?;
-            }
-            rec.finish()?;
-        }
-        ReportCmd::Staff { period, filter } => {
-            if filter.store.is_some() {
-                return Err(Usage(
-                    "report staff is per staff member: --store does not apply (see report stores)"
-                        .into(),
-                )
-                .into());
-            }
-            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
-            let mut rec = Records::new(
-                out,
-                cli.format,
-                &[
-                    "staff",
-                    "members_served",
-                    "member_sales",
-                    "members_enrolled",
-                    "tier_ups",
-                    "lost_dormant",
-                ],
-            );
-            for r in ops::reports::staff(&st, from, to, &filter.ops())? {
-                rec.push(&r)?;
-            }
-            rec.finish()?;
-        }
-        ReportCmd::Top {
-            n,
-            by,
-            period,
-            filter,
-        } => {
-            if *n < 1 {
-                return Err(Usage("--n must be at least 1".into()).into());
-            }
-            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
-            let mut rec = Records::new(
-                out,
-                cli.format,
-                &[
-                    "rank",
-                    "member_no",
-                    "name",
-                    "phone",
-                    "tier",
-                    "spend",
-                    "points",
-                ],
-            );
-            for r in ops::reports::top(&st, *n, *by == TopBy::Points, from, to, &filter.ops())? {
-                rec.push(&r)?;
-            }
-            rec.finish()?;
-        }
-    }
-    Ok(ExitCode::Done)
-}
-
-fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<ExitCode> {
-    match cmd {
-        MemberCmd::Contacted { reference, note } => {
-            let (mut st, ctx, _, _) = open(cli)?;
-            let no = ops::reports::contacted(&mut st, reference, note.as_deref(), &ctx)?;
-            #[derive(serde::Serialize)]
-            struct Contacted {
-                member_no: String,
-                at: String,
-            }
-            output::record(
-                out,
-                cli.format,
-                &Contacted {
-                    member_no: no,
-                    at: ctx.now_text(),
-                },
-            )?;
-        }
-        MemberCmd::Show { reference } => {
-            let (st, ctx, _, _) = open(cli)?;
-            let profile = ops::members::show(&st, reference, ctx.today)?;
-            match cli.format {
-                Format::Json => output::record(out, cli.format, &profile)?,
-                Format::Csv => output::record(out, cli.format, &profile.member)?,
-                Format::Table => {
-                    output::record(out, cli.format, &profile.member)?;
-                    writeln!(
-                        out,
-                        "expiring: {} points in the next 30 days, {} at the year end",
-                        profile.expiring.expiring_30d, profile.expiring.expiring_year_end
-                    )?;
-                    if profile.owed > 0 {
-                        writeln!(
-                            out,
-                            "owed: {} points (taken back by a return after they were spent)",
-                            profile.owed
-                        )?;
-                    }
-                    writeln!(out, "\nPoints by expiry date:")?;
-                    let mut rec = Records::new(out, cli.format, &["expires_on", "points"]);
-                    for b in &profile.points_by_expiry {
-                        rec.push(b)?;
-                    }
-                    rec.finish()?;
-                    writeln!(out, "\nCards:")?;
-                    let mut rec = Records::new(out, cli.format, &["card_no", "status"]);
-                    for c in &profile.cards {
-                        rec.push(c)?;
-                    }
-                    rec.finish()?;
-                    writeln!(out, "\nTier history:")?;
-                    let mut rec = Records::new(out, cli.format, &["at", "from", "to", "reason"]);
-                    for t in &profile.tier_history {
-                        rec.push(t)?;
-                    }
-                    rec.finish()?;
-                    writeln!(out, "\nRecent ledger entries:")?;
-                    let mut rec = Records::new(out, cli.format, &["id", "at", "kind", "points"]);
-                    for e in &profile.recent_entries {
-                        rec.push(e)?;
-                    }
-                    rec.finish()?;
-                }
-            }
-        }
-        MemberCmd::List { tier, store, staff } => {
-            let st = Store::open(&cli.db)?;
-            let mut rec = Records::new(
-                out,
-                cli.format,
-                &["member_no", "card", "name", "phone", "tier", "points"],
-            )
-            .table_columns(&[
-                "member_no",
-                "card",
-                "name",
-                "phone",
-                "tier",
-                "points",
-                "store",
-                "staff",
-                "last_purchase",
-            ]);
-            members::list(
-                &st.conn,
-                tier.as_deref(),
-                store.as_deref(),
-                staff.as_deref(),
-                |m| rec.push(&m),
-            )?;
-            rec.finish()?;
-        }
-        MemberCmd::Update {
-            reference,
-            name,
-            phone,
-            id_number,
-            birthday,
-            gender,
-            store,
-            staff,
-        } => {
-            let (mut st, ctx, _, _) = open(cli)?;
-            let u = ops::members::Update {
-                name: name.clone(),
-                phone: phone.clone(),
-                id_number: id_number.clone(),
-                birthday: birthday.clone(),
-                gender: gender.clone(),
-                store: store.clone(),
-                staff: staff.clone(),
-            };
-            let m = ops::members::update(&mut st, reference, &u, &ctx)?;
-            output::record(out, cli.format, &m)?;
-        }
-        MemberCmd::ReplaceCard { reference, card } => {
-            let (mut st, ctx, _, _) = open(cli)?;
-            let (old, new) = ops::members::replace_card(&mut st, reference, card, &ctx)?;
-            #[derive(serde::Serialize)]
-            struct Replaced {
-                old_card: String,
-                new_card: String,
-            }
-            output::record(
-                out,
-                cli.format,
-                &Replaced {
-                    old_card: old,
-                    new_card: new,
-                },
-            )?;
-        }
-        MemberCmd::PinTier {
-            reference,
-            tier,
-            unpin: _,
-        } => {
-            let (mut st, ctx, _, _) = open(cli)?;
-            let m = ops::members::pin_tier(&mut st, reference, tier.as_deref(), &ctx)?;
-            output::record(out, cli.format, &m)?;
-        }
-    }
-    Ok(ExitCode::Done)
-}
-
-fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<ExitCode> {
-    let (mut st, ctx, _, _) = open(cli)?;
-    let Some(file) = &a.file else {
-        let r = ops::import::OneReceipt {
-            member: a.member.clone().unwrap_or_default(),
-            amount: a.amount.clone().unwrap_or_default(),
-            list_amount: a.list_amount.clone(),
-            category: a.category.clone(),
-            store: a.store.clone(),
-            receipt: a.receipt.clone(),
-            staff: a.staff.clone(),
-            points_used: a.points_used,
-            return_of: a.return_of.clone(),
-        };
-        let done = ops::import::one(&mut st, &r, &ctx)?;
-        if done.duplicate {
-            eprintln!(
-                "warning: receipt {}/{} was already imported; nothing credited",
-                done.store, done.receipt
-            );
-        }
-        output::record(out, cli.format, &done)?;
-        return Ok(ExitCode::Done);
-    };
-    if a.rows_per_commit == 0 {
-        return Err(Usage("--rows-per-commit must be at least 1".into()).into());
-    }
-    let opts = ops::import::Options {
-        path: file.clone(),
-        encoding: a.encoding,
-        rejects: a.rejects.clone(),
-        dry_run: a.dry_run,
-        rows_per_commit: a.rows_per_commit,
-        all_or_nothing: false,
-    };
-    let size = std::fs::metadata(file)
-        .map(|m| m.len())
-        .ok()
-        .filter(|_| file != "-");
-    let pb = if cli.show_progress() {
-        let pb = match size {
-            Some(n) => {
-                let pb = ProgressBar::new(n);
-                pb.set_style(
-                    ProgressStyle::with_template("{bar:40} {percent}% {msg} {elapsed}/{eta}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
-                pb
-            }
-            None => spinner(cli, "importing").unwrap_or_else(ProgressBar::hidden),
-        };
-        Some(pb)
-    } else {
-        None
-    };
-    let summary = ops::import::import(&mut st, &opts, &ctx, |p| {
-        if let Some(pb) = &pb {
-            if size.is_some() {
-                pb.set_position(p.bytes);
-                pb.set_message(format!("{} rows", p.rows_read));
-            } else {
-                pb.set_position(p.rows_read);
-            }
-        }
-    })?;
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    output::record(out, cli.format, &summary)?;
-    if let Some(f) = &summary.rejects_file {
-        eprintln!(
-            "warning: {} rows ({} receipts) rejected, written to {f}",
-            summary.rejected, summary.receipts_rejected
-        );
-    }
-    if summary.dry_run {
-        eprintln!("dry run: nothing was changed");
-    }
-    Ok(if summary.rejected > 0 {
-        ExitCode::Rejects
-    } else {
-        ExitCode::Done
-    })
 }

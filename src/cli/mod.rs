@@ -3,7 +3,10 @@
 //! terminals, environment variables and the clock.
 
 mod commands;
+mod member;
 pub mod output;
+mod purchase;
+mod report;
 
 use crate::error::{ExitCode, Usage};
 use crate::ops::Ctx;

@@ -1,0 +1,229 @@
+//! `vipctl member …`: look up and manage members (R1–R5, R26, R32).
+
+use super::commands::open;
+use super::output::{self, Format, Records};
+use super::Cli;
+use crate::error::ExitCode;
+use crate::ops;
+use crate::store::{members, Store};
+use anyhow::Result;
+use clap::Subcommand;
+use std::io::Write;
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCmd {
+    /// Profile, card, tier and its history, balance, points by expiry, recent entries.
+    #[command(
+        after_help = "Examples:\n  vipctl member show 13800138000\n  vipctl member show M00000001 --format json"
+    )]
+    Show {
+        /// Card number, member number or phone.
+        reference: String,
+    },
+    /// List members, optionally by tier, store or staff.
+    #[command(
+        after_help = "Examples:\n  vipctl member list --tier silver\n  vipctl member list --store BJ01 --format csv > bj01.csv"
+    )]
+    List {
+        #[arg(long)]
+        tier: Option<String>,
+        #[arg(long)]
+        store: Option<String>,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+    /// Change a member's details (R2 and R3 still hold).
+    #[command(
+        after_help = "Example:\n  vipctl member update M00000001 --phone 13900000000 --store SH01"
+    )]
+    Update {
+        reference: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        id_number: Option<String>,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        birthday: Option<String>,
+        #[arg(long)]
+        gender: Option<String>,
+        #[arg(long)]
+        store: Option<String>,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+    /// Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5).
+    #[command(after_help = "Example:\n  vipctl member replace-card 13800138000 --card C100234")]
+    ReplaceCard {
+        reference: String,
+        #[arg(long, value_name = "NEW")]
+        card: String,
+    },
+    /// Record a care call to a member; restarts the tier's call cadence (R32).
+    #[command(
+        after_help = "Example:\n  vipctl member contacted M00000001 --note \"invited to the spring sale\""
+    )]
+    Contacted {
+        reference: String,
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// Pin a member to a tier that recompute will not change, or unpin (R26).
+    #[command(
+        after_help = "Examples:\n  vipctl member pin-tier M00000001 --tier purple_gold\n  vipctl member pin-tier M00000001 --unpin"
+    )]
+    PinTier {
+        reference: String,
+        #[arg(long, required_unless_present = "unpin", conflicts_with = "unpin")]
+        tier: Option<String>,
+        #[arg(long)]
+        unpin: bool,
+    },
+}
+
+pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<ExitCode> {
+    match cmd {
+        MemberCmd::Contacted { reference, note } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let no = ops::reports::contacted(&mut st, reference, note.as_deref(), &ctx)?;
+            #[derive(serde::Serialize)]
+            struct Contacted {
+                member_no: String,
+                at: String,
+            }
+            output::record(
+                out,
+                cli.format,
+                &Contacted {
+                    member_no: no,
+                    at: ctx.now_text(),
+                },
+            )?;
+        }
+        MemberCmd::Show { reference } => {
+            let (st, ctx, _, _) = open(cli)?;
+            let profile = ops::members::show(&st, reference, ctx.today)?;
+            match cli.format {
+                Format::Json => output::record(out, cli.format, &profile)?,
+                Format::Csv => output::record(out, cli.format, &profile.member)?,
+                Format::Table => {
+                    output::record(out, cli.format, &profile.member)?;
+                    writeln!(
+                        out,
+                        "expiring: {} points in the next 30 days, {} at the year end",
+                        profile.expiring.expiring_30d, profile.expiring.expiring_year_end
+                    )?;
+                    if profile.owed > 0 {
+                        writeln!(
+                            out,
+                            "owed: {} points (taken back by a return after they were spent)",
+                            profile.owed
+                        )?;
+                    }
+                    writeln!(out, "\nPoints by expiry date:")?;
+                    let mut rec = Records::new(out, cli.format, &["expires_on", "points"]);
+                    for b in &profile.points_by_expiry {
+                        rec.push(b)?;
+                    }
+                    rec.finish()?;
+                    writeln!(out, "\nCards:")?;
+                    let mut rec = Records::new(out, cli.format, &["card_no", "status"]);
+                    for c in &profile.cards {
+                        rec.push(c)?;
+                    }
+                    rec.finish()?;
+                    writeln!(out, "\nTier history:")?;
+                    let mut rec = Records::new(out, cli.format, &["at", "from", "to", "reason"]);
+                    for t in &profile.tier_history {
+                        rec.push(t)?;
+                    }
+                    rec.finish()?;
+                    writeln!(out, "\nRecent ledger entries:")?;
+                    let mut rec = Records::new(out, cli.format, &["id", "at", "kind", "points"]);
+                    for e in &profile.recent_entries {
+                        rec.push(e)?;
+                    }
+                    rec.finish()?;
+                }
+            }
+        }
+        MemberCmd::List { tier, store, staff } => {
+            let st = Store::open(&cli.db)?;
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &["member_no", "card", "name", "phone", "tier", "points"],
+            )
+            .table_columns(&[
+                "member_no",
+                "card",
+                "name",
+                "phone",
+                "tier",
+                "points",
+                "store",
+                "staff",
+                "last_purchase",
+            ]);
+            members::list(
+                &st.conn,
+                tier.as_deref(),
+                store.as_deref(),
+                staff.as_deref(),
+                |m| rec.push(&m),
+            )?;
+            rec.finish()?;
+        }
+        MemberCmd::Update {
+            reference,
+            name,
+            phone,
+            id_number,
+            birthday,
+            gender,
+            store,
+            staff,
+        } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let u = ops::members::Update {
+                name: name.clone(),
+                phone: phone.clone(),
+                id_number: id_number.clone(),
+                birthday: birthday.clone(),
+                gender: gender.clone(),
+                store: store.clone(),
+                staff: staff.clone(),
+            };
+            let m = ops::members::update(&mut st, reference, &u, &ctx)?;
+            output::record(out, cli.format, &m)?;
+        }
+        MemberCmd::ReplaceCard { reference, card } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let (old, new) = ops::members::replace_card(&mut st, reference, card, &ctx)?;
+            #[derive(serde::Serialize)]
+            struct Replaced {
+                old_card: String,
+                new_card: String,
+            }
+            output::record(
+                out,
+                cli.format,
+                &Replaced {
+                    old_card: old,
+                    new_card: new,
+                },
+            )?;
+        }
+        MemberCmd::PinTier {
+            reference,
+            tier,
+            unpin: _,
+        } => {
+            let (mut st, ctx, _, _) = open(cli)?;
+            let m = ops::members::pin_tier(&mut st, reference, tier.as_deref(), &ctx)?;
+            output::record(out, cli.format, &m)?;
+        }
+    }
+    Ok(ExitCode::Done)
+}

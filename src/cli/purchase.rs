@@ -1,0 +1,153 @@
+//! `vipctl purchase`: one receipt from flags, or the nightly file.
+
+use super::commands::{open, spinner};
+use super::output;
+use super::Cli;
+use crate::csvio::Encoding;
+use crate::error::{ExitCode, Usage};
+use crate::ops;
+use anyhow::Result;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write;
+use std::path::PathBuf;
+
+pub(super) const PURCHASE_HELP: &str = "Examples:
+  vipctl purchase --file receipts.csv
+  vipctl purchase --file receipts.csv --dry-run --format json
+  gzip -dc day.csv.gz | vipctl purchase --file - --rejects day.rejects.csv
+  vipctl purchase --member 13800138000 --amount 128.50 --store BJ01 --receipt R0001
+  vipctl purchase --return-of R0001 --store BJ01 --amount 28.50 --receipt RT0001
+
+File columns (header names, any order): store,receipt,member,time,amount
+and optionally list_amount,category,points_used,staff,type,original_receipt.
+Re-running a file is safe: receipts already imported are counted as duplicates.
+Exit 3 when rows were rejected (they are in the rejects file).";
+
+#[derive(Debug, Args)]
+pub struct PurchaseArgs {
+    /// A receipts CSV file (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["member", "amount"])]
+    file: Option<String>,
+    /// Where rejected rows go (default: the input path with .rejects.csv).
+    #[arg(long, value_name = "FILE", requires = "file")]
+    rejects: Option<PathBuf>,
+    /// Compute and report everything, change nothing.
+    #[arg(long, requires = "file")]
+    dry_run: bool,
+    /// The file's encoding (default: detected).
+    #[arg(long, value_enum, default_value_t = Encoding::Auto)]
+    encoding: Encoding,
+    /// Rows per committed chunk.
+    #[arg(long, value_name = "N", default_value_t = ops::import::ROWS_PER_COMMIT_DEFAULT, hide = true)]
+    rows_per_commit: u64,
+    /// Card number, member number or phone.
+    #[arg(long, value_name = "REF", required_unless_present_any = ["file", "return_of"])]
+    member: Option<String>,
+    /// Record a return of this sale (same --store) instead of a sale (R20).
+    #[arg(long, value_name = "RECEIPT", conflicts_with_all = ["file", "points_used"])]
+    return_of: Option<String>,
+    /// Money paid, in yuan.
+    #[arg(long, value_name = "YUAN", required_unless_present = "file")]
+    amount: Option<String>,
+    /// The list price, for discount bands (R9).
+    #[arg(long, value_name = "YUAN")]
+    list_amount: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    category: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    store: Option<String>,
+    /// Receipt number (default: made from the time and member number).
+    #[arg(long, value_name = "NO")]
+    receipt: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    staff: Option<String>,
+    /// Points redeemed against this receipt (R10, R11).
+    #[arg(long, value_name = "N")]
+    points_used: Option<i64>,
+}
+
+pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    let (mut st, ctx, _, _) = open(cli)?;
+    let Some(file) = &a.file else {
+        let r = ops::import::OneReceipt {
+            member: a.member.clone().unwrap_or_default(),
+            amount: a.amount.clone().unwrap_or_default(),
+            list_amount: a.list_amount.clone(),
+            category: a.category.clone(),
+            store: a.store.clone(),
+            receipt: a.receipt.clone(),
+            staff: a.staff.clone(),
+            points_used: a.points_used,
+            return_of: a.return_of.clone(),
+        };
+        let done = ops::import::one(&mut st, &r, &ctx)?;
+        if done.duplicate {
+            eprintln!(
+                "warning: receipt {}/{} was already imported; nothing credited",
+                done.store, done.receipt
+            );
+        }
+        output::record(out, cli.format, &done)?;
+        return Ok(ExitCode::Done);
+    };
+    if a.rows_per_commit == 0 {
+        return Err(Usage("--rows-per-commit must be at least 1".into()).into());
+    }
+    let opts = ops::import::Options {
+        path: file.clone(),
+        encoding: a.encoding,
+        rejects: a.rejects.clone(),
+        dry_run: a.dry_run,
+        rows_per_commit: a.rows_per_commit,
+        all_or_nothing: false,
+    };
+    let size = std::fs::metadata(file)
+        .map(|m| m.len())
+        .ok()
+        .filter(|_| file != "-");
+    let pb = if cli.show_progress() {
+        let pb = match size {
+            Some(n) => {
+                let pb = ProgressBar::new(n);
+                pb.set_style(
+                    ProgressStyle::with_template("{bar:40} {percent}% {msg} {elapsed}/{eta}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                pb
+            }
+            None => spinner(cli, "importing").unwrap_or_else(ProgressBar::hidden),
+        };
+        Some(pb)
+    } else {
+        None
+    };
+    let summary = ops::import::import(&mut st, &opts, &ctx, |p| {
+        if let Some(pb) = &pb {
+            if size.is_some() {
+                pb.set_position(p.bytes);
+                pb.set_message(format!("{} rows", p.rows_read));
+            } else {
+                pb.set_position(p.rows_read);
+            }
+        }
+    })?;
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    output::record(out, cli.format, &summary)?;
+    if let Some(f) = &summary.rejects_file {
+        eprintln!(
+            "warning: {} rows ({} receipts) rejected, written to {f}",
+            summary.rejected, summary.receipts_rejected
+        );
+    }
+    if summary.dry_run {
+        eprintln!("dry run: nothing was changed");
+    }
+    Ok(if summary.rejected > 0 {
+        ExitCode::Rejects
+    } else {
+        ExitCode::Done
+    })
+}

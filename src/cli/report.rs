@@ -1,0 +1,282 @@
+//! `vipctl report …` (R31–R34).
+
+use super::commands::open;
+use super::output::Records;
+use super::Cli;
+use crate::error::{ExitCode, Usage};
+use crate::ops;
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use std::io::Write;
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCmd {
+    /// Members and spend per tier, with shares (R34).
+    #[command(
+        after_help = "Examples:\n  vipctl report tiers\n  vipctl report tiers --as-of 2026-12-31 --format json\n\nSpend is over the 365 days ending on --as-of unless --from/--to are given."
+    )]
+    Tiers {
+        #[command(flatten)]
+        period: Period,
+    },
+    /// The day's follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32).
+    #[command(
+        after_help = "Examples:\n  vipctl report care --store BJ01\n  vipctl report care --days 14 --staff S001 --format csv > calls.csv\n\nOne row per member and reason: new_member_followup (first purchase 7 days\nago), birthday (in the next --days days), at_risk (90+ days without a\npurchase), dormant (180+), cadence_call (the tier's call_every_days since the\nlast `vipctl member contacted`)."
+    )]
+    Care {
+        /// Birthdays within this many days (today counts as day 0).
+        #[arg(long, default_value_t = 7, value_name = "N")]
+        days: i64,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// Members with no purchase for at least N days (R31).
+    #[command(
+        after_help = "Examples:\n  vipctl report dormant\n  vipctl report dormant --days 90 --store SH01"
+    )]
+    Dormant {
+        #[arg(long, default_value_t = 180, value_name = "N")]
+        days: i64,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// Birthdays today and in the next N − 1 days (R32).
+    #[command(
+        after_help = "Examples:\n  vipctl report birthdays\n  vipctl report birthdays --days 30 --format csv"
+    )]
+    Birthdays {
+        #[arg(long, default_value_t = 7, value_name = "N")]
+        days: i64,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// Per store: member sales as a share of all sales, receipts, members enrolled (R33).
+    #[command(after_help = "Examples:\n  vipctl report stores --from 2026-10-01 --to 2026-10-31")]
+    Stores {
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33).
+    #[command(after_help = "Examples:\n  vipctl report staff --from 2026-01-01 --to 2026-12-31")]
+    Staff {
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// The VIP top list by spend or points.
+    #[command(
+        after_help = "Examples:\n  vipctl report top --n 500\n  vipctl report top --n 50 --by points --store BJ01"
+    )]
+    Top {
+        #[arg(long, default_value_t = 500, value_name = "N")]
+        n: i64,
+        #[arg(long, value_enum, default_value_t = TopBy::Spend)]
+        by: TopBy,
+        #[command(flatten)]
+        period: Period,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TopBy {
+    Spend,
+    Points,
+}
+
+/// A reporting period (default: the 365 days ending on --as-of).
+#[derive(Debug, Args)]
+pub struct Period {
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
+    from: Option<chrono::NaiveDate>,
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
+    to: Option<chrono::NaiveDate>,
+}
+
+/// Report filters.
+#[derive(Debug, Args)]
+pub struct ReportFilter {
+    /// Only members (or rows) of this store.
+    #[arg(long, value_name = "CODE")]
+    store: Option<String>,
+    /// Only members (or rows) of this staff member.
+    #[arg(long, value_name = "CODE")]
+    staff: Option<String>,
+    /// Unmasked phone and name (R35).
+    #[arg(long)]
+    include_pii: bool,
+}
+
+impl ReportFilter {
+    fn ops(&self) -> ops::reports::Filter {
+        ops::reports::Filter {
+            store: self.store.clone(),
+            staff: self.staff.clone(),
+            include_pii: self.include_pii,
+        }
+    }
+}
+
+pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<ExitCode> {
+    let (st, ctx, _, _) = open(cli)?;
+    match cmd {
+        ReportCmd::Tiers { period } => {
+            let rows = ops::reports::tiers(&st, period.from, period.to, &ctx)?;
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "tier",
+                    "name",
+                    "members",
+                    "members_share",
+                    "spend",
+                    "spend_share",
+                ],
+            );
+            for r in &rows {
+                rec.push(r)?;
+            }
+            rec.finish()?;
+        }
+        ReportCmd::Care { days, filter } => {
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "member_no",
+                    "name",
+                    "phone",
+                    "tier",
+                    "reason",
+                    "detail",
+                    "store",
+                    "staff",
+                ],
+            );
+            ops::reports::care(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
+            rec.finish()?;
+        }
+        ReportCmd::Dormant { days, filter } => {
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "member_no",
+                    "name",
+                    "phone",
+                    "tier",
+                    "last_purchase",
+                    "days_since",
+                    "points",
+                    "store",
+                    "staff",
+                ],
+            );
+            ops::reports::dormant(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
+            rec.finish()?;
+        }
+        ReportCmd::Birthdays { days, filter } => {
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "member_no",
+                    "name",
+                    "phone",
+                    "tier",
+                    "birthday",
+                    "days_until",
+                    "store",
+                    "staff",
+                ],
+            );
+            ops::reports::birthdays(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
+            rec.finish()?;
+        }
+        ReportCmd::Stores { period, filter } => {
+            if filter.staff.is_some() {
+                return Err(Usage(
+                    "report stores is per store: --staff does not apply (see report staff)".into(),
+                )
+                .into());
+            }
+            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "store",
+                    "member_sales",
+                    "all_sales",
+                    "member_share",
+                    "receipts",
+                    "members_enrolled",
+                ],
+            );
+            for r in ops::reports::stores(&st, from, to, &filter.ops())? {
+                rec.push(&r)?;
+            }
+            rec.finish()?;
+        }
+        ReportCmd::Staff { period, filter } => {
+            if filter.store.is_some() {
+                return Err(Usage(
+                    "report staff is per staff member: --store does not apply (see report stores)"
+                        .into(),
+                )
+                .into());
+            }
+            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "staff",
+                    "members_served",
+                    "member_sales",
+                    "members_enrolled",
+                    "tier_ups",
+                    "lost_dormant",
+                ],
+            );
+            for r in ops::reports::staff(&st, from, to, &filter.ops())? {
+                rec.push(&r)?;
+            }
+            rec.finish()?;
+        }
+        ReportCmd::Top {
+            n,
+            by,
+            period,
+            filter,
+        } => {
+            if *n < 1 {
+                return Err(Usage("--n must be at least 1".into()).into());
+            }
+            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "rank",
+                    "member_no",
+                    "name",
+                    "phone",
+                    "tier",
+                    "spend",
+                    "points",
+                ],
+            );
+            for r in ops::reports::top(&st, *n, *by == TopBy::Points, from, to, &filter.ops())? {
+                rec.push(&r)?;
+            }
+            rec.finish()?;
+        }
+    }
+    Ok(ExitCode::Done)
+}
