@@ -1,0 +1,136 @@
+//! One receipt or one return given as flags, through the import's path.
+
+use super::*;
+
+/// One receipt given as flags (`purchase --member … --amount …`), or one
+/// return (`purchase --return-of RECEIPT --store S --amount …`).
+#[derive(Debug, Clone, Default)]
+pub struct OneReceipt {
+    pub member: String,
+    pub amount: String,
+    pub list_amount: Option<String>,
+    pub category: Option<String>,
+    pub store: Option<String>,
+    pub receipt: Option<String>,
+    pub staff: Option<String>,
+    pub points_used: Option<i64>,
+    /// The sale this return takes back (same store).
+    pub return_of: Option<String>,
+}
+
+/// What `purchase` from flags prints.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OneResult {
+    pub member_no: Option<String>,
+    pub store: String,
+    pub receipt: String,
+    pub points_earned: i64,
+    pub points_used: i64,
+    pub points_taken_back: i64,
+    pub balance: Option<i64>,
+    pub duplicate: bool,
+}
+
+/// Store code of receipts entered by hand without `--store`.
+pub const MANUAL_STORE: &str = "MANUAL";
+
+/// Imports one receipt from flags through the same path as the nightly file.
+/// A rejection becomes an error with the matching exit code.
+pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
+    parse_yuan(&r.amount).map_err(|e| crate::error::Usage(format!("--amount: {e}")))?;
+    if let Some(l) = &r.list_amount {
+        parse_yuan(l).map_err(|e| crate::error::Usage(format!("--list-amount: {e}")))?;
+    }
+    let store_code = r.store.clone().unwrap_or_else(|| MANUAL_STORE.to_string());
+    let (_, _, program) = programs::current(&st.conn)?;
+    let (member_id, kind, original) = match &r.return_of {
+        None => (
+            Some(store::members::resolve(&st.conn, r.member.trim())?),
+            "sale",
+            "",
+        ),
+        Some(orig) => {
+            let sale = receipts::sale(&st.conn, &store_code, orig)?.ok_or_else(|| {
+                crate::error::Refused(format!(
+                    "original receipt {store_code}/{orig} is not a sale on file"
+                ))
+            })?;
+            (sale.member_id, "return", orig.as_str())
+        }
+    };
+    let member_no = match member_id {
+        Some(id) => Some(store::members::get(&st.conn, id)?.member_no),
+        None => None,
+    };
+    let receipt = r.receipt.clone().unwrap_or_else(|| {
+        let who = member_no.as_deref().unwrap_or("RETURN");
+        let local = ctx.now.with_timezone(&program.timezone);
+        format!("{}-{who}", local.format("%Y%m%d%H%M%S"))
+    });
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "store",
+        "receipt",
+        "member",
+        "time",
+        "amount",
+        "list_amount",
+        "category",
+        "staff",
+        "points_used",
+        "type",
+        "original_receipt",
+    ])?;
+    w.write_record([
+        store_code.as_str(),
+        receipt.as_str(),
+        if kind == "sale" {
+            member_no.as_deref().unwrap_or("")
+        } else {
+            ""
+        },
+        &time::stored(ctx.now),
+        r.amount.trim(),
+        r.list_amount.as_deref().unwrap_or(""),
+        r.category.as_deref().unwrap_or(""),
+        r.staff.as_deref().unwrap_or(""),
+        &r.points_used.unwrap_or(0).to_string(),
+        kind,
+        original,
+    ])?;
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let table = Table::from_reader(Box::new(std::io::Cursor::new(bytes)), "<flags>")?;
+    let opts = Options {
+        path: "-".into(),
+        encoding: Encoding::Utf8,
+        rejects: None,
+        dry_run: false,
+        rows_per_commit: ROWS_PER_COMMIT_DEFAULT,
+        all_or_nothing: true,
+    };
+    let summary = import_table(st, table, &opts, ctx, |_| {})?;
+    if let Some((reason, kind)) = summary.last_reject {
+        return Err(match kind {
+            RejectKind::Invalid => crate::error::Usage(reason).into(),
+            RejectKind::UnknownMember => anyhow::anyhow!(reason),
+            RejectKind::Refused => crate::error::Refused(reason).into(),
+        });
+    }
+    let (points_earned, points_used): (i64, i64) = st.conn.query_row(
+        "SELECT points_earned, points_used FROM receipts WHERE store = ?1 AND receipt = ?2",
+        [&store_code, &receipt],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    Ok(OneResult {
+        member_no,
+        store: store_code,
+        receipt,
+        points_earned: points_earned.max(0),
+        points_used,
+        points_taken_back: (-points_earned).max(0),
+        balance: member_id
+            .map(|id| ledger::balance(&st.conn, id))
+            .transpose()?,
+        duplicate: summary.duplicates > 0,
+    })
+}
