@@ -5,7 +5,9 @@
 //! Thursday; receipt times are in the program's time zone (Asia/Shanghai,
 //! UTC+8) unless they carry an offset.
 
-use crate::workdir::{fixture_rows, member_no, read_csv, stderr_of, stdout_of, Workdir, AT};
+use crate::workdir::{
+    fixture_rows, ledger_rows, member_no, read_csv, stderr_of, stdout_of, Workdir, AT,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -117,20 +119,7 @@ fn receipt_points(wd: &Workdir, store: &str, receipt: &str) -> Option<i64> {
 
 /// A member's ledger as (kind, points, reference), oldest first.
 fn ledger_of(wd: &Workdir, reference: &str) -> Vec<(String, i64, String)> {
-    let no = member_no(wd, reference);
-    let conn = wd.conn();
-    let mut st = conn
-        .prepare(
-            "SELECT l.kind, l.points, COALESCE(l.ref, '') FROM ledger l
-             JOIN members m ON m.id = l.member_id WHERE m.member_no = ?1 ORDER BY l.id",
-        )
-        .unwrap();
-    let rows = st
-        .query_map([&no], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+    ledger_rows(wd, reference, "COALESCE(l.ref, '')")
 }
 
 fn entry(kind: &str, points: i64, reference: &str) -> (String, i64, String) {

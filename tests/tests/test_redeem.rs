@@ -7,7 +7,7 @@
 //! are dated Thursday 2026-11-19, never a Wednesday (the mall's member day
 //! doubles points). None of the members used here has a birthday on those days.
 
-use crate::workdir::{member_no, read_csv, stderr_of, stdout_of, Workdir};
+use crate::workdir::{ledger_rows, member_no, read_csv, stderr_of, stdout_of, Workdir};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -85,20 +85,7 @@ fn give(wd: &Workdir, member: &str, points: i64) {
 
 /// A member's ledger as (kind, points, source), oldest first.
 fn ledger_of(wd: &Workdir, reference: &str) -> Vec<(String, i64, String)> {
-    let no = member_no(wd, reference);
-    let conn = wd.conn();
-    let mut st = conn
-        .prepare(
-            "SELECT l.kind, l.points, l.source FROM ledger l
-             JOIN members m ON m.id = l.member_id WHERE m.member_no = ?1 ORDER BY l.id",
-        )
-        .unwrap();
-    let rows = st
-        .query_map([&no], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+    ledger_rows(wd, reference, "l.source")
 }
 
 fn e(kind: &str, points: i64, source: &str) -> (String, i64, String) {

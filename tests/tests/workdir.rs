@@ -268,3 +268,21 @@ pub fn member_no(wd: &Workdir, reference: &str) -> String {
         .expect("member_no")
         .to_string()
 }
+
+/// A member's ledger as (kind, points, `column`), oldest first; `column` is
+/// an SQL expression over the entry `l` (its reference, its source…).
+pub fn ledger_rows(wd: &Workdir, reference: &str, column: &str) -> Vec<(String, i64, String)> {
+    let no = member_no(wd, reference);
+    let conn = wd.conn();
+    let sql = format!(
+        "SELECT l.kind, l.points, {column} FROM ledger l
+         JOIN members m ON m.id = l.member_id WHERE m.member_no = ?1 ORDER BY l.id"
+    );
+    let mut st = conn.prepare(&sql).unwrap();
+    let rows = st
+        .query_map([&no], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    rows
+}
