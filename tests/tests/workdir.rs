@@ -286,3 +286,89 @@ pub fn ledger_rows(wd: &Workdir, reference: &str, column: &str) -> Vec<(String, 
         .unwrap();
     rows
 }
+
+/// Every row of every table (the journal included), as text, in a stable
+/// order: two snapshots are equal exactly when nothing in the database changed.
+pub fn snapshot(wd: &Workdir) -> String {
+    let conn = wd.conn();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!tables.is_empty(), "the database has no tables");
+    let mut out = String::new();
+    for t in tables {
+        let mut st = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = st.column_count();
+        let mut rows: Vec<String> = st
+            .query_map([], |r| {
+                let mut line = String::new();
+                for i in 0..n {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    line.push_str(&format!("{v:?}|"));
+                }
+                Ok(line)
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.sort();
+        out.push_str(&format!("== {t} ({})\n", rows.len()));
+        for r in rows {
+            out.push_str(&r);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `vipctl audit` passes on the work directory's database.
+pub fn assert_audit_ok(wd: &Workdir) {
+    let out = wd.cmd(&["audit"]).output().expect("run vipctl audit");
+    assert!(
+        out.status.success(),
+        "audit failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+}
+
+/// Runs a hostile command and checks what every hostile case must hold:
+/// the exit code, no panic or backtrace, and every `needle` (the file, line,
+/// field, value…) in the error output. Returns stderr.
+pub fn expect_exit(wd: &Workdir, args: &[&str], code: i32, needles: &[&str]) -> String {
+    let out = wd.cmd(args).output().expect("run vipctl");
+    let err = stderr_of(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "vipctl {args:?}: exit {:?}, expected {code}\nstdout:\n{}\nstderr:\n{err}",
+        out.status.code(),
+        stdout_of(&out)
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "vipctl {args:?} panicked:\n{err}"
+    );
+    for n in needles {
+        assert!(
+            err.contains(n),
+            "vipctl {args:?}: the error does not name {n:?}:\n{err}"
+        );
+    }
+    err
+}
+
+/// A hostile command that must change nothing: exit `code`, the message names
+/// every needle, the database is byte-for-byte the same rows, audit passes.
+pub fn refused_unchanged(wd: &Workdir, args: &[&str], code: i32, needles: &[&str]) -> String {
+    let before = snapshot(wd);
+    let err = expect_exit(wd, args, code, needles);
+    assert_eq!(before, snapshot(wd), "vipctl {args:?} changed the database");
+    assert_audit_ok(wd);
+    err
+}

@@ -1,0 +1,5 @@
+//! Hostile cases (fuzz): what a careless or hostile operator types, and what
+//! the tool must do then (SPEC "Safety at the edges").
+
+#[allow(unused_imports)]
+use crate::workdir::*;
