@@ -255,6 +255,20 @@ struct RawProgram {
     expiry: Option<RawExpiry>,
     #[serde(default)]
     tiers: Option<RawTiers>,
+    #[serde(default)]
+    returns: Option<RawReturns>,
+}
+
+/// `[returns]`: what a return of goods gives back.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReturns {
+    #[serde(default = "yes")]
+    refund_points_used: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -410,6 +424,15 @@ pub struct Program {
     pub redeem: Redeem,
     pub expiry: Expiry,
     pub tiers: Tiers,
+    pub returns: Returns,
+}
+
+/// What a return of goods gives back (SPEC "Returns after expiry and after use").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Returns {
+    /// Points used on the receipt come back in proportion to the amount
+    /// returned (default: yes).
+    pub refund_points_used: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -841,6 +864,9 @@ pub fn parse(source: &str) -> Result<Program, ProgramError> {
             downgrade: raw_tiers.downgrade,
             ladder,
         },
+        returns: Returns {
+            refund_points_used: raw.returns.is_none_or(|r| r.refund_points_used),
+        },
     })
 }
 
@@ -934,6 +960,23 @@ pub fn explain(p: &Program) -> String {
             r.code, r.name, r.points
         );
     }
+    let _ = writeln!(s, "Returns (R19, R20):");
+    let _ = writeln!(
+        s,
+        "  - a return takes back the points its goods earned: first what is left of them, then what was spent (owed); what already expired is not taken again"
+    );
+    if p.returns.refund_points_used {
+        let _ = writeln!(
+            s,
+            "  - points used on the receipt come back in proportion to the money returned (rounded down; all of them on a full return), as new points that expire like any others"
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  - points used on the receipt are not given back when goods are returned"
+        );
+    }
+    let _ = writeln!(s, "  - gifts taken for points are final (R19)");
     let _ = writeln!(s, "Expiry (R27–R30):");
     let _ = match p.expiry.policy {
         ExpiryPolicy::CalendarYear => writeln!(
@@ -1013,6 +1056,20 @@ mod tests {
                 || explain(&p).contains("1 points per yuan")
                 || explain(&p).contains("per yuan")
         );
+    }
+
+    #[test]
+    fn returns_section_refund_points_used() {
+        let base = "name = \"P\"\ntimezone = \"Asia/Shanghai\"\n";
+        assert!(parse(base).unwrap().returns.refund_points_used);
+        let off = format!("{base}[returns]\nrefund_points_used = false\n");
+        let p = parse(&off).unwrap();
+        assert!(!p.returns.refund_points_used);
+        assert!(explain(&p).contains("are not given back"));
+        let bad = format!("{base}[returns]\nrefund_points = false\n");
+        let e = parse(&bad).unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert_eq!(e.key.as_deref(), Some("refund_points"), "{e}");
     }
 
     #[test]

@@ -179,6 +179,7 @@ fn run(
                     expires_on: None,
                     allow_debt: false,
                 },
+                0,
             )?;
             for l in &lots[i..j] {
                 expiry::take_lot(&tx, entry_id, l.1, l.2)?;

@@ -16,8 +16,12 @@ use crate::csvio::{self, Encoding, Next, Rejects, Table, FIELD_MAX_BYTES};
 use crate::money::{parse_yuan, Rate};
 use crate::program::Metric;
 use crate::program::Program;
+use crate::rules::ledger::{
+    check_entry, checked_balance, checked_money_sum, checked_points_sum, split_credit, MAX_BALANCE,
+    MAX_MONEY_FEN,
+};
 use crate::rules::tiers::{self, Day};
-use crate::rules::{earn, expiry, ledger::split_credit, time};
+use crate::rules::{earn, expiry, time};
 use crate::store::{self, ledger, programs, receipts, Store};
 use anyhow::{Context, Result};
 use chrono::{Datelike, NaiveDate};
@@ -237,10 +241,16 @@ struct Pending {
     tier: Option<(String, NaiveDate)>,
 }
 
+/// A member whose stored balance is not in `known` has one between 0 and
+/// `MAX_BALANCE - HEADROOM`: credits summed in a chunk up to `HEADROOM` cannot
+/// cross the bound, and beyond it the stored balance is read.
+const HEADROOM: i64 = MAX_BALANCE / 10;
+
 /// Balance changes summed per member within a chunk.
 struct Sums {
     pending: HashMap<i64, Pending>,
-    /// Balances below zero at the start of the chunk (or after a flush).
+    /// Stored balances below zero or near the upper bound, at the start of
+    /// the chunk (or after a flush).
     negative: HashMap<i64, i64>,
 }
 
@@ -248,8 +258,40 @@ impl Sums {
     fn new(conn: &Connection) -> Result<Sums> {
         Ok(Sums {
             pending: HashMap::default(),
-            negative: ledger::negative_balances(conn)?.into_iter().collect(),
+            negative: ledger::balances_outside(conn, MAX_BALANCE - HEADROOM)?
+                .into_iter()
+                .collect(),
         })
+    }
+
+    /// The member's balance with this chunk's pending credits: exact when
+    /// it could matter for the bound.
+    fn balance(&self, conn: &Connection, id: i64) -> Result<i64> {
+        let delta = self.pending.get(&id).map_or(0, |p| p.delta);
+        let start = match self.negative.get(&id) {
+            Some(&b) => b,
+            None if delta >= HEADROOM => ledger::balance(conn, id)?,
+            None => 0,
+        };
+        Ok(start + delta)
+    }
+
+    /// Whether crediting `points` keeps the member within the bounds; the
+    /// error names the bound. Also the part of the credit that would go to
+    /// a lot (the rest pays a debt first, R20).
+    fn check_credit(&self, conn: &Connection, id: i64, points: i64) -> Result<Result<i64, String>> {
+        if let Err(why) = check_entry(points) {
+            return Ok(Err(why));
+        }
+        let known = self.negative.contains_key(&id);
+        let delta = self.pending.get(&id).map_or(0, |p| p.delta);
+        let balance = self.balance(conn, id)?;
+        let bound = if known || delta.saturating_add(points) >= HEADROOM {
+            checked_balance(balance, points).map(|_| ())
+        } else {
+            Ok(())
+        };
+        Ok(bound.map(|()| split_credit(balance, points).1))
     }
 
     fn flush_one(conn: &Connection, id: i64, p: &Pending) -> Result<()> {
@@ -273,17 +315,13 @@ impl Sums {
             Sums::flush_one(conn, id, &p)?;
         }
         let balance = ledger::balance(conn, id)?;
-        if balance < 0 {
-            self.negative.insert(id, balance);
-        } else {
-            self.negative.remove(&id);
-        }
+        self.note_balance(id, balance);
         Ok(balance)
     }
 
     /// Records a balance just written by `ledger::post`.
     fn note_balance(&mut self, id: i64, balance: i64) {
-        if balance < 0 {
+        if !(0..=MAX_BALANCE - HEADROOM).contains(&balance) {
             self.negative.insert(id, balance);
         } else {
             self.negative.remove(&id);
@@ -310,7 +348,7 @@ impl Sums {
         earned_on: NaiveDate,
         expires_on: Option<NaiveDate>,
     ) {
-        let start = self.negative.get(&id).copied().unwrap_or(0);
+        let start = self.negative.get(&id).copied().unwrap_or(0).min(0);
         let p = self.pending.entry(id).or_default();
         let (_paid, lot) = split_credit(start + p.delta, points);
         p.delta += points;
@@ -327,15 +365,27 @@ impl Sums {
         }
     }
 
-    /// Records a sale (`is_sale`) or a return on local date `on`.
-    fn activity(&mut self, id: i64, on: NaiveDate, spend_fen: i64, points: i64, is_sale: bool) {
+    /// Records a sale (`is_sale`) or a return on local date `on`. The
+    /// receipt was checked against the bounds of the member's lifetime sums,
+    /// which bound every day's; a sum that would still leave them fails the
+    /// run rather than wrap.
+    fn activity(
+        &mut self,
+        id: i64,
+        on: NaiveDate,
+        spend_fen: i64,
+        points: i64,
+        is_sale: bool,
+    ) -> Result<()> {
         let p = self.pending.entry(id).or_default();
         let purchases = i64::from(is_sale);
+        let bound =
+            |r: Result<i64, String>| r.map_err(|why| anyhow::anyhow!("member id {id}: {why}"));
         match p.days.iter_mut().find(|d| d.date == on) {
             Some(d) => {
-                d.spend_fen += spend_fen;
-                d.points += points;
-                d.purchases += purchases;
+                d.spend_fen = bound(checked_money_sum(d.spend_fen, spend_fen))?;
+                d.points = bound(checked_points_sum(d.points, points))?;
+                d.purchases = bound(checked_points_sum(d.purchases, purchases))?;
             }
             None => {
                 p.days.reserve_exact(1);
@@ -348,13 +398,14 @@ impl Sums {
             }
         }
         if is_sale {
-            p.sales.0 += spend_fen;
-            p.sales.1 += points;
+            p.sales.0 = bound(checked_money_sum(p.sales.0, spend_fen))?;
+            p.sales.1 = bound(checked_points_sum(p.sales.1, points))?;
             p.sales.2 += 1;
             if p.last_purchase.is_none_or(|d| d < on) {
                 p.last_purchase = Some(on);
             }
         }
+        Ok(())
     }
 }
 
@@ -696,7 +747,23 @@ impl Run<'_> {
                 category: r.category,
             })
             .collect();
-        let amount_fen: i64 = rows.iter().map(|r| r.amount_fen).sum();
+        let mut amount_fen: i64 = 0;
+        for r in &rows {
+            match checked_money_sum(amount_fen, r.amount_fen) {
+                Ok(sum) if sum <= MAX_MONEY_FEN => amount_fen = sum,
+                _ => {
+                    return stored_or(
+                        format!(
+                            "receipt {}/{}: the amounts add up beyond the bound: {}",
+                            first.store,
+                            first.receipt,
+                            crate::rules::ledger::MONEY_BOUND
+                        ),
+                        RejectKind::Refused,
+                    )
+                }
+            }
+        }
         let (earned, multiplier) = match member {
             Some(m) => {
                 let e = earn::earn_sale(
@@ -738,6 +805,52 @@ impl Run<'_> {
                 );
             }
         }
+        let mut lot_points = 0;
+        if let Some(m) = member {
+            let member_no = || super::members::member_no(m.id);
+            if let Err(why) = check_entry(earned) {
+                return stored_or(
+                    format!(
+                        "member {}: the receipt earns {earned} points: {why}",
+                        member_no()
+                    ),
+                    RejectKind::Refused,
+                );
+            }
+            let (f, p, _) = m.sales.get();
+            let lifetime = checked_money_sum(f, amount_fen)
+                .and_then(|_| checked_points_sum(p, earned))
+                .map(|_| ());
+            if let Err(why) = lifetime {
+                return stored_or(
+                    format!("member {}: {why}", member_no()),
+                    RejectKind::Refused,
+                );
+            }
+            if earned > 0 {
+                let credit = if first.points_used > 0 {
+                    // Checked after the debit below, on the balance it leaves.
+                    let balance = sums.flush_member(conn, m.id)?;
+                    checked_balance(balance, -first.points_used)
+                        .and_then(|b| check_entry(earned).map(|()| b))
+                        .and_then(|b| checked_balance(b, earned).map(|_| split_credit(b, earned).1))
+                } else {
+                    sums.check_credit(conn, m.id, earned)?
+                };
+                match credit {
+                    Ok(lot) => lot_points = lot,
+                    Err(why) => {
+                        return stored_or(
+                            format!(
+                                "member {}: the receipt earns {earned} points: {why}",
+                                member_no()
+                            ),
+                            RejectKind::Refused,
+                        )
+                    }
+                }
+            }
+        }
         let at = time::stored(moment);
         let new_lines: Vec<receipts::NewLine> = rows
             .iter()
@@ -761,6 +874,7 @@ impl Run<'_> {
                 amount_fen,
                 points_used: first.points_used,
                 points_earned: earned,
+                points_refunded: 0,
                 staff: (!first.staff.is_empty()).then_some(first.staff),
                 program_version: self.version,
                 multiplier: &multiplier,
@@ -796,14 +910,19 @@ impl Run<'_> {
         };
         if first.points_used > 0 {
             // R11: taken from the balance as it stood before this receipt.
-            ledger::post(conn, &entry(ledger::Kind::Redeem, -first.points_used))?;
+            let posted = ledger::post(conn, &entry(ledger::Kind::Redeem, -first.points_used))?;
+            sums.note_balance(m.id, posted.balance_after);
         }
         if earned > 0 {
-            let entry_id = ledger::append(conn, &entry(ledger::Kind::Earn, earned))?;
             let expires_on = expiry::expires_on(&self.program.expiry, local_date);
+            let credit = ledger::Entry {
+                expires_on,
+                ..entry(ledger::Kind::Earn, earned)
+            };
+            let entry_id = ledger::append(conn, &credit, lot_points)?;
             sums.credit(m.id, earned, entry_id, local_date, expires_on);
         }
-        sums.activity(m.id, local_date, amount_fen, earned, true);
+        sums.activity(m.id, local_date, amount_fen, earned, true)?;
         let (f, p, n) = m.sales.get();
         m.sales.set((f + amount_fen, p + earned, n + 1));
         let sale = Sale {

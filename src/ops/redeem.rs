@@ -131,7 +131,15 @@ fn redeem_in(
     let posted = match ledger::post(conn, &entry) {
         Ok(p) => p,
         Err(e) if e.is::<Refused>() => {
-            return Ok(Err((format!("member {}: {e} (R16)", m.member_no), true)));
+            let reason = e.to_string();
+            if reason.starts_with("member ") {
+                // A bound crossed: the message names the member and the bound.
+                return Ok(Err((reason, true)));
+            }
+            return Ok(Err((
+                format!("member {}: {reason} (R16)", m.member_no),
+                true,
+            )));
         }
         Err(e) => return Err(e),
     };
@@ -308,7 +316,7 @@ pub fn opening_file(
         } else {
             f[3]
         };
-        ledger::post(
+        let posted = ledger::post(
             &tx,
             &ledger::Entry {
                 member_id: id,
@@ -324,8 +332,13 @@ pub fn opening_file(
                 expires_on,
                 allow_debt: false,
             },
-        )?;
-        Ok(RowOutcome::Done)
+        );
+        match posted {
+            Ok(_) => Ok(RowOutcome::Done),
+            // A bound crossed: this row is rejected, the others go in.
+            Err(e) if e.is::<Refused>() => Ok(RowOutcome::Rejected(e.to_string())),
+            Err(e) => Err(e),
+        }
     })?;
     let detail = format!(
         "{}: {} opening balances, {} already, {} rejected",

@@ -13,6 +13,47 @@ pub struct Violation {
 /// (check name, SQL returning one text column per violation).
 const CHECKS: &[(&str, &str)] = &[
     (
+        "integers_within_bounds",
+        "SELECT 'member ' || member_no || ': balance ' || quote(balance) || ' (' || typeof(balance) || '), lifetime sales ' ||
+                quote(sales_fen) || ' fen/' || quote(sales_points) || ' points/' || quote(sales_count) ||
+                ': balances, points and money must be integers within their bounds'
+         FROM members
+         WHERE typeof(balance) != 'integer' OR balance NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR typeof(sales_fen) != 'integer' OR sales_fen NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR typeof(sales_points) != 'integer' OR sales_points NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR typeof(sales_count) != 'integer'
+         UNION ALL
+         SELECT 'ledger entry ' || id || ': points ' || quote(points) || ' (' || typeof(points) || ') is not an integer within ±10^15'
+         FROM ledger WHERE typeof(points) != 'integer' OR points NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR (lot_points IS NOT NULL AND (typeof(lot_points) != 'integer' OR lot_points NOT BETWEEN 0 AND 1000000000000000))
+         UNION ALL
+         SELECT 'lot ' || id || ': size ' || quote(size) || ', remaining ' || quote(remaining) || ' are not integers within 0..10^15'
+         FROM lots WHERE typeof(size) != 'integer' OR typeof(remaining) != 'integer'
+            OR size NOT BETWEEN 0 AND 1000000000000000 OR remaining NOT BETWEEN 0 AND 1000000000000000
+         UNION ALL
+         SELECT 'lot use of entry ' || entry_id || ': points ' || quote(points) || ' is not an integer within 0..10^15'
+         FROM lot_uses WHERE typeof(points) != 'integer' OR points NOT BETWEEN 0 AND 1000000000000000
+         UNION ALL
+         SELECT 'receipt ' || store || '/' || receipt || ': amount ' || quote(amount_fen) || ' fen, points ' || quote(points_earned) ||
+                '/' || quote(points_used) || '/' || quote(points_refunded) || ' are not integers within their bounds'
+         FROM receipts WHERE typeof(amount_fen) != 'integer' OR amount_fen NOT BETWEEN 0 AND 1000000000000000
+            OR typeof(points_earned) != 'integer' OR points_earned NOT BETWEEN -1000000000000 AND 1000000000000
+            OR typeof(points_used) != 'integer' OR points_used NOT BETWEEN 0 AND 1000000000000
+            OR typeof(points_refunded) != 'integer' OR points_refunded NOT BETWEEN 0 AND 1000000000000
+         UNION ALL
+         SELECT 'member id ' || member_id || ' on ' || local_date || ': activity ' || quote(spend_fen) || ' fen/' || quote(points) ||
+                ' points/' || quote(purchases) || ' are not integers within their bounds'
+         FROM member_days WHERE typeof(spend_fen) != 'integer' OR spend_fen NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR typeof(points) != 'integer' OR points NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(purchases) != 'integer'",
+    ),
+    (
+        "returns_points_refunded_in_ledger",
+        "SELECT 'return ' || r.store || '/' || r.receipt || ': gave back ' || r.points_refunded || ' points used but ledger credits ' || COALESCE(e.total, 0)
+         FROM receipts r LEFT JOIN (SELECT ref, SUM(points) AS total FROM ledger WHERE source = 'points_refund' GROUP BY ref) e
+           ON e.ref = r.store || '/' || r.receipt
+         WHERE r.kind = 'return' AND r.points_refunded != COALESCE(e.total, 0)",
+    ),
+    (
         "balance_equals_ledger",
         "SELECT 'member ' || m.member_no || ': balance ' || m.balance || ' but ledger sums to ' || COALESCE(s.total, 0)
          FROM members m LEFT JOIN (SELECT member_id, SUM(points) AS total FROM ledger GROUP BY member_id) s

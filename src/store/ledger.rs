@@ -4,10 +4,13 @@
 //! debit takes from lots oldest-expiring first (R17) and records what it took.
 
 use crate::error::Refused;
-use crate::rules::ledger::{plan_debit, split_credit, OpenLot};
+use crate::rules::ledger::{
+    check_entry, checked_balance, plan_debit_preferring, split_credit, OpenLot, StreamCredit,
+    StreamUse, UseKind,
+};
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// The kind of a ledger entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,11 +100,19 @@ pub fn open_lots(conn: &Connection, member_id: i64) -> Result<Vec<OpenLot>> {
 }
 
 /// Appends the entry row only; the caller keeps balance and lots in step
-/// (the import does, summing per member before it commits).
-pub fn append(conn: &Connection, e: &Entry) -> Result<i64> {
+/// (the import does, summing per member before it commits). A credit
+/// (`points > 0`) records the expiry date of its lot and `lot_points`, the
+/// part of it that went to a lot (the rest paid a debt, R20).
+pub fn append(conn: &Connection, e: &Entry, lot_points: i64) -> Result<i64> {
+    let (lot_date, lot_points) = if e.points > 0 {
+        (e.expires_on.map(|d| d.to_string()), Some(lot_points))
+    } else {
+        (None, None)
+    };
     conn.prepare_cached(
-        "INSERT INTO ledger (member_id, at, kind, points, source, ref, program_version, operator, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO ledger (member_id, at, kind, points, source, ref, program_version, operator, note,
+                             lot_expires_on, lot_points)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         e.member_id,
@@ -112,9 +123,29 @@ pub fn append(conn: &Connection, e: &Entry) -> Result<i64> {
         e.reference,
         e.program_version,
         e.operator,
-        e.note
+        e.note,
+        lot_date,
+        lot_points
     ])?;
     Ok(conn.last_insert_rowid())
+}
+
+/// A member's number, for messages.
+pub fn member_no(conn: &Connection, member_id: i64) -> Result<String> {
+    Ok(conn
+        .prepare_cached("SELECT member_no FROM members WHERE id = ?1")?
+        .query_row([member_id], |r| r.get(0))?)
+}
+
+/// Refuses an entry that crosses a bound (one entry at most 10^12 points,
+/// a balance within ±10^15), naming the member and the bound; returns the
+/// balance after it.
+pub fn check_bounds(conn: &Connection, member_id: i64, before: i64, points: i64) -> Result<i64> {
+    let checked = check_entry(points).and_then(|()| checked_balance(before, points));
+    checked.map_err(|why| {
+        let who = member_no(conn, member_id).unwrap_or_else(|_| format!("id {member_id}"));
+        Refused(format!("member {who}: {why}")).into()
+    })
 }
 
 /// Adds `points` (> 0) to the member's open lot with this expiry, or opens one
@@ -182,10 +213,12 @@ pub fn spendable(conn: &Connection, member_id: i64, today: NaiveDate) -> Result<
         .query_row(params![member_id, today.to_string()], |r| r.get(0))?)
 }
 
-/// Members whose balance is below zero (owed points, R20), with that balance.
-pub fn negative_balances(conn: &Connection) -> Result<Vec<(i64, i64)>> {
-    let mut st = conn.prepare_cached("SELECT id, balance FROM members WHERE balance < 0")?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+/// Members whose balance is below zero (owed points, R20) or above `high`,
+/// with that balance.
+pub fn balances_outside(conn: &Connection, high: i64) -> Result<Vec<(i64, i64)>> {
+    let mut st =
+        conn.prepare_cached("SELECT id, balance FROM members WHERE balance < 0 OR balance > ?1")?;
+    let rows = st.query_map([high], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -194,8 +227,21 @@ pub fn negative_balances(conn: &Connection) -> Result<Vec<(i64, i64)>> {
 /// redemption) may not spend points whose expiry date has passed though the
 /// year-end reset has not run yet (R27); a debt-allowed debit (a return, R20)
 /// takes from every lot, expired ones first, so lots keep matching the balance.
+/// An entry that crosses a bound is refused before anything is written.
 pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
+    post_preferring(conn, e, None)
+}
+
+/// `post`, for a debit that takes first up to `prefer.1` points from the
+/// member's lots expiring on `prefer.0` (what is left of a returned sale's
+/// own credit, R20), then from the others oldest-expiring first.
+pub fn post_preferring(
+    conn: &Connection,
+    e: &Entry,
+    prefer: Option<(Option<NaiveDate>, i64)>,
+) -> Result<Posted> {
     let before = balance(conn, e.member_id)?;
+    let after = check_bounds(conn, e.member_id, before, e.points)?;
     let plan = if e.points < 0 {
         let mut lots = open_lots(conn, e.member_id)?;
         let today = e.earned_on;
@@ -207,7 +253,7 @@ pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
         if !e.allow_debt {
             lots.retain(|l| l.expires_on.is_none_or(|d| d >= today));
         }
-        let plan = plan_debit(&lots, -e.points);
+        let plan = plan_debit_preferring(&lots, -e.points, prefer);
         if plan.uncovered > 0 && !e.allow_debt {
             let note = if expired > 0 {
                 format!(" ({expired} of them expired and await the expiry run)")
@@ -224,22 +270,24 @@ pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
     } else {
         None
     };
-    let entry_id = append(conn, e)?;
-    if e.points > 0 {
-        let (_debt_paid, lot_size) = split_credit(before, e.points);
-        if lot_size > 0 {
-            conn.prepare_cached(
-                "INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-            )?
-            .execute(params![
-                e.member_id,
-                entry_id,
-                e.earned_on.to_string(),
-                e.expires_on.map(|d| d.to_string()),
-                lot_size
-            ])?;
-        }
+    let lot_size = if e.points > 0 {
+        split_credit(before, e.points).1
+    } else {
+        0
+    };
+    let entry_id = append(conn, e, lot_size)?;
+    if lot_size > 0 {
+        conn.prepare_cached(
+            "INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        )?
+        .execute(params![
+            e.member_id,
+            entry_id,
+            e.earned_on.to_string(),
+            e.expires_on.map(|d| d.to_string()),
+            lot_size
+        ])?;
     }
     if let Some(plan) = plan {
         for (lot_id, take) in plan.takes {
@@ -251,7 +299,6 @@ pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
             .execute([entry_id, lot_id, take])?;
         }
     }
-    let after = before + e.points;
     conn.prepare_cached("UPDATE members SET balance = ?2 WHERE id = ?1")?
         .execute([e.member_id, after])?;
     Ok(Posted {
@@ -259,6 +306,108 @@ pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
         balance_before: before,
         balance_after: after,
     })
+}
+
+/// A sale's credit entry: (entry id, points, lot expiry date, points that
+/// went to a lot). `None` when the sale credited nothing; the lot fields are
+/// `None` for a credit written before credits recorded them.
+pub type SaleCredit = (i64, i64, Option<Option<NaiveDate>>, Option<i64>);
+
+/// The earn entry of the sale `reference` (`store/receipt`) of a member.
+pub fn sale_credit(
+    conn: &Connection,
+    member_id: i64,
+    reference: &str,
+) -> Result<Option<SaleCredit>> {
+    let row: Option<(i64, i64, Option<String>, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT id, points, lot_expires_on, lot_points FROM ledger
+             WHERE member_id = ?1 AND kind = 'earn' AND source = 'receipt' AND ref = ?2
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![member_id, reference], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((id, points, date, lot_points)) = row else {
+        return Ok(None);
+    };
+    let date = match date {
+        Some(d) => Some(NaiveDate::parse_from_str(&d, "%Y-%m-%d")?),
+        None => None,
+    };
+    // A recorded credit always has `lot_points`; its date may be NULL (never expires).
+    let lot = lot_points.map(|_| date);
+    Ok(Some((id, points, lot, lot_points)))
+}
+
+/// The stream of one lot date of a member, oldest first: every credit that
+/// went to lots expiring on `date` (with the part that went there), and
+/// everything taken from those lots, with what took it. A take by a return
+/// names the credit entry of the sale it returned (R20).
+pub fn lot_stream(
+    conn: &Connection,
+    member_id: i64,
+    date: Option<NaiveDate>,
+) -> Result<(Vec<StreamCredit>, Vec<StreamUse>)> {
+    let date = date.map(|d| d.to_string());
+    let credits = conn
+        .prepare_cached(
+            "SELECT id, lot_points FROM ledger
+             WHERE member_id = ?1 AND points > 0 AND lot_points > 0 AND lot_expires_on IS ?2
+             ORDER BY id",
+        )?
+        .query_map(params![member_id, date], |r| {
+            Ok(StreamCredit {
+                entry_id: r.get(0)?,
+                points: r.get(1)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let raw: Vec<(i64, String, String, Option<String>, i64)> = conn
+        .prepare_cached(
+            "SELECT u.entry_id, e.kind, e.source, e.ref, SUM(u.points) FROM lot_uses u
+             JOIN lots l ON l.id = u.lot_id JOIN ledger e ON e.id = u.entry_id
+             WHERE l.member_id = ?1 AND l.expires_on IS ?2
+             GROUP BY u.entry_id ORDER BY u.entry_id",
+        )?
+        .query_map(params![member_id, date], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut uses = Vec::with_capacity(raw.len());
+    for (entry_id, kind, source, reference, points) in raw {
+        let kind = match (kind.as_str(), source.as_str(), reference) {
+            ("expire", ..) => UseKind::Expired,
+            ("reverse", "receipt", Some(r)) => {
+                let credit = match r.split_once('/') {
+                    Some((store, receipt)) => {
+                        let original: Option<Option<String>> = conn
+                            .prepare_cached(
+                                "SELECT original_receipt FROM receipts WHERE store = ?1 AND receipt = ?2",
+                            )?
+                            .query_row([store, receipt], |r| r.get(0))
+                            .optional()?;
+                        match original.flatten() {
+                            Some(o) => {
+                                sale_credit(conn, member_id, &format!("{store}/{o}"))?.map(|c| c.0)
+                            }
+                            None => None,
+                        }
+                    }
+                    None => None,
+                };
+                UseKind::Returned { credit }
+            }
+            _ => UseKind::Spent,
+        };
+        uses.push(StreamUse {
+            entry_id,
+            kind,
+            points,
+        });
+    }
+    Ok((credits, uses))
 }
 
 /// A ledger row, for `member show` and exports.

@@ -86,6 +86,8 @@ pub struct NewReceipt<'a> {
     pub amount_fen: i64,
     pub points_used: i64,
     pub points_earned: i64,
+    /// A return: points used on its sale given back (SPEC "Returns after use").
+    pub points_refunded: i64,
     pub staff: Option<&'a str>,
     pub program_version: i64,
     pub multiplier: &'a str,
@@ -110,8 +112,9 @@ pub fn insert_new(conn: &Connection, r: &NewReceipt, lines: &[NewLine]) -> Resul
     let n = conn
         .prepare_cached(
             "INSERT INTO receipts (store, receipt, member_id, at, local_date, kind, original_receipt, amount_fen,
-                               points_used, points_earned, staff, program_version, multiplier, lines, digest, import_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                               points_used, points_earned, staff, program_version, multiplier, lines, digest, import_id,
+                               points_refunded)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              ON CONFLICT (store, receipt) DO NOTHING",
         )?
         .execute(params![
@@ -130,7 +133,8 @@ pub fn insert_new(conn: &Connection, r: &NewReceipt, lines: &[NewLine]) -> Resul
             r.multiplier,
             lines_json(lines),
             r.digest,
-            r.import_id
+            r.import_id,
+            r.points_refunded
         ])?;
     Ok(n == 1)
 }
@@ -193,27 +197,53 @@ pub struct StoredSale {
     pub program_version: i64,
     pub multiplier: String,
     pub points_earned: i64,
+    /// Money paid and points used on it (R10, R11).
+    pub amount_fen: i64,
+    pub points_used: i64,
+    pub local_date: String,
     pub lines: Vec<StoredLine>,
 }
 
 /// The sale (store, receipt), if stored.
 pub fn sale(conn: &Connection, store: &str, receipt: &str) -> Result<Option<StoredSale>> {
-    let row: Option<(Option<i64>, i64, String, i64, String)> = conn
+    type Row = (Option<i64>, i64, String, i64, String, i64, i64, String);
+    let row: Option<Row> = conn
         .prepare_cached(
-            "SELECT member_id, program_version, multiplier, points_earned, lines FROM receipts
-             WHERE store = ?1 AND receipt = ?2 AND kind = 'sale'",
+            "SELECT member_id, program_version, multiplier, points_earned, lines, amount_fen, points_used, local_date
+             FROM receipts WHERE store = ?1 AND receipt = ?2 AND kind = 'sale'",
         )?
         .query_row([store, receipt], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
         })
         .optional()?;
     row.map(
-        |(member_id, program_version, multiplier, points_earned, lines)| {
+        |(
+            member_id,
+            program_version,
+            multiplier,
+            points_earned,
+            lines,
+            amount_fen,
+            points_used,
+            local_date,
+        )| {
             Ok(StoredSale {
                 member_id,
                 program_version,
                 multiplier,
                 points_earned,
+                amount_fen,
+                points_used,
+                local_date,
                 lines: parse_lines(&lines)?,
             })
         },
@@ -221,25 +251,60 @@ pub fn sale(conn: &Connection, store: &str, receipt: &str) -> Result<Option<Stor
     .transpose()
 }
 
-/// Returns already stored against a sale: (points taken back, lines).
-pub fn returns_of(
-    conn: &Connection,
-    store: &str,
-    original: &str,
-) -> Result<Vec<(i64, Vec<StoredLine>)>> {
+/// A return already stored against a sale.
+#[derive(Debug, Clone)]
+pub struct StoredReturn {
+    /// Points it took back.
+    pub taken: i64,
+    /// Points used on the sale that it gave back.
+    pub refunded: i64,
+    pub amount_fen: i64,
+    pub lines: Vec<StoredLine>,
+}
+
+/// Returns already stored against a sale.
+pub fn returns_of(conn: &Connection, store: &str, original: &str) -> Result<Vec<StoredReturn>> {
     let mut st = conn.prepare_cached(
-        "SELECT points_earned, lines FROM receipts
+        "SELECT points_earned, lines, points_refunded, amount_fen FROM receipts
          WHERE store = ?1 AND original_receipt = ?2 AND kind = 'return'",
     )?;
     let rows = st.query_map([store, original], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (points, lines) = row?;
-        out.push((-points, parse_lines(&lines)?));
+        let (points, lines, refunded, amount_fen) = row?;
+        out.push(StoredReturn {
+            taken: -points,
+            refunded,
+            amount_fen,
+            lines: parse_lines(&lines)?,
+        });
     }
     Ok(out)
+}
+
+/// A receipt number for a receipt entered from flags without one: `base`,
+/// or `base-2`, `base-3`… the first not yet used in `store`.
+pub fn free_number(conn: &Connection, store: &str, base: &str) -> Result<String> {
+    let mut st = conn.prepare_cached("SELECT 1 FROM receipts WHERE store = ?1 AND receipt = ?2")?;
+    let mut candidate = base.to_string();
+    for n in 2u64.. {
+        if st
+            .query_row([store, candidate.as_str()], |_| Ok(()))
+            .optional()?
+            .is_none()
+        {
+            break;
+        }
+        candidate = format!("{base}-{n}");
+    }
+    Ok(candidate)
 }
 
 /// Adds to a member's activity on a local date (R23 metrics).

@@ -188,6 +188,56 @@ CREATE TABLE member_contacts (
 );
 CREATE INDEX member_contacts_member ON member_contacts (member_id, at);
 "#,
+    // 3: bounds (SPEC "Safety at the edges"). SQLite cannot add a CHECK to an
+    // existing table, so triggers refuse any balance, points or money that is
+    // not an integer or lies outside its bound: points within ±10^15 (an
+    // entry made by a command moves at most 10^12, which the commands check;
+    // an expiry entry may take a whole balance), money within 10^13 yuan.
+    // Each credit entry records the expiry date of the lot it went to and
+    // how many of its points went there (the rest paid a debt, R20), so that
+    // a return can tell what is left, spent or expired of its sale's credit.
+    // A return records the points used on its sale that it gave back.
+    r#"
+ALTER TABLE ledger ADD COLUMN lot_expires_on TEXT;
+ALTER TABLE ledger ADD COLUMN lot_points INTEGER;
+ALTER TABLE receipts ADD COLUMN points_refunded INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER members_bounds_insert BEFORE INSERT ON members
+WHEN typeof(NEW.balance) != 'integer' OR NEW.balance NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.sales_fen) != 'integer' OR NEW.sales_fen NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.sales_points) != 'integer' OR NEW.sales_points NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.sales_count) != 'integer' OR NEW.sales_count NOT BETWEEN 0 AND 1000000000000000
+BEGIN SELECT RAISE(ABORT, 'members: balance and sales must be integers within their bounds (points within ±10^15, money within 10^13 yuan)'); END;
+CREATE TRIGGER members_bounds_update BEFORE UPDATE ON members
+WHEN typeof(NEW.balance) != 'integer' OR NEW.balance NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.sales_fen) != 'integer' OR NEW.sales_fen NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.sales_points) != 'integer' OR NEW.sales_points NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.sales_count) != 'integer' OR NEW.sales_count NOT BETWEEN 0 AND 1000000000000000
+BEGIN SELECT RAISE(ABORT, 'members: balance and sales must be integers within their bounds (points within ±10^15, money within 10^13 yuan)'); END;
+CREATE TRIGGER ledger_bounds_insert BEFORE INSERT ON ledger
+WHEN typeof(NEW.points) != 'integer' OR NEW.points NOT BETWEEN -1000000000000000 AND 1000000000000000 OR (NEW.lot_points IS NOT NULL AND (typeof(NEW.lot_points) != 'integer' OR NEW.lot_points NOT BETWEEN 0 AND 1000000000000000))
+BEGIN SELECT RAISE(ABORT, 'ledger: points must be an integer within ±10^15'); END;
+CREATE TRIGGER ledger_bounds_update BEFORE UPDATE ON ledger
+WHEN typeof(NEW.points) != 'integer' OR NEW.points NOT BETWEEN -1000000000000000 AND 1000000000000000 OR (NEW.lot_points IS NOT NULL AND (typeof(NEW.lot_points) != 'integer' OR NEW.lot_points NOT BETWEEN 0 AND 1000000000000000))
+BEGIN SELECT RAISE(ABORT, 'ledger: points must be an integer within ±10^15'); END;
+CREATE TRIGGER lots_bounds_insert BEFORE INSERT ON lots
+WHEN typeof(NEW.size) != 'integer' OR NEW.size NOT BETWEEN 0 AND 1000000000000000 OR typeof(NEW.remaining) != 'integer' OR NEW.remaining NOT BETWEEN 0 AND 1000000000000000
+BEGIN SELECT RAISE(ABORT, 'lots: size and remaining must be integers within 0..10^15'); END;
+CREATE TRIGGER lots_bounds_update BEFORE UPDATE ON lots
+WHEN typeof(NEW.size) != 'integer' OR NEW.size NOT BETWEEN 0 AND 1000000000000000 OR typeof(NEW.remaining) != 'integer' OR NEW.remaining NOT BETWEEN 0 AND 1000000000000000
+BEGIN SELECT RAISE(ABORT, 'lots: size and remaining must be integers within 0..10^15'); END;
+CREATE TRIGGER lot_uses_bounds_insert BEFORE INSERT ON lot_uses
+WHEN typeof(NEW.points) != 'integer' OR NEW.points NOT BETWEEN 0 AND 1000000000000000
+BEGIN SELECT RAISE(ABORT, 'lot_uses: points must be an integer within 0..10^15'); END;
+CREATE TRIGGER lot_uses_bounds_update BEFORE UPDATE ON lot_uses
+WHEN typeof(NEW.points) != 'integer' OR NEW.points NOT BETWEEN 0 AND 1000000000000000
+BEGIN SELECT RAISE(ABORT, 'lot_uses: points must be an integer within 0..10^15'); END;
+CREATE TRIGGER receipts_bounds_insert BEFORE INSERT ON receipts
+WHEN typeof(NEW.amount_fen) != 'integer' OR NEW.amount_fen NOT BETWEEN 0 AND 1000000000000000 OR typeof(NEW.points_used) != 'integer' OR NEW.points_used NOT BETWEEN 0 AND 1000000000000 OR typeof(NEW.points_earned) != 'integer' OR NEW.points_earned NOT BETWEEN -1000000000000 AND 1000000000000 OR typeof(NEW.points_refunded) != 'integer' OR NEW.points_refunded NOT BETWEEN 0 AND 1000000000000
+BEGIN SELECT RAISE(ABORT, 'receipts: amount and points must be integers within their bounds (money within 10^13 yuan, points within 10^12)'); END;
+CREATE TRIGGER receipts_bounds_update BEFORE UPDATE ON receipts
+WHEN typeof(NEW.amount_fen) != 'integer' OR NEW.amount_fen NOT BETWEEN 0 AND 1000000000000000 OR typeof(NEW.points_used) != 'integer' OR NEW.points_used NOT BETWEEN 0 AND 1000000000000 OR typeof(NEW.points_earned) != 'integer' OR NEW.points_earned NOT BETWEEN -1000000000000 AND 1000000000000 OR typeof(NEW.points_refunded) != 'integer' OR NEW.points_refunded NOT BETWEEN 0 AND 1000000000000
+BEGIN SELECT RAISE(ABORT, 'receipts: amount and points must be integers within their bounds (money within 10^13 yuan, points within 10^12)'); END;
+CREATE TRIGGER member_days_bounds_insert BEFORE INSERT ON member_days
+WHEN typeof(NEW.spend_fen) != 'integer' OR NEW.spend_fen NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.points) != 'integer' OR NEW.points NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.purchases) != 'integer' OR NEW.purchases NOT BETWEEN -1000000000000000 AND 1000000000000000
+BEGIN SELECT RAISE(ABORT, 'member_days: spend, points and purchases must be integers within their bounds'); END;
+CREATE TRIGGER member_days_bounds_update BEFORE UPDATE ON member_days
+WHEN typeof(NEW.spend_fen) != 'integer' OR NEW.spend_fen NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.points) != 'integer' OR NEW.points NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.purchases) != 'integer' OR NEW.purchases NOT BETWEEN -1000000000000000 AND 1000000000000000
+BEGIN SELECT RAISE(ABORT, 'member_days: spend, points and purchases must be integers within their bounds'); END;
+"#,
 ];
 
 /// The schema version this build writes.

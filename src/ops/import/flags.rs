@@ -43,6 +43,7 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
     }
     let store_code = r.store.clone().unwrap_or_else(|| MANUAL_STORE.to_string());
     let (_, _, program) = programs::current(&st.conn)?;
+    let mut category = r.category.clone();
     let (member_id, kind, original) = match &r.return_of {
         None => (
             Some(store::members::resolve(&st.conn, r.member.trim())?),
@@ -55,6 +56,9 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
                     "original receipt {store_code}/{orig} is not a sale on file"
                 ))
             })?;
+            if category.is_none() {
+                category = only_category(&sale, &store_code, orig)?;
+            }
             (sale.member_id, "return", orig.as_str())
         }
     };
@@ -62,11 +66,17 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
         Some(id) => Some(store::members::get(&st.conn, id)?.member_no),
         None => None,
     };
-    let receipt = r.receipt.clone().unwrap_or_else(|| {
-        let who = member_no.as_deref().unwrap_or("RETURN");
-        let local = ctx.now.with_timezone(&program.timezone);
-        format!("{}-{who}", local.format("%Y%m%d%H%M%S"))
-    });
+    // Without --receipt, a number made from the time and the member; a
+    // second receipt in the same second gets its own (`…-2`, `…-3`).
+    let receipt = match r.receipt.clone() {
+        Some(n) => n,
+        None => {
+            let who = member_no.as_deref().unwrap_or("RETURN");
+            let local = ctx.now.with_timezone(&program.timezone);
+            let base = format!("{}-{who}", local.format("%Y%m%d%H%M%S"));
+            receipts::free_number(&st.conn, &store_code, &base)?
+        }
+    };
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "store",
@@ -92,7 +102,7 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
         &time::stored(ctx.now),
         r.amount.trim(),
         r.list_amount.as_deref().unwrap_or(""),
-        r.category.as_deref().unwrap_or(""),
+        category.as_deref().unwrap_or(""),
         r.staff.as_deref().unwrap_or(""),
         &r.points_used.unwrap_or(0).to_string(),
         kind,
@@ -133,4 +143,41 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
             .transpose()?,
         duplicate: summary.duplicates > 0,
     })
+}
+
+/// The category a return from flags takes back when `--category` is not
+/// given: the sale's only one (none when its lines have none); a sale with
+/// several is a usage error listing them.
+fn only_category(
+    sale: &receipts::StoredSale,
+    store: &str,
+    receipt: &str,
+) -> Result<Option<String>> {
+    let mut seen: Vec<(String, Option<String>)> = Vec::new();
+    for l in &sale.lines {
+        let c = l
+            .category
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        let key = c.map(str::to_lowercase).unwrap_or_default();
+        if !seen.iter().any(|s| s.0 == key) {
+            seen.push((key, c.map(str::to_string)));
+        }
+    }
+    match seen.as_slice() {
+        [] => Ok(None),
+        [(_, only)] => Ok(only.clone()),
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .map(|(_, c)| c.clone().unwrap_or_else(|| "(no category)".into()))
+                .collect();
+            Err(crate::error::Usage(format!(
+                "sale {store}/{receipt} has several categories ({}): name the one returned with --category",
+                names.join(", ")
+            ))
+            .into())
+        }
+    }
 }

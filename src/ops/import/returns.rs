@@ -78,9 +78,16 @@ impl Run<'_> {
         // Amounts returned so far per category: no category may be returned
         // beyond what was bought of it, even where its rate group could take it.
         let mut by_category: Vec<(Option<String>, i64)> = Vec::new();
-        for (taken, lines) in receipts::returns_of(conn, first.store, first.original)? {
-            taken_already += taken;
-            for l in lines {
+        let earlier = receipts::returns_of(conn, first.store, first.original)?;
+        let mut refunded_already: i64 = 0;
+        let mut returned_fen: i64 = 0;
+        for r in &earlier {
+            refunded_already += r.refunded;
+            returned_fen = returned_fen.saturating_add(r.amount_fen);
+        }
+        for earlier in earlier {
+            taken_already += earlier.taken;
+            for l in earlier.lines {
                 add_to_category(&mut by_category, norm(l.category.as_deref()), l.amount_fen);
                 let rate = l
                     .rate
@@ -161,9 +168,57 @@ impl Run<'_> {
             Ok(a) => a,
             Err(reason) => return stored_or(reason, RejectKind::Refused),
         };
-        let take = (sale.points_earned - after.total - taken_already).max(0);
+        let target = sale.points_earned - after.total;
         let at = time::stored(moment);
         let local_date = time::local_date(moment, self.program.timezone);
+        let return_fen: i64 = rows.iter().map(|r| r.amount_fen).sum();
+        let reference = format!("{}/{}", first.store, first.receipt);
+        let sale_ref = format!("{}/{}", first.store, first.original);
+        // R20 after expiry: what is left of the sale's own credit is taken
+        // first, then the part that was spent (as a debt when nothing else
+        // covers it); the part that expired is not taken a second time.
+        let mut take = (target - taken_already).max(0);
+        let mut own: Option<(Option<NaiveDate>, i64)> = None;
+        let mut refund = 0;
+        if let Some(member_id) = sale.member_id {
+            if let Some((credit_id, earned, Some(lot_date), Some(_))) =
+                ledger::sale_credit(conn, member_id, &sale_ref)?
+            {
+                sums.flush_member(conn, member_id)?;
+                let (credits, uses) = ledger::lot_stream(conn, member_id, lot_date)?;
+                let state = crate::rules::ledger::credit_state(&credits, &uses, credit_id);
+                take =
+                    crate::rules::ledger::return_take(target, earned, state.expired, taken_already);
+                own = Some((lot_date, take.min(state.left)));
+            }
+            // Points used on the sale come back in proportion to the money
+            // returned (cumulative over partial returns), unless the program
+            // says not (SPEC "Returns after expiry and after use").
+            if self.program.returns.refund_points_used && sale.points_used > 0 {
+                let returned = returned_fen.saturating_add(return_fen);
+                let due = crate::rules::ledger::points_used_refund(
+                    sale.points_used,
+                    sale.amount_fen,
+                    returned,
+                );
+                refund = (due - refunded_already).max(0);
+            }
+            if take > 0 || refund > 0 {
+                let balance = sums.flush_member(conn, member_id)?;
+                let bounds = crate::rules::ledger::check_entry(take)
+                    .and_then(|()| checked_balance(balance, -take))
+                    .and_then(|b| checked_balance(b, refund));
+                if let Err(why) = bounds {
+                    return stored_or(
+                        format!(
+                            "member {}: the return of {sale_ref}: {why}",
+                            super::super::members::member_no(member_id)
+                        ),
+                        RejectKind::Refused,
+                    );
+                }
+            }
+        }
         let stored = receipts::insert_new(
             conn,
             &receipts::NewReceipt {
@@ -174,9 +229,10 @@ impl Run<'_> {
                 local_date: &local_date.to_string(),
                 kind: "return",
                 original_receipt: Some(first.original),
-                amount_fen: rows.iter().map(|r| r.amount_fen).sum(),
+                amount_fen: return_fen,
                 points_used: 0,
                 points_earned: -take,
+                points_refunded: refund,
                 staff: (!first.staff.is_empty()).then_some(first.staff),
                 program_version: sale.program_version,
                 multiplier: &sale.multiplier,
@@ -190,9 +246,8 @@ impl Run<'_> {
         }
         if let (Some(member_id), true) = (sale.member_id, take > 0) {
             sums.flush_member(conn, member_id)?;
-            let reference = format!("{}/{}", first.store, first.receipt);
-            let note = format!("return of {}/{}", first.store, first.original);
-            let posted = ledger::post(
+            let note = format!("return of {sale_ref}");
+            let posted = ledger::post_preferring(
                 conn,
                 &ledger::Entry {
                     member_id,
@@ -209,12 +264,34 @@ impl Run<'_> {
                     // R20: if the points were spent, the balance goes negative (owed).
                     allow_debt: true,
                 },
+                own,
+            )?;
+            sums.note_balance(member_id, posted.balance_after);
+        }
+        if let (Some(member_id), true) = (sale.member_id, refund > 0) {
+            sums.flush_member(conn, member_id)?;
+            let note = format!("points used on {sale_ref} given back by the return");
+            let posted = ledger::post(
+                conn,
+                &ledger::Entry {
+                    member_id,
+                    at: &at,
+                    kind: ledger::Kind::Reverse,
+                    points: refund,
+                    source: "points_refund",
+                    reference: Some(&reference),
+                    program_version: self.version,
+                    operator: &self.ctx.operator,
+                    note: Some(&note),
+                    earned_on: local_date,
+                    expires_on: expiry::expires_on(&self.program.expiry, local_date),
+                    allow_debt: false,
+                },
             )?;
             sums.note_balance(member_id, posted.balance_after);
         }
         if let Some(member_id) = sale.member_id {
-            let returned_fen: i64 = rows.iter().map(|r| r.amount_fen).sum();
-            sums.activity(member_id, local_date, -returned_fen, -take, false);
+            sums.activity(member_id, local_date, -return_fen, -take, false)?;
         }
         Ok(Outcome::Returned { taken_back: take })
     }
