@@ -260,13 +260,17 @@ pub fn return_take(target: i64, earned: i64, expired: i64, taken: i64) -> i64 {
 
 /// Points used on a sale that its returns give back, in all, once
 /// `returned_fen` of its `paid_fen` has been returned: in proportion,
-/// floored; everything on a full return.
+/// floored; everything on a full return (a sale paid wholly with points is
+/// returned in full by any return of it).
 pub fn points_used_refund(points_used: i64, paid_fen: i64, returned_fen: i64) -> i64 {
-    if points_used <= 0 || returned_fen <= 0 {
+    if points_used <= 0 {
         return 0;
     }
     if returned_fen >= paid_fen {
         return points_used;
+    }
+    if returned_fen <= 0 {
+        return 0;
     }
     let share = i128::from(points_used) * i128::from(returned_fen) / i128::from(paid_fen);
     i64::try_from(share).unwrap_or(points_used).min(points_used)
@@ -369,7 +373,8 @@ mod tests {
         assert_eq!(points_used_refund(100, 30_000, 10_000), 33);
         assert_eq!(points_used_refund(100, 30_000, 20_000), 66);
         assert_eq!(points_used_refund(100, 30_000, 30_000), 100);
-        assert_eq!(points_used_refund(100, 0, 0), 0);
+        assert_eq!(points_used_refund(100, 0, 0), 100);
+        assert_eq!(points_used_refund(100, 500, 0), 0);
         assert_eq!(points_used_refund(7, 0, 1), 7);
         assert_eq!(
             points_used_refund(1_000_000_000, i64::MAX, i64::MAX - 1),

@@ -1,9 +1,13 @@
-//! Property tests of returns (R20, with R7, R8, R12–R14, R16, R21), in-process:
-//! random sequences of sales, partial returns of earlier sales (some asking
-//! for more than remains, which must be rejected) and redemptions (some
-//! refused) against a fresh database, with every invariant checked after each
-//! operation against an independent model of what each receipt earned and
-//! what each return must take back.
+//! Property tests of returns (R20, with R7, R8, R10–R14, R16, R21), in-process:
+//! random sequences of sales (some using points), partial returns of earlier
+//! sales (some asking for more than remains, which must be rejected) and
+//! redemptions (some refused) against a fresh database, with every invariant
+//! checked after each operation against an independent model of what each
+//! receipt earned, what each return must take back and what it must give
+//! back of the points used on its sale (floor(used × returned / paid),
+//! cumulative; all on a full return). A second property runs a calendar year
+//! with the year-end reset before the last returns: expired points are never
+//! taken a second time.
 //!
 //! The program has a base rate of exactly ⅓ point per yuan, a category with
 //! its own rate, a no-points category, a category at the base rate (so that
@@ -268,10 +272,13 @@ struct ReturnReq {
 
 #[derive(Debug, Clone)]
 enum Op {
-    /// One sale, imported alone. Lines are (fen, category index).
+    /// One sale, imported alone. Lines are (fen, category index); with
+    /// `use_points` k > 0, k thirds of the member's balance are used on it
+    /// (`points_used`, R10, R11) when the sale pays anything.
     Sale {
         member: usize,
         lines: Vec<(i64, usize)>,
+        use_points: i64,
         advance: u64,
     },
     /// One or two returns in one file, in order.
@@ -338,8 +345,8 @@ fn return_req() -> impl Strategy<Value = ReturnReq> {
 fn op() -> impl Strategy<Value = Op> {
     let advance = prop_oneof![3 => Just(0u64), 2 => Just(1), 1 => Just(2)];
     prop_oneof![
-        4 => (0usize..3, sale_lines(), advance.clone())
-            .prop_map(|(member, lines, advance)| Op::Sale { member, lines, advance }),
+        4 => (0usize..3, sale_lines(), prop_oneof![2 => Just(0i64), 1 => 1i64..=3], advance.clone())
+            .prop_map(|(member, lines, use_points, advance)| Op::Sale { member, lines, use_points, advance }),
         4 => (
             prop::collection::vec(return_req(), 1..=2),
             advance.clone(),
@@ -386,11 +393,28 @@ struct Sale {
     earned: i64,
     /// Points its returns took back so far.
     taken: i64,
+    /// Points used on it, and what its returns gave back of them so far.
+    points_used: i64,
+    refunded: i64,
 }
 
 impl Sale {
     fn left(&self) -> [i64; 4] {
         std::array::from_fn(|c| self.bought[c] - self.returned[c])
+    }
+
+    /// Points used that its returns must have given back in all, computed
+    /// here independently: floor(used × returned / paid), all on a full return.
+    fn refund_due(&self) -> i64 {
+        let paid: i64 = self.bought.iter().sum();
+        let returned: i64 = self.returned.iter().sum();
+        if self.points_used == 0 || returned == 0 {
+            0
+        } else if returned >= paid {
+            self.points_used
+        } else {
+            (i128::from(self.points_used) * i128::from(returned) / i128::from(paid)) as i64
+        }
     }
 }
 
@@ -564,6 +588,29 @@ impl World {
             .map(|s| (s.number.clone(), s.taken))
             .collect();
         assert_eq!(taken, model, "after {what}: points taken back per sale");
+        let refunded: Vec<(String, i64)> = {
+            let mut st = c
+                .prepare(
+                    "SELECT s.receipt, COALESCE((SELECT SUM(r.points_refunded) FROM receipts r
+                                                 WHERE r.kind = 'return' AND r.store = s.store
+                                                   AND r.original_receipt = s.receipt), 0)
+                     FROM receipts s WHERE s.kind = 'sale' ORDER BY s.receipt",
+                )
+                .unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let model: Vec<(String, i64)> = self
+            .sales
+            .iter()
+            .map(|s| (s.number.clone(), s.refunded))
+            .collect();
+        assert_eq!(
+            refunded, model,
+            "after {what}: points used given back per sale (floor(used × returned / paid))"
+        );
         let negative: i64 = c
             .query_row(
                 "SELECT COUNT(*) FROM receipts WHERE kind = 'return' AND points_earned > 0",
@@ -602,6 +649,24 @@ impl World {
     }
 
     fn sale(&mut self, what: &str, step: usize, member: usize, lines: &[(i64, usize)]) {
+        self.sale_using(what, step, member, lines, 0);
+    }
+
+    /// A sale using `use_points` thirds of the member's balance (R10, R11).
+    fn sale_using(
+        &mut self,
+        what: &str,
+        step: usize,
+        member: usize,
+        lines: &[(i64, usize)],
+        use_points: i64,
+    ) {
+        let paid: i64 = lines.iter().map(|l| l.0).sum();
+        let points_used = if paid > 0 {
+            self.balance[member].max(0) * use_points / 3
+        } else {
+            0
+        };
         let number = self.receipt_number();
         let tier: String = self
             .conn()
@@ -625,7 +690,7 @@ impl World {
         };
         let mut bought = [0i64; 4];
         let mut categories = Vec::new();
-        let mut csv = String::from("store,receipt,member,time,amount,category\n");
+        let mut csv = String::from("store,receipt,member,time,amount,category,points_used\n");
         let time = self.time(step, 0);
         for &(fen, c) in lines {
             bought[c] += fen;
@@ -633,7 +698,7 @@ impl World {
                 categories.push(c);
             }
             csv.push_str(&format!(
-                "{STORE},{number},{},{time},{}.{:02},{}\n",
+                "{STORE},{number},{},{time},{}.{:02},{},{points_used}\n",
                 self.members[member].no,
                 fen / 100,
                 fen % 100,
@@ -668,7 +733,8 @@ impl World {
             multiplier.0 * stored.1,
             "{msg}: stored multiplier {stored_multiplier} (tier {tier}, birthday {birthday})"
         );
-        self.balance[member] += earned;
+        assert_eq!(s.points_redeemed, points_used, "{msg}: points used");
+        self.balance[member] += earned - points_used;
         self.sales.push(Sale {
             number,
             member,
@@ -679,6 +745,8 @@ impl World {
             multiplier,
             earned,
             taken: 0,
+            points_used,
+            refunded: 0,
         });
     }
 
@@ -770,6 +838,12 @@ impl World {
                 );
                 s.taken += take;
                 self.balance[s.member] -= take;
+                // Points used on the sale come back in proportion to the
+                // money returned (SPEC "Returns after expiry and after use").
+                let due = s.refund_due();
+                assert!(due >= s.refunded, "{what}: refunds went down for {number}");
+                self.balance[s.member] += due - s.refunded;
+                s.refunded = due;
                 taken_back += take;
                 accepted += 1;
                 if s.left().iter().any(|&f| f > 0) {
@@ -805,7 +879,7 @@ impl World {
             let reversed: i64 = self
                 .conn()
                 .query_row(
-                    "SELECT COALESCE(-SUM(points), 0) FROM ledger WHERE ref = ?1 AND kind = 'reverse'",
+                    "SELECT COALESCE(-SUM(points), 0) FROM ledger WHERE ref = ?1 AND kind = 'reverse' AND source = 'receipt'",
                     [format!("{STORE}/{number}")],
                     |r| r.get(0),
                 )
@@ -879,10 +953,11 @@ impl World {
             Op::Sale {
                 member,
                 lines,
+                use_points,
                 advance,
             } => {
                 self.day = self.day + Days::new(*advance);
-                self.sale(&what, step, *member, lines);
+                self.sale_using(&what, step, *member, lines, *use_points);
             }
             Op::Return {
                 returns,
@@ -940,6 +1015,11 @@ impl World {
         self.check(&what);
         for s in &self.sales {
             assert_eq!(s.left(), [0; 4], "{what}: {s:?}");
+            assert_eq!(
+                s.refunded, s.points_used,
+                "{what}: sale {} returned whole gave back {} of the {} points used on it",
+                s.number, s.refunded, s.points_used
+            );
             assert_eq!(
                 s.taken, s.earned,
                 "{what}: sale {} returned whole took back {} of {} (R20)",
@@ -1119,5 +1199,191 @@ fn r20_returning_more_of_a_category_than_was_bought_is_rejected() {
         (s.returns, s.receipts_rejected),
         (0, 1),
         "50 yuan of food returned from a sale with 10 yuan of food: {s:?}"
+    );
+}
+
+// ---------------------------------------------------------------- returns after expiry
+
+/// 1 point per yuan, points expire with the calendar year (no roll-over).
+const CALENDAR: &str = r#"
+name = "Returns after expiry"
+timezone = "Asia/Shanghai"
+
+[earn]
+yuan_per_point = "1"
+
+[expiry]
+policy = "calendar-year"
+dec31_rolls_over = false
+"#;
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// A sale of this many fen.
+    Sale(i64),
+    /// A redemption of k thirds of the balance.
+    Redeem(i64),
+    /// A return of half (or all) of what is left of an earlier sale.
+    Return { sale: usize, all: bool },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (100i64..=50_000).prop_map(Step::Sale),
+        2 => (1i64..=3).prop_map(Step::Redeem),
+        2 => (0usize..100, any::<bool>()).prop_map(|(sale, all)| Step::Return { sale, all }),
+    ]
+}
+
+/// One member's year: sales, redemptions and partial returns in 2026, then
+/// (maybe) the year-end reset, then everything left returned. Whatever the
+/// order, returning every sale leaves the member owing exactly what they
+/// redeemed: the points of a sale that expired are never taken a second
+/// time, and the spent ones always are (R20, SPEC "Returns after expiry").
+fn year_of_returns(steps: &[Step], reset: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = Store::create(&dir.path().join("vip.db")).unwrap();
+    let c0 = ctx(date(2026, 1, 1));
+    programs::insert(&st.conn, &c0.now_text(), OPERATOR, "Returns", CALENDAR).unwrap();
+    let (name, phone, first17) = PEOPLE[0];
+    let app = Application {
+        name: name.into(),
+        phone: phone.into(),
+        id_number: format!("{first17}{}", gb11643(first17)),
+        ..Application::default()
+    };
+    let (no, _) = ops::members::enroll_one(&mut st, &app, &c0).unwrap();
+    let id: i64 = st
+        .conn
+        .query_row("SELECT id FROM members WHERE member_no = ?1", [&no], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let mut n = 0;
+    let mut import = |st: &mut Store, day: NaiveDate, row: String| {
+        n += 1;
+        let csv = format!("store,receipt,member,time,amount,type,original_receipt\n{row}\n");
+        let table =
+            Table::from_reader(Box::new(std::io::Cursor::new(csv.into_bytes())), "x.csv").unwrap();
+        let opts = import::Options {
+            path: dir.path().join(format!("x{n}.csv")).display().to_string(),
+            encoding: Encoding::Utf8,
+            rejects: Some(dir.path().join(format!("x{n}.rejects.csv"))),
+            dry_run: false,
+            rows_per_commit: import::ROWS_PER_COMMIT_DEFAULT,
+            all_or_nothing: false,
+        };
+        let s = import::import_table(st, table, &opts, &ctx(day), |_| {}).unwrap();
+        assert_eq!(s.rejected, 0, "{s:?}");
+        s
+    };
+    let audit_ok = |st: &Store, what: &str| {
+        let (_, violations) = audit::run(&st.conn).unwrap();
+        assert!(violations.is_empty(), "{what}: {violations:?}");
+    };
+    // (receipt, fen left to return)
+    let mut sales: Vec<(String, i64)> = Vec::new();
+    let mut redeemed = 0;
+    let mut returns = 0;
+    for (i, s) in steps.iter().enumerate() {
+        let day = date(2026, 3, 1) + Days::new(i as u64 * 20);
+        let time = format!("{day} 12:00:00");
+        match s {
+            Step::Sale(fen) => {
+                let r = format!("S{i}");
+                import(
+                    &mut st,
+                    day,
+                    format!("S01,{r},{no},{time},{}.{:02},sale,", fen / 100, fen % 100),
+                );
+                sales.push((r, *fen));
+            }
+            Step::Redeem(k) => {
+                let points = ledger::balance(&st.conn, id).unwrap().max(0) * k / 3;
+                if points > 0 {
+                    let r = redeem::Redemption {
+                        member: no.clone(),
+                        points: Some(points),
+                        ..redeem::Redemption::default()
+                    };
+                    redeem::redeem(&mut st, &r, &ctx(day)).unwrap();
+                    redeemed += points;
+                }
+            }
+            Step::Return { sale, all } => {
+                if sales.is_empty() {
+                    continue;
+                }
+                let k = sale % sales.len();
+                let left = sales[k].1;
+                let fen = if *all { left } else { left / 2 };
+                if fen == 0 {
+                    continue;
+                }
+                returns += 1;
+                import(
+                    &mut st,
+                    day,
+                    format!(
+                        "S01,T{returns},,{time},{}.{:02},return,{}",
+                        fen / 100,
+                        fen % 100,
+                        sales[k].0
+                    ),
+                );
+                sales[k].1 -= fen;
+            }
+        }
+        audit_ok(&st, &format!("step {i} {s:?}"));
+    }
+    let day = if reset {
+        let jan1 = date(2027, 1, 1);
+        ops::expiry::year_end(&mut st, 2026, false, &ctx(jan1), |_, _| {}).unwrap();
+        audit_ok(&st, "reset");
+        date(2027, 1, 5)
+    } else {
+        date(2026, 12, 30)
+    };
+    for (k, (r, left)) in sales.iter().enumerate() {
+        if *left == 0 {
+            continue;
+        }
+        import(
+            &mut st,
+            day,
+            format!(
+                "S01,Z{k},,{day} 12:00:00,{}.{:02},return,{r}",
+                left / 100,
+                left % 100
+            ),
+        );
+        audit_ok(&st, &format!("final return of {r}"));
+    }
+    assert_eq!(
+        ledger::balance(&st.conn, id).unwrap(),
+        -redeemed,
+        "every sale returned (reset: {reset}): the member owes what they redeemed, no more"
+    );
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn r20_returning_everything_after_the_reset_owes_only_what_was_redeemed(
+        steps in prop::collection::vec(step(), 1..=12),
+        reset in any::<bool>(),
+    ) {
+        year_of_returns(&steps, reset);
+    }
+}
+
+/// The issue's case, as a fixed example of the property.
+#[test]
+fn r20_a_return_after_the_reset_owes_nothing() {
+    year_of_returns(&[Step::Sale(10_000)], true);
+    year_of_returns(
+        &[Step::Sale(10_000), Step::Redeem(1), Step::Sale(5_000)],
+        true,
     );
 }
