@@ -496,6 +496,13 @@ fn parse_row<'r>(rec: &'r csv::ByteRecord, c: &Cols) -> Result<Row<'r>, String> 
         return Err("receipt is empty".into());
     }
     let amount = get(rec, c.amount, "amount")?;
+    if flags::beyond_money_bound(amount) {
+        return Err(format!(
+            "field amount: {:?} is beyond the bound: {}",
+            amount.trim(),
+            crate::rules::ledger::MONEY_BOUND
+        ));
+    }
     let amount_fen = parse_yuan(amount).map_err(|e| format!("field amount: {e}"))?;
     let list = get(rec, c.list_amount, "list_amount")?;
     let list_amount_fen = if list.is_empty() {

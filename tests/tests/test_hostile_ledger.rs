@@ -438,6 +438,70 @@ fn bound_receipt_money_past_10_13_yuan_is_rejected() {
 }
 
 #[test]
+fn bound_amount_past_10_13_yuan_from_flags_is_refused_naming_member_and_bound() {
+    let (wd, no) = world(EDGES);
+    let args = ["purchase", "--member", &no, "--amount", "99999999999999.00"];
+    refused_unchanged(&wd, &args, 4, &[&no, "10^13", "--amount"]);
+}
+
+#[test]
+fn bound_amount_past_10_13_yuan_in_a_file_is_rejected_with_line_and_bound() {
+    let (wd, no) = world(EDGES);
+    let f = receipts(
+        &wd,
+        "huge.csv",
+        &[
+            &format!("S1,H1,{no},2026-11-19 10:00,5.00,,,,"),
+            &format!("S1,H2,{no},2026-11-19 10:00,123456789012345678,,,,"),
+        ],
+    );
+    let (code, _, err) = on(&wd, AS_OF, AT, &["purchase", "--file", &f]);
+    assert_eq!(code, 3, "{err}");
+    let rejects = read_csv(&wd.path("huge.rejects.csv"));
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0]["line"], "3");
+    assert!(
+        rejects[0]["reason"].contains("amount") && rejects[0]["reason"].contains("10^13"),
+        "{rejects:?}"
+    );
+    assert_eq!(wd.points(&no), 5);
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn bound_redeem_file_row_of_i64_max_points_is_rejected_the_others_go_in() {
+    let (wd, no) = world(EDGES);
+    wd.ok(&[
+        "adjust", "--member", &no, "--points", "100", "--reason", "x",
+    ]);
+    let text = format!("member,points,ref\n{no},10,A\n{no},9223372036854775807,B\n{no},5,C\n");
+    let f = wd.write("redeem.csv", &text);
+    let (code, _, err) = on(&wd, AS_OF, AT, &["redeem", "--file", f.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    let rejects = read_csv(&wd.path("redeem.rejects.csv"));
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0]["line"], "3");
+    assert!(rejects[0]["reason"].contains(&no), "{rejects:?}");
+    assert_eq!(wd.points(&no), 85);
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn bound_opening_file_row_of_i64_max_points_is_rejected() {
+    let (wd, no) = world(EDGES);
+    let text = format!("member,points,ref\n{no},9223372036854775807,A\n{no},3,B\n");
+    let f = wd.write("open.csv", &text);
+    let (code, _, err) = on(&wd, AS_OF, AT, &["adjust", "--file", f.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    let rejects = read_csv(&wd.path("open.rejects.csv"));
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert!(rejects[0]["reason"].contains("10^12"), "{rejects:?}");
+    assert_eq!(wd.points(&no), 3);
+    all_integers(&wd);
+    assert_audit_ok(&wd);
+}
+
+#[test]
 fn bound_points_used_of_i64_max_from_flags_is_a_usage_error() {
     let (wd, no) = world(EDGES);
     wd.ok(&["adjust", "--member", &no, "--points", "80", "--reason", "x"]);

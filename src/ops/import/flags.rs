@@ -37,9 +37,27 @@ pub const MANUAL_STORE: &str = "MANUAL";
 /// Imports one receipt from flags through the same path as the nightly file.
 /// A rejection becomes an error with the matching exit code.
 pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
-    parse_yuan(&r.amount).map_err(|e| crate::error::Usage(format!("--amount: {e}")))?;
-    if let Some(l) = &r.list_amount {
-        parse_yuan(l).map_err(|e| crate::error::Usage(format!("--list-amount: {e}")))?;
+    for (flag, text) in [
+        ("--amount", Some(&r.amount)),
+        ("--list-amount", r.list_amount.as_ref()),
+    ] {
+        let Some(text) = text else { continue };
+        if beyond_money_bound(text) {
+            // A well-formed amount past the bound: refused like any bound.
+            let who = if r.return_of.is_some() {
+                String::new()
+            } else {
+                let id = store::members::resolve(&st.conn, r.member.trim())?;
+                format!("member {}: ", store::members::get(&st.conn, id)?.member_no)
+            };
+            return Err(crate::error::Refused(format!(
+                "{who}{flag} {} yuan is refused: {}",
+                text.trim(),
+                crate::rules::ledger::MONEY_BOUND
+            ))
+            .into());
+        }
+        parse_yuan(text).map_err(|e| crate::error::Usage(format!("{flag}: {e}")))?;
     }
     let store_code = r.store.clone().unwrap_or_else(|| MANUAL_STORE.to_string());
     let (_, _, program) = programs::current(&st.conn)?;
@@ -180,4 +198,17 @@ fn only_category(
             .into())
         }
     }
+}
+
+/// Whether `text` is a well-formed yuan amount of 10^13 yuan or more (more
+/// than thirteen digits before the point): beyond the money bound.
+pub(super) fn beyond_money_bound(text: &str) -> bool {
+    let t = text.trim();
+    let t = t.strip_prefix('+').unwrap_or(t);
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.len() <= 2
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && int.trim_start_matches('0').len() > 13
 }
