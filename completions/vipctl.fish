@@ -119,7 +119,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_s
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l file -d 'A CSV file of members (`-` for stdin)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv)' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l name -r
@@ -141,7 +141,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -s q -l quiet -d '
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l file -d 'A receipts CSV file (`-` for stdin)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv)' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l rows-per-commit -d 'Rows per committed chunk' -r
@@ -182,7 +182,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_sub
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l store -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l file -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l rejects -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l db -d 'The database file' -r -F
@@ -299,7 +299,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l file -d 'A CSV file of redemptions (`-` for stdin)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l rejects -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l member -d 'Card number, member number or phone' -r
@@ -319,7 +319,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s q -l quiet -d '
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l file -d 'Opening balances from a CSV file (`-` for stdin)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l rejects -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030'
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l member -d 'Card number, member number or phone' -r

@@ -4,16 +4,19 @@
 
 use anyhow::{bail, Context, Result};
 use encoding_rs::GB18030;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Cursor, Read, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// The text encoding of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
-    /// UTF-8 (BOM or not) if the start of the file is valid UTF-8, else GB18030.
+    /// UTF-8 (BOM or not) if most lines around the first non-ASCII byte are
+    /// valid UTF-8, else GB18030; each row is then checked against it.
     #[default]
     Auto,
     #[value(name = "utf-8", alias = "utf8")]
@@ -43,7 +46,9 @@ fn is_utf8_prefix(buf: &[u8]) -> bool {
     }
 }
 
-/// Wraps `input` so that it yields UTF-8, detecting the encoding if asked to.
+/// Wraps `input` so that it yields UTF-8, detecting the encoding if asked to,
+/// for a whole stream at once. `Table` does not use it: it reads raw bytes and
+/// checks every row against the file's encoding.
 /// Returns the reader and the encoding asked for (`Auto` stays `Auto`: the
 /// choice is made when the first non-ASCII byte is read).
 pub fn decode(mut input: Box<dyn Read>, encoding: Encoding) -> Result<(Box<dyn Read>, Encoding)> {
@@ -125,11 +130,190 @@ impl Read for Sniffing {
     }
 }
 
-/// What `Table::next_record` found.
+/// The encoding a file was found (or said) to be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    Utf8,
+    Gb18030,
+}
+
+/// What the pass over the raw bytes has seen, shared by the reader that feeds
+/// the CSV parser and the table that checks each record it returns.
+#[derive(Debug)]
+struct Scan {
+    /// The file's encoding; decided before the first non-ASCII byte is handed on.
+    found: Option<Found>,
+    /// Still looking for the first non-ASCII byte (`Encoding::Auto`).
+    sniffing: bool,
+    /// The encoding was decided from the file, not given: a row that is
+    /// valid UTF-8 in a file found to be GB18030 is then taken for UTF-8.
+    sniffed: bool,
+    /// Inside a quoted field, as the CSV parser is after the bytes handed on.
+    quoted: bool,
+    /// The last byte handed on was a quote inside a quoted field: the next
+    /// byte says whether it closes the field or is a doubled quote.
+    quote_pending: bool,
+    /// The last byte handed on (`\n` before the first).
+    prev: u8,
+    /// The input is exhausted.
+    eof: bool,
+}
+
+impl Scan {
+    fn new(found: Option<Found>) -> Scan {
+        Scan {
+            found,
+            sniffing: found.is_none(),
+            sniffed: false,
+            quoted: false,
+            quote_pending: false,
+            prev: b'\n',
+            eof: false,
+        }
+    }
+
+    /// Follows the quoting of the bytes handed on, as the CSV parser reads
+    /// them: a quote opens a field only at its start (after a comma or a line
+    /// feed); inside, a doubled quote is a quote and a single one closes it.
+    fn track(&mut self, bytes: &[u8]) {
+        let n = bytes.len();
+        let mut i = 0;
+        while i < n {
+            if self.quote_pending {
+                self.quote_pending = false;
+                if bytes[i] == b'"' {
+                    i += 1;
+                    continue;
+                }
+                self.quoted = false;
+            }
+            let Some(j) = memchr::memchr(b'"', &bytes[i..]) else {
+                break;
+            };
+            let at = i + j;
+            i = at + 1;
+            if self.quoted {
+                if i == n {
+                    self.quote_pending = true;
+                } else if bytes[i] == b'"' {
+                    i += 1;
+                } else {
+                    self.quoted = false;
+                }
+            } else {
+                let before = if at == 0 { self.prev } else { bytes[at - 1] };
+                self.quoted = before == b',' || before == b'\n';
+            }
+        }
+        if let Some(&last) = bytes.last() {
+            self.prev = last;
+        }
+    }
+}
+
+/// Decides the encoding of `Auto` input from the lines around its first
+/// non-ASCII byte (`first`): UTF-8 when at least as many of them with
+/// non-ASCII bytes are valid UTF-8 as are not, else GB18030. A line cut at the
+/// end of the window is not counted.
+fn sniff(buf: &[u8], first: usize) -> Found {
+    let start = buf[..first]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let (mut utf8, mut other) = (0u32, 0u32);
+    let mut rest = &buf[start..];
+    while !rest.is_empty() {
+        let (line, cut) = match memchr::memchr(b'\n', rest) {
+            Some(p) => (&rest[..p], false),
+            None => (rest, true),
+        };
+        rest = rest.get(line.len() + 1..).unwrap_or(&[]);
+        if line.is_ascii() {
+            continue;
+        }
+        match std::str::from_utf8(line) {
+            Ok(_) => utf8 += 1,
+            Err(e) if cut && e.error_len().is_none() => {}
+            Err(_) => other += 1,
+        }
+    }
+    if utf8 >= other {
+        Found::Utf8
+    } else {
+        Found::Gb18030
+    }
+}
+
+/// The raw bytes of the input, handed on unchanged to the CSV parser while
+/// `Scan` follows them. With `Auto`, ASCII passes until the first non-ASCII
+/// byte; then up to `SNIFF_BYTES` from there are held back and looked at to
+/// decide the encoding. Memory stays one window whatever the file's size.
+struct RawInput {
+    inner: Box<dyn Read>,
+    held: Vec<u8>,
+    pos: usize,
+    scan: Rc<RefCell<Scan>>,
+}
+
+impl Read for RawInput {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let n = loop {
+            if self.pos < self.held.len() {
+                let n = out.len().min(self.held.len() - self.pos);
+                out[..n].copy_from_slice(&self.held[self.pos..self.pos + n]);
+                self.pos += n;
+                if self.pos == self.held.len() {
+                    self.held = Vec::new();
+                    self.pos = 0;
+                }
+                break n;
+            }
+            if !self.scan.borrow().sniffing {
+                break self.inner.read(out)?;
+            }
+            self.held.clear();
+            self.pos = 0;
+            (&mut self.inner)
+                .take(SNIFF_BYTES as u64)
+                .read_to_end(&mut self.held)?;
+            if self.held.is_empty() {
+                break 0;
+            }
+            if let Some(first) = self.held.iter().position(|b| !b.is_ascii()) {
+                let want = first + SNIFF_BYTES;
+                if self.held.len() < want {
+                    let more = (want - self.held.len()) as u64;
+                    (&mut self.inner).take(more).read_to_end(&mut self.held)?;
+                }
+                let mut scan = self.scan.borrow_mut();
+                scan.found = Some(sniff(&self.held, first));
+                scan.sniffing = false;
+                scan.sniffed = true;
+            }
+        };
+        let mut scan = self.scan.borrow_mut();
+        if n == 0 {
+            scan.eof = true;
+        } else {
+            scan.track(&out[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// What `Table::next_record` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
     /// A record, starting on this line.
     Row(u64),
+    /// A record that cannot be trusted (wrong number of fields, a stray
+    /// carriage return, not in the file's encoding, cut off inside a quoted
+    /// field), starting on this line, and why. The record holds what could be
+    /// read of it, for the rejects file; a receipt it belongs to is rejected whole.
+    Malformed(u64, String),
     /// A row that could not be read (already in the rejects file); `end` when
     /// nothing more can be read.
     Unreadable {
@@ -143,28 +327,88 @@ pub struct Table {
     pub reader: csv::Reader<Box<dyn Read>>,
     pub headers: csv::ByteRecord,
     index: HashMap<String, usize>,
+    /// The header's names, trimmed and lower-cased: a row equal to them is
+    /// the header repeated (files joined with `cat`).
+    names: Vec<String>,
     pub name: String,
+    scan: Rc<RefCell<Scan>>,
+    scratch: csv::ByteRecord,
+    field_buf: Vec<u8>,
+}
+
+/// U+FEFF (byte-order mark, zero-width no-break space) in UTF-8.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether a field holds a carriage return not followed by a line feed.
+fn has_lone_cr(field: &[u8]) -> bool {
+    memchr::memchr_iter(b'\r', field).any(|i| field.get(i + 1) != Some(&b'\n'))
 }
 
 impl Table {
     /// Opens `path` (or stdin) as a CSV table.
     pub fn open(path: &str, encoding: Encoding) -> Result<Table> {
-        let (reader, _) = decode(open(path)?, encoding)?;
-        Table::from_reader(reader, if path == "-" { "<stdin>" } else { path })
+        Table::from_raw(
+            open(path)?,
+            if path == "-" { "<stdin>" } else { path },
+            encoding,
+        )
     }
 
+    /// A table from raw bytes in UTF-8 or GB18030, told apart as `Auto` does.
     pub fn from_reader(reader: Box<dyn Read>, name: &str) -> Result<Table> {
+        Table::from_raw(reader, name, Encoding::Auto)
+    }
+
+    /// A table from raw bytes in `encoding`. A UTF-8 byte-order mark at the
+    /// start means UTF-8 whatever `encoding` says.
+    pub fn from_raw(mut input: Box<dyn Read>, name: &str, encoding: Encoding) -> Result<Table> {
+        let mut head = Vec::with_capacity(3);
+        (&mut input).take(3).read_to_end(&mut head)?;
+        let has_bom = head == BOM;
+        let rest: Box<dyn Read> = if has_bom {
+            input
+        } else {
+            Box::new(Cursor::new(head).chain(input))
+        };
+        let found = match encoding {
+            _ if has_bom => Some(Found::Utf8),
+            Encoding::Utf8 => Some(Found::Utf8),
+            Encoding::Gb18030 => Some(Found::Gb18030),
+            Encoding::Auto => None,
+        };
+        let scan = Rc::new(RefCell::new(Scan::new(found)));
+        let raw: Box<dyn Read> = Box::new(RawInput {
+            inner: rest,
+            held: Vec::new(),
+            pos: 0,
+            scan: Rc::clone(&scan),
+        });
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
             .buffer_capacity(256 * 1024)
-            .from_reader(reader);
-        let headers = reader
+            .from_reader(raw);
+        let mut headers = reader
             .byte_headers()
             .with_context(|| format!("{name}: cannot read the header row"))?
             .clone();
-        if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
+        let mut table = Table {
+            reader,
+            headers: csv::ByteRecord::new(),
+            index: HashMap::new(),
+            names: Vec::new(),
+            name: name.to_string(),
+            scan,
+            scratch: csv::ByteRecord::new(),
+            field_buf: Vec::new(),
+        };
+        let flaw = table.normalize(&mut headers).err();
+        if headers.is_empty() || (headers.len() == 1 && headers[0].trim_ascii().is_empty()) {
             bail!("{name}: the file is empty (no header row)");
+        }
+        if let Some(reason) = flaw {
+            bail!("{name}: line 1: the header row cannot be read: {reason}");
         }
         if headers
             .iter()
@@ -173,18 +417,25 @@ impl Table {
         {
             bail!("{name}: line 1: the header row is not CSV text (is this a binary file?)");
         }
-        let mut index = HashMap::new();
         for (i, h) in headers.iter().enumerate() {
             let h = std::str::from_utf8(h)
                 .with_context(|| format!("{name}: line 1: the header is not text"))?;
-            index.entry(h.trim().to_lowercase()).or_insert(i);
+            let key = trim_code(h).to_lowercase();
+            if !key.is_empty() {
+                if let Some(&j) = table.index.get(&key) {
+                    bail!(
+                        "{name}: line 1: the header names column {key:?} twice (columns {} and {}); \
+                         rename or remove one",
+                        j + 1,
+                        i + 1
+                    );
+                }
+                table.index.insert(key.clone(), i);
+            }
+            table.names.push(key);
         }
-        Ok(Table {
-            reader,
-            headers,
-            index,
-            name: name.to_string(),
-        })
+        table.headers = headers;
+        Ok(table)
     }
 
     /// The index of a column, by case-insensitive name.
@@ -192,27 +443,207 @@ impl Table {
         self.index.get(name).copied()
     }
 
-    /// Reads the next record into `record`. A row the CSV reader cannot read
-    /// is written to the rejects file and skipped; an I/O error ends the file.
+    /// Reads the next record into `record`, as UTF-8 text with the line
+    /// ending's CR and every U+FEFF removed. Blank lines and the header
+    /// repeated (files joined with `cat`) are skipped. A row that cannot be
+    /// trusted comes back as `Next::Malformed`; a row the CSV reader cannot
+    /// read at all is written to the rejects file and skipped; an I/O error
+    /// ends the file.
     pub fn next_record(
         &mut self,
         record: &mut csv::ByteRecord,
         rejects: &mut Rejects,
     ) -> Result<Next> {
-        let line = self.reader.position().line();
-        match self.reader.read_byte_record(record) {
-            Ok(false) => Ok(Next::End),
-            Ok(true) => Ok(Next::Row(record.position().map_or(line, |p| p.line()))),
-            Err(e) => {
-                rejects.write(
-                    &csv::ByteRecord::new(),
-                    line,
-                    &format!("unreadable CSV: {e}"),
-                )?;
-                let end = matches!(e.kind(), csv::ErrorKind::Io(_));
-                Ok(Next::Unreadable { end })
+        loop {
+            let line = self.reader.position().line();
+            match self.reader.read_byte_record(record) {
+                Ok(false) => return Ok(Next::End),
+                Ok(true) => {
+                    let line = record.position().map_or(line, |p| p.line());
+                    let flaw = self.normalize(record).err();
+                    if flaw.is_none() && self.is_blank_or_header(record) {
+                        continue;
+                    }
+                    let flaw = flaw.or_else(|| {
+                        (record.len() != self.headers.len()).then(|| {
+                            format!(
+                                "the row has {} fields where the header has {} \
+                                 (an unquoted comma, as in 1,234.00? quote the value or drop the comma)",
+                                record.len(),
+                                self.headers.len()
+                            )
+                        })
+                    });
+                    return Ok(match flaw {
+                        Some(reason) => Next::Malformed(line, reason),
+                        None => Next::Row(line),
+                    });
+                }
+                Err(e) => {
+                    rejects.write(
+                        &csv::ByteRecord::new(),
+                        line,
+                        &format!("unreadable CSV: {e}"),
+                    )?;
+                    let end = matches!(e.kind(), csv::ErrorKind::Io(_));
+                    return Ok(Next::Unreadable { end });
+                }
             }
         }
+    }
+
+    /// A blank line, or a row that repeats the header.
+    fn is_blank_or_header(&self, record: &csv::ByteRecord) -> bool {
+        if record.len() == 1 && record[0].trim_ascii().is_empty() {
+            return true;
+        }
+        let same = |i: usize| {
+            std::str::from_utf8(&record[i])
+                .is_ok_and(|f| trim_code(f).eq_ignore_ascii_case(&self.names[i]))
+        };
+        record.len() == self.names.len()
+            && !self.names[0].is_empty()
+            && same(0)
+            && (1..record.len()).all(same)
+    }
+
+    /// Puts a record read as raw bytes into UTF-8: the line ending's CR
+    /// dropped, the file's encoding decoded, every U+FEFF removed. `Err` says
+    /// why the row cannot be trusted; the record is then still made as
+    /// readable as can be, for the rejects file.
+    fn normalize(&mut self, record: &mut csv::ByteRecord) -> Result<(), String> {
+        let (found, sniffed, truncated) = {
+            let s = self.scan.borrow();
+            (s.found.unwrap_or(Found::Utf8), s.sniffed, s.eof && s.quoted)
+        };
+        let mut flaw = truncated.then(|| {
+            "the file ends inside a quoted field (cut off in transfer?): the row is incomplete"
+                .to_string()
+        });
+        // The CR of a CRLF line ending ends the last field.
+        let n = record.len();
+        if n > 0 && record[n - 1].last() == Some(&b'\r') {
+            self.field_buf.clear();
+            self.field_buf
+                .extend_from_slice(&record[n - 1][..record[n - 1].len() - 1]);
+            record.truncate(n - 1);
+            record.push_field(&self.field_buf);
+        }
+        let all = record.as_slice();
+        if memchr::memchr(b'\r', all).is_some() {
+            if let Some(i) = record.iter().position(has_lone_cr) {
+                flaw.get_or_insert_with(|| {
+                    format!(
+                        "a carriage return (CR) without a line feed inside the row, in column {}: \
+                         a stray line break?",
+                        i + 1
+                    )
+                });
+            }
+        }
+        if all.is_ascii() {
+            return flaw.map_or(Ok(()), Err);
+        }
+        let position = record.position().cloned();
+        self.scratch.clear();
+        match found {
+            Found::Utf8 => {
+                if std::str::from_utf8(all).is_ok() {
+                    if memchr::memmem::find(all, BOM).is_none() {
+                        return flaw.map_or(Ok(()), Err);
+                    }
+                    for f in record.iter() {
+                        self.field_buf.clear();
+                        let mut rest = f;
+                        while let Some(p) = memchr::memmem::find(rest, BOM) {
+                            self.field_buf.extend_from_slice(&rest[..p]);
+                            rest = &rest[p + BOM.len()..];
+                        }
+                        self.field_buf.extend_from_slice(rest);
+                        self.scratch.push_field(&self.field_buf);
+                    }
+                } else {
+                    // Shown in the rejects file as GBK if it reads as GBK, else
+                    // with the bad bytes replaced: the rejects file stays UTF-8.
+                    let gbk = record.iter().all(|f| {
+                        GB18030
+                            .decode_without_bom_handling_and_without_replacement(f)
+                            .is_some()
+                    });
+                    for f in record.iter() {
+                        let text = if gbk {
+                            GB18030.decode_without_bom_handling(f).0
+                        } else {
+                            String::from_utf8_lossy(f)
+                        };
+                        self.scratch.push_field(text.as_bytes());
+                    }
+                    flaw.get_or_insert_with(|| {
+                        format!(
+                            "the row is not UTF-8 like the rest of the file{}",
+                            if gbk {
+                                " (it reads as GBK/GB18030: save the file in one encoding)"
+                            } else {
+                                ""
+                            }
+                        )
+                    });
+                }
+            }
+            Found::Gb18030 => {
+                let mut utf8_text = false;
+                for (i, f) in record.iter().enumerate() {
+                    // A UTF-8 byte-order mark left at the start of a line by `cat`.
+                    let f = if i == 0 {
+                        f.strip_prefix(BOM).unwrap_or(f)
+                    } else {
+                        f
+                    };
+                    if sniffed && !f.is_ascii() && std::str::from_utf8(f).is_ok() {
+                        utf8_text = true;
+                    }
+                    let text = match GB18030.decode_without_bom_handling_and_without_replacement(f)
+                    {
+                        Some(t) => t,
+                        None => {
+                            flaw.get_or_insert_with(|| {
+                                format!(
+                                    "column {} is not valid GBK/GB18030 like the rest of the file",
+                                    i + 1
+                                )
+                            });
+                            GB18030.decode_without_bom_handling(f).0
+                        }
+                    };
+                    if text.contains('\u{feff}') {
+                        self.scratch
+                            .push_field(text.replace('\u{feff}', "").as_bytes());
+                    } else {
+                        self.scratch.push_field(text.as_bytes());
+                    }
+                }
+                if utf8_text {
+                    // Keep the row as it was written: it is UTF-8 text.
+                    self.scratch.clear();
+                    for (i, f) in record.iter().enumerate() {
+                        let f = if i == 0 {
+                            f.strip_prefix(BOM).unwrap_or(f)
+                        } else {
+                            f
+                        };
+                        self.scratch
+                            .push_field(String::from_utf8_lossy(f).as_bytes());
+                    }
+                    flaw = Some(
+                        "the row is UTF-8 but the rest of the file is GBK/GB18030: save the file in one encoding"
+                            .to_string(),
+                    );
+                }
+            }
+        }
+        self.scratch.set_position(position);
+        std::mem::swap(record, &mut self.scratch);
+        flaw.map_or(Ok(()), Err)
     }
 
     /// Fails naming every required column that is missing.
@@ -242,6 +673,12 @@ impl Table {
     }
 }
 
+/// A code as compared and stored: without surrounding white space or any
+/// U+FEFF (left at the start of a line by files joined with `cat`).
+pub fn trim_code(text: &str) -> &str {
+    text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+}
+
 /// The text of a field, trimmed; empty when the column is absent.
 pub fn field<'r>(
     record: &'r csv::ByteRecord,
@@ -251,7 +688,7 @@ pub fn field<'r>(
     let Some(i) = col else { return Ok("") };
     let bytes = record.get(i).unwrap_or(b"");
     std::str::from_utf8(bytes)
-        .map(str::trim)
+        .map(trim_code)
         .map_err(|_| format!("field {name} is not valid text in the file's encoding"))
 }
 

@@ -90,7 +90,7 @@ pub enum Command {
         after_help = "Examples:\n  vipctl year-end-reset --year 2026                  # from cron on 1 January\n  vipctl year-end-reset --year 2026 --dry-run --format json\n\nThe year must be over in the program's time zone (--as-of to state the date),\nelse exit 4. Points earned on 31 December roll over when the program says so\n(R28). Running it again for the same year expires nothing."
     )]
     YearEndReset {
-        #[arg(long, value_name = "YYYY")]
+        #[arg(long, value_name = "YYYY", value_parser = super::parse_year)]
         year: i32,
         /// Compute and report, change nothing.
         #[arg(long)]
@@ -700,6 +700,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             excel,
             expiring,
         } => {
+            super::check_period(*from, *to)?;
             let (st, ctx, _, _) = open(cli)?;
             let opts = ops::export::Options {
                 what: *what,

@@ -59,16 +59,42 @@ pub struct Cli {
 
     /// The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program's time
     /// zone, or RFC 3339 with an offset (default: now).
-    #[arg(long, global = true, value_name = "TIME")]
+    #[arg(long, global = true, value_name = "TIME", value_parser = parse_at)]
     pub at: Option<String>,
 
     #[command(subcommand)]
     pub command: commands::Command,
 }
 
+/// A date flag: `YYYY-MM-DD`, the year four digits from 1900 to 2999.
 pub(crate) fn parse_day(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
+    crate::rules::time::parse_day(s).map_err(|_| {
+        format!("{s:?} is not a date (YYYY-MM-DD, a four-digit year from 1900 to 2999)")
+    })
+}
+
+/// `--at`: its year is checked here; the rest once the program's time zone is known.
+fn parse_at(s: &str) -> Result<String, String> {
+    crate::rules::time::check_year(s.trim())?;
+    Ok(s.to_string())
+}
+
+/// A year flag: four digits, 1900 to 2999.
+pub(crate) fn parse_year(s: &str) -> Result<i32, String> {
+    crate::rules::time::parse_year(s)
+}
+
+/// `--from` after `--to` is a usage error, naming both.
+pub(crate) fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<()> {
+    if let (Some(from), Some(to)) = (from, to) {
+        if from > to {
+            return Err(Usage(format!(
+                "--from {from} is after --to {to}: give the earlier date first"
+            ))
+            .into());
+        }
+    }
+    Ok(())
 }
 
 impl Cli {
@@ -84,7 +110,8 @@ impl Cli {
     pub fn ctx(&self, program: &Program) -> Result<Ctx> {
         let tz = program.timezone;
         let now = match &self.at {
-            Some(t) => crate::rules::time::parse_moment(t, tz).map_err(Usage)?,
+            Some(t) => crate::rules::time::parse_moment(t, tz)
+                .map_err(|e| Usage(format!("--at {t:?}: {e}")))?,
             None => Utc::now(),
         };
         let today = self

@@ -122,6 +122,13 @@ impl ReportFilter {
 }
 
 pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<ExitCode> {
+    if let ReportCmd::Tiers { period }
+    | ReportCmd::Stores { period, .. }
+    | ReportCmd::Staff { period, .. }
+    | ReportCmd::Top { period, .. } = cmd
+    {
+        super::check_period(period.from, period.to)?;
+    }
     let (st, ctx, _, _) = open(cli)?;
     match cmd {
         ReportCmd::Tiers { period } => {

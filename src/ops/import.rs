@@ -1096,13 +1096,18 @@ pub fn import_table(
     };
     let mut sums = Sums::new(&tx)?;
     let mut buf: Vec<(csv::ByteRecord, u64)> = Vec::new();
+    // Why each buffered row cannot be trusted, if it cannot.
+    let mut flaws: Vec<Option<String>> = Vec::new();
     let mut n = 0usize;
     let mut rows_in_chunk = 0u64;
     let mut record = csv::ByteRecord::new();
     let key_of = |r: &csv::ByteRecord, c: &Cols| -> (Vec<u8>, Vec<u8>) {
         let f = |i: Option<usize>| {
             i.and_then(|i| r.get(i))
-                .map(|b| b.trim_ascii().to_vec())
+                .map(|b| match std::str::from_utf8(b) {
+                    Ok(t) => csvio::trim_code(t).as_bytes().to_vec(),
+                    Err(_) => b.trim_ascii().to_vec(),
+                })
                 .unwrap_or_default()
         };
         (f(c.store), f(c.receipt))
@@ -1112,13 +1117,26 @@ pub fn import_table(
     let finish_receipt = |tx: &Connection,
                           sums: &mut Sums,
                           recs: &[(csv::ByteRecord, u64)],
+                          flaws: &[Option<String>],
                           summary: &mut Summary,
                           rejects: &mut Rejects|
      -> Result<()> {
-        match run
-            .receipt(tx, sums, recs)
-            .with_context(|| format!("{}: line {}", table_label, recs[0].1))?
-        {
+        // A row that cannot be trusted rejects its whole receipt: crediting
+        // the other lines would store a receipt that is not the one sent.
+        let flawed = recs.iter().zip(flaws).find_map(|((_, line), flaw)| {
+            flaw.as_ref().map(|reason| Outcome::Rejected {
+                line: *line,
+                reason: reason.clone(),
+                kind: RejectKind::Invalid,
+            })
+        });
+        let outcome = match flawed {
+            Some(o) => o,
+            None => run
+                .receipt(tx, sums, recs)
+                .with_context(|| format!("{}: line {}", table_label, recs[0].1))?,
+        };
+        match outcome {
             Outcome::Imported {
                 credited,
                 redeemed,
@@ -1154,7 +1172,7 @@ pub fn import_table(
 
     let mut current_key: (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
     loop {
-        let line = match table.next_record(&mut record, &mut rejects)? {
+        let (line, flaw) = match table.next_record(&mut record, &mut rejects)? {
             Next::End => break,
             Next::Unreadable { end } => {
                 summary.rows_read += 1;
@@ -1163,12 +1181,20 @@ pub fn import_table(
                 }
                 continue;
             }
-            Next::Row(line) => line,
+            Next::Row(line) => (line, None),
+            Next::Malformed(line, reason) => (line, Some(reason)),
         };
         summary.rows_read += 1;
         let key = key_of(&record, &run.cols);
         if n > 0 && key != current_key {
-            finish_receipt(&tx, &mut sums, &buf[..n], &mut summary, &mut rejects)?;
+            finish_receipt(
+                &tx,
+                &mut sums,
+                &buf[..n],
+                &flaws[..n],
+                &mut summary,
+                &mut rejects,
+            )?;
             n = 0;
             if rows_in_chunk >= opts.rows_per_commit && !opts.dry_run {
                 sums.flush_all(&tx)?;
@@ -1187,14 +1213,23 @@ pub fn import_table(
         current_key = key;
         if buf.len() <= n {
             buf.push((csv::ByteRecord::new(), 0));
+            flaws.push(None);
         }
         std::mem::swap(&mut buf[n].0, &mut record);
         buf[n].1 = line;
+        flaws[n] = flaw;
         n += 1;
         rows_in_chunk += 1;
     }
     if n > 0 {
-        finish_receipt(&tx, &mut sums, &buf[..n], &mut summary, &mut rejects)?;
+        finish_receipt(
+            &tx,
+            &mut sums,
+            &buf[..n],
+            &flaws[..n],
+            &mut summary,
+            &mut rejects,
+        )?;
     }
     sums.flush_all(&tx)?;
     summary.rejected = rejects.count;

@@ -44,12 +44,14 @@ fn opt(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
-/// Parses a date `YYYY-MM-DD` (a time after it is ignored).
+/// Parses a date `YYYY-MM-DD`, the year four digits from 1900 to 2999 (a
+/// time after it is ignored).
 pub fn parse_date(text: &str, field: &str) -> Result<NaiveDate, String> {
     let t = text.trim();
     let day = t.get(..10).unwrap_or(t);
-    NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map_err(|_| format!("{field} {t:?} is not a date (YYYY-MM-DD)"))
+    crate::rules::time::parse_day(day).map_err(|_| {
+        format!("{field} {t:?} is not a date (YYYY-MM-DD, a four-digit year from 1900 to 2999)")
+    })
 }
 
 /// Normalises a gender: M, F, or none.

@@ -110,6 +110,11 @@ impl BatchFile {
                     }
                     continue;
                 }
+                crate::csvio::Next::Malformed(line, reason) => {
+                    summary.rows_read += 1;
+                    self.rejects.write(&record, line, &reason)?;
+                    continue;
+                }
                 crate::csvio::Next::Row(line) => line,
             };
             summary.rows_read += 1;

@@ -4,9 +4,61 @@
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
-/// Parses a moment: RFC 3339 with an offset, or `YYYY-MM-DD HH:MM[:SS]` local to `tz`.
+/// The years a date may name (SPEC "Dates"): a year outside them is a typo
+/// (`26-03-01`, `-2026-03-02`) that would otherwise be stored as year 26 or
+/// -2026, and expire or outlive every point.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+/// Checks that `text` starts with a four-digit year in `YEARS` and a dash.
+pub fn check_year(text: &str) -> Result<(), String> {
+    let b = text.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return Err(format!(
+            "{text:?} does not start with a four-digit year (YYYY-MM-DD)"
+        ));
+    }
+    let year = b[..4]
+        .iter()
+        .fold(0i32, |y, d| y * 10 + i32::from(d - b'0'));
+    if !YEARS.contains(&year) {
+        return Err(format!(
+            "{text:?}: the year {year} is outside {}–{}",
+            YEARS.start(),
+            YEARS.end()
+        ));
+    }
+    Ok(())
+}
+
+/// Parses a date: exactly `YYYY-MM-DD`, the year four digits in `YEARS`.
+pub fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    let t = text.trim();
+    check_year(t)?;
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .map_err(|_| format!("{t:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// Parses a year: four digits in `YEARS`.
+pub fn parse_year(text: &str) -> Result<i32, String> {
+    let t = text.trim();
+    check_year(&format!("{t}-"))
+        .ok()
+        .filter(|()| t.len() == 4)
+        .and_then(|()| t.parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "{t:?} is not a four-digit year from {} to {}",
+                YEARS.start(),
+                YEARS.end()
+            )
+        })
+}
+
+/// Parses a moment: RFC 3339 with an offset, or `YYYY-MM-DD HH:MM[:SS]` local
+/// to `tz`; the year four digits in `YEARS`.
 pub fn parse_moment(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
+    check_year(t).map_err(|e| format!("time {e}"))?;
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Ok(d.with_timezone(&Utc));
     }
@@ -62,5 +114,48 @@ mod tests {
         );
         assert!(parse_moment("2026-13-01 10:00", tz).is_err());
         assert!(parse_moment("yesterday", tz).is_err());
+    }
+
+    #[test]
+    fn years_are_four_digits_from_1900_to_2999() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        for bad in [
+            "26-03-01 10:00",
+            "-2026-03-02 10:00",
+            "+2026-03-02 10:00",
+            "0026-03-01 10:00",
+            "1899-12-31 23:59",
+            "3000-01-01 00:00",
+            "20260-03-01 10:00",
+            "0026-03-01T10:00:00Z",
+            "-0001-03-01T10:00:00+08:00",
+        ] {
+            assert!(parse_moment(bad, tz).is_err(), "{bad} was accepted");
+        }
+        for good in [
+            "1900-01-01 00:00",
+            "2999-12-31 23:59:59",
+            "2026-03-01T10:00:00+08:00",
+        ] {
+            assert!(parse_moment(good, tz).is_ok(), "{good} was refused");
+        }
+        for bad in [
+            "26-12-31",
+            "-2026-12-31",
+            "0026-12-31",
+            "3000-01-01",
+            "2026-12-31x",
+            "",
+        ] {
+            assert!(parse_day(bad).is_err(), "{bad} was accepted");
+        }
+        assert_eq!(
+            parse_day(" 2026-12-31 "),
+            Ok(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())
+        );
+        for bad in ["26", "-2026", "+2026", "02026", "1899", "3000", "20x6", ""] {
+            assert!(parse_year(bad).is_err(), "{bad} was accepted");
+        }
+        assert_eq!(parse_year("2026"), Ok(2026));
     }
 }

@@ -1,5 +1,1094 @@
 //! Hostile cases (input): what a careless or hostile operator types, and what
-//! the tool must do then (SPEC "Safety at the edges").
+//! the tool must do then (SPEC "Safety at the edges": malformed rows, the
+//! same receipt is the same receipt, dates).
+//!
+//! Every case of a batch file asserts: exit 3, the rejects file holding the
+//! bad row with its `line` and a `reason` that says what is wrong, exactly the
+//! good rows in the database (compared with a clean import of them alone),
+//! `audit` passing, no panic. Every refused command asserts its exit code, the
+//! flag or file and value in the message, an unchanged database and `audit`.
+//!
+//! Dates: the fixed clock is Friday 2026-11-20 10:00 (Asia/Shanghai); sales
+//! are dated Thursday 2026-11-19 (not the mall's Wednesday member day).
 
-#[allow(unused_imports)]
 use crate::workdir::*;
+use std::collections::HashMap;
+use std::path::Path;
+
+// ---------------------------------------------------------------- helpers
+
+/// A program whose no-points category is Chinese text, to see mis-decoding.
+const CHINESE_PROGRAM: &str = r#"
+name = "Encodings"
+timezone = "Asia/Shanghai"
+
+[earn]
+yuan_per_point = "1"
+no_points_categories = ["烟草"]
+
+[expiry]
+policy = "never"
+
+[tiers]
+downgrade = "never"
+
+[[tiers.tier]]
+code = "normal"
+name = "普通"
+"#;
+
+/// A work directory under `program` (TOML text), with the fixture staff and members.
+fn setup_program(program: &str) -> Workdir {
+    let wd = Workdir::new();
+    let file = wd.write("program.toml", program);
+    wd.ok(&["init", "--program", file.to_str().unwrap()]);
+    wd.load_staff();
+    wd.load_members();
+    wd
+}
+
+/// What a batch may change, as text: receipts, balances, ledger entries,
+/// members, staff and lots (not the journal or import ids, which differ
+/// between a run and its control).
+fn state(wd: &Workdir) -> String {
+    let conn = wd.conn();
+    let mut out = String::new();
+    for sql in [
+        "SELECT store, receipt, COALESCE(member_id, 0), amount_fen, points_earned, points_used, at, lines FROM receipts ORDER BY store, receipt",
+        "SELECT id, member_no, balance, tier, COALESCE(store, ''), COALESCE(staff, ''), COALESCE(birthday, ''), enrolled_at, name, phone FROM members ORDER BY id",
+        "SELECT member_id, kind, points, source, COALESCE(ref, ''), COALESCE(note, '') FROM ledger ORDER BY id",
+        "SELECT code, name, COALESCE(store, '') FROM staff ORDER BY code",
+        "SELECT member_id, size, remaining, COALESCE(expires_on, '') FROM lots ORDER BY id",
+    ] {
+        let mut st = conn.prepare(sql).unwrap();
+        let n = st.column_count();
+        let rows = st
+            .query_map([], |r| {
+                let mut line = String::new();
+                for i in 0..n {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    line.push_str(&format!("{v:?}|"));
+                }
+                Ok(line)
+            })
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        out.push_str(&format!("== {sql}\n{}\n", rows.join("\n")));
+    }
+    out
+}
+
+/// The rejects file's rows, each as its columns by name.
+fn rejects(path: &Path) -> Vec<HashMap<String, String>> {
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("no rejects file {}: {e}", path.display()));
+    assert!(
+        std::str::from_utf8(&bytes).is_ok(),
+        "the rejects file {} is not UTF-8",
+        path.display()
+    );
+    read_csv(path)
+}
+
+/// A batch command over a hostile file that must reject exactly `bad` (line,
+/// a word of the reason) and do exactly what the same command does with the
+/// clean file `good` (the good rows alone).
+///
+/// `setup` makes the database for the run and for the control; `args` is the
+/// command before `--file`.
+fn batch_case(
+    case: &str,
+    setup: &dyn Fn() -> Workdir,
+    args: &[&str],
+    hostile: &[u8],
+    good: &str,
+    bad: &[(u64, &str)],
+) {
+    // The control: the good rows alone, cleanly.
+    let control = setup();
+    let clean = control.write("good.csv", good);
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--file", clean.to_str().unwrap()]);
+    control.ok(&all);
+    let want = state(&control);
+
+    let wd = setup();
+    let file = wd.path("hostile.csv");
+    std::fs::write(&file, hostile).unwrap();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--file", file.to_str().unwrap()]);
+    let out = wd.cmd(&all).output().expect("run vipctl");
+    let err = stderr_of(&out);
+    assert!(
+        !err.contains("panicked"),
+        "{case}: vipctl {all:?} panicked:\n{err}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{case}: exit {:?}, expected 3 (rejects)\nstdout:\n{}\nstderr:\n{err}",
+        out.status.code(),
+        stdout_of(&out)
+    );
+    let rows = rejects(&wd.path("hostile.rejects.csv"));
+    assert_eq!(
+        rows.len(),
+        bad.len(),
+        "{case}: rejects file rows {rows:#?}, expected lines {bad:?}"
+    );
+    for (row, (line, needle)) in rows.iter().zip(bad) {
+        assert_eq!(
+            row.get("line").map(String::as_str),
+            Some(line.to_string().as_str()),
+            "{case}: rejects row {row:?}, expected line {line}"
+        );
+        let reason = row.get("reason").cloned().unwrap_or_default();
+        assert!(
+            reason.contains(needle),
+            "{case}: line {line}: reason {reason:?} does not say {needle:?}"
+        );
+    }
+    assert_eq!(
+        state(&wd),
+        want,
+        "{case}: the database does not hold exactly the good rows"
+    );
+    assert_audit_ok(&wd);
+}
+
+const RECEIPTS_HEADER: &str = "store,receipt,member,time,amount,category,staff";
+
+/// A receipts file: the header and `rows`, LF line endings.
+fn receipts(rows: &[&str]) -> String {
+    let mut text = format!("{RECEIPTS_HEADER}\n");
+    for r in rows {
+        text.push_str(r);
+        text.push('\n');
+    }
+    text
+}
+
+/// A receipts case under the mall program.
+fn receipts_case(case: &str, hostile: &[u8], good: &[&str], bad: &[(u64, &str)]) {
+    batch_case(
+        case,
+        &Workdir::setup,
+        &["purchase"],
+        hostile,
+        &receipts(good),
+        bad,
+    );
+}
+
+/// A receipts case under CHINESE_PROGRAM (烟草 earns nothing).
+fn chinese_case(case: &str, hostile: &[u8], good: &str, bad: &[(u64, &str)]) {
+    batch_case(
+        case,
+        &|| setup_program(CHINESE_PROGRAM),
+        &["purchase"],
+        hostile,
+        good,
+        bad,
+    );
+}
+
+fn gbk(text: &str) -> Vec<u8> {
+    let (bytes, _, had_errors) = encoding_rs::GBK.encode(text);
+    assert!(!had_errors);
+    bytes.into_owned()
+}
+
+const GOOD1: &str = "BJ01,G0001,C000003,2026-11-19 10:00,88.00,grocery,S001";
+const GOOD2: &str = "BJ01,G0002,C000004,2026-11-19 11:00,120.50,apparel,S002";
+
+// ---------------------------------------------------------------- field counts
+
+#[test]
+fn hostile_receipt_unquoted_thousands_separator_is_rejected_not_read_as_1_yuan() {
+    // `1,234.00` unquoted: seven fields; it used to earn 1 point.
+    let text = receipts(&[
+        GOOD1,
+        "BJ01,B0001,C000003,2026-11-19 10:00,1,234.00,grocery,S001",
+        GOOD2,
+    ]);
+    receipts_case(
+        "unquoted 1,234.00",
+        text.as_bytes(),
+        &[GOOD1, GOOD2],
+        &[(3, "8 fields where the header has 7")],
+    );
+}
+
+#[test]
+fn hostile_receipt_row_with_fewer_fields_is_rejected() {
+    let text = receipts(&[GOOD1, "BJ01,B0002,C000003,2026-11-19 10:00,50.00", GOOD2]);
+    receipts_case(
+        "fewer fields",
+        text.as_bytes(),
+        &[GOOD1, GOOD2],
+        &[(3, "5 fields where the header has 7")],
+    );
+}
+
+#[test]
+fn hostile_receipt_bad_field_count_rejects_its_whole_receipt() {
+    // Line 3 is fine, line 4 of the same receipt has an extra field: the
+    // receipt is rejected whole, never credited with line 3 alone.
+    let text = receipts(&[
+        GOOD1,
+        "BJ01,B0003,C000003,2026-11-19 10:00,30.00,grocery,S001",
+        "BJ01,B0003,C000003,2026-11-19 10:00,2,000.00,apparel,S001",
+        GOOD2,
+    ]);
+    receipts_case(
+        "extra field on a receipt's second line",
+        text.as_bytes(),
+        &[GOOD1, GOOD2],
+        &[
+            (3, "receipt rejected whole: line 4"),
+            (4, "8 fields where the header has 7"),
+        ],
+    );
+}
+
+#[test]
+fn hostile_receipt_trailing_comma_is_an_extra_field() {
+    let text = receipts(&[
+        GOOD1,
+        "BJ01,B0004,C000003,2026-11-19 10:00,30.00,grocery,S001,",
+    ]);
+    receipts_case(
+        "trailing comma",
+        text.as_bytes(),
+        &[GOOD1],
+        &[(3, "8 fields where the header has 7")],
+    );
+}
+
+// ---------------------------------------------------------------- truncated quotes
+
+#[test]
+fn hostile_receipt_file_cut_inside_a_quoted_amount_is_not_credited() {
+    // A transfer cut off inside `"1234.56"`: the last row would read 1234.
+    let mut text = receipts(&[GOOD1, GOOD2]);
+    text.push_str("BJ01,B0005,C000003,2026-11-19 10:00,\"1234");
+    receipts_case(
+        "truncated quoted amount",
+        text.as_bytes(),
+        &[GOOD1, GOOD2],
+        &[(4, "ends inside a quoted field")],
+    );
+}
+
+#[test]
+fn hostile_receipt_file_cut_inside_a_quoted_field_spanning_lines_is_rejected() {
+    let mut text = receipts(&[GOOD1]);
+    text.push_str("BJ01,B0006,C000003,2026-11-19 10:00,55.00,\"grocery\nmore,");
+    receipts_case(
+        "truncated multi-line quoted field",
+        text.as_bytes(),
+        &[GOOD1],
+        &[(3, "ends inside a quoted field")],
+    );
+}
+
+#[test]
+fn hostile_receipt_cut_inside_quotes_rejects_the_whole_last_receipt() {
+    let mut text = receipts(&[
+        GOOD1,
+        "BJ01,B0007,C000003,2026-11-19 10:00,30.00,grocery,S001",
+    ]);
+    text.push_str("BJ01,B0007,C000003,2026-11-19 10:00,\"99");
+    receipts_case(
+        "truncated last line of a two-line receipt",
+        text.as_bytes(),
+        &[GOOD1],
+        &[
+            (3, "receipt rejected whole: line 4"),
+            (4, "ends inside a quoted field"),
+        ],
+    );
+}
+
+#[test]
+fn well_formed_quotes_and_doubled_quotes_are_not_taken_for_truncation() {
+    let wd = Workdir::setup();
+    let text = format!(
+        "{RECEIPTS_HEADER}\n\"BJ01\",\"Q1\",C000003,2026-11-19 10:00,\"1234.00\",\"say \"\"hi\"\"\",S001\nBJ01,Q2,C000003,2026-11-19 10:00,10.00,5\"tv,S001"
+    );
+    let file = wd.write("quotes.csv", &text);
+    let s = wd.json(&["purchase", "--file", file.to_str().unwrap()]);
+    assert_eq!(s["receipts_imported"], 2, "{s}");
+    assert_eq!(s["rejected"], 0, "{s}");
+    assert_audit_ok(&wd);
+}
+
+// ---------------------------------------------------------------- carriage returns
+
+#[test]
+fn hostile_receipt_lone_cr_is_rejected_and_does_not_split_the_line() {
+    // The CR would have made `S001` a row of its own.
+    let text = receipts(&[
+        GOOD1,
+        "BJ01,B0008,C000003,2026-11-19 10:00,66.00,grocery\rS001,S001",
+        GOOD2,
+    ]);
+    receipts_case(
+        "lone CR mid-line",
+        text.as_bytes(),
+        &[GOOD1, GOOD2],
+        &[(3, "carriage return")],
+    );
+}
+
+#[test]
+fn hostile_receipt_cr_cr_lf_is_a_stray_cr() {
+    let text = format!("{RECEIPTS_HEADER}\r\n{GOOD1}\r\nBJ01,B0009,C000003,2026-11-19 10:00,66.00,grocery,S001\r\r\n{GOOD2}\r\n");
+    receipts_case(
+        "CR CR LF",
+        text.as_bytes(),
+        &[GOOD1, GOOD2],
+        &[(3, "carriage return")],
+    );
+}
+
+#[test]
+fn crlf_files_and_blank_lines_import_as_before() {
+    let wd = Workdir::setup();
+    let text = format!("{RECEIPTS_HEADER}\r\n{GOOD1}\r\n\r\n{GOOD2}\r\n\r\n");
+    let file = wd.write("crlf.csv", &text);
+    let s = wd.json(&["purchase", "--file", file.to_str().unwrap()]);
+    assert_eq!(s["receipts_imported"], 2, "{s}");
+    assert_eq!(s["rejected"], 0, "{s}");
+    let staff: String = wd
+        .conn()
+        .query_row(
+            "SELECT staff FROM receipts WHERE receipt = 'G0002'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(staff, "S002", "the CR of CRLF stays out of the last field");
+    assert!(!wd.path("crlf.rejects.csv").exists());
+    assert_audit_ok(&wd);
+}
+
+// ---------------------------------------------------------------- years
+
+#[test]
+fn hostile_receipt_two_digit_year_is_rejected() {
+    let text = receipts(&[
+        GOOD1,
+        "BJ01,B0010,C000003,26-03-01 10:00,99.00,grocery,S001",
+    ]);
+    receipts_case(
+        "year 26",
+        text.as_bytes(),
+        &[GOOD1],
+        &[(3, "four-digit year")],
+    );
+}
+
+#[test]
+fn hostile_receipt_negative_year_is_rejected() {
+    let text = receipts(&[
+        GOOD1,
+        "BJ01,B0011,C000003,-2026-03-02 10:00,99.00,grocery,S001",
+    ]);
+    receipts_case(
+        "year -2026",
+        text.as_bytes(),
+        &[GOOD1],
+        &[(3, "four-digit year")],
+    );
+}
+
+#[test]
+fn hostile_receipt_rfc3339_year_0026_is_rejected() {
+    let text = receipts(&[
+        GOOD1,
+        "BJ01,B0012,C000003,0026-03-01T10:00:00+08:00,99.00,grocery,S001",
+    ]);
+    receipts_case(
+        "RFC 3339 year 0026",
+        text.as_bytes(),
+        &[GOOD1],
+        &[(3, "outside 1900–2999")],
+    );
+}
+
+#[test]
+fn hostile_receipt_years_1899_and_3000_are_rejected() {
+    let text = receipts(&[
+        "BJ01,B0013,C000003,1899-12-31 10:00,99.00,grocery,S001",
+        GOOD1,
+        "BJ01,B0014,C000003,3000-01-01 10:00,99.00,grocery,S001",
+    ]);
+    receipts_case(
+        "years 1899 and 3000",
+        text.as_bytes(),
+        &[GOOD1],
+        &[(2, "year 1899"), (4, "year 3000")],
+    );
+}
+
+// ---------------------------------------------------------------- encodings
+
+#[test]
+fn hostile_receipt_gbk_row_in_a_utf8_file_is_rejected_not_misread() {
+    let header = "store,receipt,member,time,amount,category\n";
+    let u1 = "BJ01,U0001,C000003,2026-11-19 10:00,100.00,烟草\n";
+    let g1 = "BJ01,K0001,C000003,2026-11-19 10:00,100.00,烟草\n";
+    let u2 = "BJ01,U0002,C000004,2026-11-19 10:00,100.00,烟草\n";
+    let mut bytes = format!("{header}{u1}").into_bytes();
+    bytes.extend(gbk(g1));
+    bytes.extend(u2.as_bytes());
+    chinese_case(
+        "GBK row in a UTF-8 file",
+        &bytes,
+        &format!("{header}{u1}{u2}"),
+        &[(3, "not UTF-8")],
+    );
+}
+
+#[test]
+fn hostile_receipt_utf8_row_in_a_gbk_file_is_rejected_not_misread() {
+    let header = "store,receipt,member,time,amount,category\n";
+    let g1 = "BJ01,K0001,C000003,2026-11-19 10:00,100.00,烟草\n";
+    let g2 = "BJ01,K0002,C000004,2026-11-19 10:00,100.00,烟草\n";
+    let u1 = "BJ01,U0001,C000003,2026-11-19 10:00,100.00,烟草\n";
+    let mut bytes = gbk(&format!("{header}{g1}"));
+    bytes.extend(u1.as_bytes());
+    bytes.extend(gbk(g2));
+    chinese_case(
+        "UTF-8 row in a GBK file",
+        &bytes,
+        &format!("{header}{g1}{g2}"),
+        &[(3, "UTF-8 but the rest of the file is GBK")],
+    );
+}
+
+#[test]
+fn hostile_receipt_bytes_in_no_encoding_are_rejected() {
+    let header = "store,receipt,member,time,amount,category\n";
+    let u1 = "BJ01,U0001,C000003,2026-11-19 10:00,100.00,烟草\n";
+    let mut bytes = format!("{header}{u1}").into_bytes();
+    bytes.extend(b"BJ01,X0001,C000003,2026-11-19 10:00,100.00,\xff\xfe\xff\n");
+    bytes.extend(u1.replace("U0001", "U0002").as_bytes());
+    chinese_case(
+        "invalid bytes",
+        &bytes,
+        &format!("{header}{u1}{}", u1.replace("U0001", "U0002")),
+        &[(3, "not UTF-8")],
+    );
+}
+
+// ---------------------------------------------------------------- headers
+
+#[test]
+fn hostile_receipt_header_naming_a_column_twice_refuses_the_file() {
+    let wd = Workdir::setup();
+    let file = wd.write(
+        "twice.csv",
+        "store,receipt,member,time,amount,amount\nBJ01,T1,C000003,2026-11-19 10:00,1.00,100.00\n",
+    );
+    refused_unchanged(
+        &wd,
+        &["purchase", "--file", file.to_str().unwrap()],
+        1,
+        &["twice.csv", "line 1", "\"amount\"", "twice"],
+    );
+}
+
+#[test]
+fn hostile_receipt_header_naming_a_column_twice_in_other_case_refuses_the_file() {
+    let wd = Workdir::setup();
+    let file = wd.write(
+        "twice.csv",
+        "store,receipt,Member,time,amount, MEMBER \nBJ01,T1,C000003,2026-11-19 10:00,1.00,C000004\n",
+    );
+    refused_unchanged(
+        &wd,
+        &["purchase", "--file", file.to_str().unwrap()],
+        1,
+        &["twice.csv", "line 1", "\"member\"", "twice"],
+    );
+}
+
+// ---------------------------------------------------------------- the same receipt
+
+/// Imports `clean`, then `noisy`: the second is all duplicates, nothing changes.
+fn resend_is_duplicate(case: &str, wd: &Workdir, clean: &[u8], noisy: &[u8], receipts: u64) {
+    let f1 = wd.path("clean.csv");
+    std::fs::write(&f1, clean).unwrap();
+    let first = wd.json(&["purchase", "--file", f1.to_str().unwrap()]);
+    assert_eq!(first["receipts_imported"], receipts, "{case}: {first}");
+    let before = snapshot(wd);
+    let points = wd.points("C000003");
+    let f2 = wd.path("noisy.csv");
+    std::fs::write(&f2, noisy).unwrap();
+    let again = wd.json(&["purchase", "--file", f2.to_str().unwrap()]);
+    assert_eq!(again["duplicates"], receipts, "{case}: {again}");
+    assert_eq!(again["receipts_imported"], 0, "{case}: {again}");
+    assert_eq!(again["rejected"], 0, "{case}: {again}");
+    assert_eq!(wd.points("C000003"), points, "{case}: credited twice");
+    // The journal records the run; nothing else changes.
+    let strip_journal = |s: String| -> String {
+        s.split("== ")
+            .filter(|t| !t.starts_with("journal") && !t.starts_with("imports"))
+            .collect()
+    };
+    assert_eq!(
+        strip_journal(snapshot(wd)),
+        strip_journal(before),
+        "{case}: the re-sent receipts changed the database"
+    );
+    assert_audit_ok(wd);
+}
+
+#[test]
+fn hostile_bom_at_the_start_of_a_mid_file_line_is_the_same_receipt() {
+    // Files joined with `cat`: the second one's BOM starts a line in mid-file.
+    let wd = Workdir::setup();
+    let clean = receipts(&[
+        GOOD1,
+        "BJ01,R0002,C000003,2026-11-19 12:00,40.00,grocery,S001",
+    ]);
+    let mut noisy = format!("{RECEIPTS_HEADER}\n{GOOD1}\n").into_bytes();
+    noisy.extend(b"\xEF\xBB\xBFBJ01,R0002,C000003,2026-11-19 12:00,40.00,grocery,S001\n");
+    resend_is_duplicate("mid-file BOM", &wd, clean.as_bytes(), &noisy, 2);
+}
+
+#[test]
+fn hostile_spaces_and_boms_around_every_code_are_the_same_receipt() {
+    let wd = Workdir::setup();
+    let clean = receipts(&[
+        "BJ01,R0003,C000003,2026-11-19 12:00,40.00,grocery,S001",
+        "BJ01,R0003,C000003,2026-11-19 12:00,10.00,apparel,S001",
+    ]);
+    let noisy = format!(
+        "{RECEIPTS_HEADER}\n \u{feff}BJ01 ,\" R0003\",C000003 ,2026-11-19 12:00,40.00, grocery\u{feff},\u{feff}S001 \nBJ01,R0003 ,\u{feff}C000003,2026-11-19 12:00,10.0,apparel ,S001\n"
+    );
+    resend_is_duplicate(
+        "spaces and BOMs",
+        &wd,
+        clean.as_bytes(),
+        noisy.as_bytes(),
+        1,
+    );
+}
+
+#[test]
+fn hostile_repeated_header_of_a_joined_file_is_skipped() {
+    // `cat day1.csv day2.csv` where day2 starts with a BOM: its header is
+    // skipped, not rejected, not an error.
+    let wd = Workdir::setup();
+    let mut text = format!("\u{feff}{RECEIPTS_HEADER}\r\n{GOOD1}\r\n").into_bytes();
+    text.extend(format!("\u{feff}{RECEIPTS_HEADER}\r\n{GOOD2}\r\n").as_bytes());
+    text.extend(format!("{}\n{GOOD1}\n", RECEIPTS_HEADER.to_uppercase()).as_bytes());
+    let file = wd.path("joined.csv");
+    std::fs::write(&file, text).unwrap();
+    let s = wd.json(&["purchase", "--file", file.to_str().unwrap()]);
+    assert_eq!(s["receipts_imported"], 2, "{s}");
+    assert_eq!(s["duplicates"], 1, "{s}");
+    assert_eq!(s["rejected"], 0, "{s}");
+    assert!(!wd.path("joined.rejects.csv").exists());
+    let stores: Vec<String> = wd
+        .conn()
+        .prepare("SELECT DISTINCT store FROM receipts")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(stores, ["BJ01"]);
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn hostile_noisy_no_points_category_still_earns_nothing() {
+    let wd = setup_program(CHINESE_PROGRAM);
+    let file = wd.write(
+        "noisy.csv",
+        "store,receipt,member,time,amount,category\nBJ01,Y0001,C000003,2026-11-19 10:00,100.00,\u{feff} 烟草 \n",
+    );
+    let s = wd.json(&["purchase", "--file", file.to_str().unwrap()]);
+    assert_eq!(s["receipts_imported"], 1, "{s}");
+    assert_eq!(s["points_credited"], 0, "{s}");
+    assert_audit_ok(&wd);
+}
+
+// ---------------------------------------------------------------- members
+
+const MEMBERS_HEADER: &str = "card,name,phone,id_number,birthday,gender,store,staff,enrolled_at";
+const M1: &str = "V000001,李雷,13900000101,110101199001011237,,M,BJ01,S001,2026-02-01";
+const M2: &str = "V000002,韩梅梅,13900000102,110101199203040028,1992-03-04,F,SH01,S004,2026-02-02";
+
+fn members_case(case: &str, hostile: &str, good: &[&str], bad: &[(u64, &str)]) {
+    let mut clean = format!("{MEMBERS_HEADER}\n");
+    for g in good {
+        clean.push_str(g);
+        clean.push('\n');
+    }
+    batch_case(
+        case,
+        &Workdir::setup,
+        &["enroll"],
+        hostile.as_bytes(),
+        &clean,
+        bad,
+    );
+}
+
+#[test]
+fn hostile_members_row_with_an_extra_field_is_rejected() {
+    members_case(
+        "members extra field",
+        &format!("{MEMBERS_HEADER}\n{M1}\nV000003,王,五,13900000103,110101198505050016,,M,BJ01,S001,2026-02-03\n{M2}\n"),
+        &[M1, M2],
+        &[(3, "10 fields where the header has 9")],
+    );
+}
+
+#[test]
+fn hostile_members_two_digit_birthday_year_is_rejected() {
+    members_case(
+        "birthday 90-07-25",
+        &format!("{MEMBERS_HEADER}\n{M1}\nV000003,王五,13900000103,11010119900725001X,90-07-25,M,BJ01,S001,2026-02-03\n"),
+        &[M1],
+        &[(3, "birthday")],
+    );
+}
+
+#[test]
+fn hostile_members_negative_enrolment_year_is_rejected() {
+    members_case(
+        "enrolled_at -2026-01-01",
+        &format!("{MEMBERS_HEADER}\n{M1}\nV000003,王五,13900000103,11010119900725001X,,M,BJ01,S001,-2026-01-01\n"),
+        &[M1],
+        &[(3, "enrolled_at")],
+    );
+}
+
+#[test]
+fn hostile_members_file_cut_inside_quotes_is_rejected() {
+    members_case(
+        "members truncated quote",
+        &format!("{MEMBERS_HEADER}\n{M1}\nV000003,\"王五,13900000103,11010119900725001X,,M,BJ01,S001,2026-02-03\n"),
+        &[M1],
+        &[(3, "ends inside a quoted field")],
+    );
+}
+
+#[test]
+fn hostile_members_lone_cr_is_rejected() {
+    members_case(
+        "members lone CR",
+        &format!("{MEMBERS_HEADER}\n{M1}\nV000003,王五\r,13900000103,11010119900725001X,,M,BJ01,S001,2026-02-03\n{M2}\n"),
+        &[M1, M2],
+        &[(3, "carriage return")],
+    );
+}
+
+#[test]
+fn hostile_members_codes_lose_spaces_and_boms() {
+    let wd = Workdir::setup();
+    let file = wd.write(
+        "members.csv",
+        &format!("{MEMBERS_HEADER}\n\u{feff}{MEMBERS_HEADER}\n\u{feff}V000001 ,李雷,13900000101,110101199001011237,,M, BJ01\u{feff},\u{feff}S001 ,2026-02-01\n"),
+    );
+    let s = wd.json(&["enroll", "--file", file.to_str().unwrap()]);
+    assert_eq!(s["accepted"], 1, "{s}");
+    assert_eq!(s["rejected"], 0, "{s}");
+    let (store, staff, card): (String, String, String) = wd
+        .conn()
+        .query_row(
+            "SELECT m.store, m.staff, c.card_no FROM members m JOIN cards c ON c.member_id = m.id WHERE m.phone = '13900000101'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (store.as_str(), staff.as_str(), card.as_str()),
+        ("BJ01", "S001", "V000001")
+    );
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn hostile_members_header_naming_a_column_twice_refuses_the_file() {
+    let wd = Workdir::setup();
+    let file = wd.write(
+        "members2.csv",
+        &format!("{MEMBERS_HEADER},phone\n{M1},13900000999\n"),
+    );
+    refused_unchanged(
+        &wd,
+        &["enroll", "--file", file.to_str().unwrap()],
+        1,
+        &["members2.csv", "line 1", "\"phone\"", "twice"],
+    );
+}
+
+// ---------------------------------------------------------------- staff
+
+const STAFF_HEADER: &str = "code,name,phone,id_number,store";
+
+#[test]
+fn hostile_staff_row_with_an_extra_field_is_rejected() {
+    let good = "S100,赵六,13900000201,,BJ01";
+    batch_case(
+        "staff extra field",
+        &Workdir::setup,
+        &["staff", "add"],
+        format!("{STAFF_HEADER}\n{good}\nS101,钱,七,13900000202,,BJ01\n").as_bytes(),
+        &format!("{STAFF_HEADER}\n{good}\n"),
+        &[(3, "6 fields where the header has 5")],
+    );
+}
+
+#[test]
+fn hostile_staff_joined_files_keep_codes_clean() {
+    let good = "S100,赵六,13900000201,,BJ01";
+    let noisy = format!("{STAFF_HEADER}\r\n\u{feff}{STAFF_HEADER}\r\n\u{feff}S100 ,赵六,13900000201,, BJ01\r\nS101,钱七,13900000202,,BJ01\rX\r\n");
+    batch_case(
+        "staff BOM, repeated header, lone CR",
+        &Workdir::setup,
+        &["staff", "add"],
+        noisy.as_bytes(),
+        &format!("{STAFF_HEADER}\n{good}\n"),
+        &[(4, "carriage return")],
+    );
+}
+
+// ---------------------------------------------------------------- redemptions and opening balances
+
+/// A database where C000003 has 500 points (an opening balance).
+fn with_points() -> Workdir {
+    let wd = Workdir::setup();
+    wd.ok(&[
+        "adjust", "--member", "C000003", "--points", "500", "--reason", "start",
+    ]);
+    wd
+}
+
+const REDEEM_HEADER: &str = "member,points,note,time,ref";
+
+fn redeem_case(case: &str, hostile: &str, good: &[&str], bad: &[(u64, &str)]) {
+    let mut clean = format!("{REDEEM_HEADER}\n");
+    for g in good {
+        clean.push_str(g);
+        clean.push('\n');
+    }
+    batch_case(
+        case,
+        &with_points,
+        &["redeem"],
+        hostile.as_bytes(),
+        &clean,
+        bad,
+    );
+}
+
+#[test]
+fn hostile_redeem_two_digit_year_is_rejected() {
+    let good = "C000003,100,gift,2026-11-19 10:00,RD1";
+    redeem_case(
+        "redeem time 26-11-19",
+        &format!("{REDEEM_HEADER}\n{good}\nC000003,50,gift,26-11-19 10:00,RD2\n"),
+        &[good],
+        &[(3, "four-digit year")],
+    );
+}
+
+#[test]
+fn hostile_redeem_row_with_an_extra_field_is_rejected() {
+    let good = "C000003,100,gift,2026-11-19 10:00,RD1";
+    redeem_case(
+        "redeem extra field",
+        &format!("{REDEEM_HEADER}\n{good}\nC000003,1,000,gift,2026-11-19 10:00,RD2\n"),
+        &[good],
+        &[(3, "6 fields where the header has 5")],
+    );
+}
+
+#[test]
+fn hostile_redeem_file_cut_inside_quotes_is_rejected() {
+    let good = "C000003,100,gift,2026-11-19 10:00,RD1";
+    redeem_case(
+        "redeem truncated",
+        &format!("{REDEEM_HEADER}\n{good}\nC000003,\"30"),
+        &[good],
+        &[(3, "ends inside a quoted field")],
+    );
+}
+
+#[test]
+fn hostile_redeem_ref_with_bom_and_spaces_is_the_same_ref() {
+    let wd = with_points();
+    let clean = wd.write(
+        "r1.csv",
+        &format!("{REDEEM_HEADER}\nC000003,100,gift,2026-11-19 10:00,RD1\n"),
+    );
+    wd.ok(&["redeem", "--file", clean.to_str().unwrap()]);
+    let before = wd.points("C000003");
+    assert_eq!(before, 400);
+    let noisy = wd.write(
+        "r2.csv",
+        &format!("{REDEEM_HEADER}\n\u{feff} C000003 ,100,gift,2026-11-19 10:00, RD1\u{feff}\n"),
+    );
+    let s = wd.json(&["redeem", "--file", noisy.to_str().unwrap()]);
+    assert_eq!(s["already_done"], 1, "{s}");
+    assert_eq!(s["accepted"], 0, "{s}");
+    assert_eq!(wd.points("C000003"), before, "redeemed twice");
+    assert_audit_ok(&wd);
+}
+
+const OPENING_HEADER: &str = "member,points,expires_on,reason,ref";
+
+fn opening_case(case: &str, hostile: &str, good: &[&str], bad: &[(u64, &str)]) {
+    let mut clean = format!("{OPENING_HEADER}\n");
+    for g in good {
+        clean.push_str(g);
+        clean.push('\n');
+    }
+    batch_case(
+        case,
+        &Workdir::setup,
+        &["adjust"],
+        hostile.as_bytes(),
+        &clean,
+        bad,
+    );
+}
+
+#[test]
+fn hostile_opening_two_digit_expiry_year_is_rejected() {
+    let good = "C000003,300,2027-12-31,old system,OB1";
+    opening_case(
+        "expires_on 27-12-31",
+        &format!("{OPENING_HEADER}\n{good}\nC000004,200,27-12-31,old system,OB2\n"),
+        &[good],
+        &[(3, "expires_on")],
+    );
+}
+
+#[test]
+fn hostile_opening_row_with_fewer_fields_is_rejected() {
+    let good = "C000003,300,2027-12-31,old system,OB1";
+    opening_case(
+        "opening fewer fields",
+        &format!("{OPENING_HEADER}\n{good}\nC000004,200\n"),
+        &[good],
+        &[(3, "2 fields where the header has 5")],
+    );
+}
+
+#[test]
+fn hostile_opening_lone_cr_is_rejected() {
+    let good = "C000003,300,2027-12-31,old system,OB1";
+    opening_case(
+        "opening lone CR",
+        &format!("{OPENING_HEADER}\n{good}\nC000004,2\r00,2027-12-31,old system,OB2\n"),
+        &[good],
+        &[(3, "carriage return")],
+    );
+}
+
+#[test]
+fn hostile_opening_file_cut_inside_quotes_is_rejected() {
+    let good = "C000003,300,2027-12-31,old system,OB1";
+    opening_case(
+        "opening truncated",
+        &format!("{OPENING_HEADER}\n{good}\nC000004,\"20"),
+        &[good],
+        &[(3, "ends inside a quoted field")],
+    );
+}
+
+// ---------------------------------------------------------------- date flags
+
+/// A command with its own `--as-of`/`--at` (not the fixed ones) that must be
+/// refused with `code`, naming every needle, changing nothing.
+fn raw_refused(wd: &Workdir, args: &[&str], code: i32, needles: &[&str]) {
+    let before = snapshot(wd);
+    let out = wd.raw(args).output().expect("run vipctl");
+    let err = stderr_of(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "vipctl {args:?}: exit {:?}, expected {code}\nstderr:\n{err}",
+        out.status.code()
+    );
+    assert!(
+        !err.contains("panicked"),
+        "vipctl {args:?} panicked:\n{err}"
+    );
+    for n in needles {
+        assert!(
+            err.contains(n),
+            "vipctl {args:?}: the error does not name {n:?}:\n{err}"
+        );
+    }
+    assert_eq!(before, snapshot(wd), "vipctl {args:?} changed the database");
+    assert_audit_ok(wd);
+}
+
+#[test]
+fn hostile_flag_as_of_with_a_two_digit_year_is_a_usage_error() {
+    let wd = Workdir::setup();
+    for bad in [
+        "26-12-31",
+        "-2026-12-31",
+        "0026-12-31",
+        "3000-01-01",
+        "+2026-12-31",
+    ] {
+        // `--as-of=…`: a value that starts with a dash is still the value.
+        let flag = format!("--as-of={bad}");
+        raw_refused(&wd, &[&flag, "tier-recompute"], 2, &["--as-of", bad]);
+    }
+}
+
+#[test]
+fn hostile_flag_at_with_a_bad_year_is_a_usage_error() {
+    let wd = Workdir::setup();
+    for bad in [
+        "26-11-20 10:00",
+        "-2026-11-20 10:00",
+        "0026-11-20T10:00:00+08:00",
+        "1899-12-31 10:00",
+    ] {
+        let flag = format!("--at={bad}");
+        raw_refused(
+            &wd,
+            &[
+                &flag, "adjust", "--member", "C000003", "--points", "5", "--reason", "x",
+            ],
+            2,
+            &["--at", bad],
+        );
+    }
+}
+
+#[test]
+fn hostile_flag_from_and_to_with_bad_years_are_usage_errors() {
+    let wd = Workdir::setup();
+    refused_unchanged(
+        &wd,
+        &["export", "receipts", "--from", "26-01-01"],
+        2,
+        &["--from", "26-01-01"],
+    );
+    refused_unchanged(
+        &wd,
+        &["export", "receipts", "--to=-2026-12-31"],
+        2,
+        &["--to", "-2026-12-31"],
+    );
+    refused_unchanged(
+        &wd,
+        &["report", "stores", "--to", "3000-01-01"],
+        2,
+        &["--to", "3000-01-01"],
+    );
+    refused_unchanged(
+        &wd,
+        &["report", "tiers", "--from", "0026-01-01"],
+        2,
+        &["--from", "0026-01-01"],
+    );
+}
+
+#[test]
+fn hostile_flag_year_must_be_four_digits() {
+    let wd = Workdir::setup();
+    for bad in ["26", "02026", "-2026", "1899", "3000", "２０２６"] {
+        let flag = format!("--year={bad}");
+        refused_unchanged(
+            &wd,
+            &["year-end-reset", &flag, "--dry-run"],
+            2,
+            &["--year", bad],
+        );
+    }
+}
+
+#[test]
+fn hostile_flag_from_after_to_is_a_usage_error() {
+    let wd = Workdir::setup();
+    for args in [
+        &[
+            "export",
+            "receipts",
+            "--from",
+            "2026-10-31",
+            "--to",
+            "2026-10-01",
+        ][..],
+        &[
+            "export",
+            "ledger",
+            "--from",
+            "2026-10-31",
+            "--to",
+            "2026-10-01",
+        ][..],
+        &[
+            "report",
+            "tiers",
+            "--from",
+            "2026-10-31",
+            "--to",
+            "2026-10-01",
+        ][..],
+        &[
+            "report",
+            "stores",
+            "--from",
+            "2026-10-31",
+            "--to",
+            "2026-10-01",
+        ][..],
+        &[
+            "report",
+            "staff",
+            "--from",
+            "2026-10-31",
+            "--to",
+            "2026-10-01",
+        ][..],
+        &[
+            "report",
+            "top",
+            "--from",
+            "2026-10-31",
+            "--to",
+            "2026-10-01",
+        ][..],
+    ] {
+        refused_unchanged(&wd, args, 2, &["--from 2026-10-31", "--to 2026-10-01"]);
+    }
+}
+
+#[test]
+fn hostile_flag_birthday_with_a_two_digit_year_is_a_usage_error() {
+    let wd = Workdir::setup();
+    refused_unchanged(
+        &wd,
+        &[
+            "enroll",
+            "--name",
+            "王五",
+            "--phone",
+            "13900000301",
+            "--id-number",
+            "11010119900725001X",
+            "--birthday",
+            "90-07-25",
+        ],
+        2,
+        &["birthday", "90-07-25"],
+    );
+}

@@ -1226,7 +1226,13 @@ fn dry_run_reports_the_same_summary_and_changes_nothing() {
     let text = std::fs::read_to_string(crate::workdir::fixture("receipts.csv")).unwrap();
     let header = "store,receipt,member,time,amount,list_amount,category,staff";
     assert!(text.starts_with(header));
-    let mut text = text.replacen(header, &format!("{header},points_used"), 1);
+    // Every row gets the new column (empty): a row with fewer fields than the
+    // header is rejected.
+    let mut text = text.replace('\n', ",\n").replacen(
+        &format!("{header},"),
+        &format!("{header},points_used"),
+        1,
+    );
     // C000004 has earned thousands by the end of the month: spend 5 of them;
     // and one row with an unknown member.
     text.push_str("BJ01,X0000001,C000004,2026-11-19 10:00,10.00,,grocery,S001,5\n");
