@@ -213,7 +213,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register one staff member, or many from a CSV file')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff (name, phone and ID number masked unless --include-pii)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -242,6 +242,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked name, phone and ID number (recorded with the operator, R35)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -250,7 +251,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         }
         'vipctl;staff;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register one staff member, or many from a CSV file')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff (name, phone and ID number masked unless --include-pii)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -303,6 +304,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked name, phone, ID number and birthday (recorded with the operator, R35)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -461,6 +463,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Compute and report, change nothing')
+            [CompletionResult]::new('--allow-future-date', '--allow-future-date', [CompletionResultType]::ParameterName, 'Accept an --as-of/--at later than today: a rehearsal on a copy of the database')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -474,6 +477,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Compute and report, change nothing')
+            [CompletionResult]::new('--allow-future-date', '--allow-future-date', [CompletionResultType]::ParameterName, 'Accept an --as-of/--at later than today: a rehearsal on a copy of the database')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -490,7 +494,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
-            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone, ID number and name (recorded with the operator, R35)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone, ID number, name and birthday (recorded with the operator, R35)')
             [CompletionResult]::new('--excel', '--excel', [CompletionResultType]::ParameterName, 'Start with a UTF-8 byte-order mark for Excel')
             [CompletionResult]::new('--expiring', '--expiring', [CompletionResultType]::ParameterName, '`export tiers`: add points_expiring_30d and points_expiring_year_end')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
@@ -542,7 +546,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
-            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked name, phone and birthday (recorded with the operator, R35)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -558,7 +562,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
-            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked name, phone and birthday (recorded with the operator, R35)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -574,7 +578,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
-            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked name, phone and birthday (recorded with the operator, R35)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -591,7 +595,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
-            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked name, phone and birthday (recorded with the operator, R35)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -608,7 +612,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
-            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked name, phone and birthday (recorded with the operator, R35)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -627,7 +631,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
-            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked phone and name (R35)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked name, phone and birthday (recorded with the operator, R35)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -742,7 +746,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         }
         'vipctl;help;staff' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register one staff member, or many from a CSV file')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff (name, phone and ID number masked unless --include-pii)')
             break
         }
         'vipctl;help;staff;add' {

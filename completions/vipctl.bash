@@ -552,7 +552,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__expire)
-            opts="-q -h --dry-run --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --dry-run --allow-future-date --db --operator --format --quiet --as-of --at --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1362,7 +1362,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member__subcmd__list)
-            opts="-q -h --tier --store --staff --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --tier --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2644,7 +2644,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__staff__subcmd__list)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --include-pii --db --operator --format --quiet --as-of --at --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2716,7 +2716,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__year__subcmd__end__subcmd__reset)
-            opts="-q -h --year --dry-run --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --year --dry-run --allow-future-date --db --operator --format --quiet --as-of --at --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -174,7 +174,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "list" -d 'List the staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "list" -d 'List the staff (name, phone and ID number masked unless --include-pii)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l name -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l phone -r
@@ -201,10 +201,11 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l include-pii -d 'Unmasked name, phone and ID number (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the staff (name, phone and ID number masked unless --include-pii)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
@@ -241,6 +242,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l include-pii -d 'Unmasked name, phone, ID number and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l name -r
@@ -355,6 +357,7 @@ json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l dry-run -d 'Compute and report, change nothing'
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l allow-future-date -d 'Accept an --as-of/--at later than today: a rehearsal on a copy of the database'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l db -d 'The database file' -r -F
@@ -365,6 +368,7 @@ json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l dry-run -d 'Compute and report, change nothing'
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l allow-future-date -d 'Accept an --as-of/--at later than today: a rehearsal on a copy of the database'
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s o -l output -d 'Output file (`-` for stdout, the default)' -r
@@ -377,7 +381,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l include-pii -d 'Unmasked phone, ID number and name (recorded with the operator, R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l include-pii -d 'Unmasked phone, ID number, name and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l excel -d 'Start with a UTF-8 byte-order mark for Excel'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l expiring -d '`export tiers`: add points_expiring_30d and points_expiring_year_end'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s q -l quiet -d 'No progress bar'
@@ -420,7 +424,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l days -r
@@ -433,7 +437,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l days -r
@@ -446,7 +450,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l from -r
@@ -460,7 +464,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l from -r
@@ -474,7 +478,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l n -r
@@ -491,7 +495,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l include-pii -d 'Unmasked phone and name (R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
@@ -541,7 +545,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subc
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "check" -d 'Validate a program file and explain it, without storing it'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "versions" -d 'List the stored program versions'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from staff" -f -a "add" -d 'Register one staff member, or many from a CSV file'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from staff" -f -a "list" -d 'List the staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from staff" -f -a "list" -d 'List the staff (name, phone and ID number masked unless --include-pii)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "list" -d 'List members, optionally by tier, store or staff'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'

@@ -840,6 +840,7 @@ pub fn parse(source: &str) -> Result<Program, ProgramError> {
             call_every_days: t.call_every_days,
         });
     }
+    check_thresholds_rise(&ctx, &ladder)?;
     if ladder.is_empty() {
         if tiers_given {
             return Err(ctx.err(tiers_span, "tiers.tier", "at least one tier is needed"));
@@ -868,6 +869,86 @@ pub fn parse(source: &str) -> Result<Program, ProgramError> {
             refund_points_used: raw.returns.is_none_or(|r| r.refund_points_used),
         },
     })
+}
+
+fn metric_name(m: Metric) -> &'static str {
+    match m {
+        Metric::Spend => "spend",
+        Metric::Points => "points",
+        Metric::Purchases => "purchases",
+    }
+}
+
+/// The line of a tier's condition on `metric` over `window`: the first line
+/// of the tier's table (up to the next table header) naming both.
+fn condition_line(
+    source: &str,
+    tier_index: usize,
+    metric: Metric,
+    window: Window,
+) -> Option<usize> {
+    let start = header_line(source, "[[tiers.tier]]", tier_index)?;
+    let (metric, window) = (
+        format!("\"{}\"", metric_name(metric)),
+        format!("\"{window}\""),
+    );
+    source
+        .lines()
+        .enumerate()
+        .skip(start)
+        .take_while(|(_, l)| !l.trim_start().starts_with('['))
+        .find(|(_, l)| l.contains(&metric) && l.contains(&window))
+        .map(|(i, _)| i + 1)
+}
+
+/// Tier thresholds must rise up the ladder: a higher tier may not be as easy
+/// to reach as a lower one on the same measure (metric and window).
+///
+/// A tier is reached when any one of its conditions holds, so each measure is
+/// compared on its own: for every metric and window named by two tiers, the
+/// higher tier's minimum must be strictly above the lower tier's (when a tier
+/// names a measure twice, its smaller minimum counts, being the easier way
+/// in). Measures that only one of the two tiers names are not compared:
+/// "spend over 182 days" and "spend over 365 days" are different measures.
+/// Tiers without conditions (reached by pinning, R26) compare with nothing.
+fn check_thresholds_rise(ctx: &Ctx, ladder: &[Tier]) -> Result<(), ProgramError> {
+    let easiest = |t: &Tier, metric: Metric, window: Window| {
+        t.any
+            .iter()
+            .filter(|c| c.metric == metric && c.window == window)
+            .map(|c| c.min.0)
+            .min()
+    };
+    for (hi, higher) in ladder.iter().enumerate() {
+        for c in &higher.any {
+            let Some(min) = easiest(higher, c.metric, c.window) else {
+                continue;
+            };
+            if min != c.min.0 {
+                continue; // the same measure's easier condition is checked instead
+            }
+            for lower in &ladder[..hi] {
+                let Some(lower_min) = easiest(lower, c.metric, c.window) else {
+                    continue;
+                };
+                if min <= lower_min {
+                    return Err(ProgramError {
+                        line: condition_line(ctx.source, hi, c.metric, c.window)
+                            .or_else(|| header_line(ctx.source, "[[tiers.tier]]", hi)),
+                        key: Some("tiers.tier.any".into()),
+                        message: format!(
+                            "tier {:?} is reached with {} over {} of \"{min}\", but the lower tier {:?} needs \"{lower_min}\" on the same measure: thresholds must rise up the ladder (a higher tier needs more than every lower tier on each metric and window both name; with `any`, each condition is compared with the lower tiers' conditions on its metric and window)",
+                            higher.code,
+                            metric_name(c.metric),
+                            c.window,
+                            lower.code,
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn weekday_name(w: Weekday) -> &'static str {

@@ -10,7 +10,7 @@ use crate::csvio::Encoding;
 use crate::error::{ExitCode, Usage};
 use crate::ops::{self, members::Application, BatchSummary};
 use crate::program;
-use crate::store::{members, programs, Store};
+use crate::store::{programs, Store};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -95,6 +95,9 @@ pub enum Command {
         /// Compute and report, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Accept an --as-of/--at later than today: a rehearsal on a copy of the database.
+        #[arg(long)]
+        allow_future_date: bool,
     },
 
     /// Expire what a per-lot or inactivity program ends by a date (R29, R30).
@@ -105,11 +108,14 @@ pub enum Command {
         /// Compute and report, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Accept an --as-of/--at later than today: a rehearsal on a copy of the database.
+        #[arg(long)]
+        allow_future_date: bool,
     },
 
     /// Export tiers, members, the ledger or receipts as CSV (R34, R35).
     #[command(
-        after_help = "Examples:\n  vipctl export tiers -o tiers.csv --excel\n  vipctl export receipts --from 2026-10-01 --to 2026-10-31 -o october.csv\n  vipctl export members --include-pii -o full.csv\n\nPhone, ID and name are masked unless --include-pii (which is journalled with\nthe operator). --excel writes a UTF-8 BOM so Excel shows Chinese text right."
+        after_help = "Examples:\n  vipctl export tiers -o tiers.csv --excel\n  vipctl export receipts --from 2026-10-01 --to 2026-10-31 -o october.csv\n  vipctl export members --include-pii -o full.csv\n\nPhone, ID number, name and birthday are masked unless --include-pii (which is\njournalled with the operator). --excel writes a UTF-8 BOM so Excel shows Chinese text right."
     )]
     Export {
         what: ops::export::What,
@@ -120,7 +126,7 @@ pub enum Command {
         from: Option<chrono::NaiveDate>,
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
         to: Option<chrono::NaiveDate>,
-        /// Unmasked phone, ID number and name (recorded with the operator, R35).
+        /// Unmasked phone, ID number, name and birthday (recorded with the operator, R35).
         #[arg(long)]
         include_pii: bool,
         /// Start with a UTF-8 byte-order mark for Excel.
@@ -289,9 +295,13 @@ pub enum StaffCmd {
         #[arg(long, value_enum, default_value_t = Encoding::Auto)]
         encoding: Encoding,
     },
-    /// List the staff.
+    /// List the staff (name, phone and ID number masked unless --include-pii).
     #[command(after_help = "Example:\n  vipctl staff list --format csv")]
-    List,
+    List {
+        /// Unmasked name, phone and ID number (recorded with the operator, R35).
+        #[arg(long)]
+        include_pii: bool,
+    },
 }
 
 pub(super) fn spinner(cli: &Cli, what: &str) -> Option<ProgressBar> {
@@ -376,6 +386,35 @@ pub(super) fn open(cli: &Cli) -> Result<(Store, ops::Ctx, program::Program, i64)
     let (version, _, p) = programs::current(&st.conn)?;
     let ctx = cli.ctx(&p)?;
     Ok((st, ctx, p, version))
+}
+
+/// SPEC "Dates": `year-end-reset` and `expire` run as of a date later than
+/// today (the real clock, in the program's time zone) would expire points
+/// before their time; refused unless `--dry-run` or `--allow-future-date`.
+fn refuse_future_date(
+    cli: &Cli,
+    ctx: &ops::Ctx,
+    p: &program::Program,
+    command: &str,
+) -> Result<()> {
+    let today = chrono::Utc::now().with_timezone(&p.timezone).date_naive();
+    let at_date = ctx.now.with_timezone(&p.timezone).date_naive();
+    let (flag, date) = if cli.as_of.is_some() && ctx.today >= at_date {
+        ("--as-of", ctx.today.to_string())
+    } else if let (Some(at), true) = (&cli.at, at_date > today) {
+        ("--at", at.clone())
+    } else {
+        ("--as-of", ctx.today.to_string())
+    };
+    if ctx.today > today || at_date > today {
+        return Err(crate::error::Refused(format!(
+            "{command} {flag} {date} is in the future (today is {today} in {}); nothing changed. \
+             Rehearse with --dry-run, or on a copy of the database with --allow-future-date",
+            p.timezone
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 pub(super) fn batch_exit(summary: &BatchSummary) -> ExitCode {
@@ -569,14 +608,15 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 ops::staff::add(&mut st, &s, &ctx)?;
                 output::record(&mut out, cli.format, &s)?;
             }
-            StaffCmd::List => {
-                let st = Store::open(&cli.db)?;
+            StaffCmd::List { include_pii } => {
+                let (st, ctx, _, _) = open(cli)?;
+                let staff = ops::staff::list(&st, *include_pii, &ctx)?;
                 let mut rec = Records::new(
                     &mut out,
                     cli.format,
                     &["code", "name", "phone", "id_number", "store"],
                 );
-                for s in members::staff_list(&st.conn)? {
+                for s in staff {
                     rec.push(&s)?;
                 }
                 rec.finish()?;
@@ -678,15 +718,28 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::YearEndReset { year, dry_run } => {
-            let (mut st, ctx, _, _) = open(cli)?;
+        Command::YearEndReset {
+            year,
+            dry_run,
+            allow_future_date,
+        } => {
+            let (mut st, ctx, p, _) = open(cli)?;
+            if !dry_run && !allow_future_date {
+                refuse_future_date(cli, &ctx, &p, "year-end-reset")?;
+            }
             let pb = bar(cli);
             let done =
                 ops::expiry::year_end(&mut st, *year, *dry_run, &ctx, |n, of| tick(&pb, n, of))?;
             print_expired(&mut out, cli.format, &done, pb)?;
         }
-        Command::Expire { dry_run } => {
-            let (mut st, ctx, _, _) = open(cli)?;
+        Command::Expire {
+            dry_run,
+            allow_future_date,
+        } => {
+            let (mut st, ctx, p, _) = open(cli)?;
+            if !dry_run && !allow_future_date {
+                refuse_future_date(cli, &ctx, &p, "expire")?;
+            }
             let pb = bar(cli);
             let done = ops::expiry::expire(&mut st, *dry_run, &ctx, |n, of| tick(&pb, n, of))?;
             print_expired(&mut out, cli.format, &done, pb)?;

@@ -5,7 +5,6 @@ use super::output::{self, Format, Records};
 use super::Cli;
 use crate::error::ExitCode;
 use crate::ops;
-use crate::store::{members, Store};
 use anyhow::Result;
 use clap::Subcommand;
 use std::io::Write;
@@ -22,7 +21,7 @@ pub enum MemberCmd {
     },
     /// List members, optionally by tier, store or staff.
     #[command(
-        after_help = "Examples:\n  vipctl member list --tier silver\n  vipctl member list --store BJ01 --format csv > bj01.csv"
+        after_help = "Examples:\n  vipctl member list --tier silver\n  vipctl member list --store BJ01 --format csv > bj01.csv\n\nName, phone, ID number and birthday are masked unless --include-pii (which is\njournalled with the operator)."
     )]
     List {
         #[arg(long)]
@@ -31,6 +30,9 @@ pub enum MemberCmd {
         store: Option<String>,
         #[arg(long)]
         staff: Option<String>,
+        /// Unmasked name, phone, ID number and birthday (recorded with the operator, R35).
+        #[arg(long)]
+        include_pii: bool,
     },
     /// Change a member's details (R2 and R3 still hold).
     #[command(
@@ -148,8 +150,13 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
                 }
             }
         }
-        MemberCmd::List { tier, store, staff } => {
-            let st = Store::open(&cli.db)?;
+        MemberCmd::List {
+            tier,
+            store,
+            staff,
+            include_pii,
+        } => {
+            let (st, ctx, _, _) = open(cli)?;
             let mut rec = Records::new(
                 out,
                 cli.format,
@@ -166,11 +173,13 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
                 "staff",
                 "last_purchase",
             ]);
-            members::list(
-                &st.conn,
+            ops::members::list(
+                &st,
                 tier.as_deref(),
                 store.as_deref(),
                 staff.as_deref(),
+                *include_pii,
+                &ctx,
                 |m| rec.push(&m),
             )?;
             rec.finish()?;

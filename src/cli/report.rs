@@ -106,7 +106,7 @@ pub struct ReportFilter {
     /// Only members (or rows) of this staff member.
     #[arg(long, value_name = "CODE")]
     staff: Option<String>,
-    /// Unmasked phone and name (R35).
+    /// Unmasked name, phone and birthday (recorded with the operator, R35).
     #[arg(long)]
     include_pii: bool,
 }
@@ -130,6 +130,23 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
         super::check_period(period.from, period.to)?;
     }
     let (st, ctx, _, _) = open(cli)?;
+    let full_data = match cmd {
+        ReportCmd::Tiers { .. } => None,
+        ReportCmd::Care { filter, .. } => filter.include_pii.then_some("report care"),
+        ReportCmd::Dormant { filter, .. } => filter.include_pii.then_some("report dormant"),
+        ReportCmd::Birthdays { filter, .. } => filter.include_pii.then_some("report birthdays"),
+        // These fail on their flags below without showing anything.
+        ReportCmd::Stores { filter, .. } => {
+            (filter.include_pii && filter.staff.is_none()).then_some("report stores")
+        }
+        ReportCmd::Staff { filter, .. } => {
+            (filter.include_pii && filter.store.is_none()).then_some("report staff")
+        }
+        ReportCmd::Top { filter, n, .. } => (filter.include_pii && *n >= 1).then_some("report top"),
+    };
+    if let Some(command) = full_data {
+        ops::journal_full_data(&st, &ctx, command)?;
+    }
     match cmd {
         ReportCmd::Tiers { period } => {
             let rows = ops::reports::tiers(&st, period.from, period.to, &ctx)?;

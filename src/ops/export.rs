@@ -4,7 +4,9 @@
 
 use super::Ctx;
 use crate::money::format_fen;
-use crate::rules::identity::{mask_id, mask_name, mask_phone};
+use crate::rules::identity::{
+    mask_birthday, mask_card, mask_id, mask_in_text, mask_name, mask_phone,
+};
 use crate::store::{self, export, programs, Store};
 use anyhow::Result;
 use chrono::{Days, NaiveDate, TimeZone};
@@ -97,6 +99,17 @@ pub fn export(
     let name = |s: String| if pii { s } else { mask_name(&s) };
     let phone = |s: String| if pii { s } else { mask_phone(&s) };
     let id_no = |s: String| if pii { s } else { mask_id(&s) };
+    let birthday = |s: String| if pii { s } else { mask_birthday(&s) };
+    let free_text = |s: String| if pii { s } else { mask_in_text(&s) };
+    // A card may be the holder's phone (R1) or carry their ID number.
+    let card = |r: &rusqlite::Row, card: usize, phone: usize, id: usize, birthday: usize| {
+        let c = text(r, card)?;
+        if pii {
+            return Ok::<_, rusqlite::Error>(c);
+        }
+        let b: Option<String> = r.get(birthday)?;
+        Ok(mask_card(&c, &text(r, phone)?, &text(r, id)?, b.as_deref()))
+    };
     let mut rows = 0u64;
     let mut tick = |rows: &mut u64| {
         *rows += 1;
@@ -128,7 +141,7 @@ pub fn export(
             export::tiers(&st.conn, &from.to_string(), &to.to_string(), |r| {
                 let mut row = vec![
                     text(r, 0)?,
-                    text(r, 1)?,
+                    card(r, 1, 3, 13, 14)?,
                     name(text(r, 2)?),
                     phone(text(r, 3)?),
                     text(r, 4)?,
@@ -175,11 +188,11 @@ pub fn export(
                 let points: i64 = r.get(14)?;
                 w.write_record([
                     text(r, 0)?,
-                    text(r, 1)?,
+                    card(r, 1, 3, 4, 5)?,
                     name(text(r, 2)?),
                     phone(text(r, 3)?),
                     id_no(text(r, 4)?),
-                    text(r, 5)?,
+                    birthday(text(r, 5)?),
                     text(r, 6)?,
                     text(r, 7)?,
                     text(r, 8)?,
@@ -231,10 +244,10 @@ pub fn export(
                     text(r, 3)?,
                     r.get::<_, i64>(4)?.to_string(),
                     text(r, 5)?,
-                    text(r, 6)?,
+                    free_text(text(r, 6)?),
                     r.get::<_, i64>(7)?.to_string(),
                     text(r, 8)?,
-                    text(r, 9)?,
+                    free_text(text(r, 9)?),
                 ])?;
                 tick(&mut rows);
                 Ok(())

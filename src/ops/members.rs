@@ -145,6 +145,50 @@ pub fn member_no(id: i64) -> String {
     format!("M{id:08}")
 }
 
+/// A member as masked output shows them (R35, SPEC "Masking hides, it does
+/// not encode"): name, phone, ID number and birthday masked, and a card that
+/// would give any of them away.
+pub fn masked(mut m: members::Member) -> members::Member {
+    m.card = m
+        .card
+        .map(|c| identity::mask_card(&c, &m.phone, &m.id_number, m.birthday.as_deref()));
+    m.name = identity::mask_name(&m.name);
+    m.phone = identity::mask_phone(&m.phone);
+    m.id_number = identity::mask_id(&m.id_number);
+    m.birthday = m.birthday.map(|b| identity::mask_birthday(&b));
+    m
+}
+
+/// `member list [--tier] [--store] [--staff] [--include-pii]`: masked unless
+/// full data is asked for, which is journalled with the operator first.
+pub fn list(
+    st: &Store,
+    tier: Option<&str>,
+    store_code: Option<&str>,
+    staff: Option<&str>,
+    include_pii: bool,
+    ctx: &Ctx,
+    mut each: impl FnMut(members::Member) -> Result<()>,
+) -> Result<()> {
+    if include_pii {
+        super::journal_full_data(st, ctx, "member list")?;
+    }
+    members::list(&st.conn, tier, store_code, staff, |m| {
+        each(if include_pii { m } else { masked(m) })
+    })
+}
+
+/// The tier history's `enrolled` row carries the member's `enrolled_at`:
+/// the moment itself when they join on the working date, else that date
+/// (a member brought over from another system joined then, not at the import).
+fn enrolled_moment(enrolled_on: NaiveDate, ctx: &Ctx) -> String {
+    if enrolled_on == ctx.today {
+        ctx.now_text()
+    } else {
+        enrolled_on.to_string()
+    }
+}
+
 /// Enrols one validated application inside the caller's transaction. A
 /// refusal (R2, R3, card taken) is returned as `Refused`.
 fn enroll_valid(
@@ -212,7 +256,7 @@ fn enroll_valid(
             enrolled_at: &v.enrolled_on.to_string(),
             tier,
             operator: &ctx.operator,
-            now: &ctx.now_text(),
+            enrolled_moment: &enrolled_moment(v.enrolled_on, ctx),
         },
     )?;
     Ok(Ok(Enrolled::New {

@@ -32,6 +32,19 @@ impl Ctx {
     }
 }
 
+/// Journals that `command` showed full personal data (`--include-pii`) to
+/// the operator (R35, SPEC "Masking hides, it does not encode"). Called
+/// before anything is shown: what cannot be journalled is not shown.
+pub fn journal_full_data(st: &crate::store::Store, ctx: &Ctx, command: &str) -> anyhow::Result<()> {
+    crate::store::journal(
+        &st.conn,
+        &ctx.now_text(),
+        &ctx.operator,
+        command,
+        "FULL DATA (--include-pii)",
+    )
+}
+
 /// Counts of a batch of rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct BatchSummary {

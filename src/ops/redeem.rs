@@ -8,7 +8,7 @@ use crate::program::Program;
 use crate::rules::{expiry, time};
 use crate::store::{self, ledger, members, programs, Store};
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use std::path::PathBuf;
 
 /// A redemption as asked for.
@@ -186,13 +186,103 @@ pub fn redeem(st: &mut Store, r: &Redemption, ctx: &Ctx) -> Result<Redeemed> {
     }
 }
 
-/// Whether an entry with this source and reference exists (idempotent batches).
-fn seen(conn: &Connection, source: &str, reference: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM ledger WHERE source = ?1 AND ref = ?2")?
-        .query_row([source, reference], |_| Ok(()))
-        .optional()?
-        .is_some())
+/// What a batch row's `ref` says about it (SPEC "References are not reused").
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum RefUse {
+    /// Not used before: do the row, then `remember` it.
+    New,
+    /// Used by a row with the same content: done already, nothing to do.
+    Duplicate,
+    /// Used by a row with other content: the row is rejected with this reason.
+    Conflict(String),
+}
+
+/// Whether the member reference `text` (card, blocked card, member number or
+/// phone) names the member `member_id`.
+fn names_member(conn: &Connection, text: &str, member_id: i64) -> Result<bool> {
+    Ok(match members::lookup(conn, text)? {
+        members::Lookup::Found(id) => id == member_id,
+        members::Lookup::BlockedCard { card, .. } => {
+            members::card_holder(conn, &card)? == Some(member_id)
+        }
+        members::Lookup::NotFound => false,
+    })
+}
+
+/// Compares a batch row with the earlier use of its `ref`. `row` is the
+/// row's fields, normalised (dates and times parsed where they parse);
+/// `same_points` says whether the earlier entry's signed points are what the
+/// row asks for. A field that reads differently can still mean the same: a
+/// member named by card once and by phone the next time, or a reward's
+/// points given once and left to the catalogue the next.
+fn check_ref(
+    conn: &Connection,
+    source: &str,
+    reference: &str,
+    row: &[(&'static str, String)],
+    same_points: impl Fn(i64) -> bool,
+) -> Result<RefUse> {
+    let Some(used) = ledger::batch_ref(conn, source, reference)? else {
+        return Ok(RefUse::New);
+    };
+    let conflict = |field: &str, was: &str, now: &str| {
+        RefUse::Conflict(format!(
+            "conflict: ref {reference:?} was already used (ledger entry {}, member {}) with {field} {was:?}, this row has {field} {now:?}; a ref is never reused: give this row a new ref",
+            used.entry_id, used.member_no
+        ))
+    };
+    let stored: Option<serde_json::Map<String, serde_json::Value>> = used
+        .content
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok());
+    for (field, now) in row {
+        let was = match &stored {
+            Some(map) => map
+                .get(*field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            // Entries from before refs kept their content: member and points.
+            None => match *field {
+                "member" => used.member_no.clone(),
+                "points" => used.points.abs().to_string(),
+                _ => continue,
+            },
+        };
+        if &was == now {
+            continue;
+        }
+        let same = match *field {
+            "member" => names_member(conn, now, used.member_id)?,
+            "points" => same_points(used.points),
+            _ => false,
+        };
+        if !same {
+            return Ok(conflict(field, &was, now));
+        }
+    }
+    Ok(RefUse::Duplicate)
+}
+
+/// Keeps what a row with a `ref` said, with the entry it made.
+fn remember(
+    conn: &Connection,
+    source: &str,
+    reference: &str,
+    entry_id: i64,
+    row: &[(&'static str, String)],
+) -> Result<()> {
+    let content: serde_json::Map<String, serde_json::Value> = row
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+        .collect();
+    ledger::insert_batch_ref(
+        conn,
+        source,
+        reference,
+        entry_id,
+        &serde_json::Value::Object(content).to_string(),
+    )
 }
 
 /// `redeem --file` with columns `member,points,reward,used_by,approved_by,note,time,ref`.
@@ -229,13 +319,10 @@ pub fn redeem_file(
                 }
             },
         };
-        if !f[7].is_empty() && seen(&tx, "redemption", f[7])? {
-            return Ok(RowOutcome::Already);
-        }
         let at = match f[6] {
-            "" => ctx.now_text(),
+            "" => None,
             t => match time::parse_moment(t, program.timezone) {
-                Ok(m) => time::stored(m),
+                Ok(m) => Some(time::stored(m)),
                 Err(reason) => return Ok(RowOutcome::Rejected(reason)),
             },
         };
@@ -248,8 +335,33 @@ pub fn redeem_file(
             note: opt(f[5]),
             reference: opt(f[7]),
         };
+        let content = [
+            ("member", f[0].to_string()),
+            ("points", points.map(|p| p.to_string()).unwrap_or_default()),
+            ("reward", f[2].to_string()),
+            ("used_by", f[3].to_string()),
+            ("approved_by", f[4].to_string()),
+            ("note", f[5].to_string()),
+            ("time", at.clone().unwrap_or_default()),
+        ];
+        if let Some(reference) = &r.reference {
+            let wanted = points_of(&r, &program).ok();
+            match check_ref(&tx, "redemption", reference, &content, |p| {
+                wanted == Some(-p)
+            })? {
+                RefUse::New => {}
+                RefUse::Duplicate => return Ok(RowOutcome::Already),
+                RefUse::Conflict(reason) => return Ok(RowOutcome::Rejected(reason)),
+            }
+        }
+        let at = at.unwrap_or_else(|| ctx.now_text());
         Ok(match redeem_in(&tx, &r, &program, version, &at, ctx)? {
-            Ok(_) => RowOutcome::Done,
+            Ok(done) => {
+                if let Some(reference) = &r.reference {
+                    remember(&tx, "redemption", reference, done.entry_id, &content)?;
+                }
+                RowOutcome::Done
+            }
             Err((reason, _)) => RowOutcome::Rejected(reason),
         })
     })?;
@@ -297,16 +409,31 @@ pub fn opening_file(
                 )))
             }
         };
-        let expires_on = match f[2] {
-            "" => expiry::expires_on(&program.expiry, ctx.today),
+        let given_expiry = match f[2] {
+            "" => None,
             d => match parse_date(d, "expires_on") {
                 Ok(d) => Some(d),
                 Err(reason) => return Ok(RowOutcome::Rejected(reason)),
             },
         };
-        if !f[4].is_empty() && seen(&tx, "opening", f[4])? {
-            return Ok(RowOutcome::Already);
+        let reference = (!f[4].is_empty()).then_some(f[4]);
+        let content = [
+            ("member", f[0].to_string()),
+            ("points", points.to_string()),
+            (
+                "expires_on",
+                given_expiry.map(|d| d.to_string()).unwrap_or_default(),
+            ),
+            ("reason", f[3].to_string()),
+        ];
+        if let Some(reference) = reference {
+            match check_ref(&tx, "opening", reference, &content, |p| p == points)? {
+                RefUse::New => {}
+                RefUse::Duplicate => return Ok(RowOutcome::Already),
+                RefUse::Conflict(reason) => return Ok(RowOutcome::Rejected(reason)),
+            }
         }
+        let expires_on = given_expiry.or_else(|| expiry::expires_on(&program.expiry, ctx.today));
         let id = match members::resolve(&tx, f[0]) {
             Ok(id) => id,
             Err(e) => return Ok(RowOutcome::Rejected(e.to_string())),
@@ -324,7 +451,7 @@ pub fn opening_file(
                 kind: ledger::Kind::Adjust,
                 points,
                 source: "opening",
-                reference: (!f[4].is_empty()).then_some(f[4]),
+                reference,
                 program_version: version,
                 operator: &ctx.operator,
                 note: Some(reason),
@@ -334,7 +461,12 @@ pub fn opening_file(
             },
         );
         match posted {
-            Ok(_) => Ok(RowOutcome::Done),
+            Ok(posted) => {
+                if let Some(reference) = reference {
+                    remember(&tx, "opening", reference, posted.entry_id, &content)?;
+                }
+                Ok(RowOutcome::Done)
+            }
             // A bound crossed: this row is rejected, the others go in.
             Err(e) if e.is::<Refused>() => Ok(RowOutcome::Rejected(e.to_string())),
             Err(e) => Err(e),

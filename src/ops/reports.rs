@@ -92,6 +92,13 @@ impl Pii {
             crate::rules::identity::mask_phone(s)
         }
     }
+    fn birthday(self, s: &str) -> String {
+        if self.0 {
+            s.to_string()
+        } else {
+            crate::rules::identity::mask_birthday(s)
+        }
+    }
 }
 
 /// Filters and dates shared by the reports.
@@ -332,7 +339,7 @@ pub fn birthdays(
                         name: pii.name(&m.name),
                         phone: pii.phone(&m.phone),
                         tier: m.tier.clone(),
-                        birthday: b.to_string(),
+                        birthday: pii.birthday(&b.to_string()),
                         days_until: until,
                         store: m.store.clone(),
                         staff: m.staff.clone(),

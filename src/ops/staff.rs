@@ -76,6 +76,22 @@ fn add_valid(conn: &Connection, s: &Staff, ctx: &Ctx) -> Result<Result<bool, Str
             "phone or ID number already belongs to staff member {other}"
         )));
     }
+    // R3: staff may not hold a card, so an active member's phone or ID
+    // number cannot be a staff member's.
+    if let Some(phone) = s.phone.as_deref() {
+        if let Some((_, no)) = members::id_by_phone(conn, phone)? {
+            return Ok(Err(format!(
+                "staff may not hold a card (R3): phone {phone} belongs to member {no}"
+            )));
+        }
+    }
+    if let Some(id_number) = s.id_number.as_deref() {
+        if let Some((_, no)) = members::id_by_id_number(conn, id_number)? {
+            return Ok(Err(format!(
+                "staff may not hold a card (R3): id_number {id_number} belongs to member {no}"
+            )));
+        }
+    }
     members::staff_insert(conn, s, &ctx.now_text(), &ctx.operator)?;
     Ok(Ok(true))
 }
@@ -130,4 +146,25 @@ pub fn add_file(
     tx.commit()?;
     file.finish()?;
     Ok(summary)
+}
+
+/// `staff list [--include-pii]`: name, phone and ID number masked (R35)
+/// unless full data is asked for, which is journalled with the operator first.
+pub fn list(st: &Store, include_pii: bool, ctx: &Ctx) -> Result<Vec<Staff>> {
+    if include_pii {
+        super::journal_full_data(st, ctx, "staff list")?;
+    }
+    let all = members::staff_list(&st.conn)?;
+    if include_pii {
+        return Ok(all);
+    }
+    Ok(all
+        .into_iter()
+        .map(|s| Staff {
+            name: identity::mask_name(&s.name),
+            phone: s.phone.map(|p| identity::mask_phone(&p)),
+            id_number: s.id_number.map(|i| identity::mask_id(&i)),
+            ..s
+        })
+        .collect())
 }

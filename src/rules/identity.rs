@@ -87,35 +87,136 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Masks a phone for exports and reports (R35): `138****8000`.
+/// Masks a phone for exports and reports (R35, SPEC "Masking hides, it does
+/// not encode"): `138****8000`. Anything that is not an 11-character phone
+/// is all stars.
 pub fn mask_phone(phone: &str) -> String {
-    if phone.len() == 11 && phone.is_ascii() {
-        format!("{}****{}", &phone[..3], &phone[7..])
+    let c: Vec<char> = phone.chars().collect();
+    if c.len() == 11 {
+        let mid: String = "*".repeat(4);
+        format!(
+            "{}{mid}{}",
+            c[..3].iter().collect::<String>(),
+            c[7..].iter().collect::<String>()
+        )
     } else {
-        "*".repeat(phone.chars().count())
+        "*".repeat(c.len())
     }
 }
 
-/// Masks an ID number (R35): `110101********1234`.
+/// Masks an ID number (R35): its first four and last two characters, the
+/// middle a `*` each (`1101************2X`). The region's last two digits and
+/// the whole birth date stay hidden. Six characters or fewer are all stars.
 pub fn mask_id(id: &str) -> String {
-    let n = id.chars().count();
-    if n > 10 && id.is_ascii() {
-        format!("{}{}{}", &id[..6], "*".repeat(n - 10), &id[n - 4..])
+    let c: Vec<char> = id.chars().collect();
+    let n = c.len();
+    if n > 6 {
+        format!(
+            "{}{}{}",
+            c[..4].iter().collect::<String>(),
+            "*".repeat(n - 6),
+            c[n - 2..].iter().collect::<String>()
+        )
     } else {
         "*".repeat(n)
     }
 }
 
-/// Masks a name (R35): `张*`, `欧阳**`→ first character kept.
+/// Masks a name (R35): the first character and one `*` (`张*`, `欧*`), so
+/// not even the name's length shows.
 pub fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => {
-            let rest = chars.count();
-            format!("{first}{}", "*".repeat(rest.max(1)))
-        }
+    match name.trim().chars().next() {
+        Some(first) => format!("{first}*"),
         None => String::new(),
     }
+}
+
+/// Masks a birthday (R35): month and day only, `**-12-31` (the year would
+/// give away the birth date, and with it most of the ID number).
+pub fn mask_birthday(birthday: &str) -> String {
+    let b = birthday.trim();
+    if b.is_empty() {
+        return String::new();
+    }
+    match NaiveDate::parse_from_str(b.get(..10).unwrap_or(b), "%Y-%m-%d") {
+        Ok(d) => format!("**-{}", d.format("%m-%d")),
+        Err(_) => "*".repeat(b.chars().count()),
+    }
+}
+
+/// Masks a card number (R35) that would give away the holder's phone, ID
+/// number or birth date: a card equal to the phone (R1 allows the member's
+/// own phone as card) is masked as the phone is, one equal to the ID number
+/// as the ID is, and one that contains any of them (or the birth date as
+/// `YYYYMMDD`) is all stars. Other cards are shown as they are.
+pub fn mask_card(card: &str, phone: &str, id_number: &str, birthday: Option<&str>) -> String {
+    let c = card.trim();
+    if c.is_empty() {
+        return card.to_string();
+    }
+    let phone = phone.trim();
+    let id_number = id_number.trim();
+    if !phone.is_empty() && c == phone {
+        return mask_phone(c);
+    }
+    if !id_number.is_empty() && c.eq_ignore_ascii_case(id_number) {
+        return mask_id(c);
+    }
+    let upper = c.to_ascii_uppercase();
+    let mut secrets: Vec<String> = Vec::new();
+    if phone.len() >= 7 {
+        secrets.push(phone.to_string());
+    }
+    if id_number.len() >= 7 {
+        secrets.push(id_number.to_ascii_uppercase());
+    }
+    let b = id_number.as_bytes();
+    if b.len() == 18 && b[..17].iter().all(u8::is_ascii_digit) {
+        secrets.push(id_number[6..14].to_string());
+    }
+    if let Some(d) =
+        birthday.and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d").ok())
+    {
+        secrets.push(d.format("%Y%m%d").to_string());
+    }
+    if secrets.iter().any(|s| upper.contains(s.as_str())) {
+        return "*".repeat(c.chars().count());
+    }
+    card.to_string()
+}
+
+/// Masks what looks like a phone or an ID number inside free text (notes,
+/// references) in masked output (R35): each run of letters and digits that
+/// is a mainland mobile number is masked as a phone, each 15- or 18-character
+/// resident ID as an ID.
+pub fn mask_in_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let b = run.as_bytes();
+        let id_like = (b.len() == 18
+            && b[..17].iter().all(u8::is_ascii_digit)
+            && (b[17].is_ascii_digit() || b[17] == b'X' || b[17] == b'x'))
+            || (b.len() == 15 && b.iter().all(u8::is_ascii_digit));
+        if check_phone(run).is_ok() {
+            out.push_str(&mask_phone(run));
+        } else if id_like {
+            out.push_str(&mask_id(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() {
+            run.push(ch);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -160,8 +261,55 @@ mod tests {
     #[test]
     fn r35_masks() {
         assert_eq!(mask_phone("13800138000"), "138****8000");
-        assert_eq!(mask_id("110101199003071234"), "110101********1234");
+        assert_eq!(mask_id("110101199003071234"), "1101************34");
+        assert_eq!(mask_id("11010519491231002X"), "1101************2X");
+        assert_eq!(mask_id("E12345678"), "E123***78");
+        assert_eq!(mask_id("E1234"), "*****");
         assert_eq!(mask_name("张伟"), "张*");
-        assert_eq!(mask_name("欧阳娜娜"), "欧***");
+        assert_eq!(mask_name("欧阳娜娜"), "欧*");
+        assert_eq!(mask_birthday("1949-12-31"), "**-12-31");
+        assert_eq!(mask_birthday(""), "");
+    }
+
+    #[test]
+    fn r35_a_masked_id_hides_the_birth_date() {
+        // The issue's case: `110105********002X` beside `1949-12-31` gave the
+        // whole number away. Now neither the ID's date digits nor the year show.
+        let id = "11010519491231002X";
+        let masked = mask_id(id);
+        assert!(!masked.contains("1949"), "{masked}");
+        assert!(!masked.contains("1231"), "{masked}");
+        assert_eq!(masked.chars().count(), id.len());
+        assert!(!mask_birthday("1949-12-31").contains("1949"));
+    }
+
+    #[test]
+    fn r35_cards_that_give_away_a_phone_or_id_are_masked() {
+        let (phone, id) = ("13800138000", "11010519491231002X");
+        assert_eq!(mask_card("13800138000", phone, id, None), "138****8000");
+        assert_eq!(mask_card(id, phone, id, None), "1101************2X");
+        assert_eq!(
+            mask_card("VIP-13800138000", phone, id, None),
+            "*".repeat(15)
+        );
+        assert_eq!(mask_card("C19491231", phone, id, None), "*".repeat(9));
+        assert_eq!(
+            mask_card("C20000101", phone, "E12345678", Some("2000-01-01")),
+            "*".repeat(9)
+        );
+        assert_eq!(mask_card("C000001", phone, id, None), "C000001");
+    }
+
+    #[test]
+    fn r35_phones_and_ids_in_free_text_are_masked() {
+        assert_eq!(
+            mask_in_text("called 13800138000 re 11010519491231002X, ok"),
+            "called 138****8000 re 1101************2X, ok"
+        );
+        assert_eq!(
+            mask_in_text("double credit on 3 May"),
+            "double credit on 3 May"
+        );
+        assert_eq!(mask_in_text("R00000001"), "R00000001");
     }
 }

@@ -20,7 +20,8 @@ fn each_row(
 
 /// `export tiers`: members with balance and activity in `from..=to`:
 /// member_no, card, name, phone, tier, tier_since, points, spend_fen,
-/// purchases, last_purchase, store, staff.
+/// purchases, last_purchase, store, staff, then id, id_number and birthday
+/// (not exported: they tell whether the card gives the holder away).
 pub fn tiers(
     conn: &Connection,
     from: &str,
@@ -36,7 +37,7 @@ pub fn tiers(
                   WHERE member_id = m.id AND local_date BETWEEN ?1 AND ?2),
                 (SELECT COALESCE(SUM(purchases), 0) FROM member_days
                   WHERE member_id = m.id AND local_date BETWEEN ?1 AND ?2),
-                m.last_purchase, m.store, m.staff, m.id
+                m.last_purchase, m.store, m.staff, m.id, m.id_number, m.birthday
          FROM members m
          WHERE m.status = 'active'
          ORDER BY m.id",

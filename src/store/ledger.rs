@@ -455,3 +455,52 @@ pub fn points_by_expiry(conn: &Connection, member_id: i64) -> Result<Vec<(Option
     let rows = st.query_map([member_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// What an earlier batch row with a `ref` did (SPEC "References are not
+/// reused"): its entry, member and points, and the row's fields as JSON
+/// (`None` for entries from before refs kept their content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRef {
+    pub entry_id: i64,
+    pub member_id: i64,
+    pub member_no: String,
+    pub points: i64,
+    pub content: Option<String>,
+}
+
+/// The earlier use of `reference` by a batch of `source` rows, by the
+/// (source, ref) key: never a scan of the ledger.
+pub fn batch_ref(conn: &Connection, source: &str, reference: &str) -> Result<Option<BatchRef>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached(
+            "SELECT b.entry_id, l.member_id, m.member_no, l.points, b.content
+             FROM batch_refs b JOIN ledger l ON l.id = b.entry_id JOIN members m ON m.id = l.member_id
+             WHERE b.source = ?1 AND b.ref = ?2",
+        )?
+        .query_row([source, reference], |r| {
+            Ok(BatchRef {
+                entry_id: r.get(0)?,
+                member_id: r.get(1)?,
+                member_no: r.get(2)?,
+                points: r.get(3)?,
+                content: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Records that `reference` was used by `entry_id`, with the row's fields.
+pub fn insert_batch_ref(
+    conn: &Connection,
+    source: &str,
+    reference: &str,
+    entry_id: i64,
+    content: &str,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO batch_refs (source, ref, entry_id, content) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![source, reference, entry_id, content])?;
+    Ok(())
+}

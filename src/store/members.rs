@@ -163,7 +163,10 @@ pub struct NewMember<'a> {
     pub enrolled_at: &'a str,
     pub tier: &'a str,
     pub operator: &'a str,
-    pub now: &'a str,
+    /// When the member joined, for the tier history's `enrolled` row: the
+    /// moment of enrolment when they join today, else their `enrolled_at`
+    /// date (an enrolment file brought over from another system).
+    pub enrolled_moment: &'a str,
 }
 
 pub fn insert(conn: &Connection, m: &NewMember) -> Result<()> {
@@ -180,7 +183,15 @@ pub fn insert(conn: &Connection, m: &NewMember) -> Result<()> {
         "INSERT INTO cards (card_no, member_id, status, issued_at) VALUES (?1, ?2, 'active', ?3)",
     )?
     .execute(params![m.card, m.id, m.enrolled_at])?;
-    tier_change(conn, m.id, m.now, None, m.tier, "enrolled", m.operator)?;
+    tier_change(
+        conn,
+        m.id,
+        m.enrolled_moment,
+        None,
+        m.tier,
+        "enrolled",
+        m.operator,
+    )?;
     Ok(())
 }
 

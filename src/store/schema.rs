@@ -238,6 +238,25 @@ CREATE TRIGGER member_days_bounds_update BEFORE UPDATE ON member_days
 WHEN typeof(NEW.spend_fen) != 'integer' OR NEW.spend_fen NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.points) != 'integer' OR NEW.points NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.purchases) != 'integer' OR NEW.purchases NOT BETWEEN -1000000000000000 AND 1000000000000000
 BEGIN SELECT RAISE(ABORT, 'member_days: spend, points and purchases must be integers within their bounds'); END;
 "#,
+    // 4: what each redemption or opening-balance row given with a `ref` said
+    // (SPEC "References are not reused"): a re-run of the same row is a
+    // duplicate, the same ref with other content a conflict. Keyed by
+    // (source, ref), so a batch finds a ref without reading the ledger.
+    // `content` is the row's fields as a JSON object; entries from before
+    // this table have none and are compared by member and points.
+    r#"
+CREATE TABLE batch_refs (
+    source    TEXT NOT NULL,
+    ref       TEXT NOT NULL,
+    entry_id  INTEGER NOT NULL REFERENCES ledger (id),
+    content   TEXT,
+    PRIMARY KEY (source, ref)
+) WITHOUT ROWID;
+INSERT INTO batch_refs (source, ref, entry_id, content)
+SELECT source, ref, MIN(id), NULL FROM ledger
+WHERE source IN ('redemption', 'opening') AND ref IS NOT NULL
+GROUP BY source, ref;
+"#,
 ];
 
 /// The schema version this build writes.

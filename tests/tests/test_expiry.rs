@@ -50,7 +50,8 @@ fn json_on(wd: &Workdir, day: &str, at: &str, args: &[&str]) -> Value {
 
 /// `year-end-reset --year 2026` on 1 January 2027 at 00:05.
 fn reset_2026(wd: &Workdir, extra: &[&str]) -> Value {
-    let mut args = vec!["year-end-reset", "--year", "2026"];
+    // A rehearsal date (2027) may lie after the real clock's today.
+    let mut args = vec!["year-end-reset", "--year", "2026", "--allow-future-date"];
     args.extend_from_slice(extra);
     json_on(wd, "2027-01-01", "2027-01-01 00:05", &args)
 }
@@ -273,7 +274,7 @@ fn r30_a_year_not_over_is_refused_with_exit_4_and_changes_nothing() {
         &wd,
         "2026-12-31",
         "2026-12-31 23:59",
-        &["year-end-reset", "--year", "2026"],
+        &["year-end-reset", "--year", "2026", "--allow-future-date"],
     );
     assert_eq!(o.code, 4, "{}", o.stderr);
     assert!(o.stderr.contains("2026"), "{}", o.stderr);
@@ -282,7 +283,7 @@ fn r30_a_year_not_over_is_refused_with_exit_4_and_changes_nothing() {
         &wd,
         "2027-01-01",
         "2027-01-01 00:05",
-        &["year-end-reset", "--year", "2027"],
+        &["year-end-reset", "--year", "2027", "--allow-future-date"],
     );
     assert_eq!(o.code, 4, "{}", o.stderr);
     // --dry-run is refused the same way.
@@ -304,7 +305,7 @@ fn r30_the_reset_at_0005_and_a_week_later_on_a_copy_expire_the_same_points() {
     // Only --at: the as-of date is its day in Shanghai, 2027-01-01.
     let o = wd
         .raw(&["--at", "2027-01-01 00:05", "--format", "json"])
-        .args(["year-end-reset", "--year", "2026"])
+        .args(["year-end-reset", "--year", "2026", "--allow-future-date"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr_of(&o));
@@ -314,7 +315,7 @@ fn r30_the_reset_at_0005_and_a_week_later_on_a_copy_expire_the_same_points() {
         &late,
         "2027-01-08",
         "2027-01-08 09:00",
-        &["year-end-reset", "--year", "2026"],
+        &["year-end-reset", "--year", "2026", "--allow-future-date"],
     );
     assert_eq!(early["points_expired"], 140, "{early}");
     assert_eq!(week["points_expired"], early["points_expired"], "{week}");
@@ -346,7 +347,7 @@ fn r30_a_second_reset_expires_nothing_and_a_dry_run_changes_nothing() {
         &wd,
         "2027-01-02",
         "2027-01-02 08:00",
-        &["year-end-reset", "--year", "2026"],
+        &["year-end-reset", "--year", "2026", "--allow-future-date"],
     );
     assert_eq!(second["members_affected"], 0, "{second}");
     assert_eq!(second["points_expired"], 0, "{second}");
@@ -557,7 +558,7 @@ fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
         &wd,
         "2027-01-02",
         "2027-01-02 11:00",
-        &["year-end-reset", "--year", "2026"],
+        &["year-end-reset", "--year", "2026", "--allow-future-date"],
     );
     assert_eq!(done["points_expired"], 100, "{done}");
     assert_eq!(balance(&wd, "C000003"), 0);
@@ -650,6 +651,7 @@ fn spawn_reset(wd: &Workdir) -> std::process::Child {
             "year-end-reset",
             "--year",
             "2026",
+            "--allow-future-date",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -301,12 +301,14 @@ fn r35_exports_mask_phone_id_and_name_unless_include_pii() {
     let (name, phone, id) = pii(&wd, "C000003");
     // 蔡浩然, 19896967829, 110101198403306818 in the fixture.
     let masked_phone = format!("{}****{}", &phone[..3], &phone[7..]);
-    let masked_id = format!("{}{}{}", &id[..6], "*".repeat(8), &id[14..]);
+    // SPEC "Masking hides, it does not encode": the ID's first four and last
+    // two characters, the name's first character and one `*`.
+    let masked_id = format!("{}{}{}", &id[..4], "*".repeat(12), &id[16..]);
     let first: String = name.chars().take(1).collect();
-    let masked_name = format!("{first}{}", "*".repeat(name.chars().count() - 1));
+    let masked_name = format!("{first}*");
     assert_eq!(masked_phone, "198****7829");
-    assert_eq!(masked_id, "110101********6818");
-    assert_eq!(masked_name, "蔡**");
+    assert_eq!(masked_id, "1101************18");
+    assert_eq!(masked_name, "蔡*");
 
     let text = export_file(&wd, "members.csv", &["members"]);
     let (_, rows) = parse(&text);
@@ -328,7 +330,7 @@ fn r35_exports_mask_phone_id_and_name_unless_include_pii() {
         assert!(!text.contains(p.as_str()), "phone {p} in a masked export");
         assert!(!text.contains(i.as_str()), "ID {i} in a masked export");
     }
-    // Two-character names keep one: 陈丽 → 陈*.
+    // Every name keeps its first character only: 陈丽 → 陈*.
     assert_eq!(by(&rows, "card", "C000002")["name"], "陈*");
     // export tiers is masked the same way.
     let (_, tiers) = parse(&export_file(&wd, "tiers.csv", &["tiers"]));

@@ -28,13 +28,19 @@ fn staff_add_then_list() {
         "--id-number",
         "11010519491231002X",
     ]);
-    let list = wd.json(&["staff", "list"]);
+    // Full data only with --include-pii (R35).
+    let list = wd.json(&["staff", "list", "--include-pii"]);
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0]["code"], "S100");
     assert_eq!(list[0]["phone"], "13912345678");
     assert_eq!(list[0]["store"], "BJ01");
     assert_eq!(list[1]["id_number"], "11010519491231002X");
+    // Masked by default.
+    let list = wd.json(&["staff", "list"]);
+    assert_eq!(list[0]["name"], "王*", "{list}");
+    assert_eq!(list[0]["phone"], "139****5678", "{list}");
+    assert_eq!(list[1]["id_number"], "1101************2X", "{list}");
     let csv = wd.ok(&["--format", "csv", "staff", "list"]);
     assert!(
         csv.starts_with("code,name,phone,id_number,store\n"),
