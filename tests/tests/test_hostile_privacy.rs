@@ -460,6 +460,39 @@ fn refs_the_same_opening_row_again_is_a_duplicate_counted_and_skipped() {
 }
 
 #[test]
+fn refs_a_ref_with_surrounding_spaces_is_the_same_ref() {
+    let wd = Workdir::setup();
+    let f = opening(&wd, "o.csv", "C000003,100,,migrated,OB-1\n");
+    batch(&wd, &["adjust", "--file", &f], 0);
+    let before = data(&wd);
+    // The same row with spaces around the ref: a duplicate.
+    let g = opening(&wd, "p.csv", "C000003,100,,migrated,\" OB-1 \"\n");
+    let s = batch(&wd, &["adjust", "--file", &g], 0);
+    assert_eq!(s["already_done"], 1, "{s}");
+    // With other points and spaces: still the same ref, so a conflict.
+    let h = opening(&wd, "q.csv", "C000003,900,,migrated,\" OB-1 \"\n");
+    let s = batch(&wd, &["adjust", "--file", &h], 3);
+    assert_eq!(s["rejected"], 1, "{s}");
+    let rejects = read_csv(&wd.path("q.rejects.csv"));
+    assert!(rejects[0]["reason"].contains("conflict"), "{rejects:?}");
+    assert_eq!(before, data(&wd));
+    assert_eq!(wd.points("C000003"), 100);
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn refs_an_opening_ref_does_not_collide_with_a_redemption_ref() {
+    let wd = Workdir::setup();
+    let f = opening(&wd, "o.csv", "C000003,100,,migrated,SHARED-1\n");
+    batch(&wd, &["adjust", "--file", &f], 0);
+    let r = redemptions(&wd, "r.csv", "C000003,40,,,,,,SHARED-1\n");
+    let s = batch(&wd, &["redeem", "--file", &r], 0);
+    assert_eq!(s["accepted"], 1, "{s}");
+    assert_eq!(wd.points("C000003"), 60);
+    assert_audit_ok(&wd);
+}
+
+#[test]
 fn refs_a_ref_given_twice_in_one_file_with_other_content_rejects_the_second() {
     let wd = Workdir::setup();
     let f = opening(
@@ -725,6 +758,41 @@ fn dates_a_future_date_may_be_rehearsed_with_dry_run_or_allow_future_date() {
 }
 
 #[test]
+fn dates_a_past_as_of_with_a_future_at_is_refused_naming_at() {
+    let wd = Workdir::setup();
+    let before = snapshot(&wd);
+    let out = wd
+        .raw(&[
+            "--as-of",
+            "2026-01-05",
+            "--at",
+            "2999-01-02 00:05",
+            "expire",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("--at 2999-01-02 00:05") && err.contains("future"),
+        "{err}"
+    );
+    assert_eq!(before, snapshot(&wd));
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn dates_expire_may_be_rehearsed_on_a_copy_with_allow_future_date() {
+    let wd = Workdir::new();
+    wd.init("supermarket");
+    wd.load_staff();
+    wd.load_members();
+    let done = json_on(&wd, FUTURE, &["expire", "--allow-future-date"]);
+    assert_eq!(done["dry_run"], false, "{done}");
+    assert_audit_ok(&wd);
+}
+
+#[test]
 fn dates_a_past_as_of_needs_no_flag() {
     let wd = Workdir::setup();
     let done = json_on(&wd, "2026-01-05", &["year-end-reset", "--year", "2025"]);
@@ -814,6 +882,21 @@ fn tiers_any_lists_compare_each_measure_with_the_lower_tiers_own() {
         line_of(&skip, "\"500\""),
         &["diamond", "silver", "500", "600"],
     );
+}
+
+#[test]
+fn tiers_a_tier_without_conditions_compares_with_nothing() {
+    let wd = Workdir::new();
+    // A pin-only tier in the middle (R26), then one above it by spend.
+    let src = ladder(
+        "\n[[tiers.tier]]\ncode = \"silver\"\nname = \"银卡\"\nany = [{ metric = \"spend\", window = \"365d\", min = \"5000\" }]\n\n[[tiers.tier]]\ncode = \"invited\"\nname = \"邀请卡\"\n\n[[tiers.tier]]\ncode = \"gold\"\nname = \"金卡\"\nany = [{ metric = \"spend\", window = \"365d\", min = \"8000\" }]\n",
+    );
+    let f = wd.write("pinned.toml", &src);
+    let out = wd.ok(&["program", "check", f.to_str().unwrap()]);
+    assert!(out.contains("valid"), "{out}");
+    // …but the tier above it still compares with silver.
+    let bad = src.replace("\"8000\"", "\"4999.99\"");
+    check_refused(&wd, &bad, line_of(&bad, "4999.99"), &["gold", "silver"]);
 }
 
 #[test]
