@@ -179,10 +179,11 @@ pub fn list(
 }
 
 /// The tier history's `enrolled` row carries the member's `enrolled_at`:
-/// the moment itself when they join on the working date, else that date
-/// (a member brought over from another system joined then, not at the import).
-fn enrolled_moment(enrolled_on: NaiveDate, ctx: &Ctx) -> String {
-    if enrolled_on == ctx.today {
+/// the moment of enrolment when they join on its day (`now_day`, the local
+/// date of `ctx.now`), else that date (a member brought over from another
+/// system joined then, not at the import).
+fn enrolled_moment(enrolled_on: NaiveDate, now_day: NaiveDate, ctx: &Ctx) -> String {
+    if enrolled_on == now_day {
         ctx.now_text()
     } else {
         enrolled_on.to_string()
@@ -195,6 +196,7 @@ fn enroll_valid(
     conn: &Connection,
     v: &Valid,
     tier: &str,
+    now_day: NaiveDate,
     ctx: &Ctx,
 ) -> Result<Result<Enrolled, String>> {
     if let Some(code) = members::staff_by_phone_or_id(conn, &v.phone, &v.id_number)? {
@@ -256,7 +258,7 @@ fn enroll_valid(
             enrolled_at: &v.enrolled_on.to_string(),
             tier,
             operator: &ctx.operator,
-            enrolled_moment: &enrolled_moment(v.enrolled_on, ctx),
+            enrolled_moment: &enrolled_moment(v.enrolled_on, now_day, ctx),
         },
     )?;
     Ok(Ok(Enrolled::New {
@@ -270,7 +272,8 @@ pub fn enroll_one(st: &mut Store, a: &Application, ctx: &Ctx) -> Result<(String,
     let v = validate(a, ctx.today).map_err(crate::error::Usage)?;
     let (_, _, program) = programs::current(&st.conn)?;
     let tx = st.write()?;
-    match enroll_valid(&tx, &v, &program.lowest_tier().code, ctx)?.map_err(Refused)? {
+    let now_day = ctx.now.with_timezone(&program.timezone).date_naive();
+    match enroll_valid(&tx, &v, &program.lowest_tier().code, now_day, ctx)?.map_err(Refused)? {
         Enrolled::New { member_no, card } => {
             store::journal(&tx, &ctx.now_text(), &ctx.operator, "enroll", &member_no)?;
             tx.commit()?;
@@ -312,6 +315,7 @@ pub fn enroll_file(
     )?;
     let (_, _, program) = programs::current(&st.conn)?;
     let tier = program.lowest_tier().code.clone();
+    let now_day = ctx.now.with_timezone(&program.timezone).date_naive();
     // One transaction: a kill leaves nothing half-enrolled, and a re-run
     // enrols nobody twice (the same person is recognised as already enrolled).
     let tx = st.write()?;
@@ -333,7 +337,7 @@ pub fn enroll_file(
             enrolled_at: f[8].to_string(),
         };
         Ok(match validate(&app, ctx.today) {
-            Ok(v) => match enroll_valid(&tx, &v, &tier, ctx)? {
+            Ok(v) => match enroll_valid(&tx, &v, &tier, now_day, ctx)? {
                 Ok(Enrolled::New { .. }) => RowOutcome::Done,
                 Ok(Enrolled::Already { .. }) => RowOutcome::Already,
                 Err(reason) => RowOutcome::Rejected(reason),

@@ -1031,4 +1031,15 @@ fn enrolled_row_of_the_tier_history_carries_enrolled_at() {
     let show = wd.member(&no);
     let at = show["tier_history"][0]["at"].as_str().unwrap().to_string();
     assert!(at.starts_with("2026-11-20T02:00"), "{at}");
+    // Enrolled from flags with a working date other than the moment's day:
+    // the enrolment date, not the moment.
+    let out = wd
+        .raw(&["--as-of", "2026-03-01", "--at", AT])
+        .args(["enroll", "--name", "旧会员", "--phone", "13600136001"])
+        .args(["--id-number", "110101199003151233"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let show = wd.member("13600136001");
+    assert_eq!(show["tier_history"][0]["at"], "2026-03-01", "{show}");
 }
