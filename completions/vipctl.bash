@@ -43,6 +43,9 @@ _vipctl() {
             vipctl,member)
                 cmd="vipctl__subcmd__member"
                 ;;
+            vipctl,migrate)
+                cmd="vipctl__subcmd__migrate"
+                ;;
             vipctl,program)
                 cmd="vipctl__subcmd__program"
                 ;;
@@ -90,6 +93,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help,member)
                 cmd="vipctl__subcmd__help__subcmd__member"
+                ;;
+            vipctl__subcmd__help,migrate)
+                cmd="vipctl__subcmd__help__subcmd__migrate"
                 ;;
             vipctl__subcmd__help,program)
                 cmd="vipctl__subcmd__help__subcmd__program"
@@ -314,7 +320,7 @@ _vipctl() {
 
     case "${cmd}" in
         vipctl)
-            opts="-q -h -V --db --operator --format --quiet --as-of --at --help --version init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help"
+            opts="-q -h -V --db --operator --format --quiet --as-of --at --wait --help --version init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -340,6 +346,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -348,7 +358,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__adjust)
-            opts="-q -h --file --rejects --encoding --member --points --reason --allow-debt --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --file --rejects --encoding --member --points --reason --allow-debt --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,6 +408,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -406,7 +420,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__audit)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,6 +443,10 @@ _vipctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -440,7 +458,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__completions)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help bash elvish fish powershell zsh"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -466,6 +484,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -474,7 +496,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__enroll)
-            opts="-q -h --file --rejects --encoding --name --phone --id-number --birthday --gender --card --store --staff --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --file --rejects --encoding --name --phone --id-number --birthday --gender --card --store --staff --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -544,6 +566,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -552,12 +578,16 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__expire)
-            opts="-q -h --dry-run --allow-future-date --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --dry-run --allow-future-date --members-per-commit --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --members-per-commit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -578,6 +608,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -586,7 +620,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__export)
-            opts="-o -q -h --output --from --to --include-pii --excel --expiring --db --operator --format --quiet --as-of --at --help tiers members ledger receipts"
+            opts="-o -q -h --output --from --to --include-pii --excel --expiring --db --operator --format --quiet --as-of --at --wait --help tiers members ledger receipts"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -628,6 +662,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -636,7 +674,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help)
-            opts="init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help"
+            opts="init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,6 +886,20 @@ _vipctl() {
         vipctl__subcmd__help__subcmd__member__subcmd__update)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1140,7 +1192,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__init)
-            opts="-q -h --program --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --program --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1170,6 +1222,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1178,7 +1234,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help show list update replace-card contacted pin-tier help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help show list update replace-card contacted pin-tier help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1204,6 +1260,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1212,7 +1272,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member__subcmd__contacted)
-            opts="-q -h --note --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --note --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1239,6 +1299,10 @@ _vipctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1362,7 +1426,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member__subcmd__list)
-            opts="-q -h --tier --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --tier --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1400,6 +1464,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1408,7 +1476,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member__subcmd__pin__subcmd__tier)
-            opts="-q -h --tier --unpin --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --tier --unpin --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1438,6 +1506,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1446,7 +1518,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member__subcmd__replace__subcmd__card)
-            opts="-q -h --card --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --card --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1476,6 +1548,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1484,7 +1560,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member__subcmd__show)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1510,6 +1586,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1518,7 +1598,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member__subcmd__update)
-            opts="-q -h --name --phone --id-number --birthday --gender --store --staff --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --name --phone --id-number --birthday --gender --store --staff --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1572,6 +1652,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1579,8 +1663,8 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        vipctl__subcmd__program)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help show set check versions help"
+        vipctl__subcmd__migrate)
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1606,6 +1690,48 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__program)
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help show set check versions help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1614,7 +1740,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__program__subcmd__check)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1637,6 +1763,10 @@ _vipctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1732,7 +1862,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__program__subcmd__set)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1758,6 +1888,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1766,7 +1900,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__program__subcmd__show)
-            opts="-q -h --explain --version --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --explain --version --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1796,6 +1930,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1804,7 +1942,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__program__subcmd__versions)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1830,6 +1968,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1838,7 +1980,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__purchase)
-            opts="-q -h --file --rejects --dry-run --encoding --rows-per-commit --member --return-of --amount --list-amount --category --store --receipt --staff --points-used --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --file --rejects --dry-run --encoding --rows-per-commit --member --return-of --amount --list-amount --category --store --receipt --staff --points-used --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1916,6 +2058,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1924,7 +2070,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__redeem)
-            opts="-q -h --file --rejects --encoding --member --points --reward --used-by --approved-by --note --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --file --rejects --encoding --member --points --reward --used-by --approved-by --note --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1986,6 +2132,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1994,7 +2144,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help tiers care dormant birthdays stores staff top help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help tiers care dormant birthdays stores staff top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2020,6 +2170,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2028,7 +2182,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__birthdays)
-            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2063,6 +2217,10 @@ _vipctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2074,7 +2232,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__care)
-            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2109,6 +2267,10 @@ _vipctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2120,7 +2282,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__dormant)
-            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2155,6 +2317,10 @@ _vipctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2292,7 +2458,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__staff)
-            opts="-q -h --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2331,6 +2497,10 @@ _vipctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2342,7 +2512,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__stores)
-            opts="-q -h --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2384,6 +2554,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2392,7 +2566,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__tiers)
-            opts="-q -h --from --to --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --from --to --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2426,6 +2600,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2434,7 +2612,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__top)
-            opts="-q -h --n --by --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --n --by --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2484,6 +2662,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2492,7 +2674,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__staff)
-            opts="-q -h --db --operator --format --quiet --as-of --at --help add list help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help add list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2518,6 +2700,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2526,7 +2712,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__staff__subcmd__add)
-            opts="-q -h --name --phone --id-number --store --file --rejects --encoding --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --name --phone --id-number --store --file --rejects --encoding --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2577,6 +2763,10 @@ _vipctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2644,7 +2834,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__staff__subcmd__list)
-            opts="-q -h --include-pii --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --include-pii --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2670,6 +2860,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2678,7 +2872,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__tier__subcmd__recompute)
-            opts="-q -h --dry-run --changes --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --dry-run --changes --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2708,6 +2902,10 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2716,13 +2914,17 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__year__subcmd__end__subcmd__reset)
-            opts="-q -h --year --dry-run --allow-future-date --db --operator --format --quiet --as-of --at --help"
+            opts="-q -h --year --dry-run --allow-future-date --members-per-commit --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --year)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --members-per-commit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2743,6 +2945,10 @@ _vipctl() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

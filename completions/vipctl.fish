@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_vipctl_global_optspecs
-    string join \n db= operator= format= q/quiet as-of= at= h/help V/version
+    string join \n db= operator= format= q/quiet as-of= at= wait= h/help V/version
 end
 
 function __fish_vipctl_needs_command
@@ -31,6 +31,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_needs_command" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_needs_command" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_needs_command" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_needs_command" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_needs_command" -s V -l version -d 'Print version'
@@ -48,6 +49,7 @@ complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "expire" -d 'Expire wh
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "report" -d 'Reports for analysts (R34)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "migrate" -d 'Bring an older database\'s schema up to date (after copying it to FILE.pre-vN)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l program -d 'The program file (TOML); without it, the built-in default program' -r
@@ -58,6 +60,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l db -d 'The database file' -r -F
@@ -67,6 +70,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
@@ -82,6 +86,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l explain -d 'Explain in plain words instead of printing the TOML'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -92,6 +97,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l db -d 'The database file' -r -F
@@ -101,6 +107,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l db -d 'The database file' -r -F
@@ -110,6 +117,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
@@ -118,7 +126,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_s
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "versions" -d 'List the stored program versions'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l file -d 'A CSV file of members (`-` for stdin)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv)' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv; `-` for stdout, the summary then goes to stderr)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
@@ -137,10 +145,11 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l file -d 'A receipts CSV file (`-` for stdin)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv)' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv; `-` for stdout, the summary then goes to stderr). Never the database, one of its files, or the input' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
@@ -161,7 +170,8 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l dry-run -d 'Compute and report everything, change nothing'
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l dry-run -d 'Compute and report everything, change nothing (no rejects file either: rejected rows are counted, and the first are listed on stderr)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l db -d 'The database file' -r -F
@@ -171,6 +181,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
@@ -180,9 +191,9 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_sub
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l phone -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l id-number -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l store -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l file -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l rejects -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l file -d 'A CSV file of staff (`-` for stdin)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv; `-` for stdout, the summary then goes to stderr)' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l db -d 'The database file' -r -F
@@ -192,6 +203,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l db -d 'The database file' -r -F
@@ -201,6 +213,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l include-pii -d 'Unmasked name, phone and ID number (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -214,6 +227,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
@@ -230,6 +244,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l tier -r
@@ -242,6 +257,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l include-pii -d 'Unmasked name, phone, ID number and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -259,6 +275,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l card -r
@@ -269,6 +286,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l note -r
@@ -279,6 +297,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l tier -r
@@ -289,6 +308,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l unpin
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -300,8 +320,8 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l file -d 'A CSV file of redemptions (`-` for stdin)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l rejects -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv; `-` for stdout, the summary then goes to stderr)' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l member -d 'Card number, member number or phone' -r
@@ -317,11 +337,12 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l file -d 'Opening balances from a CSV file (`-` for stdin)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l rejects -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l encoding -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv; `-` for stdout, the summary then goes to stderr)' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l member -d 'Card number, member number or phone' -r
@@ -334,10 +355,11 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l allow-debt -d 'Let a negative adjustment take the balance below zero (shown as owed)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l changes -d 'Write one CSV row per change (`-` for stdout)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l changes -d 'Write one CSV row per change (`-` for stdout; the summary then goes to stderr). Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -345,10 +367,12 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l dry-run -d 'Compute and report, change nothing'
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l year -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l members-per-commit -d 'Members per committed chunk' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -356,10 +380,12 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l dry-run -d 'Compute and report, change nothing'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l allow-future-date -d 'Accept an --as-of/--at later than today: a rehearsal on a copy of the database'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l members-per-commit -d 'Members per committed chunk' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -367,11 +393,12 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l dry-run -d 'Compute and report, change nothing'
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l allow-future-date -d 'Accept an --as-of/--at later than today: a rehearsal on a copy of the database'
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s o -l output -d 'Output file (`-` for stdout, the default)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s o -l output -d 'Output file (`-` for stdout, the default). Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l from -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l to -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l db -d 'The database file' -r -F
@@ -381,6 +408,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l include-pii -d 'Unmasked phone, ID number, name and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l excel -d 'Start with a UTF-8 byte-order mark for Excel'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l expiring -d '`export tiers`: add points_expiring_30d and points_expiring_year_end'
@@ -393,6 +421,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
@@ -412,6 +441,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l days -d 'Birthdays within this many days (today counts as day 0)' -r
@@ -424,6 +454,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -437,6 +468,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -450,6 +482,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -464,6 +497,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -478,6 +512,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -495,6 +530,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -513,8 +549,19 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -522,24 +569,26 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "init" -d 'Create the database and load a program'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "program" -d 'Show, set or check the points program'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "member" -d 'Look up and manage members'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "tier-recompute" -d 'Re-rank every member by the ladder\'s conditions as of a date (R22–R26)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "year-end-reset" -d 'Expire the points a calendar-year program ends with a year (R27–R30)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "expire" -d 'Expire what a per-lot or inactivity program ends by a date (R29, R30)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "report" -d 'Reports for analysts (R34)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "init" -d 'Create the database and load a program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "program" -d 'Show, set or check the points program'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "enroll" -d 'Enrol one member from flags, or many from a CSV file (R1–R6)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "purchase" -d 'Credit points from till receipts: one from flags, or the nightly file (R7–R15)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "staff" -d 'Register and list the staff who serve members (R3, R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "member" -d 'Look up and manage members'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "redeem" -d 'Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "adjust" -d 'A manual correction entry in the ledger (R21), or opening balances from a file'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "tier-recompute" -d 'Re-rank every member by the ladder\'s conditions as of a date (R22–R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "year-end-reset" -d 'Expire the points a calendar-year program ends with a year (R27–R30)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "expire" -d 'Expire what a per-lot or inactivity program ends by a date (R29, R30)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "report" -d 'Reports for analysts (R34)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "migrate" -d 'Bring an older database\'s schema up to date (after copying it to FILE.pre-vN)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "set" -d 'Store a new program version (old versions are kept)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "check" -d 'Validate a program file and explain it, without storing it'

@@ -697,6 +697,10 @@ pub const FIELD_MAX_BYTES: usize = 1024;
 
 /// Writes rejected rows: the input's columns plus `line` and `reason`. The file
 /// is created at the first reject, so a clean run leaves no file behind.
+///
+/// Rows are buffered; a batch calls `flush` before it commits the work the
+/// rows belong with, so that what the file holds is never behind what was
+/// committed (a file that cannot be written stops the batch first).
 pub struct Rejects {
     path: PathBuf,
     headers: csv::ByteRecord,
@@ -704,8 +708,16 @@ pub struct Rejects {
     /// `line` and `reason`, so a rejects file can itself be re-imported.
     keep: Vec<usize>,
     writer: Option<csv::Writer<Box<dyn Write>>>,
+    /// Written nowhere (a dry run, one receipt from flags): rows are only
+    /// counted, and the first `PREVIEW_MAX` kept in `preview`.
+    discard: bool,
+    /// The first rejected rows as (line, reason), when discarding.
+    pub preview: Vec<(u64, String)>,
     pub count: u64,
 }
+
+/// Rejected rows a discarding `Rejects` keeps for the operator.
+pub const PREVIEW_MAX: usize = 20;
 
 impl Rejects {
     pub fn new(path: PathBuf, headers: &csv::ByteRecord) -> Rejects {
@@ -724,7 +736,30 @@ impl Rejects {
             headers: kept,
             keep,
             writer: None,
+            discard: false,
+            preview: Vec::new(),
             count: 0,
+        }
+    }
+
+    /// Rejects that are counted but written nowhere.
+    pub fn discarding(headers: &csv::ByteRecord) -> Rejects {
+        Rejects {
+            discard: true,
+            ..Rejects::new(PathBuf::new(), headers)
+        }
+    }
+
+    /// Whether rows go nowhere.
+    pub fn is_discarding(&self) -> bool {
+        self.discard
+    }
+
+    fn name(&self) -> String {
+        if self.path.as_os_str() == "-" {
+            "<stdout>".to_string()
+        } else {
+            self.path.display().to_string()
         }
     }
 
@@ -758,7 +793,9 @@ impl Rejects {
             let mut header = self.headers.clone();
             header.push_field(b"line");
             header.push_field(b"reason");
-            w.write_byte_record(&header)?;
+            let name = self.name();
+            w.write_byte_record(&header)
+                .with_context(|| format!("cannot write the rejects file {name}"))?;
             self.writer = Some(w);
         }
         match self.writer.as_mut() {
@@ -769,6 +806,13 @@ impl Rejects {
 
     /// Writes one rejected input row.
     pub fn write(&mut self, record: &csv::ByteRecord, line: u64, reason: &str) -> Result<()> {
+        if self.discard {
+            if self.preview.len() < PREVIEW_MAX {
+                self.preview.push((line, reason.to_string()));
+            }
+            self.count += 1;
+            return Ok(());
+        }
         let mut out = csv::ByteRecord::new();
         for &i in &self.keep {
             out.push_field(record.get(i).unwrap_or(b""));
@@ -776,15 +820,25 @@ impl Rejects {
         let w = self.writer()?;
         out.push_field(line.to_string().as_bytes());
         out.push_field(reason.as_bytes());
-        w.write_byte_record(&out)?;
+        let result = w.write_byte_record(&out);
+        let name = self.name();
+        result.with_context(|| format!("cannot write the rejects file {name}"))?;
         self.count += 1;
         Ok(())
     }
 
-    pub fn finish(mut self) -> Result<()> {
+    /// Writes out every row so far, and fails if they could not all be
+    /// written (a full disk, `/dev/full`, a closed pipe).
+    pub fn flush(&mut self) -> Result<()> {
+        let name = self.name();
         if let Some(w) = self.writer.as_mut() {
-            w.flush()?;
+            w.flush()
+                .with_context(|| format!("cannot write the rejects file {name}"))?;
         }
         Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.flush()
     }
 }

@@ -10,12 +10,12 @@ use crate::csvio::Encoding;
 use crate::error::{ExitCode, Usage};
 use crate::ops::{self, members::Application, BatchSummary};
 use crate::program;
-use crate::store::{programs, Store};
-use anyhow::Result;
+use crate::store::{programs, Access, OpenOptions, Store};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -80,7 +80,8 @@ pub enum Command {
         /// Compute and report, change nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Write one CSV row per change (`-` for stdout).
+        /// Write one CSV row per change (`-` for stdout; the summary then
+        /// goes to stderr). Never the database or one of its files.
         #[arg(long, value_name = "FILE")]
         changes: Option<String>,
     },
@@ -98,6 +99,9 @@ pub enum Command {
         /// Accept an --as-of/--at later than today: a rehearsal on a copy of the database.
         #[arg(long)]
         allow_future_date: bool,
+        /// Members per committed chunk.
+        #[arg(long, value_name = "N", default_value_t = ops::expiry::MEMBERS_PER_COMMIT, hide = true)]
+        members_per_commit: i64,
     },
 
     /// Expire what a per-lot or inactivity program ends by a date (R29, R30).
@@ -111,6 +115,9 @@ pub enum Command {
         /// Accept an --as-of/--at later than today: a rehearsal on a copy of the database.
         #[arg(long)]
         allow_future_date: bool,
+        /// Members per committed chunk.
+        #[arg(long, value_name = "N", default_value_t = ops::expiry::MEMBERS_PER_COMMIT, hide = true)]
+        members_per_commit: i64,
     },
 
     /// Export tiers, members, the ledger or receipts as CSV (R34, R35).
@@ -119,7 +126,8 @@ pub enum Command {
     )]
     Export {
         what: ops::export::What,
-        /// Output file (`-` for stdout, the default).
+        /// Output file (`-` for stdout, the default). Never the database or
+        /// one of its files.
         #[arg(short, long, value_name = "FILE", default_value = "-")]
         output: String,
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
@@ -145,8 +153,16 @@ pub enum Command {
     Report(ReportCmd),
 
     /// Check every invariant of the ledger; exit 1 naming each violation.
-    #[command(after_help = "Examples:\n  vipctl audit\n  vipctl audit --format json")]
+    #[command(
+        after_help = "Examples:\n  vipctl audit\n  vipctl audit --format json\n\nOnly reads: works on a read-only database file and never migrates it."
+    )]
     Audit,
+
+    /// Bring an older database's schema up to date (after copying it to FILE.pre-vN).
+    #[command(
+        after_help = "Examples:\n  vipctl migrate\n  vipctl --db shop.db migrate\n\nAny command that writes migrates an older database first; commands that only\nread (audit, member show, export, report) never do. The old file is copied to\nFILE.pre-vN first (N: its schema version), so it can be put back."
+    )]
+    Migrate,
 
     /// Print a shell completion script.
     #[command(
@@ -160,8 +176,11 @@ pub struct RedeemArgs {
     /// A CSV file of redemptions (`-` for stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["member", "points", "reward"])]
     file: Option<String>,
+    /// Where rejected rows go (default: the input path with .rejects.csv;
+    /// `-` for stdout, the summary then goes to stderr).
     #[arg(long, value_name = "FILE", requires = "file")]
     rejects: Option<PathBuf>,
+    /// The file's encoding (default: detected).
     #[arg(long, value_enum, default_value_t = Encoding::Auto, requires = "file")]
     encoding: Encoding,
     /// Card number, member number or phone.
@@ -188,8 +207,11 @@ pub struct AdjustArgs {
     /// Opening balances from a CSV file (`-` for stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["member", "points", "reason"])]
     file: Option<String>,
+    /// Where rejected rows go (default: the input path with .rejects.csv;
+    /// `-` for stdout, the summary then goes to stderr).
     #[arg(long, value_name = "FILE", requires = "file")]
     rejects: Option<PathBuf>,
+    /// The file's encoding (default: detected).
     #[arg(long, value_enum, default_value_t = Encoding::Auto, requires = "file")]
     encoding: Encoding,
     /// Card number, member number or phone.
@@ -243,7 +265,8 @@ pub struct EnrollArgs {
     /// A CSV file of members (`-` for stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["name", "phone", "id_number"])]
     file: Option<String>,
-    /// Where rejected rows go (default: the input path with .rejects.csv).
+    /// Where rejected rows go (default: the input path with .rejects.csv;
+    /// `-` for stdout, the summary then goes to stderr).
     #[arg(long, value_name = "FILE", requires = "file")]
     rejects: Option<PathBuf>,
     /// The file's encoding (default: detected).
@@ -288,10 +311,14 @@ pub enum StaffCmd {
         id_number: Option<String>,
         #[arg(long)]
         store: Option<String>,
+        /// A CSV file of staff (`-` for stdin).
         #[arg(long, value_name = "FILE")]
         file: Option<String>,
+        /// Where rejected rows go (default: the input path with .rejects.csv;
+        /// `-` for stdout, the summary then goes to stderr).
         #[arg(long, value_name = "FILE", requires = "file")]
         rejects: Option<PathBuf>,
+        /// The file's encoding (default: detected).
         #[arg(long, value_enum, default_value_t = Encoding::Auto)]
         encoding: Encoding,
     },
@@ -381,8 +408,18 @@ pub(super) fn create_output(path: &str) -> Result<Box<dyn Write>> {
     Ok(Box::new(std::io::BufWriter::new(f)))
 }
 
+/// Opens the database for a command that writes (migrating an older schema
+/// first, and saying so).
 pub(super) fn open(cli: &Cli) -> Result<(Store, ops::Ctx, program::Program, i64)> {
-    let st = Store::open(&cli.db)?;
+    open_as(cli, Access::Write)
+}
+
+/// Opens the database as `access` says, with the program and context.
+pub(super) fn open_as(
+    cli: &Cli,
+    access: Access,
+) -> Result<(Store, ops::Ctx, program::Program, i64)> {
+    let st = store(cli, access)?;
     let (version, _, p) = programs::current(&st.conn)?;
     let ctx = cli.ctx(&p)?;
     Ok((st, ctx, p, version))
@@ -417,6 +454,96 @@ fn refuse_future_date(
     Ok(())
 }
 
+/// Opens the database as `access` says (waiting `--wait` for a writer).
+pub(super) fn store(cli: &Cli, access: Access) -> Result<Store> {
+    let st = Store::open_with(
+        &cli.db,
+        OpenOptions {
+            access,
+            wait: std::time::Duration::from_secs(cli.wait),
+        },
+    )?;
+    if let Some(v) = st.old_schema {
+        eprintln!(
+            "note: {} has schema v{v}, older than this vipctl's v{}; this command only reads, so it reads an up-to-date copy in memory and leaves the file as it is (`vipctl migrate` upgrades it)",
+            cli.db.display(),
+            st.schema
+        );
+    }
+    if let Some(m) = &st.migrated {
+        eprintln!(
+            "migrating {} from schema v{} to v{}; a copy of the old file is at {}",
+            cli.db.display(),
+            m.from,
+            m.to,
+            m.copy.display()
+        );
+    }
+    Ok(st)
+}
+
+/// For a command that only reads and failed: a note when the database's
+/// schema is older than this build's (readers never migrate it).
+pub(super) fn old_schema_note(cli: &Cli) -> Option<String> {
+    let reads_only = matches!(
+        &cli.command,
+        Command::Audit
+            | Command::Export { .. }
+            | Command::Report(_)
+            | Command::Member(MemberCmd::Show { .. } | MemberCmd::List { .. })
+            | Command::Staff(StaffCmd::List { .. })
+            | Command::Program(ProgramCmd::Show { .. } | ProgramCmd::Versions)
+    );
+    if !reads_only {
+        return None;
+    }
+    let st = Store::open_with(
+        &cli.db,
+        OpenOptions {
+            access: Access::Read,
+            wait: std::time::Duration::from_secs(cli.wait),
+        },
+    )
+    .ok()?;
+    let latest = crate::store::schema::LATEST;
+    st.old_schema.map(|v| {
+        format!(
+            "{} has schema v{v}, older than this vipctl's v{latest}; commands that only read never migrate it: run `vipctl migrate` (it keeps a copy of the old file) and try again",
+            cli.db.display()
+        )
+    })
+}
+
+/// The rejects file a batch over `input` writes: `--rejects`, else the
+/// default beside the input; refused when it is the database or the input.
+pub(super) fn rejects_path(
+    cli: &Cli,
+    input: &str,
+    rejects: &Option<PathBuf>,
+    dry_run: bool,
+) -> Result<Option<PathBuf>> {
+    let path = rejects
+        .clone()
+        .unwrap_or_else(|| crate::csvio::Rejects::default_path(input));
+    if !dry_run {
+        super::paths::check_output("--rejects", &path, &cli.db, &[input])?;
+    }
+    Ok(Some(path))
+}
+
+/// Where a batch's summary goes: stderr when its rejects take stdout.
+pub(super) fn summary_out<'a>(
+    rejects: &Option<PathBuf>,
+    out: &'a mut dyn Write,
+    err: &'a mut std::io::Stderr,
+) -> &'a mut dyn Write {
+    if rejects.as_ref().is_some_and(|r| r.as_os_str() == "-") {
+        err
+    } else {
+        out
+    }
+}
+
 pub(super) fn batch_exit(summary: &BatchSummary) -> ExitCode {
     if summary.rejected > 0 {
         ExitCode::Rejects
@@ -428,8 +555,9 @@ pub(super) fn batch_exit(summary: &BatchSummary) -> ExitCode {
 pub(super) fn report_rejects(summary: &BatchSummary) {
     if let Some(f) = &summary.rejects_file {
         eprintln!(
-            "warning: {} rows rejected, written to {f}",
-            summary.rejected
+            "warning: {} rows rejected, written to {}",
+            summary.rejected,
+            if f == "-" { "stdout" } else { f }
         );
     }
 }
@@ -439,12 +567,16 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let mut out = stdout.lock();
     match &cli.command {
         Command::Init { program } => {
-            let p = match program {
-                Some(f) => ops::program::load_file(f)?.1,
-                None => program::Program::default_program(),
+            // Read once: `--program -` is stdin, which cannot be read twice.
+            let loaded = match program {
+                Some(f) => Some(ops::program::load_file(f)?),
+                None => None,
             };
-            let ctx = cli.ctx(&p)?;
-            let (v, p) = ops::program::init(&cli.db, program.as_deref(), &ctx)?;
+            let ctx = match &loaded {
+                Some((_, p)) => cli.ctx(p)?,
+                None => cli.ctx(&program::Program::default_program())?,
+            };
+            let (v, p) = ops::program::init(&cli.db, loaded, &ctx)?;
             #[derive(serde::Serialize)]
             struct Created {
                 database: String,
@@ -467,7 +599,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 write!(out, "{file}: valid\n{}", program::explain(&p))?;
             }
             ProgramCmd::Show { explain, version } => {
-                let st = Store::open(&cli.db)?;
+                let st = store(cli, Access::Read)?;
                 let (source, p) = match version {
                     Some(v) => {
                         let p = programs::by_version(&st.conn, *v)?;
@@ -507,7 +639,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 )?;
             }
             ProgramCmd::Versions => {
-                let st = Store::open(&cli.db)?;
+                let st = store(cli, Access::Read)?;
                 let mut rec = Records::new(
                     &mut out,
                     cli.format,
@@ -532,6 +664,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             }
         },
         Command::Enroll(a) => {
+            let rejects = match &a.file {
+                Some(file) => rejects_path(cli, file, &a.rejects, false)?,
+                None => None,
+            };
             let (mut st, ctx, _, _) = open(cli)?;
             if let Some(file) = &a.file {
                 let pb = spinner(cli, "enrolling");
@@ -539,7 +675,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                     &mut st,
                     file,
                     a.encoding,
-                    a.rejects.clone(),
+                    rejects.clone(),
                     &ctx,
                     |n| {
                         if let Some(pb) = &pb {
@@ -550,7 +686,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 if let Some(pb) = pb {
                     pb.finish_and_clear();
                 }
-                output::record(&mut out, cli.format, &summary)?;
+                let mut err = std::io::stderr();
+                output::record(
+                    summary_out(&rejects, &mut out, &mut err),
+                    cli.format,
+                    &summary,
+                )?;
                 report_rejects(&summary);
                 return Ok(batch_exit(&summary));
             }
@@ -589,11 +730,20 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 rejects,
                 encoding,
             } => {
+                let rejects = match file {
+                    Some(file) => rejects_path(cli, file, rejects, false)?,
+                    None => None,
+                };
                 let (mut st, ctx, _, _) = open(cli)?;
                 if let Some(file) = file {
                     let summary =
                         ops::staff::add_file(&mut st, file, *encoding, rejects.clone(), &ctx)?;
-                    output::record(&mut out, cli.format, &summary)?;
+                    let mut err = std::io::stderr();
+                    output::record(
+                        summary_out(&rejects, &mut out, &mut err),
+                        cli.format,
+                        &summary,
+                    )?;
                     report_rejects(&summary);
                     return Ok(batch_exit(&summary));
                 }
@@ -609,7 +759,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 output::record(&mut out, cli.format, &s)?;
             }
             StaffCmd::List { include_pii } => {
-                let (st, ctx, _, _) = open(cli)?;
+                let (st, ctx, _, _) = open_as(cli, Access::ReadJournal)?;
                 let staff = ops::staff::list(&st, *include_pii, &ctx)?;
                 let mut rec = Records::new(
                     &mut out,
@@ -624,11 +774,20 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         },
         Command::Member(cmd) => return member(cli, cmd, &mut out),
         Command::Redeem(a) => {
+            let rejects = match &a.file {
+                Some(file) => rejects_path(cli, file, &a.rejects, false)?,
+                None => None,
+            };
             let (mut st, ctx, _, _) = open(cli)?;
             if let Some(file) = &a.file {
                 let summary =
-                    ops::redeem::redeem_file(&mut st, file, a.encoding, a.rejects.clone(), &ctx)?;
-                output::record(&mut out, cli.format, &summary)?;
+                    ops::redeem::redeem_file(&mut st, file, a.encoding, rejects.clone(), &ctx)?;
+                let mut err = std::io::stderr();
+                output::record(
+                    summary_out(&rejects, &mut out, &mut err),
+                    cli.format,
+                    &summary,
+                )?;
                 report_rejects(&summary);
                 return Ok(batch_exit(&summary));
             }
@@ -645,11 +804,20 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             output::record(&mut out, cli.format, &done)?;
         }
         Command::Adjust(a) => {
+            let rejects = match &a.file {
+                Some(file) => rejects_path(cli, file, &a.rejects, false)?,
+                None => None,
+            };
             let (mut st, ctx, _, _) = open(cli)?;
             if let Some(file) = &a.file {
                 let summary =
-                    ops::redeem::opening_file(&mut st, file, a.encoding, a.rejects.clone(), &ctx)?;
-                output::record(&mut out, cli.format, &summary)?;
+                    ops::redeem::opening_file(&mut st, file, a.encoding, rejects.clone(), &ctx)?;
+                let mut err = std::io::stderr();
+                output::record(
+                    summary_out(&rejects, &mut out, &mut err),
+                    cli.format,
+                    &summary,
+                )?;
                 report_rejects(&summary);
                 return Ok(batch_exit(&summary));
             }
@@ -664,8 +832,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             output::record(&mut out, cli.format, &done)?;
         }
         Command::TierRecompute { dry_run, changes } => {
+            if let Some(path) = changes {
+                super::paths::check_output("--changes", Path::new(path), &cli.db, &[])?;
+            }
             let (mut st, ctx, _, _) = open(cli)?;
-            let mut writer = match changes {
+            let writer = match changes {
                 Some(path) => {
                     let out = create_output(path)?;
                     let mut w = csv::WriterBuilder::new()
@@ -677,23 +848,42 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 None => None,
             };
             let pb = spinner(cli, "re-ranking");
-            let done = ops::tiers::recompute(&mut st, *dry_run, &ctx, |c| {
-                if let Some(w) = writer.as_mut() {
-                    w.serialize(c)?;
-                }
-                Ok(())
-            })?;
+            let writer = std::cell::RefCell::new(writer);
+            let changes_name = changes.as_deref().unwrap_or_default();
+            let done = ops::tiers::recompute(
+                &mut st,
+                *dry_run,
+                &ctx,
+                |c| {
+                    if let Some(w) = writer.borrow_mut().as_mut() {
+                        w.serialize(c)
+                            .with_context(|| format!("cannot write --changes {changes_name}"))?;
+                    }
+                    Ok(())
+                },
+                || {
+                    if let Some(w) = writer.borrow_mut().as_mut() {
+                        w.flush()
+                            .with_context(|| format!("cannot write --changes {changes_name}"))?;
+                    }
+                    Ok(())
+                },
+            )?;
             if let Some(pb) = pb {
                 pb.finish_and_clear();
             }
-            if let Some(mut w) = writer {
-                w.flush()?;
-            }
+            // `--changes -` takes stdout: the summary goes to stderr.
+            let mut err = std::io::stderr();
+            let out: &mut dyn Write = if changes.as_deref() == Some("-") {
+                &mut err
+            } else {
+                &mut out
+            };
             match cli.format {
-                Format::Json => output::record(&mut out, cli.format, &done)?,
+                Format::Json => output::record(out, cli.format, &done)?,
                 _ => {
                     let mut rec = Records::new(
-                        &mut out,
+                        out,
                         cli.format,
                         &["tier", "name", "before", "after", "upgrades", "downgrades"],
                     );
@@ -722,26 +912,41 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             year,
             dry_run,
             allow_future_date,
+            members_per_commit,
         } => {
+            if *members_per_commit < 1 {
+                return Err(Usage("--members-per-commit must be at least 1".into()).into());
+            }
             let (mut st, ctx, p, _) = open(cli)?;
             if !dry_run && !allow_future_date {
                 refuse_future_date(cli, &ctx, &p, "year-end-reset")?;
             }
             let pb = bar(cli);
-            let done =
-                ops::expiry::year_end(&mut st, *year, *dry_run, &ctx, |n, of| tick(&pb, n, of))?;
+            let run = ops::expiry::Run {
+                dry_run: *dry_run,
+                members_per_commit: *members_per_commit,
+            };
+            let done = ops::expiry::year_end(&mut st, *year, run, &ctx, |n, of| tick(&pb, n, of))?;
             print_expired(&mut out, cli.format, &done, pb)?;
         }
         Command::Expire {
             dry_run,
             allow_future_date,
+            members_per_commit,
         } => {
+            if *members_per_commit < 1 {
+                return Err(Usage("--members-per-commit must be at least 1".into()).into());
+            }
             let (mut st, ctx, p, _) = open(cli)?;
             if !dry_run && !allow_future_date {
                 refuse_future_date(cli, &ctx, &p, "expire")?;
             }
             let pb = bar(cli);
-            let done = ops::expiry::expire(&mut st, *dry_run, &ctx, |n, of| tick(&pb, n, of))?;
+            let run = ops::expiry::Run {
+                dry_run: *dry_run,
+                members_per_commit: *members_per_commit,
+            };
+            let done = ops::expiry::expire(&mut st, run, &ctx, |n, of| tick(&pb, n, of))?;
             print_expired(&mut out, cli.format, &done, pb)?;
         }
         Command::Export {
@@ -754,7 +959,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             expiring,
         } => {
             super::check_period(*from, *to)?;
-            let (st, ctx, _, _) = open(cli)?;
+            super::paths::check_output("-o", Path::new(path), &cli.db, &[])?;
+            let (st, ctx, _, _) = open_as(cli, Access::ReadJournal)?;
             let opts = ops::export::Options {
                 what: *what,
                 from: *from,
@@ -768,6 +974,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                     path.clone()
                 },
             };
+            ops::export::check(&st, &opts)?;
             let pb = spinner(cli, "exporting");
             let mut sink = create_output(path)?;
             let done = ops::export::export(&st, &opts, &ctx, &mut sink, |n| {
@@ -779,13 +986,55 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             if let Some(pb) = pb {
                 pb.finish_and_clear();
             }
+            if !done.journalled {
+                eprintln!(
+                    "warning: database {} cannot be written ({}): this export is not recorded in its journal",
+                    cli.db.display(),
+                    match st.old_schema {
+                        Some(v) => format!("schema v{v}, not migrated by a reader"),
+                        None => "read-only".to_string(),
+                    }
+                );
+            }
             if path != "-" {
                 output::record(&mut out, cli.format, &done)?;
             }
         }
         Command::Report(cmd) => return report(cli, cmd, &mut out),
+        Command::Migrate => {
+            let st = store(cli, Access::Write)?;
+            #[derive(serde::Serialize)]
+            struct Schema {
+                database: String,
+                schema_from: u32,
+                schema: u32,
+                copy: Option<String>,
+            }
+            let done = Schema {
+                database: cli.db.display().to_string(),
+                schema_from: st.migrated.as_ref().map_or(st.schema, |m| m.from),
+                schema: st.schema,
+                copy: st.migrated.as_ref().map(|m| m.copy.display().to_string()),
+            };
+            if cli.format == Format::Table {
+                match &done.copy {
+                    Some(_) => writeln!(
+                        out,
+                        "{} is now at schema v{} (was v{})",
+                        done.database, done.schema, done.schema_from
+                    )?,
+                    None => writeln!(
+                        out,
+                        "{} is up to date (schema v{}); nothing changed",
+                        done.database, done.schema
+                    )?,
+                }
+            } else {
+                output::record(&mut out, cli.format, &done)?;
+            }
+        }
         Command::Audit => {
-            let st = Store::open(&cli.db)?;
+            let st = store(cli, Access::Read)?;
             let report = ops::ledger::audit(&st)?;
             match cli.format {
                 Format::Json => output::record(&mut out, cli.format, &report)?,

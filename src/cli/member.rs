@@ -1,10 +1,11 @@
 //! `vipctl member …`: look up and manage members (R1–R5, R26, R32).
 
-use super::commands::open;
+use super::commands::{open, open_as};
 use super::output::{self, Format, Records};
 use super::Cli;
 use crate::error::ExitCode;
 use crate::ops;
+use crate::store::Access;
 use anyhow::Result;
 use clap::Subcommand;
 use std::io::Write;
@@ -104,7 +105,7 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
             )?;
         }
         MemberCmd::Show { reference } => {
-            let (st, ctx, _, _) = open(cli)?;
+            let (st, ctx, _, _) = open_as(cli, Access::Read)?;
             let profile = ops::members::show(&st, reference, ctx.today)?;
             match cli.format {
                 Format::Json => output::record(out, cli.format, &profile)?,
@@ -152,11 +153,11 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
         }
         MemberCmd::List {
             tier,
-            store,
+            store: at,
             staff,
             include_pii,
         } => {
-            let (st, ctx, _, _) = open(cli)?;
+            let (st, ctx, _, _) = open_as(cli, Access::ReadJournal)?;
             let mut rec = Records::new(
                 out,
                 cli.format,
@@ -176,7 +177,7 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
             ops::members::list(
                 &st,
                 tier.as_deref(),
-                store.as_deref(),
+                at.as_deref(),
                 staff.as_deref(),
                 *include_pii,
                 &ctx,

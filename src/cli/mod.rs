@@ -5,6 +5,7 @@
 mod commands;
 mod member;
 pub mod output;
+pub mod paths;
 mod purchase;
 mod report;
 
@@ -25,7 +26,8 @@ Examples:
   vipctl enroll --file fixtures/members.csv
   vipctl member show 13900000001
   vipctl adjust --member M00000001 --points 100 --reason \"opening balance\"
-  vipctl audit";
+  vipctl audit
+  vipctl --wait 60 purchase --file day.csv    # wait up to a minute for a running job";
 
 /// Run a retail VIP points program over one local SQLite file.
 #[derive(Debug, Parser)]
@@ -61,6 +63,11 @@ pub struct Cli {
     /// zone, or RFC 3339 with an offset (default: now).
     #[arg(long, global = true, value_name = "TIME", value_parser = parse_at)]
     pub at: Option<String>,
+
+    /// How long to wait for another process that is writing to the database
+    /// (an import, a reset) before giving up with exit 1.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = crate::store::WAIT_DEFAULT_SECS)]
+    pub wait: u64,
 
     #[command(subcommand)]
     pub command: commands::Command,
@@ -155,9 +162,21 @@ pub fn main() -> i32 {
             if is_broken_pipe(&e) {
                 return 0;
             }
-            eprintln!("error: {e}");
+            if crate::store::is_busy_error(&e) {
+                eprintln!(
+                    "error: database {} is locked: another process holds it (waited {} s; see --wait SECONDS)",
+                    cli.db.display(),
+                    cli.wait
+                );
+                eprintln!("  caused by: {e}");
+            } else {
+                eprintln!("error: {e}");
+            }
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
+            }
+            if let Some(note) = commands::old_schema_note(&cli) {
+                eprintln!("  note: {note}");
             }
             ExitCode::of(&e) as i32
         }

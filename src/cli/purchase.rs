@@ -1,6 +1,6 @@
 //! `vipctl purchase`: one receipt from flags, or the nightly file.
 
-use super::commands::{open, spinner};
+use super::commands::{open, rejects_path, spinner, summary_out};
 use super::output;
 use super::Cli;
 use crate::csvio::Encoding;
@@ -22,17 +22,23 @@ pub(super) const PURCHASE_HELP: &str = "Examples:
 File columns (header names, any order): store,receipt,member,time,amount
 and optionally list_amount,category,points_used,staff,type,original_receipt.
 Re-running a file is safe: receipts already imported are counted as duplicates.
-Exit 3 when rows were rejected (they are in the rejects file).";
+Exit 3 when rows were rejected (they are in the rejects file). A dry run writes
+no rejects file: it lists the first rejected rows on stderr. If the import
+stops half-way (disk full, the rejects file cannot be written), it says how far
+it got; running the same command again finishes it.";
 
 #[derive(Debug, Args)]
 pub struct PurchaseArgs {
     /// A receipts CSV file (`-` for stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["member", "amount"])]
     file: Option<String>,
-    /// Where rejected rows go (default: the input path with .rejects.csv).
+    /// Where rejected rows go (default: the input path with .rejects.csv;
+    /// `-` for stdout, the summary then goes to stderr). Never the database,
+    /// one of its files, or the input.
     #[arg(long, value_name = "FILE", requires = "file")]
     rejects: Option<PathBuf>,
-    /// Compute and report everything, change nothing.
+    /// Compute and report everything, change nothing (no rejects file either:
+    /// rejected rows are counted, and the first are listed on stderr).
     #[arg(long, requires = "file")]
     dry_run: bool,
     /// The file's encoding (default: detected).
@@ -68,6 +74,10 @@ pub struct PurchaseArgs {
 }
 
 pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    let rejects = match &a.file {
+        Some(file) => rejects_path(cli, file, &a.rejects, a.dry_run)?,
+        None => None,
+    };
     let (mut st, ctx, _, _) = open(cli)?;
     let Some(file) = &a.file else {
         let r = ops::import::OneReceipt {
@@ -97,7 +107,7 @@ pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Resu
     let opts = ops::import::Options {
         path: file.clone(),
         encoding: a.encoding,
-        rejects: a.rejects.clone(),
+        rejects: rejects.clone(),
         dry_run: a.dry_run,
         rows_per_commit: a.rows_per_commit,
         all_or_nothing: false,
@@ -135,14 +145,31 @@ pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Resu
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
-    output::record(out, cli.format, &summary)?;
+    let mut err = std::io::stderr();
+    let taken = if a.dry_run { &None } else { &rejects };
+    output::record(summary_out(taken, out, &mut err), cli.format, &summary)?;
     if let Some(f) = &summary.rejects_file {
         eprintln!(
-            "warning: {} rows ({} receipts) rejected, written to {f}",
-            summary.rejected, summary.receipts_rejected
+            "warning: {} rows ({} receipts) rejected, written to {}",
+            summary.rejected,
+            summary.receipts_rejected,
+            if f == "-" { "stdout" } else { f }
         );
     }
     if summary.dry_run {
+        if summary.rejected > 0 {
+            eprintln!(
+                "dry run: {} rows ({} receipts) would be rejected; no rejects file was written",
+                summary.rejected, summary.receipts_rejected
+            );
+            for (line, reason) in &summary.rejects_preview {
+                eprintln!("  {file}: line {line}: {reason}");
+            }
+            let shown = summary.rejects_preview.len() as u64;
+            if summary.rejected > shown {
+                eprintln!("  … and {} more", summary.rejected - shown);
+            }
+        }
         eprintln!("dry run: nothing was changed");
     }
     Ok(if summary.rejected > 0 {

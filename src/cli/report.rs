@@ -1,6 +1,6 @@
 //! `vipctl report …` (R31–R34).
 
-use super::commands::open;
+use super::commands::open_as;
 use super::output::Records;
 use super::Cli;
 use crate::error::{ExitCode, Usage};
@@ -129,7 +129,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
     {
         super::check_period(period.from, period.to)?;
     }
-    let (st, ctx, _, _) = open(cli)?;
+    let (st, ctx, _, _) = open_as(cli, crate::store::Access::ReadJournal)?;
     let full_data = match cmd {
         ReportCmd::Tiers { .. } => None,
         ReportCmd::Care { filter, .. } => filter.include_pii.then_some("report care"),

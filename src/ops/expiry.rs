@@ -16,6 +16,24 @@ use chrono::{Datelike, NaiveDate};
 /// Members per transaction.
 pub const MEMBERS_PER_COMMIT: i64 = 20_000;
 
+/// How an expiry run goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    /// Compute and report, change nothing.
+    pub dry_run: bool,
+    /// Member ids per committed chunk.
+    pub members_per_commit: i64,
+}
+
+impl Default for Run {
+    fn default() -> Self {
+        Run {
+            dry_run: false,
+            members_per_commit: MEMBERS_PER_COMMIT,
+        }
+    }
+}
+
 /// What to expire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Due {
@@ -51,7 +69,7 @@ pub struct Expired {
 pub fn year_end(
     st: &mut Store,
     year: i32,
-    dry_run: bool,
+    how: Run,
     ctx: &Ctx,
     progress: impl FnMut(i64, i64),
 ) -> Result<Expired> {
@@ -77,7 +95,7 @@ pub fn year_end(
         st,
         Due::ByDate(last_day),
         &format!("year-end {year}"),
-        dry_run,
+        how,
         ctx,
         progress,
     )
@@ -86,7 +104,7 @@ pub fn year_end(
 /// `expire --as-of DATE`: what the program's policy ends by that date.
 pub fn expire(
     st: &mut Store,
-    dry_run: bool,
+    how: Run,
     ctx: &Ctx,
     progress: impl FnMut(i64, i64),
 ) -> Result<Expired> {
@@ -103,7 +121,7 @@ pub fn expire(
         st,
         due,
         &format!("expire as of {}", ctx.today),
-        dry_run,
+        how,
         ctx,
         progress,
     )
@@ -118,14 +136,46 @@ fn policy_name(p: ExpiryPolicy) -> &'static str {
     }
 }
 
+/// The members a chunked run has finished, for a failure's message.
+#[derive(Debug, Clone, Copy, Default)]
+struct Done {
+    /// Member ids up to this one are done.
+    upto: i64,
+    members: u64,
+    points: i64,
+}
+
 fn run(
     st: &mut Store,
     due: Due,
     what: &str,
-    dry_run: bool,
+    how: Run,
+    ctx: &Ctx,
+    progress: impl FnMut(i64, i64),
+) -> Result<Expired> {
+    let mut done = Done::default();
+    let total = st_tiers::max_member_id(&st.conn)?;
+    run_chunks(st, due, what, how, ctx, progress, &mut done).map_err(|e| {
+        if how.dry_run {
+            return e.context(format!("{what} (dry run) failed; nothing changed"));
+        }
+        e.context(format!(
+            "{what} stopped part-way: {} members ({} points) were expired and committed, covering member ids up to {} of {}; the chunk that failed was not committed; running the same command again finishes it (points already expired are not expired twice)",
+            done.members, done.points, done.upto, total
+        ))
+    })
+}
+
+fn run_chunks(
+    st: &mut Store,
+    due: Due,
+    what: &str,
+    how: Run,
     ctx: &Ctx,
     mut progress: impl FnMut(i64, i64),
+    done: &mut Done,
 ) -> Result<Expired> {
+    let dry_run = how.dry_run;
     let (version, _, program) = programs::current(&st.conn)?;
     let mut tiers: Vec<TierExpiry> = program
         .tiers
@@ -141,13 +191,14 @@ fn run(
     let at = ctx.now_text();
     let mut after = 0i64;
     while due != Due::Nothing && after < max_id {
-        let upto = after.saturating_add(MEMBERS_PER_COMMIT);
+        let upto = after.saturating_add(how.members_per_commit.max(1));
         let tx = st.write()?;
         let lots = match due {
             Due::ByDate(d) => expiry::due_by_date(&tx, &d.to_string(), after, upto)?,
             Due::Inactive(d) => expiry::due_by_inactivity(&tx, &d.to_string(), after, upto)?,
             Due::Nothing => Vec::new(),
         };
+        let (chunk_members, chunk_points) = (members, points);
         let mut i = 0;
         while i < lots.len() {
             let member_id = lots[i].0;
@@ -206,6 +257,9 @@ fn run(
             tx.rollback()?;
         } else {
             tx.commit()?;
+            done.members += members - chunk_members;
+            done.points += points - chunk_points;
+            done.upto = upto.min(max_id);
         }
         after = upto;
         progress(after.min(max_id), max_id);

@@ -60,6 +60,28 @@ pub struct Exported {
     pub to: Option<String>,
     pub pii: bool,
     pub file: String,
+    /// Recorded in the journal (not when the database is read-only).
+    #[serde(skip)]
+    pub journalled: bool,
+}
+
+/// Refuses, before anything is written, an export that cannot be done as
+/// asked: a full export (`--include-pii`) must be recorded with its
+/// operator (R35), which a read-only database cannot hold.
+pub fn check(st: &Store, opts: &Options) -> Result<()> {
+    if st.read_only && opts.include_pii {
+        let why = match st.old_schema {
+            Some(v) => {
+                format!("has an older schema (v{v}) that only `vipctl migrate` brings up to date")
+            }
+            None => "is read-only".to_string(),
+        };
+        anyhow::bail!(
+            "database {} {why}: a full export (--include-pii) must be recorded with its operator (R35), which needs writing to it; a masked export works without it (nothing was written)",
+            st.path.display()
+        );
+    }
+    Ok(())
 }
 
 /// The SPEC's `export tiers` columns, in order.
@@ -305,7 +327,10 @@ pub fn export(
             ", masked"
         }
     );
-    store::journal(&st.conn, &ctx.now_text(), &ctx.operator, "export", &detail)?;
+    check(st, opts)?;
+    if !st.read_only {
+        store::journal(&st.conn, &ctx.now_text(), &ctx.operator, "export", &detail)?;
+    }
     Ok(Exported {
         export: opts.what.name(),
         rows,
@@ -313,5 +338,6 @@ pub fn export(
         to: to_text,
         pii,
         file: opts.target.clone(),
+        journalled: !st.read_only,
     })
 }

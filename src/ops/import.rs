@@ -75,6 +75,9 @@ pub struct Summary {
     pub elapsed_ms: u64,
     pub dry_run: bool,
     pub rejects_file: Option<String>,
+    /// A dry run's first rejected rows as (line, reason): no file is written.
+    #[serde(skip)]
+    pub rejects_preview: Vec<(u64, String)>,
     /// The last rejection's reason and kind (for a single receipt from flags).
     #[serde(skip)]
     pub last_reject: Option<(String, RejectKind)>,
@@ -1057,12 +1060,18 @@ pub fn import_table(
     let started = Instant::now();
     table.require(&["store", "receipt", "member", "time", "amount"])?;
     let (version, _, program) = programs::current(&st.conn)?;
-    let mut rejects = Rejects::new(
-        opts.rejects
-            .clone()
-            .unwrap_or_else(|| Rejects::default_path(&opts.path)),
-        &table.headers,
-    );
+    // A dry run changes nothing, files included; one receipt from flags
+    // reports its rejection as an error. Neither writes a rejects file.
+    let mut rejects = if opts.dry_run || opts.all_or_nothing {
+        Rejects::discarding(&table.headers)
+    } else {
+        Rejects::new(
+            opts.rejects
+                .clone()
+                .unwrap_or_else(|| Rejects::default_path(&opts.path)),
+            &table.headers,
+        )
+    };
     let mut summary = Summary {
         dry_run: opts.dry_run,
         ..Summary::default()
@@ -1076,7 +1085,57 @@ pub fn import_table(
     st.conn
         .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
     st.conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let mut committed = Committed::default();
+    let chunks = Chunks {
+        program: &program,
+        version,
+        dir,
+        summary: &mut summary,
+        rejects: &mut rejects,
+        committed: &mut committed,
+    };
+    if let Err(e) = import_chunks(st, &mut table, opts, ctx, &mut progress, chunks) {
+        let _ = st.conn.pragma_update(None, "foreign_keys", "ON");
+        return Err(stopped(e, &table.name, opts, &committed));
+    }
+    if rejects.count > 0 && !rejects.is_discarding() {
+        summary.rejects_file = Some(rejects.path().display().to_string());
+    }
+    summary.rejects_preview = std::mem::take(&mut rejects.preview);
+    rejects.finish()?;
+    st.conn.pragma_update(None, "foreign_keys", "ON")?;
+    summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(summary)
+}
 
+/// What `import_chunks` works with and on.
+struct Chunks<'a> {
+    program: &'a Program,
+    version: i64,
+    dir: Directory,
+    summary: &'a mut Summary,
+    rejects: &'a mut Rejects,
+    committed: &'a mut Committed,
+}
+
+/// The import's chunks: each commits its receipts, and its rejected rows
+/// are written out (and the writing checked) before it does.
+fn import_chunks(
+    st: &mut Store,
+    table: &mut Table,
+    opts: &Options,
+    ctx: &Ctx,
+    progress: &mut impl FnMut(Progress),
+    chunks: Chunks,
+) -> Result<()> {
+    let Chunks {
+        program,
+        version,
+        dir,
+        summary,
+        rejects,
+        committed,
+    } = chunks;
     let mut tx = st
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1086,13 +1145,13 @@ pub fn import_table(
         versions.insert(v, programs::by_version(&tx, v)?);
     }
     let run = Run {
-        program: &program,
+        program,
         versions,
         version,
         dir,
         ctx,
         import_id,
-        cols: Cols::of(&table),
+        cols: Cols::of(table),
     };
     let mut sums = Sums::new(&tx)?;
     let mut buf: Vec<(csv::ByteRecord, u64)> = Vec::new();
@@ -1119,8 +1178,10 @@ pub fn import_table(
                           recs: &[(csv::ByteRecord, u64)],
                           flaws: &[Option<String>],
                           summary: &mut Summary,
-                          rejects: &mut Rejects|
+                          rejects: &mut Rejects,
+                          line_done: &mut u64|
      -> Result<()> {
+        *line_done = recs.last().map_or(*line_done, |r| r.1);
         // A row that cannot be trusted rejects its whole receipt: crediting
         // the other lines would store a receipt that is not the one sent.
         let flawed = recs.iter().zip(flaws).find_map(|((_, line), flaw)| {
@@ -1171,8 +1232,9 @@ pub fn import_table(
     };
 
     let mut current_key: (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
+    let mut line_done = 0u64;
     loop {
-        let (line, flaw) = match table.next_record(&mut record, &mut rejects)? {
+        let (line, flaw) = match table.next_record(&mut record, rejects)? {
             Next::End => break,
             Next::Unreadable { end } => {
                 summary.rows_read += 1;
@@ -1192,13 +1254,24 @@ pub fn import_table(
                 &mut sums,
                 &buf[..n],
                 &flaws[..n],
-                &mut summary,
-                &mut rejects,
+                summary,
+                rejects,
+                &mut line_done,
             )?;
             n = 0;
             if rows_in_chunk >= opts.rows_per_commit && !opts.dry_run {
                 sums.flush_all(&tx)?;
+                // The chunk's rejected rows are in the file before its
+                // receipts commit; if they cannot be written, it does not.
+                rejects.flush()?;
                 tx.commit()?;
+                *committed = Committed {
+                    chunks: committed.chunks + 1,
+                    receipts: summary.receipts_imported,
+                    returns: summary.returns,
+                    duplicates: summary.duplicates,
+                    line: line_done,
+                };
                 tx = st
                     .conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1227,8 +1300,9 @@ pub fn import_table(
             &mut sums,
             &buf[..n],
             &flaws[..n],
-            &mut summary,
-            &mut rejects,
+            summary,
+            rejects,
+            &mut line_done,
         )?;
     }
     sums.flush_all(&tx)?;
@@ -1246,15 +1320,38 @@ pub fn import_table(
     if opts.dry_run || (opts.all_or_nothing && rejects.count > 0) {
         tx.rollback()?;
     } else {
+        rejects.flush()?;
         tx.commit()?;
     }
-    if rejects.count > 0 {
-        summary.rejects_file = Some(rejects.path().display().to_string());
+    Ok(())
+}
+
+/// What an import had committed when it stopped.
+#[derive(Debug, Clone, Copy, Default)]
+struct Committed {
+    chunks: u64,
+    receipts: u64,
+    returns: u64,
+    duplicates: u64,
+    /// The last input line of the last committed chunk.
+    line: u64,
+}
+
+/// An import that failed part-way: says how far it got and that running it
+/// again finishes it.
+fn stopped(e: anyhow::Error, file: &str, opts: &Options, c: &Committed) -> anyhow::Error {
+    if opts.dry_run {
+        return e.context(format!("{file}: the dry run failed; nothing changed"));
     }
-    rejects.finish()?;
-    st.conn.pragma_update(None, "foreign_keys", "ON")?;
-    summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(summary)
+    if c.chunks == 0 {
+        return e.context(format!(
+            "{file}: the import failed and nothing was committed; running the same command again does it"
+        ));
+    }
+    e.context(format!(
+        "{file}: the import stopped part-way: {} chunk(s) up to line {} were committed ({} receipts imported, {} returns, {} duplicates); the chunk that failed was not committed; running the same command again finishes it (receipts already imported count as duplicates)",
+        c.chunks, c.line, c.receipts, c.returns, c.duplicates
+    ))
 }
 
 /// Whether two paths name the same existing file.

@@ -36,6 +36,18 @@ impl Ctx {
 /// the operator (R35, SPEC "Masking hides, it does not encode"). Called
 /// before anything is shown: what cannot be journalled is not shown.
 pub fn journal_full_data(st: &crate::store::Store, ctx: &Ctx, command: &str) -> anyhow::Result<()> {
+    if st.read_only {
+        let why = match st.old_schema {
+            Some(v) => {
+                format!("has an older schema (v{v}) that only `vipctl migrate` brings up to date")
+            }
+            None => "is read-only".to_string(),
+        };
+        anyhow::bail!(
+            "database {} {why}: full data (--include-pii) must be recorded with its operator (R35), which needs writing to it; the masked listing works without it",
+            st.path.display()
+        );
+    }
     crate::store::journal(
         &st.conn,
         &ctx.now_text(),
@@ -149,6 +161,9 @@ impl BatchFile {
                 RowOutcome::Rejected(reason) => self.rejects.write(&record, line, &reason)?,
             }
         }
+        // Before the caller commits: rejects that cannot be written stop the
+        // batch with nothing committed.
+        self.rejects.flush()?;
         summary.rejected = self.rejects.count;
         if self.rejects.count > 0 {
             summary.rejects_file = Some(self.rejects.path().display().to_string());

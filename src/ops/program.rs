@@ -15,11 +15,12 @@ pub fn load_file(path: &str) -> Result<(String, Program)> {
     Ok((source, p))
 }
 
-/// Creates the database and loads the program (the built-in one without a file).
-pub fn init(db: &Path, program_file: Option<&str>, ctx: &Ctx) -> Result<(i64, Program)> {
-    // Validate before creating anything, so a bad program leaves no file behind.
-    let (source, p) = match program_file {
-        Some(f) => load_file(f)?,
+/// Creates the database and loads the program: `program` as `load_file`
+/// read it (once: it may have come from stdin), else the built-in one.
+pub fn init(db: &Path, program: Option<(String, Program)>, ctx: &Ctx) -> Result<(i64, Program)> {
+    // Validated before creating anything, so a bad program leaves no file behind.
+    let (source, p) = match program {
+        Some(loaded) => loaded,
         None => (
             program::DEFAULT_PROGRAM.to_string(),
             Program::default_program(),

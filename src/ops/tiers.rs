@@ -115,12 +115,31 @@ impl Sums {
 }
 
 /// Re-ranks every member as of `ctx.today`. Changes are written (unless
-/// `dry_run`) in one transaction, and each is passed to `on_change`.
+/// `dry_run`) in one transaction, and each is passed to `on_change`;
+/// `before_commit` runs just before the commit (the changes file is flushed
+/// there, so that it is never behind the database), and a failure of either
+/// leaves the database as it was.
 pub fn recompute(
     st: &mut Store,
     dry_run: bool,
     ctx: &Ctx,
+    on_change: impl FnMut(&Change) -> Result<()>,
+    before_commit: impl FnMut() -> Result<()>,
+) -> Result<Recomputed> {
+    recompute_in(st, dry_run, ctx, on_change, before_commit).map_err(|e| {
+        e.context(format!(
+            "tier-recompute as of {} failed; nothing changed (it is one transaction): running the same command again does it",
+            ctx.today
+        ))
+    })
+}
+
+fn recompute_in(
+    st: &mut Store,
+    dry_run: bool,
+    ctx: &Ctx,
     mut on_change: impl FnMut(&Change) -> Result<()>,
+    mut before_commit: impl FnMut() -> Result<()>,
 ) -> Result<Recomputed> {
     let (_, _, program) = programs::current(&st.conn)?;
     let as_of = ctx.today;
@@ -200,6 +219,7 @@ pub fn recompute(
         }
         on_change(&change)?;
     }
+    before_commit()?;
     if dry_run {
         tx.rollback()?;
     } else {

@@ -22,10 +22,61 @@ use std::path::{Path, PathBuf};
 pub struct Store {
     pub conn: Connection,
     pub path: PathBuf,
+    /// Opened read-only: nothing can be written (not even the journal).
+    pub read_only: bool,
+    /// The schema version of the file (older than `schema::LATEST` only
+    /// when it was opened for reading: readers never migrate).
+    pub schema: u32,
+    /// Set when opening migrated the file: what was done, for the operator.
+    pub migrated: Option<Migrated>,
+    /// Set when a reader found an older schema: the file's version. The
+    /// store is then an up-to-date copy in memory; the file is untouched.
+    pub old_schema: Option<u32>,
 }
 
-fn set_pragmas(conn: &Connection) -> Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+/// A migration done on open: from and to which schema version, and where
+/// the copy of the old file is.
+#[derive(Debug, Clone)]
+pub struct Migrated {
+    pub from: u32,
+    pub to: u32,
+    pub copy: PathBuf,
+}
+
+/// How long to wait for another process's write lock by default (`--wait`).
+pub const WAIT_DEFAULT_SECS: u64 = 10;
+
+/// How a command opens the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read and write; an older schema is migrated first (after a copy).
+    Write,
+    /// Read only: the file is opened read-only and never migrated.
+    Read,
+    /// Reads, and records a journal row when the file can be written
+    /// (exports, R35); never migrates.
+    ReadJournal,
+}
+
+/// Options for opening a database.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    pub access: Access,
+    /// How long to wait for another writer before giving up.
+    pub wait: std::time::Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            access: Access::Write,
+            wait: std::time::Duration::from_secs(WAIT_DEFAULT_SECS),
+        }
+    }
+}
+
+fn set_pragmas(conn: &Connection, wait: std::time::Duration) -> Result<()> {
+    conn.busy_timeout(wait)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
@@ -54,6 +105,119 @@ pub fn migrate(conn: &mut Connection, up_to: u32) -> Result<()> {
     Ok(())
 }
 
+/// `FILE.pre-vN`, or `FILE.pre-vN.K` with the first K free when an earlier
+/// copy is already there (it is never overwritten).
+fn copy_path(path: &Path, version: u32) -> PathBuf {
+    let base = format!("{}.pre-v{version}", path.display());
+    let mut candidate = PathBuf::from(&base);
+    let mut k = 1;
+    while candidate.symlink_metadata().is_ok() {
+        candidate = PathBuf::from(format!("{base}.{k}"));
+        k += 1;
+    }
+    candidate
+}
+
+/// Brings an older schema up to date in one transaction that holds the
+/// write lock, after copying the database as it stands to `FILE.pre-vN`
+/// (SQLite's backup API: a consistent copy, WAL content included). A
+/// failure leaves the file as it was.
+fn migrate_with_copy(conn: &mut Connection, path: &Path) -> Result<Option<Migrated>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let from: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if from > schema::LATEST {
+        bail!(
+            "{} has schema version {from}, newer than this vipctl knows ({}); upgrade vipctl",
+            path.display(),
+            schema::LATEST
+        );
+    }
+    if from == schema::LATEST {
+        return Ok(None);
+    }
+    let copy = copy_path(path, from);
+    let copied = (|| -> Result<()> {
+        // Read through a second connection: SQLite will not back up from a
+        // connection holding the write lock, and in WAL mode a reader sees
+        // the file as committed, which the lock held here keeps unchanged.
+        let src = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let mut dst = Connection::open(&copy)?;
+        rusqlite::backup::Backup::new(&src, &mut dst)?.run_to_completion(
+            1024,
+            std::time::Duration::from_millis(10),
+            None,
+        )?;
+        dst.close().map_err(|(_, e)| e)?;
+        Ok(())
+    })();
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&copy);
+        return Err(e.context(format!(
+            "cannot copy {} to {} before migrating it from schema v{from} to v{}; nothing changed",
+            path.display(),
+            copy.display(),
+            schema::LATEST
+        )));
+    }
+    for v in from..schema::LATEST {
+        tx.execute_batch(schema::MIGRATIONS[v as usize])
+            .with_context(|| format!("applying schema migration {}", v + 1))?;
+    }
+    tx.pragma_update(None, "user_version", schema::LATEST)?;
+    tx.commit()?;
+    Ok(Some(Migrated {
+        from,
+        to: schema::LATEST,
+        copy,
+    }))
+}
+
+/// Whether a storage error means the file cannot be written.
+pub fn is_read_only_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ReadOnly
+        )
+    })
+}
+
+/// Whether a storage error means another process holds the database.
+pub fn is_busy_error(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    })
+}
+
+/// A path as an SQLite URI (`file:` with the characters URIs reserve escaped).
+fn uri(path: &Path, query: &str) -> String {
+    let mut s = String::from("file:");
+    for b in path.to_string_lossy().bytes() {
+        match b {
+            b'?' | b'#' | b'%' => s.push_str(&format!("%{b:02X}")),
+            _ => s.push(char::from(b)),
+        }
+    }
+    s.push('?');
+    s.push_str(query);
+    s
+}
+
+fn read_only_message(path: &Path) -> String {
+    format!(
+        "database {} is read-only: this command changes it, so it needs write access to the file and its directory (commands that only read, such as audit, member show, export and report, work); nothing changed",
+        path.display()
+    )
+}
+
 impl Store {
     /// Creates a new database; refuses to touch an existing file.
     pub fn create(path: &Path) -> Result<Store> {
@@ -71,16 +235,25 @@ impl Store {
         )
         .with_context(|| format!("cannot create database {}", path.display()))?;
         conn.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
-        set_pragmas(&conn)?;
+        set_pragmas(&conn, OpenOptions::default().wait)?;
         migrate(&mut conn, schema::LATEST)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            read_only: false,
+            schema: schema::LATEST,
+            migrated: None,
+            old_schema: None,
         })
     }
 
     /// Opens an existing database read-write and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, OpenOptions::default())
+    }
+
+    /// Opens an existing database as `opts` says.
+    pub fn open_with(path: &Path, opts: OpenOptions) -> Result<Store> {
         let meta = std::fs::metadata(path).map_err(|_| {
             anyhow::anyhow!(
                 "no database at {}: create one with `vipctl init` (or name it with --db / $VIPCTL_DB)",
@@ -90,28 +263,144 @@ impl Store {
         if !meta.is_file() {
             bail!("{} is not a database file", path.display());
         }
-        if meta.permissions().readonly() {
-            bail!(
-                "database {} is read-only: vipctl needs to write to it (check the file's permissions)",
-                path.display()
-            );
+        let file_read_only = meta.permissions().readonly();
+        match opts.access {
+            Access::Write if file_read_only => bail!(read_only_message(path)),
+            Access::Write => Store::open_write(path, opts),
+            Access::Read => Store::open_read(path, opts),
+            Access::ReadJournal if file_read_only => Store::open_read(path, opts),
+            Access::ReadJournal => match Store::open_rw(path, opts) {
+                // An older schema: read a migrated copy (not journalled).
+                Ok(st) if st.schema < schema::LATEST => {
+                    drop(st);
+                    Store::open_read(path, opts)
+                }
+                Ok(st) => Ok(st),
+                Err(e) if is_read_only_error(&e) => Store::open_read(path, opts),
+                Err(e) => Err(e),
+            },
         }
-        let mut conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .with_context(|| format!("cannot open database {}", path.display()))?;
+    }
+
+    fn check_application_id(conn: &Connection, path: &Path) -> Result<()> {
         let app_id: i32 = conn
             .pragma_query_value(None, "application_id", |r| r.get(0))
             .map_err(|e| anyhow::anyhow!("{} is not a vipctl database ({e})", path.display()))?;
         if app_id != schema::APPLICATION_ID {
             bail!("{} is not a vipctl database", path.display());
         }
-        set_pragmas(&conn).with_context(|| format!("cannot open database {}", path.display()))?;
-        migrate(&mut conn, schema::LATEST)?;
+        Ok(())
+    }
+
+    fn schema_of(conn: &Connection, path: &Path) -> Result<u32> {
+        let v: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if v > schema::LATEST {
+            bail!(
+                "{} has schema version {v}, newer than this vipctl knows ({}); upgrade vipctl",
+                path.display(),
+                schema::LATEST
+            );
+        }
+        Ok(v)
+    }
+
+    /// Read-write, without migrating.
+    fn open_rw(path: &Path, opts: OpenOptions) -> Result<Store> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+        Store::check_application_id(&conn, path)?;
+        set_pragmas(&conn, opts.wait)
+            .with_context(|| format!("cannot open database {}", path.display()))?;
+        let schema = Store::schema_of(&conn, path)?;
         Ok(Store {
             conn,
             path: path.to_path_buf(),
+            read_only: false,
+            schema,
+            migrated: None,
+            old_schema: None,
+        })
+    }
+
+    fn open_write(path: &Path, opts: OpenOptions) -> Result<Store> {
+        let mut st = Store::open_rw(path, opts).map_err(|e| {
+            if is_read_only_error(&e) {
+                e.context(read_only_message(path))
+            } else {
+                e
+            }
+        })?;
+        if st.schema < schema::LATEST {
+            st.migrated = migrate_with_copy(&mut st.conn, path)?;
+            st.schema = schema::LATEST;
+        }
+        Ok(st)
+    }
+
+    /// Read-only. A WAL database whose `-shm` cannot be created (a
+    /// read-only directory) is read as immutable when it has no `-wal`
+    /// content, since the file then holds everything.
+    fn open_read(path: &Path, opts: OpenOptions) -> Result<Store> {
+        let open = |query: &str| -> Result<Connection> {
+            let conn = Connection::open_with_flags(
+                uri(path, query),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .with_context(|| format!("cannot open database {}", path.display()))?;
+            conn.busy_timeout(opts.wait)?;
+            Store::check_application_id(&conn, path)?;
+            Ok(conn)
+        };
+        let conn = match open("mode=ro") {
+            Ok(c) => c,
+            Err(e) => {
+                let wal = PathBuf::from(format!("{}-wal", path.display()));
+                let wal_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+                if !wal_empty {
+                    return Err(e);
+                }
+                open("mode=ro&immutable=1").map_err(|_| e)?
+            }
+        };
+        let schema = Store::schema_of(&conn, path)?;
+        if schema < schema::LATEST {
+            // Readers never migrate the file: they read a copy, migrated in
+            // memory, so that every query sees the schema it expects.
+            let mut mem = Connection::open_in_memory()?;
+            rusqlite::backup::Backup::new(&conn, &mut mem)?.run_to_completion(
+                1024,
+                std::time::Duration::from_millis(10),
+                None,
+            )?;
+            drop(conn);
+            mem.pragma_update(None, "foreign_keys", "ON")?;
+            migrate(&mut mem, schema::LATEST).with_context(|| {
+                format!(
+                    "cannot read {} (schema v{schema}) without migrating it: run `vipctl migrate` first",
+                    path.display()
+                )
+            })?;
+            return Ok(Store {
+                conn: mem,
+                path: path.to_path_buf(),
+                read_only: true,
+                schema: schema::LATEST,
+                migrated: None,
+                old_schema: Some(schema),
+            });
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only: true,
+            schema,
+            migrated: None,
+            old_schema: None,
         })
     }
 

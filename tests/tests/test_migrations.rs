@@ -1,6 +1,8 @@
 //! Schema migrations (SPEC.md `init`: "Schema changes in later versions are
 //! applied by migrations on open"): a database written at schema version 1 is
-//! brought up to date by any command, with its data intact.
+//! brought up to date by any command that writes (or `vipctl migrate`), with
+//! its data intact; commands that only read never migrate it ("Safety at the
+//! edges": read-only use).
 
 use crate::workdir::{fixture, Workdir};
 use rusqlite::Connection;
@@ -125,6 +127,8 @@ fn a_schema_v1_database_is_migrated_on_open_with_its_data_intact() {
 
     let m = wd.member("M00000001");
     assert_eq!(m["points"], 50);
+    assert_eq!(user_version(wd.db()), 1, "a reader migrated the database");
+    wd.ok(&["migrate"]);
     assert_eq!(user_version(wd.db()), LATEST);
     if LATEST >= 2 {
         assert!(
@@ -167,6 +171,14 @@ fn the_committed_schema_v1_fixture_opens_migrates_and_audits_clean() {
     assert_eq!(report["violations"], serde_json::json!([]), "{report}");
     assert_eq!(report["members"], 2, "{report}");
     assert_eq!(report["entries"], 1, "{report}");
+    assert_eq!(
+        user_version(wd.db()),
+        1,
+        "audit only reads: it never migrates"
+    );
+    data_is_intact(&wd);
+    wd.ok(&["migrate"]);
     assert_eq!(user_version(wd.db()), LATEST);
     data_is_intact(&wd);
+    wd.ok(&["audit"]);
 }

@@ -1338,7 +1338,14 @@ fn year_of_returns(steps: &[Step], reset: bool) {
     }
     let day = if reset {
         let jan1 = date(2027, 1, 1);
-        ops::expiry::year_end(&mut st, 2026, false, &ctx(jan1), |_, _| {}).unwrap();
+        ops::expiry::year_end(
+            &mut st,
+            2026,
+            ops::expiry::Run::default(),
+            &ctx(jan1),
+            |_, _| {},
+        )
+        .unwrap();
         audit_ok(&st, "reset");
         date(2027, 1, 5)
     } else {
