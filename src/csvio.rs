@@ -172,6 +172,12 @@ impl Scan {
         }
     }
 
+    /// Whether the bytes handed on so far end inside a quoted field (a
+    /// quote as the very last byte closes it).
+    fn in_quotes(&self) -> bool {
+        self.quoted && !self.quote_pending
+    }
+
     /// Follows the quoting of the bytes handed on, as the CSV parser reads
     /// them: a quote opens a field only at its start (after a comma or a line
     /// feed); inside, a doubled quote is a quote and a single one closes it.
@@ -514,7 +520,11 @@ impl Table {
     fn normalize(&mut self, record: &mut csv::ByteRecord) -> Result<(), String> {
         let (found, sniffed, truncated) = {
             let s = self.scan.borrow();
-            (s.found.unwrap_or(Found::Utf8), s.sniffed, s.eof && s.quoted)
+            (
+                s.found.unwrap_or(Found::Utf8),
+                s.sniffed,
+                s.eof && s.in_quotes(),
+            )
         };
         let mut flaw = truncated.then(|| {
             "the file ends inside a quoted field (cut off in transfer?): the row is incomplete"
@@ -840,5 +850,70 @@ impl Rejects {
 
     pub fn finish(mut self) -> Result<()> {
         self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether the input ends inside a quoted field, fed to `Scan` in two
+    /// pieces split at every position.
+    fn ends_quoted(text: &[u8]) -> bool {
+        let mut answers = (0..=text.len()).map(|cut| {
+            let mut s = Scan::new(Some(Found::Utf8));
+            s.track(&text[..cut]);
+            s.track(&text[cut..]);
+            s.in_quotes()
+        });
+        let first = answers.next().unwrap();
+        assert!(
+            answers.all(|a| a == first),
+            "{:?}: the answer depends on where the input is split",
+            String::from_utf8_lossy(text)
+        );
+        first
+    }
+
+    #[test]
+    fn a_quote_left_open_at_the_end_is_seen_wherever_the_reads_split() {
+        for closed in [
+            &b"a,b\n1,2\n"[..],
+            b"a,b\n\"1\",\"2\"\n",
+            b"a,b\n\"1,5\",\"say \"\"hi\"\"\"\n",
+            b"a,b\n5\"tv,x\n",
+            b"a,b\n\"\",\"\"",
+            b"a,b\n\"x\"y\",z\n",
+            b"a,b\r\n\"1\r\n2\",3\r\n",
+        ] {
+            assert!(
+                !ends_quoted(closed),
+                "{:?}",
+                String::from_utf8_lossy(closed)
+            );
+        }
+        for open in [
+            &b"a,b\n1,\"2"[..],
+            b"a,b\n1,\"2\n",
+            b"a,b\n1,\"say \"\"hi\"\"",
+            b"a,b\n\"",
+            b"a,b\n1,\"2\"\"\n",
+        ] {
+            assert!(ends_quoted(open), "{:?}", String::from_utf8_lossy(open));
+        }
+    }
+
+    #[test]
+    fn the_encoding_is_what_most_lines_around_the_first_non_ascii_byte_are() {
+        let utf8 = "a,烟草\n".as_bytes();
+        let gbk: &[u8] = b"a,\xD1\xCC\xB2\xDD\n";
+        let mut mixed = utf8.to_vec();
+        mixed.extend(gbk);
+        assert_eq!(sniff(&mixed, 2), Found::Utf8, "a tie is UTF-8");
+        mixed.extend(gbk);
+        assert_eq!(sniff(&mixed, 2), Found::Gb18030);
+        // A UTF-8 character cut at the end of the window is not counted.
+        let cut = &"a,烟草\nb,烟".as_bytes()[..13];
+        assert_eq!(sniff(cut, 2), Found::Utf8);
     }
 }

@@ -315,11 +315,11 @@ fn hostile_receipt_cut_inside_quotes_rejects_the_whole_last_receipt() {
 fn well_formed_quotes_and_doubled_quotes_are_not_taken_for_truncation() {
     let wd = Workdir::setup();
     let text = format!(
-        "{RECEIPTS_HEADER}\n\"BJ01\",\"Q1\",C000003,2026-11-19 10:00,\"1234.00\",\"say \"\"hi\"\"\",S001\nBJ01,Q2,C000003,2026-11-19 10:00,10.00,5\"tv,S001"
+        "{RECEIPTS_HEADER}\n\"BJ01\",\"Q1\",C000003,2026-11-19 10:00,\"1234.00\",\"say \"\"hi\"\"\",S001\nBJ01,Q2,C000003,2026-11-19 10:00,10.00,5\"tv,S001\nBJ01,Q3,C000003,2026-11-19 10:00,10.00,tv,\"S001\""
     );
     let file = wd.write("quotes.csv", &text);
     let s = wd.json(&["purchase", "--file", file.to_str().unwrap()]);
-    assert_eq!(s["receipts_imported"], 2, "{s}");
+    assert_eq!(s["receipts_imported"], 3, "{s}");
     assert_eq!(s["rejected"], 0, "{s}");
     assert_audit_ok(&wd);
 }
