@@ -156,6 +156,18 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    // `vipctl … >> vipctl.db`: refused before anything is written, with the
+    // message on the stream that is not the database.
+    let bad = paths::check_streams(&cli.db);
+    if let Some((_, e)) = bad.first() {
+        let names: Vec<&str> = bad.iter().map(|(n, _)| *n).collect();
+        if !names.contains(&"stderr") {
+            eprintln!("error: {e}");
+        } else if !names.contains(&"stdout") {
+            println!("error: {e}");
+        }
+        return ExitCode::Usage as i32;
+    }
     match commands::run(&cli) {
         Ok(code) => code as i32,
         Err(e) => {

@@ -121,6 +121,52 @@ pub fn check_output(flag: &str, out: &Path, db: &Path, inputs: &[&str]) -> Resul
     Ok(())
 }
 
+/// The standard streams (`stdout`, `stderr`) that are, by redirection
+/// (`>> vipctl.db`), the database or one of its companion files, each with
+/// the error to give (exit 2): the tool would write into the database.
+pub fn check_streams(db: &Path) -> Vec<(&'static str, anyhow::Error)> {
+    let mut found = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let streams = [
+            ("stdout", std::io::stdout().as_fd().try_clone_to_owned()),
+            ("stderr", std::io::stderr().as_fd().try_clone_to_owned()),
+        ];
+        let db_forms = [db.to_path_buf(), resolve(db)];
+        for (name, fd) in streams {
+            let Ok(meta) = fd.and_then(|fd| std::fs::File::from(fd).metadata()) else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            for (suffix, what) in COMPANIONS {
+                for form in &db_forms {
+                    let companion = with_suffix(form, suffix);
+                    let Ok(m) = std::fs::metadata(&companion) else {
+                        continue;
+                    };
+                    if m.dev() == meta.dev() && m.ino() == meta.ino() {
+                        let msg = format!(
+                            "{name} is redirected to {} ({what} of {}): writing there would corrupt the database; redirect it to another file (nothing was written)",
+                            with_suffix(db, suffix).display(),
+                            db.display()
+                        );
+                        if !found.iter().any(|(n, _)| *n == name) {
+                            found.push((name, Usage(msg).into()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = db;
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -955,3 +955,70 @@ fn init_reads_the_program_from_stdin_once() {
     let shown = wd.ok(&["program", "show"]);
     assert_eq!(shown, program);
 }
+
+// ------------------------------------------------------------------ redirected streams
+
+/// The database opened for appending, as `>> vipctl.db` does.
+fn appending(p: &Path) -> std::process::Stdio {
+    std::process::Stdio::from(std::fs::OpenOptions::new().append(true).open(p).unwrap())
+}
+
+#[test]
+fn standard_streams_redirected_into_the_database_are_refused() {
+    let wd = Workdir::setup();
+    let input = wd.write("day.csv", RECEIPTS);
+    let before = snapshot(&wd);
+    let db_bytes = bytes(wd.db());
+    for (case, args, stream) in [
+        (
+            "export ledger >> vipctl.db",
+            vec!["export", "ledger"],
+            "stdout",
+        ),
+        (
+            "purchase --rejects - >> vipctl.db",
+            vec![
+                "purchase",
+                "--file",
+                input.to_str().unwrap(),
+                "--rejects",
+                "-",
+            ],
+            "stdout",
+        ),
+        ("audit 2>> vipctl.db", vec!["audit"], "stderr"),
+    ] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vipctl"));
+        cmd.current_dir(wd.dir())
+            .env("VIPCTL_OPERATOR", "tester")
+            .arg("--db")
+            .arg(wd.db())
+            .args(["--as-of", AS_OF, "--at", AT])
+            .args(&args);
+        let out = if stream == "stdout" {
+            cmd.stdout(appending(wd.db())).output().unwrap()
+        } else {
+            cmd.stderr(appending(wd.db())).output().unwrap()
+        };
+        assert_eq!(out.status.code(), Some(2), "case {case}");
+        // The message goes to the stream that is not the database.
+        let msg = if stream == "stdout" {
+            stderr_of(&out)
+        } else {
+            stdout_of(&out)
+        };
+        assert!(
+            msg.contains(stream)
+                && msg.contains("vipctl.db")
+                && msg.contains("nothing was written"),
+            "case {case}: {msg}"
+        );
+        assert_eq!(
+            db_bytes,
+            bytes(wd.db()),
+            "case {case}: the database file changed"
+        );
+    }
+    assert_eq!(before, snapshot(&wd));
+    assert_audit_ok(&wd);
+}
