@@ -109,6 +109,25 @@ pub fn check_output(flag: &str, out: &Path, db: &Path, inputs: &[&str]) -> Resul
             }
         }
     }
+    if out.is_dir() {
+        return Err(Usage(format!(
+            "{flag} {} is a directory: name a file (nothing was written)",
+            out.display()
+        ))
+        .into());
+    }
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(Usage(format!(
+            "{flag} {}: the directory {} does not exist (nothing was written)",
+            out.display(),
+            dir.display()
+        ))
+        .into());
+    }
     for input in inputs.iter().filter(|i| **i != "-") {
         if same_file(out, Path::new(input)) {
             return Err(Usage(format!(

@@ -1022,3 +1022,50 @@ fn standard_streams_redirected_into_the_database_are_refused() {
     assert_eq!(before, snapshot(&wd));
     assert_audit_ok(&wd);
 }
+
+#[test]
+fn an_output_that_is_a_directory_or_in_no_directory_is_refused_up_front() {
+    let wd = Workdir::setup();
+    let input = wd.write("day.csv", RECEIPTS);
+    let file = input.to_str().unwrap();
+    std::fs::create_dir(wd.path("out")).unwrap();
+    let dir = wd.path("out");
+    let missing = wd.path("no-such-dir/r.csv");
+    for (case, args, needle) in [
+        (
+            "purchase --rejects <dir>",
+            vec![
+                "purchase",
+                "--file",
+                file,
+                "--rejects",
+                dir.to_str().unwrap(),
+            ],
+            "is a directory",
+        ),
+        (
+            "purchase --rejects <missing dir>/r.csv",
+            vec![
+                "purchase",
+                "--file",
+                file,
+                "--rejects",
+                missing.to_str().unwrap(),
+            ],
+            "does not exist",
+        ),
+        (
+            "export -o <dir>",
+            vec!["export", "tiers", "-o", dir.to_str().unwrap()],
+            "is a directory",
+        ),
+        (
+            "tier-recompute --changes <missing dir>/r.csv",
+            vec!["tier-recompute", "--changes", missing.to_str().unwrap()],
+            "does not exist",
+        ),
+    ] {
+        let err = refused_unchanged(&wd, &args, 2, &[needle, "nothing was written"]);
+        assert!(err.starts_with("error: "), "case {case}: {err}");
+    }
+}
