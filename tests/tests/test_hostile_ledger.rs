@@ -501,6 +501,42 @@ fn bound_opening_file_row_of_i64_max_points_is_rejected() {
     assert_audit_ok(&wd);
 }
 
+/// A return whose refund of points used would lift a balance past 10^15 is
+/// refused whole (exit 4), naming the member and the bound.
+#[test]
+fn bound_a_refund_of_points_used_past_10_15_refuses_the_return() {
+    let (wd, no) = world(EDGES);
+    to_the_bound(&wd, &no);
+    // 0.50 yuan earn nothing; 100 points used.
+    wd.ok(&[
+        "purchase",
+        "--member",
+        &no,
+        "--amount",
+        "0.50",
+        "--points-used",
+        "100",
+        "--store",
+        "S1",
+        "--receipt",
+        "R1",
+    ]);
+    wd.ok(&["adjust", "--member", &no, "--points", "100", "--reason", "x"]);
+    assert_eq!(wd.points(&no), 1_000_000_000_000_000);
+    let args = [
+        "purchase",
+        "--return-of",
+        "R1",
+        "--store",
+        "S1",
+        "--amount",
+        "0.50",
+        "--receipt",
+        "RT1",
+    ];
+    refused_unchanged(&wd, &args, 4, &[&no, "10^15", "S1/R1"]);
+}
+
 #[test]
 fn bound_points_used_of_i64_max_from_flags_is_a_usage_error() {
     let (wd, no) = world(EDGES);
