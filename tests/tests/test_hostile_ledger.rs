@@ -521,7 +521,9 @@ fn bound_a_refund_of_points_used_past_10_15_refuses_the_return() {
         "--receipt",
         "R1",
     ]);
-    wd.ok(&["adjust", "--member", &no, "--points", "100", "--reason", "x"]);
+    wd.ok(&[
+        "adjust", "--member", &no, "--points", "100", "--reason", "x",
+    ]);
     assert_eq!(wd.points(&no), 1_000_000_000_000_000);
     let args = [
         "purchase",
