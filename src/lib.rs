@@ -8,6 +8,9 @@
 pub mod cli;
 pub mod csvio;
 pub mod error;
+/// Fuzz targets for the parsers (`fuzz/`, and bounded in the test suite).
+#[doc(hidden)]
+pub mod fuzz;
 pub mod money;
 pub mod ops;
 pub mod program;

@@ -24,7 +24,8 @@ use crate::rules::tiers::{self, Day};
 use crate::rules::{earn, expiry, time};
 use crate::store::{self, ledger, programs, receipts, Store};
 use anyhow::{Context, Result};
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
 use rusqlite::{Connection, TransactionBehavior};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap as HashMap;
@@ -590,6 +591,267 @@ pub enum RejectKind {
     Refused,
 }
 
+/// A receipt's rows, checked as far as the file alone allows: every field,
+/// the receipt-level columns agreeing on every row, the time and the type.
+struct Parsed<'r> {
+    rows: Vec<Row<'r>>,
+    moment: DateTime<Utc>,
+    /// `sale` or `return`, lower case.
+    kind: String,
+}
+
+/// Parses one receipt's rows (consecutive rows with the same store and
+/// receipt) with why each row cannot be trusted, if it cannot; a rejection
+/// names the line it is about.
+fn parse_receipt<'r>(
+    recs: &'r [(csv::ByteRecord, u64)],
+    flaws: &[Option<String>],
+    cols: &Cols,
+    tz: Tz,
+) -> Result<Parsed<'r>, (u64, String)> {
+    // A row that cannot be trusted rejects its whole receipt: crediting the
+    // other lines would store a receipt that is not the one sent.
+    if let Some(flawed) = recs
+        .iter()
+        .zip(flaws)
+        .find_map(|((_, line), flaw)| flaw.as_ref().map(|reason| (*line, reason.clone())))
+    {
+        return Err(flawed);
+    }
+    let mut rows = Vec::with_capacity(recs.len());
+    for (rec, line) in recs {
+        rows.push(parse_row(rec, cols).map_err(|reason| (*line, reason))?);
+    }
+    let first = &rows[0];
+    for (r, (_, line)) in rows.iter().zip(recs).skip(1) {
+        let differs = [
+            ("member", r.member, first.member),
+            ("time", r.time, first.time),
+            ("staff", r.staff, first.staff),
+            ("type", r.kind, first.kind),
+            ("original_receipt", r.original, first.original),
+        ]
+        .into_iter()
+        .find(|(_, a, b)| a != b)
+        .map(|(n, a, b)| {
+            format!(
+                "{n} {a:?} differs from {b:?} on line {} of the same receipt",
+                recs[0].1
+            )
+        });
+        let differs = differs.or_else(|| {
+            (r.points_used != first.points_used).then(|| {
+                format!(
+                    "points_used {} differs from {} on line {} of the same receipt",
+                    r.points_used, first.points_used, recs[0].1
+                )
+            })
+        });
+        if let Some(reason) = differs {
+            return Err((*line, reason));
+        }
+    }
+    let line0 = recs[0].1;
+    if first.time.is_empty() {
+        return Err((line0, "time is empty".into()));
+    }
+    let moment =
+        time::parse_moment(first.time, tz).map_err(|e| (line0, format!("field time: {e}")))?;
+    let kind = first.kind.to_ascii_lowercase();
+    if kind != "sale" && kind != "return" {
+        return Err((
+            line0,
+            format!("field type: {:?} is not sale or return", first.kind),
+        ));
+    }
+    Ok(Parsed { rows, moment, kind })
+}
+
+/// A receipt's store and number, as the grouping compares them.
+type Key = (Vec<u8>, Vec<u8>);
+
+/// Reads a table receipt by receipt: consecutive rows with the same store and
+/// receipt form one receipt. A row the CSV reader cannot read goes to the
+/// rejects file and does not end the receipt around it.
+#[derive(Default)]
+struct Receipts {
+    buf: Vec<(csv::ByteRecord, u64)>,
+    /// Why each buffered row cannot be trusted, if it cannot.
+    flaws: Vec<Option<String>>,
+    /// The row read past the end of the last receipt, which starts the next.
+    record: csv::ByteRecord,
+    pending: Option<(u64, Option<String>, Key)>,
+    ended: bool,
+    /// Rows read so far, unreadable ones included.
+    rows_read: u64,
+}
+
+/// One receipt's rows with their lines, and why each cannot be trusted.
+type Group<'a> = (&'a [(csv::ByteRecord, u64)], &'a [Option<String>]);
+
+impl Receipts {
+    fn key(r: &csv::ByteRecord, c: &Cols) -> Key {
+        let f = |i: Option<usize>| {
+            i.and_then(|i| r.get(i))
+                .map(|b| match std::str::from_utf8(b) {
+                    Ok(t) => csvio::trim_code(t).as_bytes().to_vec(),
+                    Err(_) => b.trim_ascii().to_vec(),
+                })
+                .unwrap_or_default()
+        };
+        (f(c.store), f(c.receipt))
+    }
+
+    /// The next receipt; `None` at the end.
+    fn next(
+        &mut self,
+        table: &mut Table,
+        cols: &Cols,
+        rejects: &mut Rejects,
+    ) -> Result<Option<Group<'_>>> {
+        let mut n = 0;
+        let mut current = Key::default();
+        if let Some((line, flaw, key)) = self.pending.take() {
+            self.push(n, line, flaw);
+            n = 1;
+            current = key;
+        }
+        while !self.ended {
+            let (line, flaw) = match table.next_record(&mut self.record, rejects)? {
+                Next::End => {
+                    self.ended = true;
+                    break;
+                }
+                Next::Unreadable { end } => {
+                    self.rows_read += 1;
+                    self.ended = end;
+                    continue;
+                }
+                Next::Row(line) => (line, None),
+                Next::Malformed(line, reason) => (line, Some(reason)),
+            };
+            self.rows_read += 1;
+            let key = Receipts::key(&self.record, cols);
+            if n > 0 && key != current {
+                self.pending = Some((line, flaw, key));
+                break;
+            }
+            current = key;
+            self.push(n, line, flaw);
+            n += 1;
+        }
+        Ok((n > 0).then(|| (&self.buf[..n], &self.flaws[..n])))
+    }
+
+    /// Moves the row just read to position `n` of the receipt.
+    fn push(&mut self, n: usize, line: u64, flaw: Option<String>) {
+        if self.buf.len() <= n {
+            self.buf.push((csv::ByteRecord::new(), 0));
+            self.flaws.push(None);
+        }
+        std::mem::swap(&mut self.buf[n].0, &mut self.record);
+        self.buf[n].1 = line;
+        self.flaws[n] = flaw;
+    }
+}
+
+/// One row of a receipt that `read_receipts` accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadRow {
+    pub line: u64,
+    /// How many fields the row had.
+    pub fields: usize,
+    pub store: String,
+    pub receipt: String,
+    pub member: String,
+    pub moment: DateTime<Utc>,
+    /// The amount field as read (trimmed), and what it was parsed to.
+    pub amount_text: String,
+    pub amount_fen: i64,
+    pub list_amount_fen: Option<i64>,
+    pub category: Option<String>,
+    pub points_used: i64,
+    pub staff: String,
+    /// `sale` or `return`.
+    pub kind: String,
+    pub original: String,
+}
+
+/// A receipt `read_receipts` rejected: its lines, and the line and reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadReject {
+    pub lines: Vec<u64>,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What the import reads from a receipts file before it looks anything up in
+/// the store.
+#[derive(Debug, Clone, Default)]
+pub struct ReadFile {
+    /// How many columns the header names.
+    pub columns: usize,
+    /// Every receipt in file order: its rows, or why it was rejected.
+    pub receipts: Vec<Result<Vec<ReadRow>, ReadReject>>,
+    pub rows_read: u64,
+    /// Rows the CSV reader could not read at all.
+    pub unreadable: u64,
+}
+
+/// Reads receipts from bytes through the import's own decoding, header,
+/// grouping and row checks, with no database: what `purchase --file` would
+/// take from the file, or reject, before members, duplicates and points are
+/// looked at. For tests and fuzzing; an `Err` refuses the whole file.
+pub fn read_receipts(input: &[u8], encoding: Encoding, tz: Tz) -> Result<ReadFile> {
+    let raw = Box::new(std::io::Cursor::new(input.to_vec()));
+    let mut table = Table::from_raw(raw, "<input>", encoding)?;
+    table.require(&["store", "receipt", "member", "time", "amount"])?;
+    let cols = Cols::of(&table);
+    let mut rejects = Rejects::discarding(&table.headers);
+    let mut out = ReadFile {
+        columns: table.headers.len(),
+        ..ReadFile::default()
+    };
+    let mut receipts = Receipts::default();
+    while let Some((recs, flaws)) = receipts.next(&mut table, &cols, &mut rejects)? {
+        let lines = recs.iter().map(|(_, l)| *l).collect();
+        out.receipts
+            .push(match parse_receipt(recs, flaws, &cols, tz) {
+                Ok(p) => Ok(p
+                    .rows
+                    .iter()
+                    .zip(recs)
+                    .map(|(r, (rec, line))| ReadRow {
+                        line: *line,
+                        fields: rec.len(),
+                        store: r.store.to_string(),
+                        receipt: r.receipt.to_string(),
+                        member: r.member.to_string(),
+                        moment: p.moment,
+                        amount_text: get(rec, cols.amount, "amount")
+                            .unwrap_or_default()
+                            .to_string(),
+                        amount_fen: r.amount_fen,
+                        list_amount_fen: r.list_amount_fen,
+                        category: r.category.map(str::to_string),
+                        points_used: r.points_used,
+                        staff: r.staff.to_string(),
+                        kind: p.kind.clone(),
+                        original: r.original.to_string(),
+                    })
+                    .collect()),
+                Err((line, reason)) => Err(ReadReject {
+                    lines,
+                    line,
+                    reason,
+                }),
+            });
+    }
+    out.rows_read = receipts.rows_read;
+    out.unreadable = rejects.count;
+    Ok(out)
+}
+
 struct Run<'a> {
     program: &'a Program,
     /// Every stored program version: a return is recomputed by the version
@@ -609,75 +871,21 @@ impl Run<'_> {
         conn: &Connection,
         sums: &mut Sums,
         recs: &[(csv::ByteRecord, u64)],
+        flaws: &[Option<String>],
     ) -> Result<Outcome> {
-        let mut rows = Vec::with_capacity(recs.len());
-        for (rec, line) in recs {
-            match parse_row(rec, &self.cols) {
-                Ok(r) => rows.push(r),
-                Err(reason) => {
+        let Parsed { rows, moment, kind } =
+            match parse_receipt(recs, flaws, &self.cols, self.program.timezone) {
+                Ok(p) => p,
+                Err((line, reason)) => {
                     return Ok(Outcome::Rejected {
-                        line: *line,
+                        line,
                         reason,
                         kind: RejectKind::Invalid,
                     })
                 }
-            }
-        }
+            };
         let first = &rows[0];
-        for (r, (_, line)) in rows.iter().zip(recs).skip(1) {
-            let differs = [
-                ("member", r.member, first.member),
-                ("time", r.time, first.time),
-                ("staff", r.staff, first.staff),
-                ("type", r.kind, first.kind),
-                ("original_receipt", r.original, first.original),
-            ]
-            .into_iter()
-            .find(|(_, a, b)| a != b)
-            .map(|(n, a, b)| {
-                format!(
-                    "{n} {a:?} differs from {b:?} on line {} of the same receipt",
-                    recs[0].1
-                )
-            });
-            let differs = differs.or_else(|| {
-                (r.points_used != first.points_used).then(|| {
-                    format!(
-                        "points_used {} differs from {} on line {} of the same receipt",
-                        r.points_used, first.points_used, recs[0].1
-                    )
-                })
-            });
-            if let Some(reason) = differs {
-                return Ok(Outcome::Rejected {
-                    line: *line,
-                    reason,
-                    kind: RejectKind::Invalid,
-                });
-            }
-        }
         let line0 = recs[0].1;
-        let reject = |reason: String| {
-            Ok(Outcome::Rejected {
-                line: line0,
-                reason,
-                kind: RejectKind::Invalid,
-            })
-        };
-        if first.time.is_empty() {
-            return reject("time is empty".into());
-        }
-        let moment = match time::parse_moment(first.time, self.program.timezone) {
-            Ok(m) => m,
-            Err(e) => return reject(format!("field time: {e}")),
-        };
-        let kind = first.kind.to_ascii_lowercase();
-        if kind != "sale" && kind != "return" {
-            return reject(format!(
-                "field type: {:?} is not sale or return",
-                first.kind
-            ));
-        }
         let mut digest = Digest::new();
         for part in [
             first.store,
@@ -1154,23 +1362,7 @@ fn import_chunks(
         cols: Cols::of(table),
     };
     let mut sums = Sums::new(&tx)?;
-    let mut buf: Vec<(csv::ByteRecord, u64)> = Vec::new();
-    // Why each buffered row cannot be trusted, if it cannot.
-    let mut flaws: Vec<Option<String>> = Vec::new();
-    let mut n = 0usize;
     let mut rows_in_chunk = 0u64;
-    let mut record = csv::ByteRecord::new();
-    let key_of = |r: &csv::ByteRecord, c: &Cols| -> (Vec<u8>, Vec<u8>) {
-        let f = |i: Option<usize>| {
-            i.and_then(|i| r.get(i))
-                .map(|b| match std::str::from_utf8(b) {
-                    Ok(t) => csvio::trim_code(t).as_bytes().to_vec(),
-                    Err(_) => b.trim_ascii().to_vec(),
-                })
-                .unwrap_or_default()
-        };
-        (f(c.store), f(c.receipt))
-    };
 
     let table_label = table.name.clone();
     let finish_receipt = |tx: &Connection,
@@ -1182,22 +1374,10 @@ fn import_chunks(
                           line_done: &mut u64|
      -> Result<()> {
         *line_done = recs.last().map_or(*line_done, |r| r.1);
-        // A row that cannot be trusted rejects its whole receipt: crediting
-        // the other lines would store a receipt that is not the one sent.
-        let flawed = recs.iter().zip(flaws).find_map(|((_, line), flaw)| {
-            flaw.as_ref().map(|reason| Outcome::Rejected {
-                line: *line,
-                reason: reason.clone(),
-                kind: RejectKind::Invalid,
-            })
-        });
-        let outcome = match flawed {
-            Some(o) => o,
-            None => run
-                .receipt(tx, sums, recs)
-                .with_context(|| format!("{}: line {}", table_label, recs[0].1))?,
-        };
-        match outcome {
+        match run
+            .receipt(tx, sums, recs, flaws)
+            .with_context(|| format!("{}: line {}", table_label, recs[0].1))?
+        {
             Outcome::Imported {
                 credited,
                 redeemed,
@@ -1231,80 +1411,45 @@ fn import_chunks(
         Ok(())
     };
 
-    let mut current_key: (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
     let mut line_done = 0u64;
-    loop {
-        let (line, flaw) = match table.next_record(&mut record, rejects)? {
-            Next::End => break,
-            Next::Unreadable { end } => {
-                summary.rows_read += 1;
-                if end {
-                    break;
-                }
-                continue;
-            }
-            Next::Row(line) => (line, None),
-            Next::Malformed(line, reason) => (line, Some(reason)),
-        };
-        summary.rows_read += 1;
-        let key = key_of(&record, &run.cols);
-        if n > 0 && key != current_key {
-            finish_receipt(
-                &tx,
-                &mut sums,
-                &buf[..n],
-                &flaws[..n],
-                summary,
-                rejects,
-                &mut line_done,
-            )?;
-            n = 0;
-            if rows_in_chunk >= opts.rows_per_commit && !opts.dry_run {
-                sums.flush_all(&tx)?;
-                // The chunk's rejected rows are in the file before its
-                // receipts commit; if they cannot be written, it does not.
-                rejects.flush()?;
-                tx.commit()?;
-                *committed = Committed {
-                    chunks: committed.chunks + 1,
-                    receipts: summary.receipts_imported,
-                    returns: summary.returns,
-                    duplicates: summary.duplicates,
-                    line: line_done,
-                };
-                tx = st
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                sums = Sums::new(&tx)?;
-                rows_in_chunk = 0;
-            }
-            progress(Progress {
-                rows_read: summary.rows_read,
-                bytes: table.reader.position().byte(),
-            });
-        }
-        current_key = key;
-        if buf.len() <= n {
-            buf.push((csv::ByteRecord::new(), 0));
-            flaws.push(None);
-        }
-        std::mem::swap(&mut buf[n].0, &mut record);
-        buf[n].1 = line;
-        flaws[n] = flaw;
-        n += 1;
-        rows_in_chunk += 1;
-    }
-    if n > 0 {
+    let mut receipts = Receipts::default();
+    while let Some((recs, flaws)) = receipts.next(table, &run.cols, rejects)? {
         finish_receipt(
             &tx,
             &mut sums,
-            &buf[..n],
-            &flaws[..n],
+            recs,
+            flaws,
             summary,
             rejects,
             &mut line_done,
         )?;
+        rows_in_chunk += recs.len() as u64;
+        summary.rows_read = receipts.rows_read;
+        if rows_in_chunk >= opts.rows_per_commit && !opts.dry_run {
+            sums.flush_all(&tx)?;
+            // The chunk's rejected rows are in the file before its
+            // receipts commit; if they cannot be written, it does not.
+            rejects.flush()?;
+            tx.commit()?;
+            *committed = Committed {
+                chunks: committed.chunks + 1,
+                receipts: summary.receipts_imported,
+                returns: summary.returns,
+                duplicates: summary.duplicates,
+                line: line_done,
+            };
+            tx = st
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            sums = Sums::new(&tx)?;
+            rows_in_chunk = 0;
+        }
+        progress(Progress {
+            rows_read: receipts.rows_read,
+            bytes: table.reader.position().byte(),
+        });
     }
+    summary.rows_read = receipts.rows_read;
     sums.flush_all(&tx)?;
     summary.rejected = rejects.count;
     store::journal(

@@ -60,17 +60,30 @@ pub fn parse_moment(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
     check_year(t).map_err(|e| format!("time {e}"))?;
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Ok(d.with_timezone(&Utc));
+        return to_the_second(d.with_timezone(&Utc), t);
     }
     let local = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
         .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
         .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
         .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
         .map_err(|_| format!("time {t:?} is not `YYYY-MM-DD HH:MM[:SS]` or RFC 3339"))?;
-    tz.from_local_datetime(&local)
+    let m = tz
+        .from_local_datetime(&local)
         .earliest()
         .map(|d| d.with_timezone(&Utc))
-        .ok_or_else(|| format!("time {t:?} does not exist in {tz}"))
+        .ok_or_else(|| format!("time {t:?} does not exist in {tz}"))?;
+    to_the_second(m, t)
+}
+
+/// A moment as it is stored, to the second: a fraction of a second is
+/// dropped; a leap second (`:60`), which would be stored as `:59`, is refused.
+fn to_the_second(m: DateTime<Utc>, t: &str) -> Result<DateTime<Utc>, String> {
+    if m.nanosecond() >= 1_000_000_000 {
+        return Err(format!(
+            "time {t:?} has second 60 (a leap second): write :59 or the next minute"
+        ));
+    }
+    Ok(m.with_nanosecond(0).unwrap_or(m))
 }
 
 /// The local date of a moment in `tz`.
@@ -114,6 +127,23 @@ mod tests {
         );
         assert!(parse_moment("2026-13-01 10:00", tz).is_err());
         assert!(parse_moment("yesterday", tz).is_err());
+    }
+
+    #[test]
+    fn a_moment_is_read_to_the_second_as_it_is_stored() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        for text in [
+            "2026-03-01T10:00:00.999+08:00",
+            "2026-03-01T02:00:00.123456789Z",
+        ] {
+            let m = parse_moment(text, tz).unwrap();
+            assert_eq!(m.nanosecond(), 0, "{text}");
+            assert_eq!(parse_moment(&stored(m), tz), Ok(m), "{text}");
+        }
+        for leap in ["2999-03-31t00:00:60z", "2026-06-30 23:59:60"] {
+            let e = parse_moment(leap, tz).unwrap_err();
+            assert!(e.contains("second 60") && e.contains(leap), "{e}");
+        }
     }
 
     #[test]
