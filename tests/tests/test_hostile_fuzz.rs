@@ -431,3 +431,144 @@ fn fuzz_found_a_leap_second_is_refused_and_a_fraction_of_a_second_dropped() {
         Ok(m)
     );
 }
+
+// ---------------------------------------------------------------- the findings, end to end
+
+/// Receipts, balances and ledger entries: what an import changes.
+fn ledger_state(wd: &Workdir) -> String {
+    let conn = wd.conn();
+    let mut out = String::new();
+    for sql in [
+        "SELECT store, receipt, COALESCE(member_id, 0), amount_fen, points_earned, at FROM receipts ORDER BY store, receipt",
+        "SELECT id, balance FROM members ORDER BY id",
+        "SELECT member_id, kind, points FROM ledger ORDER BY id",
+    ] {
+        let mut st = conn.prepare(sql).unwrap();
+        let n = st.column_count();
+        let rows: Vec<String> = st
+            .query_map([], |r| {
+                (0..n)
+                    .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|v| v.join("|"))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        out.push_str(&rows.join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
+const FUZZ_HEADER: &str = "store,receipt,member,time,amount";
+const FUZZ_GOOD1: &str = "BJ01,F0001,C000003,2026-11-19 10:00,88.00";
+const FUZZ_GOOD2: &str = "BJ01,F0002,C000004,2026-11-19 11:00,120.50";
+
+/// `purchase --file` over `hostile` rows between two good ones: exit 3, the
+/// rejects file names line 3 and `needle`, exactly the good rows go in (as
+/// a clean file of them does), audit passes, no panic.
+fn fuzz_case(case: &str, hostile_row: &str, needle: &str) {
+    let control = Workdir::setup();
+    let clean = control.write(
+        "good.csv",
+        &format!("{FUZZ_HEADER}\n{FUZZ_GOOD1}\n{FUZZ_GOOD2}\n"),
+    );
+    control.ok(&["purchase", "--file", clean.to_str().unwrap()]);
+
+    let wd = Workdir::setup();
+    let file = wd.write(
+        "hostile.csv",
+        &format!("{FUZZ_HEADER}\n{FUZZ_GOOD1}\n{hostile_row}\n{FUZZ_GOOD2}\n"),
+    );
+    let path = file.to_str().unwrap();
+    expect_exit(&wd, &["purchase", "--file", path], 3, &[]);
+    let rejects = read_csv(&wd.path("hostile.rejects.csv"));
+    assert_eq!(rejects.len(), 1, "{case}: rejects {rejects:#?}");
+    assert_eq!(rejects[0]["line"], "3", "{case}: {rejects:#?}");
+    assert!(
+        rejects[0]["reason"].contains(needle),
+        "{case}: the reason does not name {needle:?}: {rejects:#?}"
+    );
+    assert_eq!(
+        ledger_state(&wd),
+        ledger_state(&control),
+        "{case}: not exactly the good rows went in"
+    );
+    assert_audit_ok(&wd);
+}
+
+/// Hostile: a leap second in a receipts file is rejected with its line and
+/// time; the rows around it go in.
+#[test]
+fn fuzz_hostile_a_leap_second_in_a_receipts_file_is_rejected() {
+    fuzz_case(
+        "leap second",
+        "BJ01,F0003,C000003,2026-06-30 23:59:60,10.00",
+        "2026-06-30 23:59:60",
+    );
+}
+
+/// Hostile: a leap second written as RFC 3339 (as the fuzzer found it).
+#[test]
+fn fuzz_hostile_a_leap_second_in_rfc3339_is_rejected() {
+    fuzz_case(
+        "leap second, RFC 3339",
+        "BJ01,F0003,C000003,2999-03-31t00:00:60z,10.00",
+        "second 60",
+    );
+}
+
+/// Hostile: `--at` with a leap second is a usage error naming it; nothing changes.
+#[test]
+fn fuzz_hostile_at_with_a_leap_second_is_a_usage_error() {
+    let wd = Workdir::setup();
+    let before = snapshot(&wd);
+    let out = wd
+        .raw(&[
+            "--as-of",
+            AS_OF,
+            "--at",
+            "2026-06-30 23:59:60",
+            "purchase",
+            "--member",
+            "C000003",
+            "--amount",
+            "10.00",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for needle in ["2026-06-30 23:59:60", "second 60"] {
+        assert!(
+            err.contains(needle),
+            "the error does not name {needle:?}: {err}"
+        );
+    }
+    assert_eq!(before, snapshot(&wd), "the database changed");
+    assert_audit_ok(&wd);
+}
+
+/// Hostile: the same receipt sent again with its time to the millisecond is
+/// the same receipt (a duplicate), not a second credit.
+#[test]
+fn fuzz_hostile_a_fraction_of_a_second_does_not_make_a_receipt_new() {
+    let wd = Workdir::setup();
+    let first = wd.write(
+        "first.csv",
+        &format!("{FUZZ_HEADER}\nBJ01,F0009,C000003,2026-11-19T10:00:00+08:00,88.00\n"),
+    );
+    wd.ok(&["purchase", "--file", first.to_str().unwrap()]);
+    let before = ledger_state(&wd);
+    let again = wd.write(
+        "again.csv",
+        &format!("{FUZZ_HEADER}\nBJ01,F0009,C000003,2026-11-19T10:00:00.999+08:00,88.00\n"),
+    );
+    let summary = wd.json(&["purchase", "--file", again.to_str().unwrap()]);
+    assert_eq!(summary["duplicates"], 1, "{summary}");
+    assert_eq!(summary["receipts_imported"], 0, "{summary}");
+    assert_eq!(ledger_state(&wd), before, "the receipt was credited twice");
+    assert_audit_ok(&wd);
+}
