@@ -88,7 +88,7 @@ pub enum Command {
 
     /// Expire the points a calendar-year program ends with a year (R27–R30).
     #[command(
-        after_help = "Examples:\n  vipctl year-end-reset --year 2026                  # from cron on 1 January\n  vipctl year-end-reset --year 2026 --dry-run --format json\n\nThe year must be over in the program's time zone (--as-of to state the date),\nelse exit 4. Points earned on 31 December roll over when the program says so\n(R28). Running it again for the same year expires nothing."
+        after_help = "Examples:\n  vipctl year-end-reset --year 2026                  # from cron on 1 January\n  vipctl year-end-reset --year 2026 --dry-run --format json\n\nThe year must be over in the program's time zone (--as-of to state the date),\nelse exit 4. Points earned on 31 December roll over when the program says so\n(R28). Running it again for the same year expires nothing.\n\nAn --as-of or --at later than today is refused (exit 4) unless --dry-run, or\n--allow-future-date for a rehearsal on a copy of the database:\n  vipctl --db copy.db --as-of 2027-01-01 year-end-reset --year 2026 --allow-future-date"
     )]
     YearEndReset {
         #[arg(long, value_name = "YYYY", value_parser = super::parse_year)]
@@ -106,7 +106,7 @@ pub enum Command {
 
     /// Expire what a per-lot or inactivity program ends by a date (R29, R30).
     #[command(
-        after_help = "Examples:\n  vipctl expire --as-of 2026-12-01\n  vipctl expire --dry-run\n\nPer-lot: lots whose expiry date has passed. Inactivity: every point of members\nwith no purchase for the program's months. Running it again expires nothing."
+        after_help = "Examples:\n  vipctl expire --as-of 2026-12-01\n  vipctl expire --dry-run\n\nPer-lot: lots whose expiry date has passed. Inactivity: every point of members\nwith no purchase for the program's months. Running it again expires nothing.\n\nAn --as-of or --at later than today is refused (exit 4) unless --dry-run, or\n--allow-future-date for a rehearsal on a copy of the database."
     )]
     Expire {
         /// Compute and report, change nothing.
