@@ -432,6 +432,33 @@ fn fuzz_found_a_leap_second_is_refused_and_a_fraction_of_a_second_dropped() {
     );
 }
 
+/// The receipts target found `300.0<U+FEFF>0` in an amount (minimised
+/// below): the reader removes every U+FEFF from a row, so the amount reads
+/// 300.00, the text the operator sees. The target now looks for amounts in
+/// the row without U+FEFF (UTF-8 or GB18030); the input is kept here.
+#[test]
+fn fuzz_found_a_bom_inside_an_amount_is_read_as_the_amount_seen() {
+    for (mode, row) in [
+        (
+            4u8,
+            "BJ01,D0001,C000003,2026-11-19 10:00,300.0\u{feff}0\n"
+                .as_bytes()
+                .to_vec(),
+        ),
+        (
+            6u8,
+            [
+                &b"BJ01,D0001,C000003,2026-11-19 10:00,300.0"[..],
+                b"\x84\x31\xA4\x39",
+                b"0\n",
+            ]
+            .concat(),
+        ),
+    ] {
+        fuzz::receipts(&[[mode].as_slice(), &row].concat());
+    }
+}
+
 // ---------------------------------------------------------------- the findings, end to end
 
 /// Receipts, balances and ledger entries: what an import changes.
