@@ -442,6 +442,18 @@ fn bound_amount_past_10_13_yuan_from_flags_is_refused_naming_member_and_bound() 
     let (wd, no) = world(EDGES);
     let args = ["purchase", "--member", &no, "--amount", "99999999999999.00"];
     refused_unchanged(&wd, &args, 4, &[&no, "10^13", "--amount"]);
+    // A return of such an amount names the member of the sale.
+    sale(&wd, &no, "R1", "2026-06-01", "10");
+    let args = [
+        "purchase",
+        "--return-of",
+        "R1",
+        "--store",
+        "S1",
+        "--amount",
+        "10000000000000.00",
+    ];
+    refused_unchanged(&wd, &args, 4, &[&no, "10^13", "--amount"]);
 }
 
 #[test]

@@ -44,11 +44,17 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
         let Some(text) = text else { continue };
         if beyond_money_bound(text) {
             // A well-formed amount past the bound: refused like any bound.
-            let who = if r.return_of.is_some() {
-                String::new()
-            } else {
-                let id = store::members::resolve(&st.conn, r.member.trim())?;
-                format!("member {}: ", store::members::get(&st.conn, id)?.member_no)
+            let id = match &r.return_of {
+                // A return: the member of the sale it returns, if any.
+                Some(orig) => {
+                    let store_code = r.store.as_deref().unwrap_or(MANUAL_STORE);
+                    receipts::sale(&st.conn, store_code, orig)?.and_then(|s| s.member_id)
+                }
+                None => Some(store::members::resolve(&st.conn, r.member.trim())?),
+            };
+            let who = match id {
+                Some(id) => format!("member {}: ", store::members::get(&st.conn, id)?.member_no),
+                None => String::new(),
             };
             return Err(crate::error::Refused(format!(
                 "{who}{flag} {} yuan is refused: {}",
