@@ -922,6 +922,13 @@ fn tiers_program_set_and_init_refuse_a_ladder_that_does_not_rise() {
 #[test]
 fn tiers_every_fixture_program_still_passes_check() {
     let wd = Workdir::new();
+    // Every program file there, the five handbook fixtures at least.
+    let mut files: Vec<_> = std::fs::read_dir(fixture("programs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
     for p in [
         "website",
         "department-store",
@@ -929,9 +936,14 @@ fn tiers_every_fixture_program_still_passes_check() {
         "menswear",
         "mall",
     ] {
-        let f = fixture(&format!("programs/{p}.toml"));
+        assert!(
+            files.contains(&fixture(&format!("programs/{p}.toml"))),
+            "{p}.toml missing"
+        );
+    }
+    for f in &files {
         let out = wd.ok(&["program", "check", f.to_str().unwrap()]);
-        assert!(out.contains("valid"), "{p}: {out}");
+        assert!(out.contains("valid"), "{}: {out}", f.display());
     }
 }
 
