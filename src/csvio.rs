@@ -218,15 +218,16 @@ impl Scan {
 }
 
 /// Decides the encoding of `Auto` input from the lines around its first
-/// non-ASCII byte (`first`): UTF-8 when at least as many of them with
-/// non-ASCII bytes are valid UTF-8 as are not, else GB18030. A line cut at the
-/// end of the window is not counted.
+/// non-ASCII byte (`first`): what most of the lines with non-ASCII bytes are
+/// (valid UTF-8, or else GB18030), on a tie what the first of them is. A line
+/// cut at the end of the window is not counted.
 fn sniff(buf: &[u8], first: usize) -> Found {
     let start = buf[..first]
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |p| p + 1);
     let (mut utf8, mut other) = (0u32, 0u32);
+    let mut first_is_utf8 = None;
     let mut rest = &buf[start..];
     while !rest.is_empty() {
         let (line, cut) = match memchr::memchr(b'\n', rest) {
@@ -237,13 +238,19 @@ fn sniff(buf: &[u8], first: usize) -> Found {
         if line.is_ascii() {
             continue;
         }
-        match std::str::from_utf8(line) {
-            Ok(_) => utf8 += 1,
-            Err(e) if cut && e.error_len().is_none() => {}
-            Err(_) => other += 1,
+        let is_utf8 = match std::str::from_utf8(line) {
+            Ok(_) => true,
+            Err(e) if cut && e.error_len().is_none() => continue,
+            Err(_) => false,
+        };
+        if is_utf8 {
+            utf8 += 1;
+        } else {
+            other += 1;
         }
+        first_is_utf8.get_or_insert(is_utf8);
     }
-    if utf8 >= other {
+    if utf8 > other || (utf8 == other && first_is_utf8 != Some(false)) {
         Found::Utf8
     } else {
         Found::Gb18030
@@ -909,9 +916,12 @@ mod tests {
         let gbk: &[u8] = b"a,\xD1\xCC\xB2\xDD\n";
         let mut mixed = utf8.to_vec();
         mixed.extend(gbk);
-        assert_eq!(sniff(&mixed, 2), Found::Utf8, "a tie is UTF-8");
+        assert_eq!(sniff(&mixed, 2), Found::Utf8, "a tie goes to the first");
         mixed.extend(gbk);
-        assert_eq!(sniff(&mixed, 2), Found::Gb18030);
+        assert_eq!(sniff(&mixed, 2), Found::Gb18030, "most lines");
+        let mut mixed = gbk.to_vec();
+        mixed.extend(utf8);
+        assert_eq!(sniff(&mixed, 2), Found::Gb18030, "a tie goes to the first");
         // A UTF-8 character cut at the end of the window is not counted.
         let cut = &"a,烟草\nb,烟".as_bytes()[..13];
         assert_eq!(sniff(cut, 2), Found::Utf8);

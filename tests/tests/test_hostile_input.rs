@@ -1092,3 +1092,81 @@ fn hostile_flag_birthday_with_a_two_digit_year_is_a_usage_error() {
         &["birthday", "90-07-25"],
     );
 }
+
+#[test]
+fn hostile_receipt_gbk_row_with_encoding_utf8_forced_is_rejected() {
+    let header = "store,receipt,member,time,amount,category\n";
+    let u1 = "BJ01,U0001,C000003,2026-11-19 10:00,100.00,烟草\n";
+    let mut bytes = format!("{header}{u1}").into_bytes();
+    bytes.extend(gbk("BJ01,K0001,C000003,2026-11-19 10:00,100.00,烟草\n"));
+    batch_case(
+        "GBK row with --encoding utf-8",
+        &|| setup_program(CHINESE_PROGRAM),
+        &["purchase", "--encoding", "utf-8"],
+        &bytes,
+        &format!("{header}{u1}"),
+        &[(3, "not UTF-8")],
+    );
+}
+
+#[test]
+fn hostile_receipt_utf8_row_after_a_gbk_row_is_rejected() {
+    // As many UTF-8 lines as GBK ones: the first decides.
+    let header = "store,receipt,member,time,amount,category\n";
+    let g1 = "BJ01,K0001,C000003,2026-11-19 10:00,100.00,烟草\n";
+    let mut bytes = gbk(&format!("{header}{g1}"));
+    bytes.extend("BJ01,U0001,C000004,2026-11-19 10:00,100.00,烟草\n".as_bytes());
+    chinese_case(
+        "UTF-8 row after a GBK row",
+        &bytes,
+        &format!("{header}{g1}"),
+        &[(3, "UTF-8 but the rest of the file is GBK")],
+    );
+}
+
+#[test]
+fn hostile_members_utf8_row_in_a_gbk_file_is_rejected() {
+    // Most lines are GBK, so the file is GBK.
+    let m3 = "V000003,王五,13900000103,110101198505050016,,M,BJ01,S001,2026-02-03";
+    let mut bytes = gbk(&format!("{MEMBERS_HEADER}\n{M1}\n"));
+    bytes.extend(format!("{M2}\n").as_bytes());
+    bytes.extend(gbk(&format!("{m3}\n")));
+    batch_case(
+        "UTF-8 member in a GBK file",
+        &Workdir::setup,
+        &["enroll"],
+        &bytes,
+        &format!("{MEMBERS_HEADER}\n{M1}\n{m3}\n"),
+        &[(3, "UTF-8 but the rest of the file is GBK")],
+    );
+}
+
+#[test]
+fn hostile_staff_header_naming_a_column_twice_refuses_the_file() {
+    let wd = Workdir::setup();
+    let file = wd.write(
+        "staff2.csv",
+        &format!("{STAFF_HEADER},Code\nS100,赵六,13900000201,,BJ01,S101\n"),
+    );
+    refused_unchanged(
+        &wd,
+        &["staff", "add", "--file", file.to_str().unwrap()],
+        1,
+        &["staff2.csv", "line 1", "\"code\"", "twice"],
+    );
+}
+
+#[test]
+fn hostile_opening_header_naming_a_column_twice_refuses_the_file() {
+    let wd = Workdir::setup();
+    let file = wd.write(
+        "opening2.csv",
+        &format!("{OPENING_HEADER},points\nC000003,300,2027-12-31,old,OB1,3000\n"),
+    );
+    refused_unchanged(
+        &wd,
+        &["adjust", "--file", file.to_str().unwrap()],
+        1,
+        &["opening2.csv", "line 1", "\"points\"", "twice"],
+    );
+}
