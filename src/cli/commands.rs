@@ -187,7 +187,7 @@ pub struct RedeemArgs {
     #[arg(long, value_name = "REF", required_unless_present = "file")]
     member: Option<String>,
     /// Points to take (with --reward, must equal the reward's points).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, required_unless_present_any = ["file", "reward"])]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, required_unless_present_any = ["file", "reward"], value_parser = super::parse_points)]
     points: Option<i64>,
     /// A reward code from the program's catalogue.
     #[arg(long, value_name = "CODE")]
@@ -222,7 +222,8 @@ pub struct AdjustArgs {
         long,
         allow_negative_numbers = true,
         value_name = "±N",
-        required_unless_present = "file"
+        required_unless_present = "file",
+        value_parser = super::parse_points
     )]
     points: Option<i64>,
     /// Why: kept in the ledger.

@@ -80,6 +80,12 @@ pub(crate) fn parse_day(s: &str) -> Result<NaiveDate, String> {
     })
 }
 
+/// `--points`, `--points-used`: a whole number; one past any entry's reach
+/// is refused naming the bound (10^12 points).
+pub(crate) fn parse_points(s: &str) -> Result<i64, String> {
+    crate::rules::ledger::parse_points(s)
+}
+
 /// `--at`: its year is checked here; the rest once the program's time zone is known.
 fn parse_at(s: &str) -> Result<String, String> {
     crate::rules::time::check_year(s.trim())?;

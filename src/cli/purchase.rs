@@ -69,7 +69,7 @@ pub struct PurchaseArgs {
     #[arg(long, value_name = "CODE")]
     staff: Option<String>,
     /// Points redeemed against this receipt (R10, R11).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::parse_points)]
     points_used: Option<i64>,
 }
 

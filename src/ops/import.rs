@@ -519,12 +519,19 @@ fn parse_row<'r>(rec: &'r csv::ByteRecord, c: &Cols) -> Result<Row<'r>, String> 
     let points_used = if used.is_empty() {
         0
     } else {
-        used.parse::<i64>()
-            .ok()
-            .filter(|n| (0..=1_000_000_000).contains(n))
-            .ok_or_else(|| {
-                format!("field points_used: {used:?} is not a whole number of points ≥ 0")
-            })?
+        // Up to the entry bound (10^12), checked with the member named when
+        // the receipt is taken; a number past any i64 names the bound here.
+        match crate::rules::ledger::parse_points(used) {
+            Ok(n) if n >= 0 => n,
+            Err(why) if why.contains(crate::rules::ledger::ENTRY_BOUND) => {
+                return Err(format!("field points_used: {why}"))
+            }
+            _ => {
+                return Err(format!(
+                    "field points_used: {used:?} is not a whole number of points ≥ 0"
+                ))
+            }
+        }
     };
     let kind = get(rec, c.kind, "type")?;
     Ok(Row {
@@ -1002,6 +1009,15 @@ impl Run<'_> {
                     RejectKind::Invalid,
                 );
             };
+            if let Err(why) = check_entry(first.points_used) {
+                return stored_or(
+                    format!(
+                        "member {}: points_used: {why}",
+                        super::members::member_no(m.id)
+                    ),
+                    RejectKind::Refused,
+                );
+            }
             let balance = sums.flush_member(conn, m.id)?;
             let mut spendable = ledger::spendable(conn, m.id, local_date)?.min(balance);
             let last = super::redeem::last_activity(&store::members::get(conn, m.id)?);

@@ -310,13 +310,9 @@ pub fn redeem_file(
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
         let points = match f[1] {
             "" => None,
-            p => match p.parse::<i64>() {
+            p => match crate::rules::ledger::parse_points(p) {
                 Ok(n) => Some(n),
-                Err(_) => {
-                    return Ok(RowOutcome::Rejected(format!(
-                        "points {p:?} is not a whole number"
-                    )))
-                }
+                Err(why) => return Ok(RowOutcome::Rejected(format!("points {why}"))),
             },
         };
         let at = match f[6] {
@@ -400,8 +396,11 @@ pub fn opening_file(
     let tx = st.write()?;
     let at = ctx.now_text();
     let summary = file.run(|f| {
-        let points = match f[1].parse::<i64>() {
+        let points = match crate::rules::ledger::parse_points(f[1]) {
             Ok(p) if p > 0 => p,
+            Err(why) if why.contains(crate::rules::ledger::ENTRY_BOUND) => {
+                return Ok(RowOutcome::Rejected(format!("points {why}")))
+            }
             _ => {
                 return Ok(RowOutcome::Rejected(format!(
                     "points {:?} must be a whole number above zero",

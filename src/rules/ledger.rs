@@ -27,6 +27,20 @@ pub fn check_entry(points: i64) -> Result<(), String> {
     Ok(())
 }
 
+/// Points as typed (a flag or a file's field): a whole number, optionally
+/// signed. A well-formed number too large for any entry is refused naming the
+/// entry bound, never read as "not a number"; the bound itself (10^12) is
+/// checked where the entry is made, so the member can be named.
+pub fn parse_points(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{t:?} is not a whole number of points"));
+    }
+    t.parse::<i64>()
+        .map_err(|_| format!("{t:?} is refused: {ENTRY_BOUND}"))
+}
+
 /// `balance + delta`, refused (with the bound named) when it overflows or
 /// leaves ±10^15: never wraps, never saturates.
 pub fn checked_balance(balance: i64, delta: i64) -> Result<i64, String> {
@@ -388,6 +402,15 @@ mod tests {
         assert!(check_entry(-MAX_ENTRY_POINTS).is_ok());
         assert!(check_entry(MAX_ENTRY_POINTS + 1).is_err());
         assert!(check_entry(i64::MIN).unwrap_err().contains("10^12"));
+        assert_eq!(parse_points(" 1500000000 "), Ok(1_500_000_000));
+        assert_eq!(parse_points("-7"), Ok(-7));
+        assert!(parse_points("99999999999999999999")
+            .unwrap_err()
+            .contains("10^12"));
+        assert!(parse_points("1.5")
+            .unwrap_err()
+            .contains("not a whole number"));
+        assert!(parse_points("").is_err());
         assert_eq!(checked_balance(MAX_BALANCE - 1, 1), Ok(MAX_BALANCE));
         assert!(checked_balance(MAX_BALANCE, 1)
             .unwrap_err()

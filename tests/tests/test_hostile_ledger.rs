@@ -552,7 +552,7 @@ fn bound_a_refund_of_points_used_past_10_15_refuses_the_return() {
 }
 
 #[test]
-fn bound_points_used_of_i64_max_from_flags_is_a_usage_error() {
+fn bound_points_used_of_i64_max_from_flags_is_refused_naming_the_bound() {
     let (wd, no) = world(EDGES);
     wd.ok(&["adjust", "--member", &no, "--points", "80", "--reason", "x"]);
     let args = [
@@ -564,7 +564,12 @@ fn bound_points_used_of_i64_max_from_flags_is_a_usage_error() {
         "--points-used",
         "9223372036854775807",
     ];
-    refused_unchanged(&wd, &args, 2, &["points_used", "9223372036854775807"]);
+    refused_unchanged(
+        &wd,
+        &args,
+        4,
+        &[&no, "points_used", "9223372036854775807", "10^12"],
+    );
 }
 
 // ---------------------------------------------------------------- integers in the schema
@@ -1014,5 +1019,245 @@ fn two_flag_receipts_in_the_same_second_are_two_receipts() {
     assert_eq!(b["duplicate"], false, "{b}");
     assert_eq!(wd.points(&no), 20);
     assert_eq!(wd.count("receipts"), 2);
+    assert_audit_ok(&wd);
+}
+
+/// R11 and "Bounds": `points_used` is read up to the entry bound (10^12), not
+/// an older limit of 10^9; a member with 2,000,000,000 points may use
+/// 1,500,000,000 of them on a receipt, from flags and from a file.
+#[test]
+fn r11_points_used_above_a_billion_is_taken_when_the_balance_covers_it() {
+    let (wd, no) = world(EDGES);
+    ok_on(
+        &wd,
+        AS_OF,
+        AT,
+        &[
+            "adjust",
+            "--member",
+            &no,
+            "--points",
+            "2000000000",
+            "--reason",
+            "r",
+        ],
+    );
+    let out = wd.json(&[
+        "purchase",
+        "--member",
+        &no,
+        "--amount",
+        "1",
+        "--store",
+        "BJ01",
+        "--receipt",
+        "RICH1",
+        "--points-used",
+        "1500000000",
+    ]);
+    assert_eq!(out["points_used"], 1_500_000_000i64, "flags: {out}");
+    assert_eq!(wd.points(&no), 500_000_001, "flags: balance after use");
+    let f = receipts(
+        &wd,
+        "rich.csv",
+        &[&format!("BJ01,RICH2,{no},2026-11-20 09:00,1,,400000000,,")],
+    );
+    ok_on(&wd, AS_OF, AT, &["purchase", "--file", &f]);
+    assert_eq!(wd.points(&no), 100_000_002, "file: balance after use");
+    assert_audit_ok(&wd);
+}
+
+/// "Bounds": `points_used` past the entry bound is refused naming the member
+/// and the bound (exit 4), past any number naming the bound (exit 2); over
+/// the balance it is still "more than the balance" (R11). Nothing changes.
+#[test]
+fn r11_points_used_past_the_entry_bound_is_refused_naming_the_bound() {
+    let (wd, no) = world(EDGES);
+    ok_on(
+        &wd,
+        AS_OF,
+        AT,
+        &[
+            "adjust",
+            "--member",
+            &no,
+            "--points",
+            "2000000000",
+            "--reason",
+            "r",
+        ],
+    );
+    let flags = |used: &'static str, receipt: &'static str| {
+        vec![
+            "purchase".to_string(),
+            "--member".into(),
+            no.clone(),
+            "--amount".into(),
+            "1".into(),
+            "--store".into(),
+            "BJ01".into(),
+            "--receipt".into(),
+            receipt.into(),
+            "--points-used".into(),
+            used.into(),
+        ]
+    };
+    // (case, points_used, exit, needles)
+    let cases: [(&str, &str, i32, Vec<&str>); 3] = [
+        (
+            "past the entry bound",
+            "1500000000000",
+            4,
+            vec![no.as_str(), "1500000000000", "10^12"],
+        ),
+        (
+            "past any whole number",
+            "99999999999999999999",
+            2,
+            vec!["--points-used", "99999999999999999999", "10^12"],
+        ),
+        (
+            "within the bound, over the balance",
+            "900000000000",
+            4,
+            vec!["points_used 900000000000", "balance 2000000000"],
+        ),
+    ];
+    for (case, used, code, needles) in cases {
+        let args = flags(used, "BIG");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = refused_unchanged(&wd, &args, code, &needles);
+        assert!(err.starts_with("error: "), "{case}: {err}");
+    }
+    // The same in a file: each row rejected with its line and reason, the
+    // good row goes in.
+    let f = receipts(
+        &wd,
+        "big.csv",
+        &[
+            &format!("BJ01,F1,{no},2026-11-20 09:00,1,,1500000000000,,"),
+            &format!("BJ01,F2,{no},2026-11-20 09:00,1,,99999999999999999999,,"),
+            &format!("BJ01,F3,{no},2026-11-20 09:00,1,,1500000000,,"),
+        ],
+    );
+    let (code, _, err) = on(&wd, AS_OF, AT, &["purchase", "--file", &f]);
+    assert_eq!(code, 3, "file with two rows past the bound: {err}");
+    let rejects = read_csv(&wd.path("big.rejects.csv"));
+    assert_eq!(rejects.len(), 2, "file: {rejects:?}");
+    for (row, line, needles) in [
+        (&rejects[0], "2", vec![no.as_str(), "10^12"]),
+        (
+            &rejects[1],
+            "3",
+            vec!["field points_used", "99999999999999999999", "10^12"],
+        ),
+    ] {
+        assert_eq!(row["line"], line, "file: {row:?}");
+        for n in needles {
+            assert!(
+                row["reason"].contains(n),
+                "file line {line}: no {n:?} in {row:?}"
+            );
+        }
+    }
+    assert_eq!(wd.points(&no), 500_000_001, "file: only F3 went in");
+    assert_audit_ok(&wd);
+}
+
+/// "Bounds": points typed to `redeem`/`adjust` (flags and files) past any
+/// whole number name the entry bound, never "not a whole number"; past 10^12
+/// they are refused naming the member and the bound.
+#[test]
+fn points_past_the_entry_bound_in_redeem_and_adjust_name_the_bound() {
+    let (wd, no) = world(EDGES);
+    ok_on(
+        &wd,
+        AS_OF,
+        AT,
+        &[
+            "adjust",
+            "--member",
+            &no,
+            "--points",
+            "2000000000",
+            "--reason",
+            "r",
+        ],
+    );
+    let huge = "99999999999999999999";
+    for (case, args, code, needles) in [
+        (
+            "redeem --points past any number",
+            vec!["redeem", "--member", &no, "--points", huge],
+            2,
+            vec!["--points", huge, "10^12"],
+        ),
+        (
+            "adjust --points past any number",
+            vec![
+                "adjust",
+                "--member",
+                &no,
+                "--points",
+                "-99999999999999999999",
+                "--reason",
+                "r",
+            ],
+            2,
+            vec!["--points", huge, "10^12"],
+        ),
+        (
+            "redeem --points past the bound",
+            vec!["redeem", "--member", &no, "--points", "1500000000000"],
+            4,
+            vec![no.as_str(), "10^12"],
+        ),
+        (
+            "adjust --points past the bound",
+            vec![
+                "adjust",
+                "--member",
+                &no,
+                "--points",
+                "1500000000000",
+                "--reason",
+                "r",
+            ],
+            4,
+            vec![no.as_str(), "10^12"],
+        ),
+    ] {
+        let err = refused_unchanged(&wd, &args, code, &needles);
+        assert!(err.starts_with("error: "), "{case}: {err}");
+    }
+    let adj = wd.write(
+        "adj.csv",
+        &format!("member,points,reason\n{no},{huge},x\n{no},1500000000000,x\n{no},5,x\n"),
+    );
+    let red = wd.write(
+        "red.csv",
+        &format!("member,points\n{no},{huge}\n{no},1500000000000\n{no},1500000000\n"),
+    );
+    for (case, cmd, file, rejects) in [
+        ("adjust --file", "adjust", &adj, "adj.rejects.csv"),
+        ("redeem --file", "redeem", &red, "red.rejects.csv"),
+    ] {
+        let (code, _, err) = on(&wd, AS_OF, AT, &[cmd, "--file", file.to_str().unwrap()]);
+        assert_eq!(code, 3, "{case}: {err}");
+        let rows = read_csv(&wd.path(rejects));
+        assert_eq!(rows.len(), 2, "{case}: {rows:?}");
+        assert_eq!(rows[0]["line"], "2", "{case}: {rows:?}");
+        assert!(
+            rows[0]["reason"].contains(huge) && rows[0]["reason"].contains("10^12"),
+            "{case}: line 2 does not name the value and the bound: {rows:?}"
+        );
+        assert_eq!(rows[1]["line"], "3", "{case}: {rows:?}");
+        assert!(
+            rows[1]["reason"].contains(&no) && rows[1]["reason"].contains("10^12"),
+            "{case}: line 3 does not name the member and the bound: {rows:?}"
+        );
+    }
+    // 2,000,000,000 + 5 - 1,500,000,000: exactly the good rows went in.
+    assert_eq!(wd.points(&no), 500_000_005);
     assert_audit_ok(&wd);
 }
