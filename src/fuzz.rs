@@ -85,6 +85,12 @@ pub fn moment(data: &[u8]) {
         (time::YEARS.start() - 1..=time::YEARS.end() + 1).contains(&m.year()),
         "{text:?} in {tz} is accepted as {m}"
     );
+    // An offset can carry a moment written in 2999 into 3000 UTC (or one in
+    // 1900 back into 1899), whose stored form the year check then refuses:
+    // checked by `fuzz_found_a_moment_stored_in_3000_utc_reads_back`.
+    if !time::YEARS.contains(&m.year()) {
+        return;
+    }
     let stored = time::stored(m);
     for other in ZONES {
         assert_eq!(
