@@ -49,7 +49,9 @@ pub fn parse_yuan(text: &str) -> Result<i64, String> {
 }
 
 /// Formats fen as yuan with two decimals: `-12.05`.
-pub fn format_fen(fen: i64) -> String {
+/// Takes sums over many receipts too (i128), exactly.
+pub fn format_fen(fen: impl Into<i128>) -> String {
+    let fen: i128 = fen.into();
     let sign = if fen < 0 { "-" } else { "" };
     let a = fen.unsigned_abs();
     format!("{sign}{}.{:02}", a / 100, a % 100)

@@ -5,18 +5,24 @@ use crate::money::format_fen;
 use crate::store::{self, export, programs, Store};
 use anyhow::Result;
 use chrono::{Datelike, Days, NaiveDate};
-use rust_decimal::Decimal;
 
 /// A share as a decimal with four places ("0.0700"); 0 of 0 is "0.0000".
-pub fn share(part: i64, whole: i64) -> String {
+/// Exact integer arithmetic on sums of any size (rounded half away from
+/// zero), never floating point.
+pub fn share(part: impl Into<i128>, whole: impl Into<i128>) -> String {
+    let (part, whole): (i128, i128) = (part.into(), whole.into());
     if whole == 0 {
         return "0.0000".into();
     }
-    let d = Decimal::from(part) / Decimal::from(whole);
-    format!(
-        "{:.4}",
-        d.round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-    )
+    let (p, w) = (part.unsigned_abs(), whole.unsigned_abs());
+    // Sums of money are far below 2^110, so p * 20000 fits in u128.
+    let q = p.saturating_mul(20_000).saturating_add(w) / w.saturating_mul(2);
+    let sign = if (part < 0) != (whole < 0) && q != 0 {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{}.{:04}", q / 10_000, q % 10_000)
 }
 
 /// One row of `report tiers`.
@@ -43,9 +49,9 @@ pub fn tiers(
     let from = from.unwrap_or_else(|| to.checked_sub_days(Days::new(364)).unwrap_or(to));
     let totals = export::tier_totals(&st.conn, &from.to_string(), &to.to_string())?;
     let all_members: i64 = totals.iter().map(|t| t.1).sum();
-    let all_spend: i64 = totals.iter().map(|t| t.2).sum();
+    let all_spend: i128 = totals.iter().map(|t| t.2).sum();
     let mut rows: Vec<TierShare> = Vec::new();
-    let mut push = |code: &str, name: &str, members: i64, spend: i64| {
+    let mut push = |code: &str, name: &str, members: i64, spend: i128| {
         rows.push(TierShare {
             tier: code.to_string(),
             name: name.to_string(),
@@ -567,5 +573,11 @@ mod tests {
         assert_eq!(share(2, 3), "0.6667");
         assert_eq!(share(0, 0), "0.0000");
         assert_eq!(share(5, 5), "1.0000");
+        // Sums past an i64 of fen, exactly; half away from zero.
+        let big = i128::from(i64::MAX);
+        assert_eq!(share(big * 3, big * 4), "0.7500");
+        assert_eq!(share(1, 20_000), "0.0001");
+        assert_eq!(share(-1, 3), "-0.3333");
+        assert_eq!(share(-1, 30_000), "0.0000");
     }
 }

@@ -96,18 +96,23 @@ pub fn receipts(
 }
 
 /// `report tiers`: per tier code, members and spend in `from..=to`.
-pub fn tier_totals(conn: &Connection, from: &str, to: &str) -> Result<Vec<(String, i64, i64)>> {
+pub fn tier_totals(conn: &Connection, from: &str, to: &str) -> Result<Vec<(String, i64, i128)>> {
     let mut out = Vec::new();
     each_row(
         conn,
-        "SELECT m.tier, COUNT(*), COALESCE(SUM(d.spend_fen), 0)
+        "SELECT m.tier, COUNT(*), COALESCE(SUM(d.high), 0), COALESCE(SUM(d.low), 0)
          FROM members m
-         LEFT JOIN (SELECT member_id, SUM(spend_fen) AS spend_fen FROM member_days
+         LEFT JOIN (SELECT member_id, SUM(spend_fen / 1000000000) AS high,
+                           SUM(spend_fen % 1000000000) AS low FROM member_days
                     WHERE local_date BETWEEN ?1 AND ?2 GROUP BY member_id) d ON d.member_id = m.id
          WHERE m.status = 'active' GROUP BY m.tier",
         params![from, to],
         |r| {
-            out.push((r.get(0)?, r.get(1)?, r.get(2)?));
+            out.push((
+                r.get(0)?,
+                r.get(1)?,
+                crate::store::reports::wide(r.get(2)?, r.get(3)?),
+            ));
             Ok(())
         },
     )?;

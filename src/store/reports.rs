@@ -66,22 +66,43 @@ pub fn members_for_care(
     Ok(())
 }
 
+/// An exact sum of an integer money column over any number of rows: two
+/// SQL sums (whole 10^9 fen and the rest) that cannot overflow however many
+/// receipts there are, joined in Rust by [`wide`]. Never `TOTAL()` (floating
+/// point).
+pub(crate) fn wide_sum(expr: &str) -> String {
+    format!("COALESCE(SUM(({expr}) / 1000000000), 0), COALESCE(SUM(({expr}) % 1000000000), 0)")
+}
+
+/// Joins the two halves of [`wide_sum`].
+pub(crate) fn wide(high: i64, low: i64) -> i128 {
+    i128::from(high) * 1_000_000_000 + i128::from(low)
+}
+
+const NET_FEN: &str = "CASE kind WHEN 'sale' THEN amount_fen ELSE -amount_fen END";
+const MEMBER_NET_FEN: &str =
+    "CASE WHEN member_id IS NOT NULL THEN (CASE kind WHEN 'sale' THEN amount_fen ELSE -amount_fen END) ELSE 0 END";
+
 /// Per store, in `from..=to`: (store, member sales fen, all sales fen, sale receipts).
 /// Sales are sales less returns.
 pub fn store_sales(
     conn: &Connection,
     from: &str,
     to: &str,
-) -> Result<Vec<(String, i64, i64, i64)>> {
-    let mut st = conn.prepare(
-        "SELECT store,
-                SUM(CASE WHEN member_id IS NOT NULL THEN (CASE kind WHEN 'sale' THEN amount_fen ELSE -amount_fen END) ELSE 0 END),
-                SUM(CASE kind WHEN 'sale' THEN amount_fen ELSE -amount_fen END),
-                SUM(kind = 'sale')
+) -> Result<Vec<(String, i128, i128, i64)>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT store, {}, {}, SUM(kind = 'sale')
          FROM receipts WHERE local_date BETWEEN ?1 AND ?2 GROUP BY store ORDER BY store",
-    )?;
+        wide_sum(MEMBER_NET_FEN),
+        wide_sum(NET_FEN)
+    ))?;
     let rows = st.query_map(params![from, to], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        Ok((
+            r.get(0)?,
+            wide(r.get(1)?, r.get(2)?),
+            wide(r.get(3)?, r.get(4)?),
+            r.get(5)?,
+        ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -103,13 +124,15 @@ pub fn enrolled_by(
 }
 
 /// Per staff code on receipts in `from..=to`: (staff, members served, member sales fen).
-pub fn staff_sales(conn: &Connection, from: &str, to: &str) -> Result<Vec<(String, i64, i64)>> {
-    let mut st = conn.prepare(
-        "SELECT staff, COUNT(DISTINCT member_id),
-                SUM(CASE WHEN member_id IS NOT NULL THEN (CASE kind WHEN 'sale' THEN amount_fen ELSE -amount_fen END) ELSE 0 END)
+pub fn staff_sales(conn: &Connection, from: &str, to: &str) -> Result<Vec<(String, i64, i128)>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT staff, COUNT(DISTINCT member_id), {}
          FROM receipts WHERE staff IS NOT NULL AND local_date BETWEEN ?1 AND ?2 GROUP BY staff",
-    )?;
-    let rows = st.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        wide_sum(MEMBER_NET_FEN)
+    ))?;
+    let rows = st.query_map(params![from, to], |r| {
+        Ok((r.get(0)?, r.get(1)?, wide(r.get(2)?, r.get(3)?)))
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -142,10 +165,11 @@ pub fn lost_by_staff(conn: &Connection, from: &str, to: &str) -> Result<Vec<(Str
 }
 
 /// A `report top` row: (member no, name, phone, tier, spend fen, points).
-pub type TopRow = (String, String, String, String, i64, i64);
+pub type TopRow = (String, String, String, String, i128, i64);
 
 /// Members ranked for `report top` by spend in `from..=to` or by points,
-/// best first, at most `n`.
+/// best first, at most `n`. Spend is summed exactly (any number of days), so
+/// the ranking is made here rather than in SQL.
 pub fn top(
     conn: &Connection,
     from: &str,
@@ -155,30 +179,42 @@ pub fn top(
     store: Option<&str>,
     staff: Option<&str>,
 ) -> Result<Vec<TopRow>> {
-    let order = if by_points {
-        "m.balance DESC, spend DESC"
-    } else {
-        "spend DESC, m.balance DESC"
-    };
     let mut st = conn.prepare(&format!(
         "SELECT m.member_no, m.name, m.phone, m.tier,
-                COALESCE((SELECT SUM(spend_fen) FROM member_days d WHERE d.member_id = m.id AND d.local_date BETWEEN ?1 AND ?2), 0) AS spend,
-                m.balance
+                (SELECT {} FROM member_days d WHERE d.member_id = m.id AND d.local_date BETWEEN ?1 AND ?2),
+                (SELECT {} FROM member_days d WHERE d.member_id = m.id AND d.local_date BETWEEN ?1 AND ?2),
+                m.balance, m.id
          FROM members m
-         WHERE m.status = 'active' AND (?4 IS NULL OR m.store = ?4) AND (?5 IS NULL OR m.staff = ?5)
-         ORDER BY {order}, m.id LIMIT ?3"
+         WHERE m.status = 'active' AND (?3 IS NULL OR m.store = ?3) AND (?4 IS NULL OR m.staff = ?4)",
+        "COALESCE(SUM(spend_fen / 1000000000), 0)",
+        "COALESCE(SUM(spend_fen % 1000000000), 0)"
     ))?;
-    let rows = st.query_map(params![from, to, n, store, staff], |r| {
+    let rows = st.query_map(params![from, to, store, staff], |r| {
         Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
+            (
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                wide(r.get(4)?, r.get(5)?),
+                r.get(6)?,
+            ),
+            r.get::<_, i64>(7)?,
         ))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut all: Vec<(TopRow, i64)> = rows.collect::<Result<_, _>>()?;
+    all.sort_by(|(a, a_id), (b, b_id)| {
+        let key = |r: &TopRow| {
+            if by_points {
+                (r.5 as i128, r.4)
+            } else {
+                (r.4, r.5 as i128)
+            }
+        };
+        key(b).cmp(&key(a)).then(a_id.cmp(b_id))
+    });
+    all.truncate(usize::try_from(n.max(0)).unwrap_or(usize::MAX));
+    Ok(all.into_iter().map(|(r, _)| r).collect())
 }
 
 /// Records a care call (R32).

@@ -1261,3 +1261,97 @@ fn points_past_the_entry_bound_in_redeem_and_adjust_name_the_bound() {
     assert_eq!(wd.points(&no), 500_000_005);
     assert_audit_ok(&wd);
 }
+
+/// The receipts a report sums: 9,300 sales of 9,999,999,999,999.99 yuan
+/// (each within the money bound) to non-members and as many to a member, all
+/// at store S1 by staff E1, and as many member days of that spend. Built with
+/// SQL from one imported receipt (importing 18,600 rows is slow): more than
+/// an i64 of fen in every sum a report makes.
+fn a_database_past_i64_sums() -> (Workdir, String, i128) {
+    const N: i128 = 9_300;
+    const FEN: i128 = 999_999_999_999_999;
+    let (wd, no) = world(EDGES);
+    let f = receipts(
+        &wd,
+        "big.csv",
+        &["S1,NM0,,2026-11-05 10:00,9999999999999.99,,,,"],
+    );
+    ok_on(&wd, AS_OF, AT, &["purchase", "--file", &f]);
+    let conn = wd.conn();
+    let id: i64 = conn
+        .query_row("SELECT id FROM members WHERE member_no = ?1", [&no], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    conn.execute_batch(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {N})
+         INSERT INTO receipts (store, receipt, member_id, at, local_date, kind, amount_fen,
+                               staff, program_version, lines, digest)
+         SELECT 'S1', 'X' || n.i || '-' || m.who, m.member_id, r.at, r.local_date, 'sale',
+                r.amount_fen, 'E1', r.program_version, r.lines, r.digest
+         FROM n, receipts r, (SELECT 'nm' AS who, NULL AS member_id UNION ALL SELECT 'm', {id}) m
+         WHERE r.receipt = 'NM0';
+         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {N} - 1)
+         INSERT INTO member_days (member_id, local_date, spend_fen, points, purchases)
+         SELECT {id}, date('2000-01-01', '+' || n.i || ' days'), {FEN}, 0, 1 FROM n;"
+    ))
+    .unwrap();
+    (wd, no, N * FEN)
+}
+
+/// Money as a report prints it.
+fn yuan(fen: i128) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// "Bounds", R33, R34: sums of money over many receipts go past an i64 of
+/// fen; `report stores`, `staff`, `tiers` and `top` print them exactly (two
+/// decimals), never fail with an integer overflow or use floating point.
+#[test]
+fn r33_r34_reports_sum_money_past_i64_exactly() {
+    let (wd, no, member_fen) = a_database_past_i64_sums();
+    let all_fen = member_fen * 2 + 999_999_999_999_999;
+    assert!(member_fen > i128::from(i64::MAX), "the case must pass i64");
+    let period = ["--from", "2000-01-01", "--to", "2026-11-20"];
+    let report = |which: &str| {
+        let mut args = vec!["report", which];
+        args.extend_from_slice(&period);
+        let (code, out, err) = on(&wd, AS_OF, AT, &[&["--format", "json"][..], &args].concat());
+        assert_eq!(code, 0, "report {which}: {err}");
+        assert!(!err.contains("overflow"), "report {which}: {err}");
+        let v: Value = serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("report {which}: not JSON ({e}): {out}"));
+        v
+    };
+    let stores = report("stores");
+    let s1 = stores
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["store"] == "S1"))
+        .unwrap_or_else(|| panic!("report stores: no S1 in {stores}"));
+    assert_eq!(s1["member_sales"], yuan(member_fen), "report stores: {s1}");
+    assert_eq!(s1["all_sales"], yuan(all_fen), "report stores: {s1}");
+    // 9300 of 18601: 0.49997…
+    assert_eq!(s1["member_share"], "0.5000", "report stores: {s1}");
+    assert_eq!(s1["receipts"], 18_601, "report stores: {s1}");
+
+    let staff = report("staff");
+    let e1 = staff
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["staff"] == "E1"))
+        .unwrap_or_else(|| panic!("report staff: no E1 in {staff}"));
+    assert_eq!(e1["member_sales"], yuan(member_fen), "report staff: {e1}");
+    assert_eq!(e1["members_served"], 1, "report staff: {e1}");
+
+    let tiers = report("tiers");
+    let normal = tiers
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["tier"] == "normal"))
+        .unwrap_or_else(|| panic!("report tiers: no normal tier in {tiers}"));
+    assert_eq!(normal["spend"], yuan(member_fen), "report tiers: {normal}");
+    assert_eq!(normal["spend_share"], "1.0000", "report tiers: {normal}");
+
+    let top = report("top");
+    assert_eq!(top[0]["member_no"], no.as_str(), "report top: {top}");
+    assert_eq!(top[0]["spend"], yuan(member_fen), "report top: {top}");
+    assert_eq!(top[0]["rank"], 1, "report top: {top}");
+}
