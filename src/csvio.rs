@@ -420,6 +420,13 @@ impl Table {
         if headers.is_empty() || (headers.len() == 1 && headers[0].trim_ascii().is_empty()) {
             bail!("{name}: the file is empty (no header row)");
         }
+        if flaw.is_some() && headers.iter().any(has_lone_cr) {
+            bail!(
+                "{name}: line 1: the header row holds a carriage return (CR) without a line feed: \
+                 lines that end in CR alone (an old Mac file?) or a stray line break; \
+                 save the file with LF or CRLF line endings"
+            );
+        }
         if let Some(reason) = flaw {
             bail!("{name}: line 1: the header row cannot be read: {reason}");
         }
@@ -713,7 +720,11 @@ pub fn field<'r>(
 pub const FIELD_MAX_BYTES: usize = 1024;
 
 /// Writes rejected rows: the input's columns plus `line` and `reason`. The file
-/// is created at the first reject, so a clean run leaves no file behind.
+/// is created at the first reject, so a clean run leaves no file behind. A row
+/// with more fields than the header (an unquoted comma, two lines run together
+/// by a stray carriage return) keeps them all: the fields past the header's
+/// count follow `reason`, so that nothing of the line is lost and the operator
+/// can mend it and import the rejects file again.
 ///
 /// Rows are buffered; a batch calls `flush` before it commits the work the
 /// rows belong with, so that what the file holds is never behind what was
@@ -724,6 +735,9 @@ pub struct Rejects {
     /// Input columns copied to the rejects file: all but an earlier run's
     /// `line` and `reason`, so a rejects file can itself be re-imported.
     keep: Vec<usize>,
+    /// How many columns the input's header has: fields past them are written
+    /// after `reason`.
+    width: usize,
     writer: Option<csv::Writer<Box<dyn Write>>>,
     /// Written nowhere (a dry run, one receipt from flags): rows are only
     /// counted, and the first `PREVIEW_MAX` kept in `preview`.
@@ -752,6 +766,7 @@ impl Rejects {
             path,
             headers: kept,
             keep,
+            width: headers.len(),
             writer: None,
             discard: false,
             preview: Vec::new(),
@@ -834,9 +849,12 @@ impl Rejects {
         for &i in &self.keep {
             out.push_field(record.get(i).unwrap_or(b""));
         }
-        let w = self.writer()?;
         out.push_field(line.to_string().as_bytes());
         out.push_field(reason.as_bytes());
+        for extra in record.iter().skip(self.width) {
+            out.push_field(extra);
+        }
+        let w = self.writer()?;
         let result = w.write_byte_record(&out);
         let name = self.name();
         result.with_context(|| format!("cannot write the rejects file {name}"))?;

@@ -1170,3 +1170,160 @@ fn hostile_opening_header_naming_a_column_twice_refuses_the_file() {
         &["opening2.csv", "line 1", "\"points\"", "twice"],
     );
 }
+
+// ---------------------------------------------------------------- a stray CR joins two receipts
+
+/// The rows of a rejects file as every field they hold (a row may hold more
+/// fields than the header).
+fn rejects_records(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .unwrap_or_else(|e| panic!("no rejects file {}: {e}", path.display()));
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn hostile_receipt_stray_cr_rejects_both_receipts_whole_and_the_rejects_file_mends() {
+    // Two receipts run together by a CR without a LF: K1's amount field reads
+    // `10.00\rBJ01`, and K2's fields follow. Both go to the rejects file with
+    // every field; K3 goes in; once the CR is made a line break, the rejects
+    // file imports K1 and K2, once.
+    let header = "store,receipt,member,time,amount";
+    let k1 = "BJ01,K1,C000003,2026-11-19 10:00,10.00";
+    let k2 = "BJ01,K2,C000003,2026-11-19 10:00,20.00";
+    let k3 = "BJ01,K3,C000003,2026-11-19 10:00,30.00";
+    let control = Workdir::setup();
+    let clean = control.write("clean.csv", &format!("{header}\n{k1}\n{k2}\n{k3}\n"));
+    control.ok(&["purchase", "--file", clean.to_str().unwrap()]);
+    let want = state(&control);
+
+    let wd = Workdir::setup();
+    let before = wd.points("C000003");
+    let file = wd.write("cr3.csv", &format!("{header}\n{k1}\r{k2}\n{k3}\n"));
+    let out = wd
+        .cmd(&["purchase", "--file", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = stderr_of(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(3), "stray CR: exit\n{err}");
+    assert_eq!(wd.points("C000003"), before + 30, "stray CR: only K3 earns");
+    let receipts: Vec<String> = wd
+        .conn()
+        .prepare("SELECT receipt FROM receipts ORDER BY receipt")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(receipts, ["K3"], "stray CR: only K3 is stored");
+    assert_audit_ok(&wd);
+
+    let rejects_file = wd.path("cr3.rejects.csv");
+    let (rheader, rows) = rejects_records(&rejects_file);
+    assert_eq!(
+        rheader,
+        ["store", "receipt", "member", "time", "amount", "line", "reason"]
+    );
+    assert_eq!(rows.len(), 1, "stray CR: one rejected line: {rows:?}");
+    let row = &rows[0];
+    assert_eq!(row[5], "2", "stray CR: the line of K1 and K2: {row:?}");
+    assert!(
+        row[6].contains("carriage return"),
+        "stray CR: reason {row:?}"
+    );
+    // Every field of the line is there: the header's, then past `reason` the rest.
+    assert_eq!(
+        row.len(),
+        11,
+        "stray CR: the rejects row keeps all 9 fields of the line: {row:?}"
+    );
+    assert_eq!(row[4], "10.00\rBJ01", "stray CR: {row:?}");
+    assert_eq!(
+        row[7..],
+        ["K2", "C000003", "2026-11-19 10:00", "20.00"],
+        "stray CR: K2's fields: {row:?}"
+    );
+
+    // The operator's mend: the line's fields, the CR made a line break.
+    let mut fields: Vec<&str> = row[..5].iter().map(String::as_str).collect();
+    fields.extend(row[7..].iter().map(String::as_str));
+    let mended = format!("{header}\n{}\n", fields.join(",").replace('\r', "\n"));
+    let mended = wd.write("mended.csv", &mended);
+    let s = wd.json(&["purchase", "--file", mended.to_str().unwrap()]);
+    assert_eq!(s["receipts_imported"], 2, "mended: K1 and K2 go in: {s}");
+    assert_eq!(s["rejected"], 0, "mended: {s}");
+    let s = wd.json(&["purchase", "--file", mended.to_str().unwrap()]);
+    assert_eq!(s["receipts_imported"], 0, "mended again: {s}");
+    assert_eq!(
+        s["duplicates"], 2,
+        "mended again: duplicates, not credits: {s}"
+    );
+    assert_eq!(
+        wd.points("C000003"),
+        before + 60,
+        "K1, K2, K3 earn once each"
+    );
+    // The same rows as the clean file gives (the ledger's order differs: K3 first).
+    let sorted = |s: String| {
+        let mut lines: Vec<String> = s.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(
+        sorted(state(&wd)),
+        sorted(want),
+        "stray CR: the same as the clean file"
+    );
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn hostile_receipt_extra_fields_are_kept_in_the_rejects_file() {
+    // `1,234.00` unquoted: the rejects row keeps `234.00` too, past `reason`.
+    let wd = Workdir::setup();
+    let file = wd.write(
+        "extra.csv",
+        "store,receipt,member,time,amount\nBJ01,E1,C000003,2026-11-19 10:00,1,234.00\n",
+    );
+    expect_exit(&wd, &["purchase", "--file", file.to_str().unwrap()], 3, &[]);
+    let (_, rows) = rejects_records(&wd.path("extra.rejects.csv"));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        rows[0][..5],
+        ["BJ01", "E1", "C000003", "2026-11-19 10:00", "1"]
+    );
+    assert_eq!(rows[0][5], "2", "{rows:?}");
+    assert!(
+        rows[0][6].contains("6 fields where the header has 5"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        rows[0][7..],
+        ["234.00"],
+        "the field past the header is kept: {rows:?}"
+    );
+    assert_eq!(wd.count("receipts"), 0);
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn hostile_receipt_file_with_cr_only_line_endings_is_refused_naming_them() {
+    let wd = Workdir::setup();
+    let file = wd.write(
+        "mac.csv",
+        "store,receipt,member,time,amount\rBJ01,M1,C000003,2026-11-19 10:00,10.00\r",
+    );
+    refused_unchanged(
+        &wd,
+        &["purchase", "--file", file.to_str().unwrap()],
+        1,
+        &["mac.csv", "line 1", "carriage return", "CR alone"],
+    );
+}
