@@ -145,8 +145,8 @@ struct Scan {
     found: Option<Found>,
     /// Still looking for the first non-ASCII byte (`Encoding::Auto`).
     sniffing: bool,
-    /// The encoding was decided from the file, not given: a row that is
-    /// valid UTF-8 in a file found to be GB18030 is then taken for UTF-8.
+    /// The encoding was decided from the file, not given (said so when a row
+    /// is in the other one).
     sniffed: bool,
     /// Inside a quoted field, as the CSV parser is after the bytes handed on.
     quoted: bool,
@@ -335,14 +335,40 @@ pub enum Next {
     End,
 }
 
+/// What a header row in the middle of a file is.
+enum HeaderRow {
+    /// The first header's columns, in this order (`None`: the same order).
+    Same(Option<Vec<usize>>),
+    /// Other columns.
+    Other,
+}
+
+/// A CJK character: ideographs, radicals, kana, CJK punctuation and
+/// full-width forms.
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{2E80}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{FF00}'..='\u{FFEF}' | '\u{20000}'..='\u{3134F}')
+}
+
+/// A blank line.
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record.len() == 1 && record[0].trim_ascii().is_empty()
+}
+
 /// A CSV file with a header row.
 pub struct Table {
     pub reader: csv::Reader<Box<dyn Read>>,
     pub headers: csv::ByteRecord,
     index: HashMap<String, usize>,
-    /// The header's names, trimmed and lower-cased: a row equal to them is
-    /// the header repeated (files joined with `cat`).
+    /// The header's names, trimmed and lower-cased: a row naming the same
+    /// columns is the header repeated (files joined with `cat`).
     names: Vec<String>,
+    /// The columns the command requires (`require`), lower-cased.
+    required: Vec<String>,
+    /// After a repeated header naming the same columns in another order: for
+    /// each column of the first header, where it is in the rows now read.
+    order: Option<Vec<usize>>,
+    /// After a header row naming other columns than the first: its line.
+    foreign: Option<u64>,
     pub name: String,
     scan: Rc<RefCell<Scan>>,
     scratch: csv::ByteRecord,
@@ -411,6 +437,9 @@ impl Table {
             headers: csv::ByteRecord::new(),
             index: HashMap::new(),
             names: Vec::new(),
+            required: Vec::new(),
+            order: None,
+            foreign: None,
             name: name.to_string(),
             scan,
             scratch: csv::ByteRecord::new(),
@@ -464,11 +493,23 @@ impl Table {
     }
 
     /// Reads the next record into `record`, as UTF-8 text with the line
-    /// ending's CR and every U+FEFF removed. Blank lines and the header
-    /// repeated (files joined with `cat`) are skipped. A row that cannot be
-    /// trusted comes back as `Next::Malformed`; a row the CSV reader cannot
-    /// read at all is written to the rejects file and skipped; an I/O error
-    /// ends the file.
+    /// ending's CR and every U+FEFF removed, its fields in the first header's
+    /// order. Blank lines and the header repeated (files joined with `cat`)
+    /// are skipped. A row that cannot be trusted comes back as
+    /// `Next::Malformed`; a row the CSV reader cannot read at all is written
+    /// to the rejects file and skipped; an I/O error ends the file.
+    ///
+    /// A header row in the middle of the file (every field, trimmed and
+    /// without U+FEFF, a column name, compared case-insensitively, and every
+    /// required column named) is the start of another file joined on:
+    /// - naming the same columns as the first header, in any order, it is
+    ///   skipped and the rows after it are read by its order (and handed on,
+    ///   and written to the rejects file, in the first header's order);
+    /// - naming other columns (one more, one less, one renamed), it and the
+    ///   rows after it, up to a header naming the first header's columns,
+    ///   are rejected with a reason naming its line: their fields cannot be
+    ///   put in the first header's columns without guessing, and the part can
+    ///   be imported as a file of its own.
     pub fn next_record(
         &mut self,
         record: &mut csv::ByteRecord,
@@ -481,9 +522,49 @@ impl Table {
                 Ok(true) => {
                     let line = record.position().map_or(line, |p| p.line());
                     let flaw = self.normalize(record).err();
-                    if flaw.is_none() && self.is_blank_or_header(record) {
-                        continue;
+                    if flaw.is_none() {
+                        if is_blank(record) {
+                            continue;
+                        }
+                        match self.header_row(record) {
+                            Some(HeaderRow::Same(order)) => {
+                                self.order = order;
+                                self.foreign = None;
+                                continue;
+                            }
+                            Some(HeaderRow::Other) => {
+                                self.foreign = Some(line);
+                                return Ok(Next::Malformed(
+                                    line,
+                                    format!(
+                                        "a header row naming other columns than line 1's ({}): \
+                                         the rows under it are not read; import them as a file \
+                                         of their own",
+                                        self.names.join(",")
+                                    ),
+                                ));
+                            }
+                            None => {}
+                        }
                     }
+                    if let Some(order) = &self.order {
+                        if record.len() == order.len() {
+                            self.scratch.clear();
+                            for &i in order {
+                                self.scratch.push_field(&record[i]);
+                            }
+                            self.scratch.set_position(record.position().cloned());
+                            std::mem::swap(record, &mut self.scratch);
+                        }
+                    }
+                    let flaw = flaw.or_else(|| {
+                        self.foreign.map(|h| {
+                            format!(
+                                "under the header row on line {h}, which names other columns \
+                                 than line 1's: not read; import that part as a file of its own"
+                            )
+                        })
+                    });
                     let flaw = flaw.or_else(|| {
                         (record.len() != self.headers.len()).then(|| {
                             format!(
@@ -512,19 +593,49 @@ impl Table {
         }
     }
 
-    /// A blank line, or a row that repeats the header.
-    fn is_blank_or_header(&self, record: &csv::ByteRecord) -> bool {
-        if record.len() == 1 && record[0].trim_ascii().is_empty() {
-            return true;
+    /// Whether `record` is a header row: `Same` with the order to read the
+    /// rows after it by (`None`: the first header's), or `Other`. A header
+    /// row names every required column (with none required, it must name the
+    /// first header's columns); one whose names are the first header's, each
+    /// once, is `Same`.
+    fn header_row(&self, record: &csv::ByteRecord) -> Option<HeaderRow> {
+        // Cheap first: a header row holds the first required column's name
+        // (or the first header's first name) as one of its fields.
+        let key = self
+            .required
+            .first()
+            .or_else(|| self.names.iter().find(|n| !n.is_empty()))?;
+        let holds_key = record
+            .iter()
+            .any(|f| std::str::from_utf8(f).is_ok_and(|f| trim_code(f).eq_ignore_ascii_case(key)));
+        if !holds_key {
+            return None;
         }
-        let same = |i: usize| {
-            std::str::from_utf8(&record[i])
-                .is_ok_and(|f| trim_code(f).eq_ignore_ascii_case(&self.names[i]))
-        };
-        record.len() == self.names.len()
-            && !self.names[0].is_empty()
-            && same(0)
-            && (1..record.len()).all(same)
+        let mut names = Vec::with_capacity(record.len());
+        for f in record.iter() {
+            names.push(trim_code(std::str::from_utf8(f).ok()?).to_lowercase());
+        }
+        // Each of the first header's names, found once in the row.
+        let mut used = vec![false; names.len()];
+        let mut order = Vec::with_capacity(self.names.len());
+        let same_set = names.len() == self.names.len()
+            && self.names.iter().all(|n| {
+                match (0..names.len()).find(|&j| !used[j] && names[j] == *n) {
+                    Some(j) => {
+                        used[j] = true;
+                        order.push(j);
+                        true
+                    }
+                    None => false,
+                }
+            });
+        if same_set {
+            let identity = order.iter().enumerate().all(|(i, &j)| i == j);
+            return Some(HeaderRow::Same((!identity).then_some(order)));
+        }
+        let names_required =
+            !self.required.is_empty() && self.required.iter().all(|r| names.contains(r));
+        names_required.then_some(HeaderRow::Other)
     }
 
     /// Puts a record read as raw bytes into UTF-8: the line ending's CR
@@ -623,8 +734,18 @@ impl Table {
                     } else {
                         f
                     };
-                    if sniffed && !f.is_ascii() && std::str::from_utf8(f).is_ok() {
-                        utf8_text = true;
+                    // Valid UTF-8 with non-ASCII bytes is taken for UTF-8: read as
+                    // GBK it would be other characters (烟草 as 鐑熻崏), and a
+                    // category that earns nothing would earn. When the encoding
+                    // was given (`--encoding gb18030`), only UTF-8 that reads as
+                    // Chinese text is: GBK text can be valid UTF-8 by chance
+                    // (专业, D7 A8 D2 B5, reads "רҵ"), and is then read as given.
+                    if !f.is_ascii() {
+                        if let Ok(t) = std::str::from_utf8(f) {
+                            if sniffed || t.chars().any(is_cjk) {
+                                utf8_text = true;
+                            }
+                        }
                     }
                     let text = match GB18030.decode_without_bom_handling_and_without_replacement(f)
                     {
@@ -658,10 +779,14 @@ impl Table {
                         self.scratch
                             .push_field(String::from_utf8_lossy(f).as_bytes());
                     }
-                    flaw = Some(
+                    flaw = Some(if sniffed {
                         "the row is UTF-8 but the rest of the file is GBK/GB18030: save the file in one encoding"
-                            .to_string(),
-                    );
+                            .to_string()
+                    } else {
+                        "the row is UTF-8, not GBK/GB18030 as the file's encoding was given: \
+                         save the file in one encoding"
+                            .to_string()
+                    });
                 }
             }
         }
@@ -671,7 +796,8 @@ impl Table {
     }
 
     /// Fails naming every required column that is missing.
-    pub fn require(&self, names: &[&str]) -> Result<()> {
+    pub fn require(&mut self, names: &[&str]) -> Result<()> {
+        self.required = names.iter().map(|n| n.to_lowercase()).collect();
         let missing: Vec<&str> = names
             .iter()
             .copied()

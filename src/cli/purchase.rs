@@ -22,6 +22,10 @@ pub(super) const PURCHASE_HELP: &str = "Examples:
 File columns (header names, any order): store,receipt,member,time,amount
 and optionally list_amount,category,points_used,staff,type,original_receipt.
 Re-running a file is safe: receipts already imported are counted as duplicates.
+Files joined with cat: a header row repeated mid-file is skipped, and if it names
+the same columns in another order the rows after it are read by its order. A
+header row naming other columns is rejected with the rows under it (their line
+and reason name it): import that part as a file of its own.
 Exit 3 when rows were rejected (they are in the rejects file). A dry run writes
 no rejects file: it lists the first rejected rows on stderr. If the import
 stops half-way (disk full, the rejects file cannot be written), it says how far

@@ -96,7 +96,7 @@ impl BatchFile {
         required: &[&str],
         columns: &'static [&'static str],
     ) -> anyhow::Result<BatchFile> {
-        let table = crate::csvio::Table::open(path, encoding)?;
+        let mut table = crate::csvio::Table::open(path, encoding)?;
         table.require(required)?;
         let index = columns.iter().map(|c| table.column(c)).collect();
         let rejects = crate::csvio::Rejects::new(

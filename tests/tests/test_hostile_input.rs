@@ -105,10 +105,24 @@ fn batch_case(
     good: &str,
     bad: &[(u64, &str)],
 ) {
+    batch_case_control(case, setup, args, args, hostile, good, bad);
+}
+
+/// `batch_case` with the control run by `control_args` (the good rows are
+/// UTF-8: a case forcing another encoding runs its control without it).
+fn batch_case_control(
+    case: &str,
+    setup: &dyn Fn() -> Workdir,
+    args: &[&str],
+    control_args: &[&str],
+    hostile: &[u8],
+    good: &str,
+    bad: &[(u64, &str)],
+) {
     // The control: the good rows alone, cleanly.
     let control = setup();
     let clean = control.write("good.csv", good);
-    let mut all: Vec<&str> = args.to_vec();
+    let mut all: Vec<&str> = control_args.to_vec();
     all.extend(["--file", clean.to_str().unwrap()]);
     control.ok(&all);
     let want = state(&control);
@@ -1325,5 +1339,231 @@ fn hostile_receipt_file_with_cr_only_line_endings_is_refused_naming_them() {
         &["purchase", "--file", file.to_str().unwrap()],
         1,
         &["mac.csv", "line 1", "carriage return", "CR alone"],
+    );
+}
+
+// ---------------------------------------------------------------- a repeated header in another order
+
+const H1: &str = "store,receipt,member,time,amount,list_amount";
+const HO5: &str = "BJ01,HO5,C000003,2026-11-19 10:00,10.00,12.00";
+
+/// Each receipt in the database: (store, receipt, amount in fen, points).
+fn stored_receipts(wd: &Workdir) -> Vec<(String, String, i64, i64)> {
+    wd.conn()
+        .prepare(
+            "SELECT store, receipt, amount_fen, points_earned FROM receipts ORDER BY store, receipt",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn hostile_receipt_repeated_header_in_another_order_reads_the_rows_by_it() {
+    // Two tills' files joined with `cat`: the second names list_amount
+    // before amount. HO6's amount is 20.00 (list 25.00), never 25.00.
+    for (case, second) in [
+        (
+            "amount and list_amount swapped",
+            "store,receipt,member,time,list_amount,amount",
+        ),
+        (
+            "swapped, other case, spaces and a BOM",
+            "\u{feff}Store, RECEIPT ,Member,TIME,List_Amount,amount",
+        ),
+    ] {
+        let good = format!("{H1}\n{HO5}\nBJ01,HO6,C000003,2026-11-19 10:00,20.00,25.00\n");
+        let hostile = format!(
+            "{H1}\n{HO5}\n{second}\nBJ01,HO6,C000003,2026-11-19 10:00,25.00,20.00\n\
+             BJ01,HO9,C000003,26-11-19 10:00,25.00,20.00\n"
+        );
+        batch_case(
+            case,
+            &Workdir::setup,
+            &["purchase"],
+            hostile.as_bytes(),
+            &good,
+            &[(5, "four-digit year")],
+        );
+        let wd = Workdir::setup();
+        let before = wd.points("C000003");
+        let file = wd.write("joined.csv", &hostile);
+        expect_exit(&wd, &["purchase", "--file", file.to_str().unwrap()], 3, &[]);
+        assert_eq!(
+            stored_receipts(&wd),
+            [
+                ("BJ01".into(), "HO5".into(), 1000, 10),
+                ("BJ01".into(), "HO6".into(), 2000, 20)
+            ],
+            "{case}: HO6 is credited by its amount column"
+        );
+        assert_eq!(wd.points("C000003"), before + 30, "{case}: points");
+        // The rejected row is written in the first header's layout.
+        let rows = rejects(&wd.path("joined.rejects.csv"));
+        assert_eq!(rows.len(), 1, "{case}: {rows:?}");
+        assert_eq!(rows[0]["receipt"], "HO9", "{case}: {rows:?}");
+        assert_eq!(rows[0]["amount"], "20.00", "{case}: first layout: {rows:?}");
+        assert_eq!(
+            rows[0]["list_amount"], "25.00",
+            "{case}: first layout: {rows:?}"
+        );
+        assert_eq!(rows[0]["line"], "5", "{case}: {rows:?}");
+        assert_audit_ok(&wd);
+    }
+}
+
+#[test]
+fn hostile_receipt_repeated_header_with_store_and_receipt_swapped() {
+    let wd = Workdir::setup();
+    let before = wd.points("C000003");
+    let file = wd.write(
+        "joined.csv",
+        &format!(
+            "{H1}\n{HO5}\nreceipt,store,member,time,amount,list_amount\n\
+             HO7,BJ01,C000003,2026-11-19 10:00,30.00,31.00\n\
+             {H1}\nBJ01,HO8,C000003,2026-11-19 10:00,40.00,41.00\n"
+        ),
+    );
+    let s = wd.json(&["purchase", "--file", file.to_str().unwrap()]);
+    assert_eq!(s["receipts_imported"], 3, "{s}");
+    assert_eq!(s["rejected"], 0, "{s}");
+    assert!(!wd.path("joined.rejects.csv").exists(), "no rejects");
+    assert_eq!(
+        stored_receipts(&wd),
+        [
+            ("BJ01".into(), "HO5".into(), 1000, 10),
+            ("BJ01".into(), "HO7".into(), 3000, 30),
+            ("BJ01".into(), "HO8".into(), 4000, 40)
+        ],
+        "store and receipt read by the header above each row"
+    );
+    assert_eq!(wd.points("C000003"), before + 80);
+    // Re-sent, each is a duplicate.
+    let s = wd.json(&["purchase", "--file", file.to_str().unwrap()]);
+    assert_eq!(s["duplicates"], 3, "{s}");
+    assert_eq!(wd.points("C000003"), before + 80);
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn hostile_receipt_header_naming_other_columns_rejects_the_rows_under_it() {
+    // The second part has a category column the first header lacks: its
+    // rows cannot be put in the first header's columns; they are rejected,
+    // naming the header's line, until a header naming line 1's columns.
+    let hostile = format!(
+        "{H1}\n{HO5}\nstore,receipt,member,time,amount,category\n\
+         BJ01,HO10,C000003,2026-11-19 10:00,40.00,烟草\n\
+         amount,store,receipt,member,time,list_amount\n\
+         50.00,BJ01,HO11,C000003,2026-11-19 10:00,55.00\n"
+    );
+    let good = format!("{H1}\n{HO5}\nBJ01,HO11,C000003,2026-11-19 10:00,50.00,55.00\n");
+    batch_case(
+        "header naming other columns",
+        &Workdir::setup,
+        &["purchase"],
+        hostile.as_bytes(),
+        &good,
+        &[
+            (3, "a header row naming other columns than line 1"),
+            (4, "under the header row on line 3"),
+        ],
+    );
+    let wd = Workdir::setup();
+    let before = wd.points("C000003");
+    let file = wd.write("joined.csv", &hostile);
+    expect_exit(&wd, &["purchase", "--file", file.to_str().unwrap()], 3, &[]);
+    assert_eq!(
+        stored_receipts(&wd),
+        [
+            ("BJ01".into(), "HO11".into(), 5000, 50),
+            ("BJ01".into(), "HO5".into(), 1000, 10)
+        ]
+    );
+    assert_eq!(wd.points("C000003"), before + 60);
+    assert_audit_ok(&wd);
+}
+
+// ---------------------------------------------------------------- --encoding gb18030 forced on a mixed file
+
+#[test]
+fn hostile_receipt_utf8_rows_with_encoding_gb18030_forced_are_rejected() {
+    // Read as GBK, UTF-8 烟草 is 鐑熻崏: a category that earns nothing earned
+    // 100 points. Forced or detected, the UTF-8 rows are rejected.
+    let header = "store,receipt,member,time,amount,category\n";
+    let u1 = "BJ01,U0001,C000003,2026-11-19 10:00,100.00,烟草\n";
+    let u2 = "BJ01,U0002,C000004,2026-11-19 10:00,100.00,烟草\n";
+    let g1 = "BJ01,K0001,C000003,2026-11-19 10:00,100.00,烟草\n";
+    let g2 = "BJ01,K0002,C000004,2026-11-19 10:00,80.00,服装\n";
+    let mut bytes = format!("{header}{u1}").into_bytes();
+    bytes.extend(gbk(&format!("{g1}{g2}")));
+    bytes.extend(u2.as_bytes());
+    for encoding in ["gb18030", "gbk"] {
+        batch_case_control(
+            &format!("UTF-8 rows with --encoding {encoding}"),
+            &|| setup_program(CHINESE_PROGRAM),
+            &["purchase", "--encoding", encoding],
+            &["purchase"],
+            &bytes,
+            &format!("{header}{g1}{g2}"),
+            &[
+                (2, "the row is UTF-8, not GBK/GB18030"),
+                (5, "the row is UTF-8, not GBK/GB18030"),
+            ],
+        );
+    }
+    // Exact points: 烟草 earns nothing, 服装 80.
+    let wd = setup_program(CHINESE_PROGRAM);
+    let (c3, c4) = (wd.points("C000003"), wd.points("C000004"));
+    let file = wd.path("u2.csv");
+    std::fs::write(&file, &bytes).unwrap();
+    expect_exit(
+        &wd,
+        &[
+            "purchase",
+            "--file",
+            file.to_str().unwrap(),
+            "--encoding",
+            "gb18030",
+        ],
+        3,
+        &[],
+    );
+    assert_eq!(wd.points("C000003"), c3, "烟草 earns nothing");
+    assert_eq!(wd.points("C000004"), c4 + 80, "服装 earns");
+    let cats: Vec<String> = wd
+        .conn()
+        .prepare("SELECT lines FROM receipts ORDER BY receipt")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        cats.iter().all(|l| !l.contains('鐑')),
+        "no mis-decoded category is stored: {cats:?}"
+    );
+    let rows = rejects(&wd.path("u2.rejects.csv"));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        rows[0]["category"], "烟草",
+        "the UTF-8 row as written: {rows:?}"
+    );
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn hostile_members_utf8_row_with_encoding_gb18030_forced_is_rejected() {
+    let mut bytes = gbk(&format!("{MEMBERS_HEADER}\n{M1}\n"));
+    bytes.extend(format!("{M2}\n").as_bytes());
+    batch_case_control(
+        "UTF-8 member with --encoding gb18030",
+        &Workdir::setup,
+        &["enroll", "--encoding", "gb18030"],
+        &["enroll"],
+        &bytes,
+        &format!("{MEMBERS_HEADER}\n{M1}\n"),
+        &[(3, "the row is UTF-8, not GBK/GB18030")],
     );
 }
