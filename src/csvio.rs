@@ -155,6 +155,12 @@ struct Scan {
     quote_pending: bool,
     /// The last byte handed on (`\n` before the first).
     prev: u8,
+    /// Bytes handed on so far: the CSV parser's byte offsets.
+    offset: u64,
+    /// Offsets of bytes that follow a closing quote without ending the field
+    /// (`"12"3`, which the CSV parser would read as `123`), not yet matched
+    /// with the record they are in. Only the parser's read-ahead is held.
+    stray_after_quote: std::collections::VecDeque<u64>,
     /// The input is exhausted.
     eof: bool,
 }
@@ -168,6 +174,8 @@ impl Scan {
             quoted: false,
             quote_pending: false,
             prev: b'\n',
+            offset: 0,
+            stray_after_quote: std::collections::VecDeque::new(),
             eof: false,
         }
     }
@@ -192,6 +200,7 @@ impl Scan {
                     continue;
                 }
                 self.quoted = false;
+                self.after_closing_quote(bytes[i], i);
             }
             let Some(j) = memchr::memchr(b'"', &bytes[i..]) else {
                 break;
@@ -205,6 +214,7 @@ impl Scan {
                     i += 1;
                 } else {
                     self.quoted = false;
+                    self.after_closing_quote(bytes[i], i);
                 }
             } else {
                 let before = if at == 0 { self.prev } else { bytes[at - 1] };
@@ -214,6 +224,30 @@ impl Scan {
         if let Some(&last) = bytes.last() {
             self.prev = last;
         }
+        self.offset += n as u64;
+    }
+
+    /// A closing quote must end its field: what follows it is a comma or
+    /// the line's end. Anything else is noted at its offset (`at`, within
+    /// the bytes being tracked).
+    fn after_closing_quote(&mut self, next: u8, at: usize) {
+        if !matches!(next, b',' | b'\n' | b'\r') {
+            self.stray_after_quote.push_back(self.offset + at as u64);
+        }
+    }
+
+    /// Whether text follows a closing quote within the record that spans
+    /// the offsets `start..end`; forgets what lies before `end`.
+    fn stray_quote_in(&mut self, start: u64, end: u64) -> bool {
+        let mut found = false;
+        while let Some(&at) = self.stray_after_quote.front() {
+            if at >= end {
+                break;
+            }
+            found |= at >= start;
+            self.stray_after_quote.pop_front();
+        }
+        found
     }
 }
 
@@ -521,7 +555,15 @@ impl Table {
                 Ok(false) => return Ok(Next::End),
                 Ok(true) => {
                     let line = record.position().map_or(line, |p| p.line());
-                    let flaw = self.normalize(record).err();
+                    let start = record.position().map_or(0, csv::Position::byte);
+                    let end = self.reader.position().byte();
+                    let stray_quote = self.scan.borrow_mut().stray_quote_in(start, end);
+                    let flaw = self.normalize(record).err().or_else(|| {
+                        stray_quote.then(|| {
+                            "text after a closing quote (as in \"12\"3): quote the whole field"
+                                .to_string()
+                        })
+                    });
                     if flaw.is_none() {
                         if is_blank(record) {
                             continue;

@@ -236,7 +236,7 @@ pub fn care(
                 let last = m
                     .last_contact
                     .as_deref()
-                    .and_then(|at| crate::rules::time::parse_moment(at, tz).ok())
+                    .and_then(crate::rules::time::read_stored)
                     .map(|at| crate::rules::time::local_date(at, tz))
                     .or_else(|| parse_day(&m.enrolled_at));
                 if let Some(last) = last {

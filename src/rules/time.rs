@@ -91,6 +91,15 @@ pub fn local_date(moment: DateTime<Utc>, tz: Tz) -> NaiveDate {
     moment.with_timezone(&tz).date_naive()
 }
 
+/// Reads back a moment written by `stored`. The year check belongs to input
+/// as the operator writes it: `2999-12-31T23:59:59-05:00` is in 2999 as
+/// written and stored as `3000-01-01T04:59:59Z`, and it must read back.
+pub fn read_stored(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
 /// A moment as stored: RFC 3339 in UTC, to the second.
 pub fn stored(moment: DateTime<Utc>) -> String {
     // Written by hand: chrono's strftime parses its format string on every

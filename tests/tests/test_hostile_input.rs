@@ -338,6 +338,28 @@ fn well_formed_quotes_and_doubled_quotes_are_not_taken_for_truncation() {
     assert_audit_ok(&wd);
 }
 
+#[test]
+fn hostile_receipt_text_after_a_closing_quote_is_rejected_not_read_as_joined() {
+    // `"12"3` is read by a lenient CSV parser as `123`: a guessed value.
+    for (case, amount, line_text) in [
+        ("digits after a quoted amount", "\"12\"3", "BJ01,B0003"),
+        ("text after a quoted category", "10.00", "BJ01,B0004"),
+    ] {
+        let row = if amount == "10.00" {
+            format!("{line_text},C000003,2026-11-19 10:00,10.00,\"groc\"ery,S001")
+        } else {
+            format!("{line_text},C000003,2026-11-19 10:00,{amount},grocery,S001")
+        };
+        let text = receipts(&[GOOD1, &row, GOOD2]);
+        receipts_case(
+            case,
+            text.as_bytes(),
+            &[GOOD1, GOOD2],
+            &[(3, "text after a closing quote")],
+        );
+    }
+}
+
 // ---------------------------------------------------------------- carriage returns
 
 #[test]

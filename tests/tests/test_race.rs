@@ -59,7 +59,13 @@ fn r16_r21_redemptions_racing_an_import_never_corrupt_the_balance() {
     for _ in 0..40 {
         let running = import.try_wait().unwrap().is_none();
         let out = wd
-            .cmd(&["redeem", "--member", "C000005", "--points", "10"])
+            // A loaded machine can keep the importer's chunks coming back to
+            // back for longer than the default 10 s wait: this test is about
+            // the balance, not the wait, so the redemption waits as long as
+            // the import may take.
+            .cmd(&[
+                "--wait", "600", "redeem", "--member", "C000005", "--points", "10",
+            ])
             .output()
             .unwrap();
         match out.status.code() {
