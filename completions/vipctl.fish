@@ -31,7 +31,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_needs_command" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_needs_command" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_needs_command" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_needs_command" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_needs_command" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_needs_command" -s V -l version -d 'Print version'
@@ -60,7 +60,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l db -d 'The database file' -r -F
@@ -70,7 +70,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
@@ -86,7 +86,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l explain -d 'Explain in plain words instead of printing the TOML'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -97,7 +97,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l db -d 'The database file' -r -F
@@ -107,7 +107,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l db -d 'The database file' -r -F
@@ -117,7 +117,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the program in force (its TOML, or in plain words with --explain)'
@@ -145,7 +145,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l file -d 'A receipts CSV file (`-` for stdin)' -r
@@ -170,7 +170,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l dry-run -d 'Compute and report everything, change nothing (no rejects file either: rejected rows are counted, and the first are listed on stderr)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -181,7 +181,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
@@ -203,7 +203,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l db -d 'The database file' -r -F
@@ -213,7 +213,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l include-pii -d 'Unmasked name, phone and ID number (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -227,7 +227,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
@@ -244,7 +244,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l tier -r
@@ -257,7 +257,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l include-pii -d 'Unmasked name, phone, ID number and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -275,7 +275,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l card -r
@@ -286,7 +286,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l note -r
@@ -297,7 +297,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l tier -r
@@ -308,7 +308,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l unpin
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -337,7 +337,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l file -d 'Opening balances from a CSV file (`-` for stdin)' -r
@@ -355,7 +355,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l allow-debt -d 'Let a negative adjustment take the balance below zero (shown as owed)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -367,7 +367,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l dry-run -d 'Compute and report, change nothing'
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -380,7 +380,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l dry-run -d 'Compute and report, change nothing'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l allow-future-date -d 'Accept an --as-of/--at later than today: a rehearsal on a copy of the database'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -s q -l quiet -d 'No progress bar'
@@ -393,7 +393,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l dry-run -d 'Compute and report, change nothing'
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l allow-future-date -d 'Accept an --as-of/--at later than today: a rehearsal on a copy of the database'
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -s q -l quiet -d 'No progress bar'
@@ -408,7 +408,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l include-pii -d 'Unmasked phone, ID number, name and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l excel -d 'Start with a UTF-8 byte-order mark for Excel'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l expiring -d '`export tiers`: add points_expiring_30d and points_expiring_year_end'
@@ -421,7 +421,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care dormant birthdays stores staff top help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
@@ -441,7 +441,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l days -d 'Birthdays within this many days (today counts as day 0)' -r
@@ -454,7 +454,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -468,7 +468,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -482,7 +482,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -497,7 +497,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -512,7 +512,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -530,7 +530,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -549,7 +549,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l db -d 'The database file' -r -F
@@ -559,7 +559,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l db -d 'The database file' -r -F
@@ -569,7 +569,7 @@ csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit migrate completions help" -f -a "init" -d 'Create the database and load a program'

@@ -65,8 +65,14 @@ pub struct Cli {
     pub at: Option<String>,
 
     /// How long to wait for another process that is writing to the database
-    /// (an import, a reset) before giving up with exit 1.
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = crate::store::WAIT_DEFAULT_SECS)]
+    /// (an import, a reset) before giving up with exit 1; 0 to 86400 (a day).
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = crate::store::WAIT_DEFAULT_SECS,
+        value_parser = clap::value_parser!(u64).range(0..=crate::store::WAIT_MAX_SECS)
+    )]
     pub wait: u64,
 
     #[command(subcommand)]

@@ -45,6 +45,9 @@ pub struct Migrated {
 
 /// How long to wait for another process's write lock by default (`--wait`).
 pub const WAIT_DEFAULT_SECS: u64 = 10;
+/// The longest `--wait` accepted: a day. (SQLite counts its wait in
+/// milliseconds in a 32-bit integer, so about 24 days is its own limit.)
+pub const WAIT_MAX_SECS: u64 = 86_400;
 
 /// How a command opens the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1069,3 +1069,48 @@ fn an_output_that_is_a_directory_or_in_no_directory_is_refused_up_front() {
         assert!(err.starts_with("error: "), "case {case}: {err}");
     }
 }
+
+// ------------------------------------------------------------------ --wait bounds
+
+#[test]
+fn a_wait_beyond_a_day_is_a_usage_error_never_a_panic() {
+    let wd = Workdir::setup();
+    for (case, args, needle) in [
+        (
+            "audit --wait 2147484",
+            vec!["--wait", "2147484", "audit"],
+            "0..=86400",
+        ),
+        (
+            "audit --wait 86401",
+            vec!["--wait", "86401", "audit"],
+            "0..=86400",
+        ),
+        (
+            "adjust --wait 18446744073709551615",
+            vec![
+                "--wait",
+                "18446744073709551615",
+                "adjust",
+                "--member",
+                "C000001",
+                "--points",
+                "5",
+                "--reason",
+                "x",
+            ],
+            "18446744073709551615",
+        ),
+        (
+            "member show --wait=-1",
+            vec!["member", "show", "C000001", "--wait=-1"],
+            "-1",
+        ),
+    ] {
+        let err = refused_unchanged(&wd, &args, 2, &["--wait"]);
+        assert!(err.contains(needle), "case {case}: {err}");
+        assert!(err.starts_with("error: "), "case {case}: {err}");
+    }
+    // The bound itself is accepted.
+    wd.ok(&["--wait", "86400", "audit"]);
+}
