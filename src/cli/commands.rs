@@ -402,11 +402,17 @@ pub(super) fn print_expired(
 /// A file argument for writing (`-` is stdout).
 pub(super) fn create_output(path: &str) -> Result<Box<dyn Write>> {
     if path == "-" {
-        return Ok(Box::new(std::io::BufWriter::new(std::io::stdout())));
+        return Ok(Box::new(output::Named::new(
+            std::io::BufWriter::new(std::io::stdout()),
+            "standard output",
+        )));
     }
     let f =
         std::fs::File::create(path).map_err(|e| anyhow::anyhow!("cannot create {path}: {e}"))?;
-    Ok(Box::new(std::io::BufWriter::new(f)))
+    Ok(Box::new(output::Named::new(
+        std::io::BufWriter::new(f),
+        path,
+    )))
 }
 
 /// Opens the database for a command that writes (migrating an older schema
@@ -465,14 +471,14 @@ pub(super) fn store(cli: &Cli, access: Access) -> Result<Store> {
         },
     )?;
     if let Some(v) = st.old_schema {
-        eprintln!(
+        stderr_line!(
             "note: {} has schema v{v}, older than this vipctl's v{}; this command only reads, so it reads an up-to-date copy in memory and leaves the file as it is (`vipctl migrate` upgrades it)",
             cli.db.display(),
             st.schema
         );
     }
     if let Some(m) = &st.migrated {
-        eprintln!(
+        stderr_line!(
             "migrating {} from schema v{} to v{}; a copy of the old file is at {}",
             cli.db.display(),
             m.from,
@@ -555,7 +561,7 @@ pub(super) fn batch_exit(summary: &BatchSummary) -> ExitCode {
 
 pub(super) fn report_rejects(summary: &BatchSummary) {
     if let Some(f) = &summary.rejects_file {
-        eprintln!(
+        stderr_line!(
             "warning: {} rows rejected, written to {}",
             summary.rejected,
             if f == "-" { "stdout" } else { f }
@@ -564,8 +570,7 @@ pub(super) fn report_rejects(summary: &BatchSummary) {
 }
 
 pub fn run(cli: &Cli) -> Result<ExitCode> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = output::Named::new(std::io::stdout().lock(), "standard output");
     match &cli.command {
         Command::Init { program } => {
             // Read once: `--program -` is stdin, which cannot be read twice.
@@ -584,7 +589,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 program: String,
                 program_version: i64,
             }
-            output::record(
+            let printed = output::record(
                 &mut out,
                 cli.format,
                 &Created {
@@ -592,7 +597,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                     program: p.name,
                     program_version: v,
                 },
-            )?;
+            );
+            return output::committed(&mut out, printed, ExitCode::Done);
         }
         Command::Program(cmd) => match cmd {
             ProgramCmd::Check { file } => {
@@ -630,14 +636,15 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                     program: String,
                     program_version: i64,
                 }
-                output::record(
+                let printed = output::record(
                     &mut out,
                     cli.format,
                     &Set {
                         program: p.name,
                         program_version: v,
                     },
-                )?;
+                );
+                return output::committed(&mut out, printed, ExitCode::Done);
             }
             ProgramCmd::Versions => {
                 let st = store(cli, Access::Read)?;
@@ -688,13 +695,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                     pb.finish_and_clear();
                 }
                 let mut err = std::io::stderr();
-                output::record(
+                let printed = output::record(
                     summary_out(&rejects, &mut out, &mut err),
                     cli.format,
                     &summary,
-                )?;
+                );
                 report_rejects(&summary);
-                return Ok(batch_exit(&summary));
+                return output::committed(&mut out, printed, batch_exit(&summary));
             }
             let app = Application {
                 card: a.card.clone().unwrap_or_default(),
@@ -713,11 +720,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 member_no: String,
                 card: String,
             }
-            if cli.format == Format::Table {
-                writeln!(out, "{member_no}")?;
+            let printed = if cli.format == Format::Table {
+                writeln!(out, "{member_no}").map_err(Into::into)
             } else {
-                output::record(&mut out, cli.format, &Enrolled { member_no, card })?;
-            }
+                output::record(&mut out, cli.format, &Enrolled { member_no, card })
+            };
+            return output::committed(&mut out, printed, ExitCode::Done);
         }
         Command::Purchase(a) => return purchase(cli, a, &mut out),
         Command::Staff(cmd) => match cmd {
@@ -740,13 +748,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                     let summary =
                         ops::staff::add_file(&mut st, file, *encoding, rejects.clone(), &ctx)?;
                     let mut err = std::io::stderr();
-                    output::record(
+                    let printed = output::record(
                         summary_out(&rejects, &mut out, &mut err),
                         cli.format,
                         &summary,
-                    )?;
+                    );
                     report_rejects(&summary);
-                    return Ok(batch_exit(&summary));
+                    return output::committed(&mut out, printed, batch_exit(&summary));
                 }
                 let s = ops::staff::validate(
                     code.as_deref().unwrap_or_default(),
@@ -757,7 +765,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 )
                 .map_err(Usage)?;
                 ops::staff::add(&mut st, &s, &ctx)?;
-                output::record(&mut out, cli.format, &s)?;
+                let printed = output::record(&mut out, cli.format, &s);
+                return output::committed(&mut out, printed, ExitCode::Done);
             }
             StaffCmd::List { include_pii } => {
                 let (st, ctx, _, _) = open_as(cli, Access::ReadJournal)?;
@@ -784,13 +793,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 let summary =
                     ops::redeem::redeem_file(&mut st, file, a.encoding, rejects.clone(), &ctx)?;
                 let mut err = std::io::stderr();
-                output::record(
+                let printed = output::record(
                     summary_out(&rejects, &mut out, &mut err),
                     cli.format,
                     &summary,
-                )?;
+                );
                 report_rejects(&summary);
-                return Ok(batch_exit(&summary));
+                return output::committed(&mut out, printed, batch_exit(&summary));
             }
             let r = ops::redeem::Redemption {
                 member: a.member.clone().unwrap_or_default(),
@@ -802,7 +811,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 reference: None,
             };
             let done = ops::redeem::redeem(&mut st, &r, &ctx)?;
-            output::record(&mut out, cli.format, &done)?;
+            let printed = output::record(&mut out, cli.format, &done);
+            return output::committed(&mut out, printed, ExitCode::Done);
         }
         Command::Adjust(a) => {
             let rejects = match &a.file {
@@ -814,13 +824,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 let summary =
                     ops::redeem::opening_file(&mut st, file, a.encoding, rejects.clone(), &ctx)?;
                 let mut err = std::io::stderr();
-                output::record(
+                let printed = output::record(
                     summary_out(&rejects, &mut out, &mut err),
                     cli.format,
                     &summary,
-                )?;
+                );
                 report_rejects(&summary);
-                return Ok(batch_exit(&summary));
+                return output::committed(&mut out, printed, batch_exit(&summary));
             }
             let done = ops::ledger::adjust(
                 &mut st,
@@ -830,7 +840,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 a.allow_debt,
                 &ctx,
             )?;
-            output::record(&mut out, cli.format, &done)?;
+            let printed = output::record(&mut out, cli.format, &done);
+            return output::committed(&mut out, printed, ExitCode::Done);
         }
         Command::TierRecompute { dry_run, changes } => {
             if let Some(path) = changes {
@@ -880,33 +891,42 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             } else {
                 &mut out
             };
-            match cli.format {
-                Format::Json => output::record(out, cli.format, &done)?,
-                _ => {
-                    let mut rec = Records::new(
-                        out,
-                        cli.format,
-                        &["tier", "name", "before", "after", "upgrades", "downgrades"],
-                    );
-                    for t in &done.tiers {
-                        rec.push(t)?;
-                    }
-                    rec.finish()?;
-                    if cli.format == Format::Table {
-                        writeln!(
+            let printed = (|| -> Result<()> {
+                match cli.format {
+                    Format::Json => output::record(out, cli.format, &done)?,
+                    _ => {
+                        let mut rec = Records::new(
                             out,
-                            "{} members as of {}, {} changes{}",
-                            done.members,
-                            done.as_of,
-                            done.changes,
-                            if done.dry_run {
-                                " (dry run: nothing changed)"
-                            } else {
-                                ""
-                            }
-                        )?;
+                            cli.format,
+                            &["tier", "name", "before", "after", "upgrades", "downgrades"],
+                        );
+                        for t in &done.tiers {
+                            rec.push(t)?;
+                        }
+                        rec.finish()?;
+                        if cli.format == Format::Table {
+                            writeln!(
+                                out,
+                                "{} members as of {}, {} changes{}",
+                                done.members,
+                                done.as_of,
+                                done.changes,
+                                if done.dry_run {
+                                    " (dry run: nothing changed)"
+                                } else {
+                                    ""
+                                }
+                            )?;
+                        }
                     }
                 }
+                out.flush()?;
+                Ok(())
+            })();
+            if done.dry_run {
+                printed?;
+            } else {
+                return output::committed(&mut std::io::sink(), printed, ExitCode::Done);
             }
         }
         Command::YearEndReset {
@@ -928,7 +948,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 members_per_commit: *members_per_commit,
             };
             let done = ops::expiry::year_end(&mut st, *year, run, &ctx, |n, of| tick(&pb, n, of))?;
-            print_expired(&mut out, cli.format, &done, pb)?;
+            let printed = print_expired(&mut out, cli.format, &done, pb);
+            if done.dry_run {
+                printed?;
+            } else {
+                return output::committed(&mut out, printed, ExitCode::Done);
+            }
         }
         Command::Expire {
             dry_run,
@@ -948,7 +973,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 members_per_commit: *members_per_commit,
             };
             let done = ops::expiry::expire(&mut st, run, &ctx, |n, of| tick(&pb, n, of))?;
-            print_expired(&mut out, cli.format, &done, pb)?;
+            let printed = print_expired(&mut out, cli.format, &done, pb);
+            if done.dry_run {
+                printed?;
+            } else {
+                return output::committed(&mut out, printed, ExitCode::Done);
+            }
         }
         Command::Export {
             what,
@@ -988,7 +1018,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 pb.finish_and_clear();
             }
             if !done.journalled {
-                eprintln!(
+                stderr_line!(
                     "warning: database {} cannot be written ({}): this export is not recorded in its journal",
                     cli.db.display(),
                     match st.old_schema {
@@ -1017,22 +1047,24 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
                 schema: st.schema,
                 copy: st.migrated.as_ref().map(|m| m.copy.display().to_string()),
             };
-            if cli.format == Format::Table {
+            let printed = if cli.format == Format::Table {
                 match &done.copy {
                     Some(_) => writeln!(
                         out,
                         "{} is now at schema v{} (was v{})",
                         done.database, done.schema, done.schema_from
-                    )?,
+                    ),
                     None => writeln!(
                         out,
                         "{} is up to date (schema v{}); nothing changed",
                         done.database, done.schema
-                    )?,
+                    ),
                 }
+                .map_err(Into::into)
             } else {
-                output::record(&mut out, cli.format, &done)?;
-            }
+                output::record(&mut out, cli.format, &done)
+            };
+            return output::committed(&mut out, printed, ExitCode::Done);
         }
         Command::Audit => {
             let st = store(cli, Access::Read)?;
@@ -1070,5 +1102,6 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             out.write_all(&script)?;
         }
     }
+    out.flush()?;
     Ok(ExitCode::Done)
 }

@@ -95,14 +95,15 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
                 member_no: String,
                 at: String,
             }
-            output::record(
+            let printed = output::record(
                 out,
                 cli.format,
                 &Contacted {
                     member_no: no,
                     at: ctx.now_text(),
                 },
-            )?;
+            );
+            return output::committed(out, printed, ExitCode::Done);
         }
         MemberCmd::Show { reference } => {
             let (st, ctx, _, _) = open_as(cli, Access::Read)?;
@@ -206,7 +207,8 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
                 staff: staff.clone(),
             };
             let m = ops::members::update(&mut st, reference, &u, &ctx)?;
-            output::record(out, cli.format, &m)?;
+            let printed = output::record(out, cli.format, &m);
+            return output::committed(out, printed, ExitCode::Done);
         }
         MemberCmd::ReplaceCard { reference, card } => {
             let (mut st, ctx, _, _) = open(cli)?;
@@ -216,14 +218,15 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
                 old_card: String,
                 new_card: String,
             }
-            output::record(
+            let printed = output::record(
                 out,
                 cli.format,
                 &Replaced {
                     old_card: old,
                     new_card: new,
                 },
-            )?;
+            );
+            return output::committed(out, printed, ExitCode::Done);
         }
         MemberCmd::PinTier {
             reference,
@@ -232,7 +235,8 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
         } => {
             let (mut st, ctx, _, _) = open(cli)?;
             let m = ops::members::pin_tier(&mut st, reference, tier.as_deref(), &ctx)?;
-            output::record(out, cli.format, &m)?;
+            let printed = output::record(out, cli.format, &m);
+            return output::committed(out, printed, ExitCode::Done);
         }
     }
     Ok(ExitCode::Done)

@@ -2,6 +2,16 @@
 //! (operator, clock), calls `ops`, prints. The only layer that knows about
 //! terminals, environment variables and the clock.
 
+/// A line on stderr that never panics: when stderr itself cannot be written
+/// (`2>/dev/full`), the line is lost and the exit code still tells.
+/// (`eprintln!` panics then.)
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod commands;
 mod member;
 pub mod output;
@@ -174,33 +184,43 @@ pub fn main() -> i32 {
     if let Some((_, e)) = bad.first() {
         let names: Vec<&str> = bad.iter().map(|(n, _)| *n).collect();
         if !names.contains(&"stderr") {
-            eprintln!("error: {e}");
+            stderr_line!("error: {e}");
         } else if !names.contains(&"stdout") {
-            println!("error: {e}");
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stdout(), "error: {e}");
         }
         return ExitCode::Usage as i32;
     }
     match commands::run(&cli) {
         Ok(code) => code as i32,
         Err(e) => {
+            if let Some(output::Committed(code)) = e.downcast_ref::<output::Committed>() {
+                // The change is in: the command's own exit code, and a
+                // warning saying so and why its result is missing (none
+                // for a reader that closed the pipe).
+                if !is_broken_pipe(&e) {
+                    stderr_line!("warning: {e:#}");
+                }
+                return *code as i32;
+            }
             if is_broken_pipe(&e) {
                 return 0;
             }
             if crate::store::is_busy_error(&e) {
-                eprintln!(
+                stderr_line!(
                     "error: database {} is locked: another process holds it (waited {} s; see --wait SECONDS)",
                     cli.db.display(),
                     cli.wait
                 );
-                eprintln!("  caused by: {e}");
+                stderr_line!("  caused by: {e}");
             } else {
-                eprintln!("error: {e}");
+                stderr_line!("error: {e}");
             }
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                stderr_line!("  caused by: {cause}");
             }
             if let Some(note) = commands::old_schema_note(&cli) {
-                eprintln!("  note: {note}");
+                stderr_line!("  note: {note}");
             }
             ExitCode::of(&e) as i32
         }

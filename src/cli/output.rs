@@ -1,6 +1,7 @@
 //! Printing records as a table, CSV or JSON (SPEC.md "output"). Any
 //! `Serialize` struct prints in all three formats with the same keys.
 
+use crate::error::ExitCode;
 use anyhow::Result;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde::Serialize;
@@ -168,5 +169,83 @@ impl<'a> Records<'a> {
         }
         writeln!(self.out, "{t}")?;
         Ok(())
+    }
+}
+
+/// An output that names itself in its errors: a failed write says which
+/// output failed ("cannot write standard output: No space left on device").
+/// The error keeps its kind, so a closed pipe is still a closed pipe.
+pub struct Named<W: Write> {
+    inner: W,
+    name: String,
+}
+
+impl<W: Write> Named<W> {
+    pub fn new(inner: W, name: impl Into<String>) -> Named<W> {
+        Named {
+            inner,
+            name: name.into(),
+        }
+    }
+
+    fn named(&self, e: std::io::Error) -> std::io::Error {
+        if e.get_ref().is_some_and(|inner| inner.is::<OutputFailed>()) {
+            return e;
+        }
+        std::io::Error::new(
+            e.kind(),
+            OutputFailed {
+                name: self.name.clone(),
+                source: e,
+            },
+        )
+    }
+}
+
+impl<W: Write> Write for Named<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).map_err(|e| self.named(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().map_err(|e| self.named(e))
+    }
+}
+
+/// A write to a named output that failed.
+#[derive(Debug)]
+pub struct OutputFailed {
+    name: String,
+    source: std::io::Error,
+}
+
+impl std::fmt::Display for OutputFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write {}: {}", self.name, self.source)
+    }
+}
+
+impl std::error::Error for OutputFailed {}
+
+/// Marks an error that came after a command committed its change (printing
+/// its result): the change is in, so the command keeps its own exit code
+/// and the error becomes a warning (SPEC "Failure means nothing changed":
+/// exit 1 only when the database is as it was).
+#[derive(Debug)]
+pub struct Committed(pub ExitCode);
+
+impl std::fmt::Display for Committed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the change was committed, but its result could not be written")
+    }
+}
+
+/// The end of a command that changed the database: `printed` is the
+/// printing of its result, flushed here; a failure there is marked
+/// `Committed` with `code`, the command's own exit code.
+pub fn committed(out: &mut dyn Write, printed: Result<()>, code: ExitCode) -> Result<ExitCode> {
+    match printed.and_then(|()| Ok(out.flush()?)) {
+        Ok(()) => Ok(code),
+        Err(e) => Err(e.context(Committed(code))),
     }
 }

@@ -97,13 +97,14 @@ pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Resu
         };
         let done = ops::import::one(&mut st, &r, &ctx)?;
         if done.duplicate {
-            eprintln!(
+            stderr_line!(
                 "warning: receipt {}/{} was already imported; nothing credited",
-                done.store, done.receipt
+                done.store,
+                done.receipt
             );
         }
-        output::record(out, cli.format, &done)?;
-        return Ok(ExitCode::Done);
+        let printed = output::record(out, cli.format, &done);
+        return output::committed(out, printed, ExitCode::Done);
     };
     if a.rows_per_commit == 0 {
         return Err(Usage("--rows-per-commit must be at least 1".into()).into());
@@ -151,9 +152,9 @@ pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Resu
     }
     let mut err = std::io::stderr();
     let taken = if a.dry_run { &None } else { &rejects };
-    output::record(summary_out(taken, out, &mut err), cli.format, &summary)?;
+    let printed = output::record(summary_out(taken, out, &mut err), cli.format, &summary);
     if let Some(f) = &summary.rejects_file {
-        eprintln!(
+        stderr_line!(
             "warning: {} rows ({} receipts) rejected, written to {}",
             summary.rejected,
             summary.receipts_rejected,
@@ -162,23 +163,29 @@ pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Resu
     }
     if summary.dry_run {
         if summary.rejected > 0 {
-            eprintln!(
+            stderr_line!(
                 "dry run: {} rows ({} receipts) would be rejected; no rejects file was written",
-                summary.rejected, summary.receipts_rejected
+                summary.rejected,
+                summary.receipts_rejected
             );
             for (line, reason) in &summary.rejects_preview {
-                eprintln!("  {file}: line {line}: {reason}");
+                stderr_line!("  {file}: line {line}: {reason}");
             }
             let shown = summary.rejects_preview.len() as u64;
             if summary.rejected > shown {
-                eprintln!("  … and {} more", summary.rejected - shown);
+                stderr_line!("  … and {} more", summary.rejected - shown);
             }
         }
-        eprintln!("dry run: nothing was changed");
+        stderr_line!("dry run: nothing was changed");
     }
-    Ok(if summary.rejected > 0 {
+    let code = if summary.rejected > 0 {
         ExitCode::Rejects
     } else {
         ExitCode::Done
-    })
+    };
+    if summary.dry_run {
+        printed?;
+        return Ok(code);
+    }
+    output::committed(out, printed, code)
 }

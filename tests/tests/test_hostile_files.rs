@@ -1114,3 +1114,165 @@ fn a_wait_beyond_a_day_is_a_usage_error_never_a_panic() {
     // The bound itself is accepted.
     wd.ok(&["--wait", "86400", "audit"]);
 }
+
+// ------------------------------------------------- output that cannot be written
+
+/// Runs `args` with stdout (and, when `both`, stderr too) on /dev/full.
+fn run_full(wd: &Workdir, args: &[&str], both: bool) -> std::process::Output {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vipctl"));
+    cmd.current_dir(wd.dir())
+        .env_remove("VIPCTL_DB")
+        .env("VIPCTL_OPERATOR", "tester")
+        .arg("--db")
+        .arg(wd.db())
+        .args(["--as-of", AS_OF, "--at", AT])
+        .args(args)
+        .stdout(full());
+    if both {
+        cmd.stderr(full());
+    }
+    cmd.output().expect("run vipctl")
+}
+
+#[test]
+fn a_committed_change_whose_result_cannot_be_printed_keeps_its_exit_code() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let wd = Workdir::setup();
+    wd.ok(&[
+        "adjust", "--member", "C000001", "--points", "100", "--reason", "opening",
+    ]);
+    let receipts = wd.write("day.csv", RECEIPTS);
+    let file = receipts.to_str().unwrap();
+    let rejects = wd.path("day.rejects.csv");
+    for (case, args, code, delta, both) in [
+        (
+            "redeem --member > /dev/full",
+            vec!["redeem", "--member", "C000001", "--points", "3"],
+            0,
+            -3,
+            false,
+        ),
+        (
+            "adjust --member > /dev/full",
+            vec![
+                "adjust", "--member", "C000001", "--points", "5", "--reason", "x",
+            ],
+            0,
+            5,
+            false,
+        ),
+        (
+            "adjust --member > /dev/full 2> /dev/full",
+            vec![
+                "adjust", "--member", "C000001", "--points", "7", "--reason", "y",
+            ],
+            0,
+            7,
+            true,
+        ),
+        (
+            "purchase --member > /dev/full",
+            vec!["purchase", "--member", "C000001", "--amount", "200.00"],
+            0,
+            i64::MIN,
+            false,
+        ),
+        (
+            "purchase --file (one reject) > /dev/full",
+            vec![
+                "purchase",
+                "--file",
+                file,
+                "--rejects",
+                rejects.to_str().unwrap(),
+            ],
+            3,
+            i64::MIN,
+            false,
+        ),
+    ] {
+        let before = wd.points("C000001");
+        let entries = wd.count("ledger");
+        let out = run_full(&wd, &args, both);
+        let err = stderr_of(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "case {case}: the change is committed, so exit {code}\nstderr:\n{err}"
+        );
+        assert!(!err.contains("panicked"), "case {case}: {err}");
+        if !both {
+            assert!(
+                err.contains("warning: ")
+                    && err.contains("committed")
+                    && err.contains("standard output")
+                    && err.contains("No space left on device"),
+                "case {case}: the warning says the change is in and why its result is missing:\n{err}"
+            );
+            assert!(!err.contains("error: "), "case {case}: {err}");
+        }
+        if delta == i64::MIN {
+            assert!(
+                wd.points("C000001") > before,
+                "case {case}: points credited"
+            );
+        } else {
+            assert_eq!(wd.points("C000001"), before + delta, "case {case}");
+        }
+        assert!(wd.count("ledger") > entries, "case {case}: a ledger entry");
+    }
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn a_reader_whose_output_cannot_be_written_fails_naming_the_output() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let wd = Workdir::setup();
+    let before = snapshot(&wd);
+    for (case, args, both, needle) in [
+        ("audit > /dev/full", vec!["audit"], false, "standard output"),
+        (
+            "member show > /dev/full",
+            vec!["member", "show", "C000001"],
+            false,
+            "standard output",
+        ),
+        (
+            "export ledger > /dev/full",
+            vec!["export", "ledger"],
+            false,
+            "standard output",
+        ),
+        (
+            "export ledger -o /dev/full",
+            vec!["export", "ledger", "-o", "/dev/full"],
+            false,
+            "/dev/full",
+        ),
+        ("audit > /dev/full 2> /dev/full", vec!["audit"], true, ""),
+    ] {
+        let out = run_full(&wd, &args, both);
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "case {case}: exit 1\n{err}");
+        if !both {
+            assert!(
+                err.starts_with("error: cannot write ")
+                    && err.contains(needle)
+                    && err.contains("No space left on device"),
+                "case {case}: the error names {needle:?}:\n{err}"
+            );
+        }
+    }
+    assert_eq!(before, snapshot(&wd));
+    assert_audit_ok(&wd);
+}
