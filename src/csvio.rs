@@ -894,6 +894,13 @@ pub const FIELD_MAX_BYTES: usize = 1024;
 /// count follow `reason`, so that nothing of the line is lost and the operator
 /// can mend it and import the rejects file again.
 ///
+/// Where the input itself reads a column named `reason` (an adjust file's
+/// `member,points,expires_on,reason,ref`), that column is data and is kept
+/// as it is; the rejection's reason is then written as `reject_reason`, so
+/// the two never collide. Either way the rejects file re-imports as it is:
+/// the added columns (`line`, and `reason` or `reject_reason`) are not read
+/// by the batch and are dropped again from the next rejects file.
+///
 /// Rows are buffered; a batch calls `flush` before it commits the work the
 /// rows belong with, so that what the file holds is never behind what was
 /// committed (a file that cannot be written stops the batch first).
@@ -901,11 +908,14 @@ pub struct Rejects {
     path: PathBuf,
     headers: csv::ByteRecord,
     /// Input columns copied to the rejects file: all but an earlier run's
-    /// `line` and `reason`, so a rejects file can itself be re-imported.
+    /// `line` and reason column, so a rejects file can itself be re-imported.
     keep: Vec<usize>,
     /// How many columns the input's header has: fields past them are written
     /// after `reason`.
     width: usize,
+    /// The name of the column holding why a row was rejected: `reason`, or
+    /// `reject_reason` when the input has a `reason` column of its own.
+    reason_column: &'static str,
     writer: Option<csv::Writer<Box<dyn Write>>>,
     /// Written nowhere (a dry run, one receipt from flags): rows are only
     /// counted, and the first `PREVIEW_MAX` kept in `preview`.
@@ -919,11 +929,19 @@ pub struct Rejects {
 pub const PREVIEW_MAX: usize = 20;
 
 impl Rejects {
-    pub fn new(path: PathBuf, headers: &csv::ByteRecord) -> Rejects {
+    /// Rejects for an input with `headers`, of which the batch reads
+    /// `columns`: a `reason` among them is data (see the type's comment).
+    pub fn new(path: PathBuf, headers: &csv::ByteRecord, columns: &[&str]) -> Rejects {
+        let reason_column = if columns.contains(&"reason") {
+            "reject_reason"
+        } else {
+            "reason"
+        };
         let keep: Vec<usize> = (0..headers.len())
             .filter(|&i| {
-                let h = String::from_utf8_lossy(&headers[i]).trim().to_lowercase();
-                h != "line" && h != "reason"
+                let h = String::from_utf8_lossy(&headers[i]);
+                let h = trim_code(&h).to_lowercase();
+                h != "line" && h != reason_column
             })
             .collect();
         let mut kept = csv::ByteRecord::new();
@@ -935,6 +953,7 @@ impl Rejects {
             headers: kept,
             keep,
             width: headers.len(),
+            reason_column,
             writer: None,
             discard: false,
             preview: Vec::new(),
@@ -946,7 +965,7 @@ impl Rejects {
     pub fn discarding(headers: &csv::ByteRecord) -> Rejects {
         Rejects {
             discard: true,
-            ..Rejects::new(PathBuf::new(), headers)
+            ..Rejects::new(PathBuf::new(), headers, &[])
         }
     }
 
@@ -992,7 +1011,7 @@ impl Rejects {
             let mut w = csv::WriterBuilder::new().flexible(true).from_writer(out);
             let mut header = self.headers.clone();
             header.push_field(b"line");
-            header.push_field(b"reason");
+            header.push_field(self.reason_column.as_bytes());
             let name = self.name();
             w.write_byte_record(&header)
                 .with_context(|| format!("cannot write the rejects file {name}"))?;

@@ -68,7 +68,7 @@ pub enum Command {
 
     /// A manual correction entry in the ledger (R21), or opening balances from a file.
     #[command(
-        after_help = "Examples:\n  vipctl adjust --member M00000001 --points 100 --reason \"opening balance\"\n  vipctl adjust --member 13800138000 --points -20 --reason \"double credit on 3 May\"\n  vipctl adjust --file opening.csv\n\nFile columns: member,points,expires_on,reason,ref: one lot per row with its\nown expiry (default: the program's policy), idempotent by ref."
+        after_help = "Examples:\n  vipctl adjust --member M00000001 --points 100 --reason \"opening balance\"\n  vipctl adjust --member 13800138000 --points -20 --reason \"double credit on 3 May\"\n  vipctl adjust --file opening.csv\n\nFile columns: member,points,expires_on,reason,ref: one lot per row with its\nown expiry (default: the program's policy), idempotent by ref.\nThe rejects file keeps every column, reason included, and adds line and\nreject_reason (why the row was rejected); fix the rows and run it again as\nit is: line and reject_reason are not read."
     )]
     Adjust(AdjustArgs),
 
@@ -535,6 +535,7 @@ pub(super) fn rejects_path(
     if !dry_run {
         super::paths::check_output("--rejects", &path, &cli.db, &[input])?;
     }
+    super::paths::check_input_streams(input, "--rejects", (!dry_run).then_some(path.as_path()))?;
     Ok(Some(path))
 }
 

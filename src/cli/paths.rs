@@ -186,6 +186,70 @@ pub fn check_streams(db: &Path) -> Vec<(&'static str, anyhow::Error)> {
     found
 }
 
+/// The device and inode of a standard stream (0 stdin, 1 stdout) when it
+/// is a regular file (a redirection), else None.
+#[cfg(unix)]
+fn stream_file(fd: i32) -> Option<(u64, u64)> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let owned = match fd {
+        0 => std::io::stdin().as_fd().try_clone_to_owned(),
+        _ => std::io::stdout().as_fd().try_clone_to_owned(),
+    };
+    let meta = std::fs::File::from(owned.ok()?).metadata().ok()?;
+    meta.is_file().then(|| (meta.dev(), meta.ino()))
+}
+
+#[cfg(unix)]
+fn file_id(p: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(p).ok()?;
+    Some((meta.dev(), meta.ino()))
+}
+
+/// Refuses (exit 2, naming both, before anything is written) a batch whose
+/// input and outputs meet through a redirection: standard output redirected
+/// into the input file (`--file r.csv --rejects - >> r.csv`), or standard
+/// input (`--file -`) read from the file an output writes
+/// (`--file - --rejects r.csv < r.csv`), or from the file standard output
+/// goes to. `output` is given with `flag` (`-` is standard output).
+pub fn check_input_streams(input: &str, flag: &str, output: Option<&Path>) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let stdout = stream_file(1);
+        if input != "-" {
+            if stdout.is_some() && stdout == file_id(Path::new(input)) {
+                return Err(Usage(format!(
+                    "standard output is redirected to the input file {input}: writing there would overwrite what is being read; redirect it to another file (nothing was written)"
+                ))
+                .into());
+            }
+            return Ok(());
+        }
+        let Some(stdin) = stream_file(0) else {
+            return Ok(());
+        };
+        if let Some(out) = output.filter(|o| o.as_os_str() != "-") {
+            if file_id(out) == Some(stdin) {
+                return Err(Usage(format!(
+                    "{flag} {} is the file standard input reads (the input, --file -): writing there would overwrite what is being read; name another file (nothing was written)",
+                    out.display()
+                ))
+                .into());
+            }
+        }
+        if stdout == Some(stdin) {
+            return Err(Usage(
+                "standard output is redirected to the file standard input reads (the input, --file -): writing there would overwrite what is being read; redirect it to another file (nothing was written)".to_string(),
+            )
+            .into());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (input, flag, output);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1294,6 +1294,7 @@ pub fn import_table(
                 .clone()
                 .unwrap_or_else(|| Rejects::default_path(&opts.path)),
             &table.headers,
+            &[],
         )
     };
     let mut summary = Summary {

@@ -102,6 +102,7 @@ impl BatchFile {
         let rejects = crate::csvio::Rejects::new(
             rejects.unwrap_or_else(|| crate::csvio::Rejects::default_path(path)),
             &table.headers,
+            columns,
         );
         Ok(BatchFile {
             table,

@@ -1276,3 +1276,197 @@ fn a_reader_whose_output_cannot_be_written_fails_naming_the_output() {
     assert_eq!(before, snapshot(&wd));
     assert_audit_ok(&wd);
 }
+
+// ------------------------------------------- adjust --file rejects keep `reason`
+
+#[test]
+fn adjust_file_rejects_keep_the_rows_reason_and_re_import_as_they_are() {
+    let wd = Workdir::setup();
+    let first = wd.write(
+        "opening.csv",
+        "member,points,expires_on,reason,ref\nC000001,10,,migrated from old POS,OB-1\n",
+    );
+    wd.ok(&["adjust", "--file", first.to_str().unwrap()]);
+    // The same ref with other content: a conflict, rejected.
+    let second = wd.write(
+        "opening2.csv",
+        "member,points,expires_on,reason,ref\nC000002,20,,balance from paper card 0042,OB-1\n",
+    );
+    let rejects = wd.path("opening2.rejects.csv");
+    let entries = wd.count("ledger");
+    expect_exit(
+        &wd,
+        &["adjust", "--file", second.to_str().unwrap()],
+        3,
+        &["rejected"],
+    );
+    assert_eq!(
+        entries,
+        wd.count("ledger"),
+        "the conflicting row added nothing"
+    );
+    let rows = read_csv(&rejects);
+    assert_eq!(rows.len(), 1, "one rejected row: {rows:?}");
+    assert_eq!(
+        rows[0].get("reason").map(String::as_str),
+        Some("balance from paper card 0042"),
+        "the input's own reason column is kept: {rows:?}"
+    );
+    assert_eq!(
+        rows[0].get("line").map(String::as_str),
+        Some("2"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[0]
+            .get("reject_reason")
+            .is_some_and(|r| r.contains("OB-1")),
+        "why the row was rejected, naming the ref: {rows:?}"
+    );
+    // Fix the ref in the rejects file and run it again as it is.
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    let fixed = text.replacen(",OB-1,", ",OB-2,", 1);
+    assert_ne!(text, fixed, "the ref was found in {text:?}");
+    std::fs::write(&rejects, fixed).unwrap();
+    let before = wd.points("C000002");
+    wd.ok(&["adjust", "--file", rejects.to_str().unwrap()]);
+    assert_eq!(wd.points("C000002"), before + 20);
+    let notes = ledger_rows(&wd, "C000002", "coalesce(l.note, '')");
+    assert_eq!(
+        notes.last().map(|r| r.2.as_str()),
+        Some("balance from paper card 0042"),
+        "the ledger note is the row's own reason: {notes:?}"
+    );
+    // A second run of the same rejects file is already done, never a conflict.
+    let out = wd.json(&["adjust", "--file", rejects.to_str().unwrap()]);
+    assert_eq!(out["already_done"], 1, "{out}");
+    assert_eq!(out["rejected"], 0, "{out}");
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn a_redeem_rejects_file_keeps_line_and_reason_columns() {
+    // Files without a `reason` column of their own keep SPEC's `line,reason`.
+    let wd = Workdir::setup();
+    let file = wd.write("redeem.csv", "member,points,note,ref\nC000001,-5,bad,R-1\n");
+    expect_exit(&wd, &["redeem", "--file", file.to_str().unwrap()], 3, &[]);
+    let rows = read_csv(&wd.path("redeem.rejects.csv"));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains_key("line") && rows[0].contains_key("reason"),
+        "{rows:?}"
+    );
+    assert!(!rows[0].contains_key("reject_reason"), "{rows:?}");
+    assert_eq!(
+        rows[0].get("note").map(String::as_str),
+        Some("bad"),
+        "{rows:?}"
+    );
+}
+
+// ------------------------------- redirections into the input file are refused
+
+#[test]
+fn a_redirection_into_the_input_file_is_refused_naming_both() {
+    let wd = Workdir::setup();
+    let before = snapshot(&wd);
+    let file = wd.write("r.csv", RECEIPTS);
+    let name = file.to_str().unwrap();
+    let opening = wd.write(
+        "opening.csv",
+        "member,points,expires_on,reason,ref\nC000001,10,,x,OB-1\n",
+    );
+    let reading = |p: &Path| std::process::Stdio::from(std::fs::File::open(p).unwrap());
+    // (case, args, stdin from, stdout appended to, what the message names)
+    type Case<'a> = (
+        &'a str,
+        Vec<&'a str>,
+        Option<&'a Path>,
+        Option<&'a Path>,
+        Vec<&'a str>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "purchase --file r.csv --rejects - >> r.csv",
+            vec!["purchase", "--file", name, "--rejects", "-"],
+            None,
+            Some(file.as_path()),
+            vec!["standard output", "input file", name],
+        ),
+        (
+            "purchase --file r.csv >> r.csv",
+            vec!["purchase", "--file", name],
+            None,
+            Some(file.as_path()),
+            vec!["standard output", "input file", name],
+        ),
+        (
+            "purchase --file - --rejects r.csv < r.csv",
+            vec!["purchase", "--file", "-", "--rejects", name],
+            Some(file.as_path()),
+            None,
+            vec!["--rejects", name, "standard input"],
+        ),
+        (
+            "adjust --file - < opening.csv >> opening.csv",
+            vec!["adjust", "--file", "-"],
+            Some(opening.as_path()),
+            Some(opening.as_path()),
+            vec!["standard output", "standard input"],
+        ),
+        (
+            "enroll --file - --rejects opening.csv < opening.csv",
+            vec![
+                "enroll",
+                "--file",
+                "-",
+                "--rejects",
+                opening.to_str().unwrap(),
+            ],
+            Some(opening.as_path()),
+            None,
+            vec!["--rejects", "opening.csv", "standard input"],
+        ),
+    ];
+    for (case, args, stdin, stdout, needles) in cases {
+        let receipts = std::fs::read(&file).unwrap();
+        let balances = std::fs::read(&opening).unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_vipctl"));
+        cmd.current_dir(wd.dir())
+            .env_remove("VIPCTL_DB")
+            .env("VIPCTL_OPERATOR", "tester")
+            .arg("--db")
+            .arg(wd.db())
+            .args(["--as-of", AS_OF, "--at", AT])
+            .args(&args);
+        if let Some(p) = stdin {
+            cmd.stdin(reading(p));
+        }
+        if let Some(p) = stdout {
+            cmd.stdout(appending(p));
+        }
+        let out = cmd.output().unwrap();
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "case {case}: exit 2\n{err}");
+        assert!(err.starts_with("error: "), "case {case}: {err}");
+        for n in &needles {
+            assert!(
+                err.contains(n),
+                "case {case}: the error names {n:?}:\n{err}"
+            );
+        }
+        assert!(err.contains("nothing was written"), "case {case}: {err}");
+        assert_eq!(
+            receipts,
+            std::fs::read(&file).unwrap(),
+            "case {case}: r.csv changed"
+        );
+        assert_eq!(
+            balances,
+            std::fs::read(&opening).unwrap(),
+            "case {case}: opening.csv changed"
+        );
+        assert_eq!(before, snapshot(&wd), "case {case}: the database changed");
+    }
+    assert_audit_ok(&wd);
+}

@@ -157,7 +157,7 @@ fn batch_case_control(
             Some(line.to_string().as_str()),
             "{case}: rejects row {row:?}, expected line {line}"
         );
-        let reason = row.get("reason").cloned().unwrap_or_default();
+        let reason = reject_reason(row).to_string();
         assert!(
             reason.contains(needle),
             "{case}: line {line}: reason {reason:?} does not say {needle:?}"

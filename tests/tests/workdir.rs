@@ -375,3 +375,12 @@ pub fn refused_unchanged(wd: &Workdir, args: &[&str], code: i32, needles: &[&str
     assert_audit_ok(wd);
     err
 }
+
+/// Why a rejects row was rejected: `reject_reason` where the input has a
+/// `reason` column of its own (an adjust file), else `reason`.
+pub fn reject_reason(row: &std::collections::HashMap<String, String>) -> &str {
+    row.get("reject_reason")
+        .or_else(|| row.get("reason"))
+        .map(String::as_str)
+        .unwrap_or_default()
+}
