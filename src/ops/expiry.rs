@@ -260,6 +260,9 @@ fn run_chunks(
             done.members += members - chunk_members;
             done.points += points - chunk_points;
             done.upto = upto.min(max_id);
+            if upto < max_id {
+                store::let_others_in();
+            }
         }
         after = upto;
         progress(after.min(max_id), max_id);

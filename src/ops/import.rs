@@ -1455,6 +1455,7 @@ fn import_chunks(
                 duplicates: summary.duplicates,
                 line: line_done,
             };
+            store::let_others_in();
             tx = st
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)?;

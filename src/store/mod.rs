@@ -49,6 +49,17 @@ pub const WAIT_DEFAULT_SECS: u64 = 10;
 /// milliseconds in a 32-bit integer, so about 24 days is its own limit.)
 pub const WAIT_MAX_SECS: u64 = 86_400;
 
+/// A pause between the chunks of a long job, longer than SQLite's longest
+/// busy-wait step (100 ms): a writer waiting for the lock (a redemption at
+/// the counter during the nightly import) gets it between two chunks
+/// instead of waiting for the whole job and giving up after `--wait`.
+pub const GAP_BETWEEN_CHUNKS: std::time::Duration = std::time::Duration::from_millis(110);
+
+/// Lets a waiting writer in between two chunks of a long job.
+pub fn let_others_in() {
+    std::thread::sleep(GAP_BETWEEN_CHUNKS);
+}
+
 /// How a command opens the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {

@@ -311,13 +311,23 @@ fn purchase_dry_run_writes_no_rejects_file_and_lists_the_rejected_rows() {
 #[test]
 fn a_single_receipt_refused_leaves_no_rejects_file_behind() {
     let wd = Workdir::setup();
-    expect_exit(
+    // Refused inside the import (more points used than held, R11), as a
+    // file's row would be.
+    refused_unchanged(
         &wd,
         &[
-            "purchase", "--member", "C000001", "--amount", "abc", "--store", "BJ01",
+            "purchase",
+            "--member",
+            "C000001",
+            "--amount",
+            "10.00",
+            "--store",
+            "BJ01",
+            "--points-used",
+            "999",
         ],
-        2,
-        &["abc"],
+        4,
+        &["999"],
     );
     assert!(
         !wd.path("stdin.rejects.csv").exists(),
