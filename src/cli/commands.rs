@@ -570,6 +570,49 @@ pub(super) fn report_rejects(summary: &BatchSummary) {
     }
 }
 
+/// The flags `year-end-reset` and `expire` share.
+struct ExpiryFlags {
+    dry_run: bool,
+    allow_future_date: bool,
+    members_per_commit: i64,
+}
+
+/// `year-end-reset` and `expire`: refuse a future date unless rehearsing,
+/// run the job with a progress bar, print what expired.
+fn expiry_job(
+    cli: &Cli,
+    out: &mut dyn Write,
+    command: &str,
+    how: ExpiryFlags,
+    job: impl FnOnce(
+        &mut Store,
+        ops::expiry::Run,
+        &ops::Ctx,
+        &mut dyn FnMut(i64, i64),
+    ) -> Result<ops::expiry::Expired>,
+) -> Result<ExitCode> {
+    if how.members_per_commit < 1 {
+        return Err(Usage("--members-per-commit must be at least 1".into()).into());
+    }
+    let (mut st, ctx, p, _) = open(cli)?;
+    if !how.dry_run && !how.allow_future_date {
+        refuse_future_date(cli, &ctx, &p, command)?;
+    }
+    let pb = bar(cli);
+    let run = ops::expiry::Run {
+        dry_run: how.dry_run,
+        members_per_commit: how.members_per_commit,
+    };
+    let done = job(&mut st, run, &ctx, &mut |n, of| tick(&pb, n, of))?;
+    let printed = print_expired(out, cli.format, &done, pb);
+    if done.dry_run {
+        printed?;
+        Ok(ExitCode::Done)
+    } else {
+        output::committed(out, printed, ExitCode::Done)
+    }
+}
+
 pub fn run(cli: &Cli) -> Result<ExitCode> {
     let mut out = output::Named::new(std::io::stdout().lock(), "standard output");
     match &cli.command {
@@ -936,50 +979,32 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
             allow_future_date,
             members_per_commit,
         } => {
-            if *members_per_commit < 1 {
-                return Err(Usage("--members-per-commit must be at least 1".into()).into());
-            }
-            let (mut st, ctx, p, _) = open(cli)?;
-            if !dry_run && !allow_future_date {
-                refuse_future_date(cli, &ctx, &p, "year-end-reset")?;
-            }
-            let pb = bar(cli);
-            let run = ops::expiry::Run {
+            let how = ExpiryFlags {
                 dry_run: *dry_run,
+                allow_future_date: *allow_future_date,
                 members_per_commit: *members_per_commit,
             };
-            let done = ops::expiry::year_end(&mut st, *year, run, &ctx, |n, of| tick(&pb, n, of))?;
-            let printed = print_expired(&mut out, cli.format, &done, pb);
-            if done.dry_run {
-                printed?;
-            } else {
-                return output::committed(&mut out, printed, ExitCode::Done);
-            }
+            return expiry_job(
+                cli,
+                &mut out,
+                "year-end-reset",
+                how,
+                |st, run, ctx, tick| ops::expiry::year_end(st, *year, run, ctx, tick),
+            );
         }
         Command::Expire {
             dry_run,
             allow_future_date,
             members_per_commit,
         } => {
-            if *members_per_commit < 1 {
-                return Err(Usage("--members-per-commit must be at least 1".into()).into());
-            }
-            let (mut st, ctx, p, _) = open(cli)?;
-            if !dry_run && !allow_future_date {
-                refuse_future_date(cli, &ctx, &p, "expire")?;
-            }
-            let pb = bar(cli);
-            let run = ops::expiry::Run {
+            let how = ExpiryFlags {
                 dry_run: *dry_run,
+                allow_future_date: *allow_future_date,
                 members_per_commit: *members_per_commit,
             };
-            let done = ops::expiry::expire(&mut st, run, &ctx, |n, of| tick(&pb, n, of))?;
-            let printed = print_expired(&mut out, cli.format, &done, pb);
-            if done.dry_run {
-                printed?;
-            } else {
-                return output::committed(&mut out, printed, ExitCode::Done);
-            }
+            return expiry_job(cli, &mut out, "expire", how, |st, run, ctx, tick| {
+                ops::expiry::expire(st, run, ctx, tick)
+            });
         }
         Command::Export {
             what,

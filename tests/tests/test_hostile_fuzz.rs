@@ -495,19 +495,7 @@ fn ledger_state(wd: &Workdir) -> String {
         "SELECT id, balance FROM members ORDER BY id",
         "SELECT member_id, kind, points FROM ledger ORDER BY id",
     ] {
-        let mut st = conn.prepare(sql).unwrap();
-        let n = st.column_count();
-        let rows: Vec<String> = st
-            .query_map([], |r| {
-                (0..n)
-                    .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(|v| v.join("|"))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        out.push_str(&rows.join("\n"));
+        out.push_str(&query_text(&conn, sql).join("\n"));
         out.push('\n');
     }
     out

@@ -60,20 +60,7 @@ fn state(wd: &Workdir) -> String {
         "SELECT code, name, COALESCE(store, '') FROM staff ORDER BY code",
         "SELECT member_id, size, remaining, COALESCE(expires_on, '') FROM lots ORDER BY id",
     ] {
-        let mut st = conn.prepare(sql).unwrap();
-        let n = st.column_count();
-        let rows = st
-            .query_map([], |r| {
-                let mut line = String::new();
-                for i in 0..n {
-                    let v: rusqlite::types::Value = r.get(i)?;
-                    line.push_str(&format!("{v:?}|"));
-                }
-                Ok(line)
-            })
-            .unwrap()
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
+        let rows = query_text(&conn, sql);
         out.push_str(&format!("== {sql}\n{}\n", rows.join("\n")));
     }
     out

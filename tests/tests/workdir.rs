@@ -232,15 +232,7 @@ impl Workdir {
     /// The row count of every table, to show that a refused command wrote nothing.
     pub fn counts(&self) -> Vec<(String, i64)> {
         let conn = self.conn();
-        let tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert!(!tables.is_empty(), "the database has no tables");
-        tables
+        table_names(&conn)
             .into_iter()
             .map(|t| {
                 let n = conn
@@ -294,30 +286,9 @@ pub fn ledger_rows(wd: &Workdir, reference: &str, column: &str) -> Vec<(String, 
 /// order: two snapshots are equal exactly when nothing in the database changed.
 pub fn snapshot(wd: &Workdir) -> String {
     let conn = wd.conn();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(!tables.is_empty(), "the database has no tables");
     let mut out = String::new();
-    for t in tables {
-        let mut st = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-        let n = st.column_count();
-        let mut rows: Vec<String> = st
-            .query_map([], |r| {
-                let mut line = String::new();
-                for i in 0..n {
-                    let v: rusqlite::types::Value = r.get(i)?;
-                    line.push_str(&format!("{v:?}|"));
-                }
-                Ok(line)
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+    for t in table_names(&conn) {
+        let mut rows = query_text(&conn, &format!("SELECT * FROM \"{t}\""));
         rows.sort();
         out.push_str(&format!("== {t} ({})\n", rows.len()));
         for r in rows {
@@ -326,6 +297,38 @@ pub fn snapshot(wd: &Workdir) -> String {
         }
     }
     out
+}
+
+/// The names of the database's tables, in order; never none.
+pub fn table_names(conn: &Connection) -> Vec<String> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!tables.is_empty(), "the database has no tables");
+    tables
+}
+
+/// The rows of a query, each as its values' debug forms joined by `|`.
+pub fn query_text(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut st = conn.prepare(sql).unwrap();
+    let n = st.column_count();
+    let rows = st
+        .query_map([], |r| {
+            let mut line = String::new();
+            for i in 0..n {
+                let v: rusqlite::types::Value = r.get(i)?;
+                line.push_str(&format!("{v:?}|"));
+            }
+            Ok(line)
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows
 }
 
 /// `vipctl audit` passes on the work directory's database.
