@@ -453,19 +453,6 @@ fn total_points(wd: &Workdir) -> i64 {
         .unwrap()
 }
 
-fn balances(wd: &Workdir) -> Vec<(String, i64)> {
-    let conn = wd.conn();
-    let mut st = conn
-        .prepare("SELECT member_no, balance FROM members ORDER BY member_no")
-        .unwrap();
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
-}
-
 #[test]
 fn an_unwritable_rejects_file_stops_the_import_before_the_chunk_commits() {
     // Rows 1–4 good, row 5 bad, rows 6–8 good; two rows a chunk.

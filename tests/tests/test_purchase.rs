@@ -6,7 +6,7 @@
 //! UTC+8) unless they carry an offset.
 
 use crate::workdir::{
-    fixture_rows, ledger_rows, member_no, read_csv, stderr_of, stdout_of, Workdir, AT,
+    balances, fixture_rows, ledger_rows, member_no, read_csv, stderr_of, stdout_of, Workdir, AT,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -124,20 +124,6 @@ fn ledger_of(wd: &Workdir, reference: &str) -> Vec<(String, i64, String)> {
 
 fn entry(kind: &str, points: i64, reference: &str) -> (String, i64, String) {
     (kind.to_string(), points, reference.to_string())
-}
-
-/// Every member's (member_no, balance), in member order.
-fn balances(wd: &Workdir) -> Vec<(String, i64)> {
-    let conn = wd.conn();
-    let mut st = conn
-        .prepare("SELECT member_no, balance FROM members ORDER BY member_no")
-        .unwrap();
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
 }
 
 /// Row counts of the tables an import writes points and receipts to.

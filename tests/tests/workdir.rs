@@ -387,3 +387,17 @@ pub fn reject_reason(row: &std::collections::HashMap<String, String>) -> &str {
         .map(String::as_str)
         .unwrap_or_default()
 }
+
+/// Every member's (member_no, balance), in member order.
+pub fn balances(wd: &Workdir) -> Vec<(String, i64)> {
+    let conn = wd.conn();
+    let mut st = conn
+        .prepare("SELECT member_no, balance FROM members ORDER BY member_no")
+        .unwrap();
+    let rows = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    rows
+}
