@@ -587,16 +587,7 @@ enum Outcome {
     },
 }
 
-/// Why a receipt was rejected, for callers that turn a rejection into an exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RejectKind {
-    /// A malformed field.
-    Invalid,
-    /// The member reference matches nobody.
-    UnknownMember,
-    /// Refused by a rule (R5 blocked card, R11 points, a conflicting receipt).
-    Refused,
-}
+pub use crate::error::RejectKind;
 
 /// A receipt's rows, checked as far as the file alone allows: every field,
 /// the receipt-level columns agreeing on every row, the time and the type.

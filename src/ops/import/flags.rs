@@ -144,11 +144,7 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
     };
     let summary = import_table(st, table, &opts, ctx, |_| {})?;
     if let Some((reason, kind)) = summary.last_reject {
-        return Err(match kind {
-            RejectKind::Invalid => crate::error::Usage(reason).into(),
-            RejectKind::UnknownMember => anyhow::anyhow!(reason),
-            RejectKind::Refused => crate::error::Refused(reason).into(),
-        });
+        return Err(crate::error::Rejection { kind, reason }.into());
     }
     let (points_earned, points_used): (i64, i64) = st.conn.query_row(
         "SELECT points_earned, points_used FROM receipts WHERE store = ?1 AND receipt = ?2",
