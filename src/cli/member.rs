@@ -1,7 +1,7 @@
 //! `vipctl member …`: look up and manage members (R1–R5, R26, R32).
 
-use super::commands::{open, open_as};
 use super::output::{self, Format, Records};
+use super::session::{open, open_as};
 use super::Cli;
 use crate::error::ExitCode;
 use crate::ops;
@@ -10,20 +10,28 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::io::Write;
 
+pub(super) const HELP: &str = "Examples:
+  vipctl member show 13800138000
+  vipctl member list --tier silver --format csv
+  vipctl member replace-card M00000001 --card C100234";
+
 #[derive(Debug, Subcommand)]
 pub enum MemberCmd {
     /// Profile, card, tier and its history, balance, points by expiry, recent entries.
-    #[command(
-        after_help = "Examples:\n  vipctl member show 13800138000\n  vipctl member show M00000001 --format json"
-    )]
+    #[command(after_help = "Examples:
+  vipctl member show 13800138000
+  vipctl member show M00000001 --format json")]
     Show {
         /// Card number, member number or phone.
         reference: String,
     },
     /// List members, optionally by tier, store or staff.
-    #[command(
-        after_help = "Examples:\n  vipctl member list --tier silver\n  vipctl member list --store BJ01 --format csv > bj01.csv\n\nName, phone, ID number and birthday are masked unless --include-pii (which is\njournalled with the operator)."
-    )]
+    #[command(after_help = "Examples:
+  vipctl member list --tier silver
+  vipctl member list --store BJ01 --format csv > bj01.csv
+
+Name, phone, ID number and birthday are masked unless --include-pii (which is
+journalled with the operator).")]
     List {
         #[arg(long)]
         tier: Option<String>,
@@ -36,9 +44,8 @@ pub enum MemberCmd {
         include_pii: bool,
     },
     /// Change a member's details (R2 and R3 still hold).
-    #[command(
-        after_help = "Example:\n  vipctl member update M00000001 --phone 13900000000 --store SH01"
-    )]
+    #[command(after_help = "Example:
+  vipctl member update M00000001 --phone 13900000000 --store SH01")]
     Update {
         reference: String,
         #[arg(long)]
@@ -57,25 +64,25 @@ pub enum MemberCmd {
         staff: Option<String>,
     },
     /// Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5).
-    #[command(after_help = "Example:\n  vipctl member replace-card 13800138000 --card C100234")]
+    #[command(after_help = "Example:
+  vipctl member replace-card 13800138000 --card C100234")]
     ReplaceCard {
         reference: String,
         #[arg(long, value_name = "NEW")]
         card: String,
     },
     /// Record a care call to a member; restarts the tier's call cadence (R32).
-    #[command(
-        after_help = "Example:\n  vipctl member contacted M00000001 --note \"invited to the spring sale\""
-    )]
+    #[command(after_help = "Example:
+  vipctl member contacted M00000001 --note \"invited to the spring sale\"")]
     Contacted {
         reference: String,
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
     /// Pin a member to a tier that recompute will not change, or unpin (R26).
-    #[command(
-        after_help = "Examples:\n  vipctl member pin-tier M00000001 --tier purple_gold\n  vipctl member pin-tier M00000001 --unpin"
-    )]
+    #[command(after_help = "Examples:
+  vipctl member pin-tier M00000001 --tier purple_gold
+  vipctl member pin-tier M00000001 --unpin")]
     PinTier {
         reference: String,
         #[arg(long, required_unless_present = "unpin", conflicts_with = "unpin")]
@@ -85,11 +92,11 @@ pub enum MemberCmd {
     },
 }
 
-pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<ExitCode> {
+pub(super) fn run(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<ExitCode> {
     match cmd {
         MemberCmd::Contacted { reference, note } => {
-            let (mut st, ctx, _, _) = open(cli)?;
-            let no = ops::reports::contacted(&mut st, reference, note.as_deref(), &ctx)?;
+            let mut s = open(cli)?;
+            let no = ops::reports::contacted(&mut s.store, reference, note.as_deref(), &s.ctx)?;
             #[derive(serde::Serialize)]
             struct Contacted {
                 member_no: String,
@@ -100,14 +107,14 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
                 cli.format,
                 &Contacted {
                     member_no: no,
-                    at: ctx.now_text(),
+                    at: s.ctx.now_text(),
                 },
             );
             return output::committed(out, printed, ExitCode::Done);
         }
         MemberCmd::Show { reference } => {
-            let (st, ctx, _, _) = open_as(cli, Access::Read)?;
-            let profile = ops::members::show(&st, reference, ctx.today)?;
+            let s = open_as(cli, Access::Read)?;
+            let profile = ops::members::show(&s.store, reference, s.ctx.today)?;
             match cli.format {
                 Format::Json => output::record(out, cli.format, &profile)?,
                 Format::Csv => output::record(out, cli.format, &profile.member)?,
@@ -158,7 +165,7 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
             staff,
             include_pii,
         } => {
-            let (st, ctx, _, _) = open_as(cli, Access::ReadJournal)?;
+            let s = open_as(cli, Access::ReadJournal)?;
             let mut rec = Records::new(
                 out,
                 cli.format,
@@ -176,12 +183,12 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
                 "last_purchase",
             ]);
             ops::members::list(
-                &st,
+                &s.store,
                 tier.as_deref(),
                 at.as_deref(),
                 staff.as_deref(),
                 *include_pii,
-                &ctx,
+                &s.ctx,
                 |m| rec.push(&m),
             )?;
             rec.finish()?;
@@ -196,7 +203,7 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
             store,
             staff,
         } => {
-            let (mut st, ctx, _, _) = open(cli)?;
+            let mut s = open(cli)?;
             let u = ops::members::Update {
                 name: name.clone(),
                 phone: phone.clone(),
@@ -206,13 +213,13 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
                 store: store.clone(),
                 staff: staff.clone(),
             };
-            let m = ops::members::update(&mut st, reference, &u, &ctx)?;
+            let m = ops::members::update(&mut s.store, reference, &u, &s.ctx)?;
             let printed = output::record(out, cli.format, &m);
             return output::committed(out, printed, ExitCode::Done);
         }
         MemberCmd::ReplaceCard { reference, card } => {
-            let (mut st, ctx, _, _) = open(cli)?;
-            let (old, new) = ops::members::replace_card(&mut st, reference, card, &ctx)?;
+            let mut s = open(cli)?;
+            let (old, new) = ops::members::replace_card(&mut s.store, reference, card, &s.ctx)?;
             #[derive(serde::Serialize)]
             struct Replaced {
                 old_card: String,
@@ -233,8 +240,8 @@ pub(super) fn member(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<
             tier,
             unpin: _,
         } => {
-            let (mut st, ctx, _, _) = open(cli)?;
-            let m = ops::members::pin_tier(&mut st, reference, tier.as_deref(), &ctx)?;
+            let mut s = open(cli)?;
+            let m = ops::members::pin_tier(&mut s.store, reference, tier.as_deref(), &s.ctx)?;
             let printed = output::record(out, cli.format, &m);
             return output::committed(out, printed, ExitCode::Done);
         }

@@ -12,19 +12,33 @@ macro_rules! stderr_line {
     }};
 }
 
-mod commands;
+mod adjust;
+mod audit;
+mod completions;
+mod enroll;
+mod expire;
+mod export;
+mod init;
+mod io;
 mod member;
+mod migrate;
 pub mod output;
 pub mod paths;
+mod program;
 mod purchase;
+mod redeem;
 mod report;
+mod session;
+mod staff;
+mod tier_recompute;
+mod year_end_reset;
 
 use crate::error::{ExitCode, Usage};
 use crate::ops::Ctx;
 use crate::program::Program;
 use anyhow::Result;
 use chrono::{NaiveDate, Utc};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use output::Format;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -86,7 +100,124 @@ pub struct Cli {
     pub wait: u64,
 
     #[command(subcommand)]
-    pub command: commands::Command,
+    pub command: Command,
+}
+
+/// The command tree: each command's arguments, help and `run` live in its own file.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database and load a program.
+    #[command(after_help = init::HELP)]
+    Init(init::InitArgs),
+
+    /// Show, set or check the points program.
+    #[command(subcommand, after_help = program::HELP)]
+    Program(program::ProgramCmd),
+
+    /// Enrol one member from flags, or many from a CSV file (R1–R6).
+    #[command(after_help = enroll::HELP)]
+    Enroll(enroll::EnrollArgs),
+
+    /// Credit points from till receipts: one from flags, or the nightly file (R7–R15).
+    #[command(after_help = purchase::HELP)]
+    Purchase(purchase::PurchaseArgs),
+
+    /// Register and list the staff who serve members (R3, R33).
+    #[command(subcommand, after_help = staff::HELP)]
+    Staff(staff::StaffCmd),
+
+    /// Look up and manage members.
+    #[command(subcommand, after_help = member::HELP)]
+    Member(member::MemberCmd),
+
+    /// Redeem points for a reward or a cash offset, oldest-expiring first (R16–R18).
+    #[command(after_help = redeem::HELP)]
+    Redeem(redeem::RedeemArgs),
+
+    /// A manual correction entry in the ledger (R21), or opening balances from a file.
+    #[command(after_help = adjust::HELP)]
+    Adjust(adjust::AdjustArgs),
+
+    /// Re-rank every member by the ladder's conditions as of a date (R22–R26).
+    #[command(after_help = tier_recompute::HELP)]
+    TierRecompute(tier_recompute::TierRecomputeArgs),
+
+    /// Expire the points a calendar-year program ends with a year (R27–R30).
+    #[command(after_help = year_end_reset::HELP)]
+    YearEndReset(year_end_reset::YearEndResetArgs),
+
+    /// Expire what a per-lot or inactivity program ends by a date (R29, R30).
+    #[command(after_help = expire::HELP)]
+    Expire(expire::ExpireArgs),
+
+    /// Export tiers, members, the ledger or receipts as CSV (R34, R35).
+    #[command(after_help = export::HELP)]
+    Export(export::ExportArgs),
+
+    /// Reports for analysts (R34).
+    #[command(subcommand, after_help = report::HELP)]
+    Report(report::ReportCmd),
+
+    /// Check every invariant of the ledger; exit 1 naming each violation.
+    #[command(after_help = audit::HELP)]
+    Audit(audit::AuditArgs),
+
+    /// Bring an older database's schema up to date (after copying it to FILE.pre-vN).
+    #[command(after_help = migrate::HELP)]
+    Migrate(migrate::MigrateArgs),
+
+    /// Print a shell completion script.
+    #[command(after_help = completions::HELP)]
+    Completions(completions::CompletionsArgs),
+}
+
+impl Command {
+    /// Runs the command, printing to `out`.
+    fn run(&self, cli: &Cli, out: &mut dyn std::io::Write) -> Result<ExitCode> {
+        match self {
+            Command::Init(a) => init::run(cli, a, out),
+            Command::Program(cmd) => program::run(cli, cmd, out),
+            Command::Enroll(a) => enroll::run(cli, a, out),
+            Command::Purchase(a) => purchase::run(cli, a, out),
+            Command::Staff(cmd) => staff::run(cli, cmd, out),
+            Command::Member(cmd) => member::run(cli, cmd, out),
+            Command::Redeem(a) => redeem::run(cli, a, out),
+            Command::Adjust(a) => adjust::run(cli, a, out),
+            Command::TierRecompute(a) => tier_recompute::run(cli, a, out),
+            Command::YearEndReset(a) => year_end_reset::run(cli, a, out),
+            Command::Expire(a) => expire::run(cli, a, out),
+            Command::Export(a) => export::run(cli, a, out),
+            Command::Report(cmd) => report::run(cli, cmd, out),
+            Command::Audit(a) => audit::run(cli, a, out),
+            Command::Migrate(a) => migrate::run(cli, a, out),
+            Command::Completions(a) => completions::run(cli, a, out),
+        }
+    }
+
+    /// Whether the command only reads the database (and so never migrates it).
+    fn reads_only(&self) -> bool {
+        use member::MemberCmd;
+        use program::ProgramCmd;
+        use staff::StaffCmd;
+        matches!(
+            self,
+            Command::Audit(_)
+                | Command::Export(_)
+                | Command::Report(_)
+                | Command::Member(MemberCmd::Show { .. } | MemberCmd::List { .. })
+                | Command::Staff(StaffCmd::List { .. })
+                | Command::Program(ProgramCmd::Show { .. } | ProgramCmd::Versions)
+        )
+    }
+}
+
+/// Runs the command line's command with stdout as its output.
+fn run(cli: &Cli) -> Result<ExitCode> {
+    use std::io::Write as _;
+    let mut out = output::Named::new(std::io::stdout().lock(), "standard output");
+    let code = cli.command.run(cli, &mut out)?;
+    out.flush()?;
+    Ok(code)
 }
 
 /// A date flag: `YYYY-MM-DD`, the year four digits from 1900 to 2999.
@@ -191,7 +322,7 @@ pub fn main() -> i32 {
         }
         return ExitCode::Usage as i32;
     }
-    match commands::run(&cli) {
+    match run(&cli) {
         Ok(code) => code as i32,
         Err(e) => {
             if let Some(output::Committed(code)) = e.downcast_ref::<output::Committed>() {
@@ -219,7 +350,7 @@ pub fn main() -> i32 {
             for cause in e.chain().skip(1) {
                 stderr_line!("  caused by: {cause}");
             }
-            if let Some(note) = commands::old_schema_note(&cli) {
+            if let Some(note) = session::old_schema_note(&cli) {
                 stderr_line!("  note: {note}");
             }
             ExitCode::of(&e) as i32

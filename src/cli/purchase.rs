@@ -1,7 +1,8 @@
 //! `vipctl purchase`: one receipt from flags, or the nightly file.
 
-use super::commands::{open, rejects_path, spinner, summary_out};
+use super::io::{rejects_path, spinner, summary_out};
 use super::output;
+use super::session::open;
 use super::Cli;
 use crate::csvio::Encoding;
 use crate::error::{ExitCode, Usage};
@@ -12,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::Write;
 use std::path::PathBuf;
 
-pub(super) const PURCHASE_HELP: &str = "Examples:
+pub(super) const HELP: &str = "Examples:
   vipctl purchase --file receipts.csv
   vipctl purchase --file receipts.csv --dry-run --format json
   gzip -dc day.csv.gz | vipctl purchase --file - --rejects day.rejects.csv
@@ -77,12 +78,12 @@ pub struct PurchaseArgs {
     points_used: Option<i64>,
 }
 
-pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<ExitCode> {
+pub(super) fn run(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let rejects = match &a.file {
         Some(file) => rejects_path(cli, file, &a.rejects, a.dry_run)?,
         None => None,
     };
-    let (mut st, ctx, _, _) = open(cli)?;
+    let mut s = open(cli)?;
     let Some(file) = &a.file else {
         let r = ops::import::OneReceipt {
             member: a.member.clone().unwrap_or_default(),
@@ -95,7 +96,7 @@ pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Resu
             points_used: a.points_used,
             return_of: a.return_of.clone(),
         };
-        let done = ops::import::one(&mut st, &r, &ctx)?;
+        let done = ops::import::one(&mut s.store, &r, &s.ctx)?;
         if done.duplicate {
             stderr_line!(
                 "warning: receipt {}/{} was already imported; nothing credited",
@@ -137,7 +138,7 @@ pub(super) fn purchase(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Resu
     } else {
         None
     };
-    let summary = ops::import::import(&mut st, &opts, &ctx, |p| {
+    let summary = ops::import::import(&mut s.store, &opts, &s.ctx, |p| {
         if let Some(pb) = &pb {
             if size.is_some() {
                 pb.set_position(p.bytes);

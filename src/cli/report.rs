@@ -1,7 +1,7 @@
 //! `vipctl report …` (R31–R34).
 
-use super::commands::open_as;
 use super::output::Records;
+use super::session::open_as;
 use super::Cli;
 use crate::error::{ExitCode, Usage};
 use crate::ops;
@@ -9,20 +9,31 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::io::Write;
 
+pub(super) const HELP: &str = "Examples:
+  vipctl report tiers
+  vipctl report tiers --from 2026-01-01 --to 2026-12-31 --format csv";
+
 #[derive(Debug, Subcommand)]
 pub enum ReportCmd {
     /// Members and spend per tier, with shares (R34).
-    #[command(
-        after_help = "Examples:\n  vipctl report tiers\n  vipctl report tiers --as-of 2026-12-31 --format json\n\nSpend is over the 365 days ending on --as-of unless --from/--to are given."
-    )]
+    #[command(after_help = "Examples:
+  vipctl report tiers
+  vipctl report tiers --as-of 2026-12-31 --format json
+
+Spend is over the 365 days ending on --as-of unless --from/--to are given.")]
     Tiers {
         #[command(flatten)]
         period: Period,
     },
     /// The day's follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32).
-    #[command(
-        after_help = "Examples:\n  vipctl report care --store BJ01\n  vipctl report care --days 14 --staff S001 --format csv > calls.csv\n\nOne row per member and reason: new_member_followup (first purchase 7 days\nago), birthday (in the next --days days), at_risk (90+ days without a\npurchase), dormant (180+), cadence_call (the tier's call_every_days since the\nlast `vipctl member contacted`)."
-    )]
+    #[command(after_help = "Examples:
+  vipctl report care --store BJ01
+  vipctl report care --days 14 --staff S001 --format csv > calls.csv
+
+One row per member and reason: new_member_followup (first purchase 7 days
+ago), birthday (in the next --days days), at_risk (90+ days without a
+purchase), dormant (180+), cadence_call (the tier's call_every_days since the
+last `vipctl member contacted`).")]
     Care {
         /// Birthdays within this many days (today counts as day 0).
         #[arg(long, default_value_t = 7, value_name = "N")]
@@ -31,9 +42,9 @@ pub enum ReportCmd {
         filter: ReportFilter,
     },
     /// Members with no purchase for at least N days (R31).
-    #[command(
-        after_help = "Examples:\n  vipctl report dormant\n  vipctl report dormant --days 90 --store SH01"
-    )]
+    #[command(after_help = "Examples:
+  vipctl report dormant
+  vipctl report dormant --days 90 --store SH01")]
     Dormant {
         #[arg(long, default_value_t = 180, value_name = "N")]
         days: i64,
@@ -41,9 +52,9 @@ pub enum ReportCmd {
         filter: ReportFilter,
     },
     /// Birthdays today and in the next N − 1 days (R32).
-    #[command(
-        after_help = "Examples:\n  vipctl report birthdays\n  vipctl report birthdays --days 30 --format csv"
-    )]
+    #[command(after_help = "Examples:
+  vipctl report birthdays
+  vipctl report birthdays --days 30 --format csv")]
     Birthdays {
         #[arg(long, default_value_t = 7, value_name = "N")]
         days: i64,
@@ -51,7 +62,8 @@ pub enum ReportCmd {
         filter: ReportFilter,
     },
     /// Per store: member sales as a share of all sales, receipts, members enrolled (R33).
-    #[command(after_help = "Examples:\n  vipctl report stores --from 2026-10-01 --to 2026-10-31")]
+    #[command(after_help = "Examples:
+  vipctl report stores --from 2026-10-01 --to 2026-10-31")]
     Stores {
         #[command(flatten)]
         period: Period,
@@ -59,7 +71,8 @@ pub enum ReportCmd {
         filter: ReportFilter,
     },
     /// Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33).
-    #[command(after_help = "Examples:\n  vipctl report staff --from 2026-01-01 --to 2026-12-31")]
+    #[command(after_help = "Examples:
+  vipctl report staff --from 2026-01-01 --to 2026-12-31")]
     Staff {
         #[command(flatten)]
         period: Period,
@@ -67,9 +80,9 @@ pub enum ReportCmd {
         filter: ReportFilter,
     },
     /// The VIP top list by spend or points.
-    #[command(
-        after_help = "Examples:\n  vipctl report top --n 500\n  vipctl report top --n 50 --by points --store BJ01"
-    )]
+    #[command(after_help = "Examples:
+  vipctl report top --n 500
+  vipctl report top --n 50 --by points --store BJ01")]
     Top {
         #[arg(long, default_value_t = 500, value_name = "N")]
         n: i64,
@@ -121,7 +134,7 @@ impl ReportFilter {
     }
 }
 
-pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<ExitCode> {
+pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<ExitCode> {
     if let ReportCmd::Tiers { period }
     | ReportCmd::Stores { period, .. }
     | ReportCmd::Staff { period, .. }
@@ -129,7 +142,8 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
     {
         super::check_period(period.from, period.to)?;
     }
-    let (st, ctx, _, _) = open_as(cli, crate::store::Access::ReadJournal)?;
+    let s = open_as(cli, crate::store::Access::ReadJournal)?;
+    let (st, ctx) = (&s.store, &s.ctx);
     let full_data = match cmd {
         ReportCmd::Tiers { .. } => None,
         ReportCmd::Care { filter, .. } => filter.include_pii.then_some("report care"),
@@ -145,11 +159,11 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
         ReportCmd::Top { filter, n, .. } => (filter.include_pii && *n >= 1).then_some("report top"),
     };
     if let Some(command) = full_data {
-        ops::journal_full_data(&st, &ctx, command)?;
+        ops::journal_full_data(st, ctx, command)?;
     }
     match cmd {
         ReportCmd::Tiers { period } => {
-            let rows = ops::reports::tiers(&st, period.from, period.to, &ctx)?;
+            let rows = ops::reports::tiers(st, period.from, period.to, ctx)?;
             let mut rec = Records::new(
                 out,
                 cli.format,
@@ -182,7 +196,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
                     "staff",
                 ],
             );
-            ops::reports::care(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
+            ops::reports::care(st, *days, &filter.ops(), ctx, |r| rec.push(&r))?;
             rec.finish()?;
         }
         ReportCmd::Dormant { days, filter } => {
@@ -201,7 +215,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
                     "staff",
                 ],
             );
-            ops::reports::dormant(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
+            ops::reports::dormant(st, *days, &filter.ops(), ctx, |r| rec.push(&r))?;
             rec.finish()?;
         }
         ReportCmd::Birthdays { days, filter } => {
@@ -219,7 +233,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
                     "staff",
                 ],
             );
-            ops::reports::birthdays(&st, *days, &filter.ops(), &ctx, |r| rec.push(&r))?;
+            ops::reports::birthdays(st, *days, &filter.ops(), ctx, |r| rec.push(&r))?;
             rec.finish()?;
         }
         ReportCmd::Stores { period, filter } => {
@@ -229,7 +243,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
                 )
                 .into());
             }
-            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
+            let (from, to) = ops::reports::period(period.from, period.to, ctx);
             let mut rec = Records::new(
                 out,
                 cli.format,
@@ -242,7 +256,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
                     "members_enrolled",
                 ],
             );
-            for r in ops::reports::stores(&st, from, to, &filter.ops())? {
+            for r in ops::reports::stores(st, from, to, &filter.ops())? {
                 rec.push(&r)?;
             }
             rec.finish()?;
@@ -255,7 +269,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
                 )
                 .into());
             }
-            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
+            let (from, to) = ops::reports::period(period.from, period.to, ctx);
             let mut rec = Records::new(
                 out,
                 cli.format,
@@ -268,7 +282,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
                     "lost_dormant",
                 ],
             );
-            for r in ops::reports::staff(&st, from, to, &filter.ops())? {
+            for r in ops::reports::staff(st, from, to, &filter.ops())? {
                 rec.push(&r)?;
             }
             rec.finish()?;
@@ -282,7 +296,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
             if *n < 1 {
                 return Err(Usage("--n must be at least 1".into()).into());
             }
-            let (from, to) = ops::reports::period(period.from, period.to, &ctx);
+            let (from, to) = ops::reports::period(period.from, period.to, ctx);
             let mut rec = Records::new(
                 out,
                 cli.format,
@@ -296,7 +310,7 @@ pub(super) fn report(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<
                     "points",
                 ],
             );
-            for r in ops::reports::top(&st, *n, *by == TopBy::Points, from, to, &filter.ops())? {
+            for r in ops::reports::top(st, *n, *by == TopBy::Points, from, to, &filter.ops())? {
                 rec.push(&r)?;
             }
             rec.finish()?;

@@ -25,6 +25,15 @@ pub struct Ctx {
     pub today: NaiveDate,
 }
 
+/// What a command works with, built once: the open database, the program
+/// in force (parsed once) with its version, and who is acting when.
+pub struct Session {
+    pub store: crate::store::Store,
+    pub program: crate::program::Program,
+    pub version: i64,
+    pub ctx: Ctx,
+}
+
 impl Ctx {
     /// The moment as stored: RFC 3339 in UTC, to the second.
     pub fn now_text(&self) -> String {

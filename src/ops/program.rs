@@ -65,3 +65,22 @@ pub fn set(st: &mut Store, path: &str, ctx: &Ctx) -> Result<(i64, Program)> {
     tx.commit()?;
     Ok((v, p))
 }
+
+/// The text and the parsed program of `version`, else of the one in force.
+pub fn show(st: &Store, version: Option<i64>) -> Result<(String, Program)> {
+    match version {
+        Some(v) => {
+            let p = programs::by_version(&st.conn, v)?;
+            Ok((programs::source(&st.conn, v)?, p))
+        }
+        None => {
+            let (_, source, p) = programs::current(&st.conn)?;
+            Ok((source, p))
+        }
+    }
+}
+
+/// Every stored program version, oldest first.
+pub fn versions(st: &Store) -> Result<Vec<programs::Version>> {
+    programs::versions(&st.conn)
+}

@@ -37,22 +37,49 @@ pub fn current(conn: &Connection) -> Result<(i64, String, Program)> {
 
 /// A stored program version by number.
 pub fn by_version(conn: &Connection, version: i64) -> Result<Program> {
-    let source: String = conn
-        .query_row(
-            "SELECT source FROM program_versions WHERE version = ?1",
-            [version],
-            |r| r.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| anyhow!("program version {version} does not exist"))?;
-    Ok(program::parse(&source)?)
+    Ok(program::parse(&source(conn, version)?)?)
+}
+
+/// The text of a stored program version, as it was set.
+pub fn source(conn: &Connection, version: i64) -> Result<String> {
+    conn.query_row(
+        "SELECT source FROM program_versions WHERE version = ?1",
+        [version],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| anyhow!("program version {version} does not exist"))
+}
+
+/// One stored program version, without its text.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Version {
+    pub version: i64,
+    pub created_at: String,
+    pub operator: String,
+    pub name: String,
 }
 
 /// (version, created_at, operator, name) of every stored version, oldest first.
 pub fn list(conn: &Connection) -> Result<Vec<(i64, String, String, String)>> {
+    Ok(versions(conn)?
+        .into_iter()
+        .map(|v| (v.version, v.created_at, v.operator, v.name))
+        .collect())
+}
+
+/// Every stored version, oldest first.
+pub fn versions(conn: &Connection) -> Result<Vec<Version>> {
     let mut st = conn.prepare(
         "SELECT version, created_at, operator, name FROM program_versions ORDER BY version",
     )?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let rows = st.query_map([], |r| {
+        Ok(Version {
+            version: r.get(0)?,
+            created_at: r.get(1)?,
+            operator: r.get(2)?,
+            name: r.get(3)?,
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
