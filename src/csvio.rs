@@ -12,17 +12,16 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 /// The text encoding of an input file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
     /// UTF-8 (BOM or not) if most lines around the first non-ASCII byte are
     /// valid UTF-8, else GB18030; each row is then checked against it.
     #[default]
     Auto,
-    #[value(name = "utf-8", alias = "utf8")]
+    /// UTF-8, with or without a BOM.
     Utf8,
     /// GB18030, a superset of GBK and GB2312.
-    #[value(name = "gb18030", alias = "gbk")]
     Gb18030,
 }
 

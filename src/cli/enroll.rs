@@ -3,8 +3,8 @@
 use super::io::{print_batch, rejects_path, spinner};
 use super::output::{self, Format};
 use super::session::open;
+use super::values::EncodingArg;
 use super::Cli;
-use crate::csvio::Encoding;
 use crate::error::ExitCode;
 use crate::ops::{self, members::Application};
 use anyhow::Result;
@@ -29,8 +29,8 @@ pub struct EnrollArgs {
     #[arg(long, value_name = "FILE", requires = "file")]
     rejects: Option<PathBuf>,
     /// The file's encoding (default: detected).
-    #[arg(long, value_enum, default_value_t = Encoding::Auto, requires = "file")]
-    encoding: Encoding,
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto, requires = "file")]
+    encoding: EncodingArg,
     #[arg(long, required_unless_present = "file")]
     name: Option<String>,
     #[arg(long, required_unless_present = "file")]
@@ -63,8 +63,9 @@ pub(super) fn run(cli: &Cli, a: &EnrollArgs, out: &mut dyn Write) -> Result<Exit
         let pb = spinner(cli, "enrolling");
         let summary = ops::members::enroll_file(
             &mut s.store,
+            &s.program,
             file,
-            a.encoding,
+            a.encoding.into(),
             rejects.clone(),
             &s.ctx,
             |n| {
@@ -89,7 +90,7 @@ pub(super) fn run(cli: &Cli, a: &EnrollArgs, out: &mut dyn Write) -> Result<Exit
         staff: a.staff.clone().unwrap_or_default(),
         enrolled_at: s.ctx.today.to_string(),
     };
-    let (member_no, card) = ops::members::enroll_one(&mut s.store, &app, &s.ctx)?;
+    let (member_no, card) = ops::members::enroll_one(&mut s.store, &s.program, &app, &s.ctx)?;
     #[derive(serde::Serialize)]
     struct Enrolled {
         member_no: String,

@@ -54,7 +54,7 @@ pub(super) fn run(cli: &Cli, a: &ExpireArgs, out: &mut dyn Write) -> Result<Exit
 /// before their time; refused unless `--dry-run` or `--allow-future-date`.
 fn refuse_future_date(cli: &Cli, s: &ops::Session, command: &str) -> Result<()> {
     let (ctx, tz) = (&s.ctx, s.program.timezone);
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let today = super::clock_now().with_timezone(&tz).date_naive();
     let at_date = ctx.now.with_timezone(&tz).date_naive();
     let (flag, date) = if cli.as_of.is_some() && ctx.today >= at_date {
         ("--as-of", ctx.today.to_string())

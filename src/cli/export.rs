@@ -22,7 +22,7 @@ journalled with the operator). --excel writes a UTF-8 BOM so Excel shows Chinese
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    what: ops::export::What,
+    what: super::values::WhatArg,
     /// Output file (`-` for stdout, the default). Never the database or
     /// one of its files.
     #[arg(short, long, value_name = "FILE", default_value = "-")]
@@ -48,7 +48,7 @@ pub(super) fn run(cli: &Cli, a: &ExportArgs, out: &mut dyn Write) -> Result<Exit
     super::paths::check_output("-o", Path::new(path), &cli.db, &[])?;
     let s = open_as(cli, Access::ReadJournal)?;
     let opts = ops::export::Options {
-        what: a.what,
+        what: a.what.into(),
         from: a.from,
         to: a.to,
         include_pii: a.include_pii,
@@ -63,7 +63,7 @@ pub(super) fn run(cli: &Cli, a: &ExportArgs, out: &mut dyn Write) -> Result<Exit
     ops::export::check(&s.store, &opts)?;
     let pb = spinner(cli, "exporting");
     let mut sink = create_output(path)?;
-    let done = ops::export::export(&s.store, &opts, &s.ctx, &mut sink, |n| {
+    let done = ops::export::export(&s.store, &s.program, &opts, &s.ctx, &mut sink, |n| {
         if let Some(pb) = &pb {
             pb.set_position(n);
         }

@@ -114,7 +114,7 @@ pub(super) fn run(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<Exi
         }
         MemberCmd::Show { reference } => {
             let s = open_as(cli, Access::Read)?;
-            let profile = ops::members::show(&s.store, reference, s.ctx.today)?;
+            let profile = ops::members::show(&s.store, &s.program, reference, s.ctx.today)?;
             match cli.format {
                 Format::Json => output::record(out, cli.format, &profile)?,
                 Format::Csv => output::record(out, cli.format, &profile.member)?,
@@ -241,7 +241,13 @@ pub(super) fn run(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<Exi
             unpin: _,
         } => {
             let mut s = open(cli)?;
-            let m = ops::members::pin_tier(&mut s.store, reference, tier.as_deref(), &s.ctx)?;
+            let m = ops::members::pin_tier(
+                &mut s.store,
+                &s.program,
+                reference,
+                tier.as_deref(),
+                &s.ctx,
+            )?;
             let printed = output::record(out, cli.format, &m);
             return output::committed(out, printed, ExitCode::Done);
         }

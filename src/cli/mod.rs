@@ -31,6 +31,7 @@ mod report;
 mod session;
 mod staff;
 mod tier_recompute;
+mod values;
 mod year_end_reset;
 
 use crate::error::{ExitCode, Usage};
@@ -272,7 +273,7 @@ impl Cli {
         let now = match &self.at {
             Some(t) => crate::rules::time::parse_moment(t, tz)
                 .map_err(|e| Usage(format!("--at {t:?}: {e}")))?,
-            None => Utc::now(),
+            None => clock_now(),
         };
         let today = self
             .as_of
@@ -288,6 +289,13 @@ impl Cli {
     pub fn show_progress(&self) -> bool {
         !self.quiet && std::io::stderr().is_terminal()
     }
+}
+
+/// The real clock: the one place vipctl reads it (`clippy.toml` bans
+/// `Utc::now` everywhere else). Everything below the CLI is handed `Ctx`.
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn clock_now() -> chrono::DateTime<Utc> {
+    Utc::now()
 }
 
 /// The clap command tree (for completions and tests).

@@ -3,8 +3,8 @@
 use super::io::{rejects_path, spinner, summary_out};
 use super::output;
 use super::session::open;
+use super::values::EncodingArg;
 use super::Cli;
-use crate::csvio::Encoding;
 use crate::error::{ExitCode, Usage};
 use crate::ops;
 use anyhow::Result;
@@ -47,8 +47,8 @@ pub struct PurchaseArgs {
     #[arg(long, requires = "file")]
     dry_run: bool,
     /// The file's encoding (default: detected).
-    #[arg(long, value_enum, default_value_t = Encoding::Auto)]
-    encoding: Encoding,
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+    encoding: EncodingArg,
     /// Rows per committed chunk.
     #[arg(long, value_name = "N", default_value_t = ops::import::ROWS_PER_COMMIT_DEFAULT, hide = true)]
     rows_per_commit: u64,
@@ -112,7 +112,7 @@ pub(super) fn run(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<Ex
     }
     let opts = ops::import::Options {
         path: file.clone(),
-        encoding: a.encoding,
+        encoding: a.encoding.into(),
         rejects: rejects.clone(),
         dry_run: a.dry_run,
         rows_per_commit: a.rows_per_commit,

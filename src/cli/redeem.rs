@@ -2,8 +2,8 @@
 
 use super::io::{print_batch, print_done, rejects_path};
 use super::session::open;
+use super::values::EncodingArg;
 use super::Cli;
-use crate::csvio::Encoding;
 use crate::error::ExitCode;
 use crate::ops;
 use anyhow::Result;
@@ -30,8 +30,8 @@ pub struct RedeemArgs {
     #[arg(long, value_name = "FILE", requires = "file")]
     rejects: Option<PathBuf>,
     /// The file's encoding (default: detected).
-    #[arg(long, value_enum, default_value_t = Encoding::Auto, requires = "file")]
-    encoding: Encoding,
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto, requires = "file")]
+    encoding: EncodingArg,
     /// Card number, member number or phone.
     #[arg(long, value_name = "REF", required_unless_present = "file")]
     member: Option<String>,
@@ -58,8 +58,13 @@ pub(super) fn run(cli: &Cli, a: &RedeemArgs, out: &mut dyn Write) -> Result<Exit
     };
     let mut s = open(cli)?;
     if let Some(file) = &a.file {
-        let summary =
-            ops::redeem::redeem_file(&mut s.store, file, a.encoding, rejects.clone(), &s.ctx)?;
+        let summary = ops::redeem::redeem_file(
+            &mut s.store,
+            file,
+            a.encoding.into(),
+            rejects.clone(),
+            &s.ctx,
+        )?;
         return print_batch(cli, out, &rejects, &summary);
     }
     let r = ops::redeem::Redemption {

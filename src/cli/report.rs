@@ -143,7 +143,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
         super::check_period(period.from, period.to)?;
     }
     let s = open_as(cli, crate::store::Access::ReadJournal)?;
-    let (st, ctx) = (&s.store, &s.ctx);
+    let (st, program, ctx) = (&s.store, &s.program, &s.ctx);
     let full_data = match cmd {
         ReportCmd::Tiers { .. } => None,
         ReportCmd::Care { filter, .. } => filter.include_pii.then_some("report care"),
@@ -163,7 +163,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
     }
     match cmd {
         ReportCmd::Tiers { period } => {
-            let rows = ops::reports::tiers(st, period.from, period.to, ctx)?;
+            let rows = ops::reports::tiers(st, program, period.from, period.to, ctx)?;
             let mut rec = Records::new(
                 out,
                 cli.format,
@@ -196,7 +196,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "staff",
                 ],
             );
-            ops::reports::care(st, *days, &filter.ops(), ctx, |r| rec.push(&r))?;
+            ops::reports::care(st, program, *days, &filter.ops(), ctx, |r| rec.push(&r))?;
             rec.finish()?;
         }
         ReportCmd::Dormant { days, filter } => {
@@ -282,7 +282,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "lost_dormant",
                 ],
             );
-            for r in ops::reports::staff(st, from, to, &filter.ops())? {
+            for r in ops::reports::staff(st, program, from, to, &filter.ops())? {
                 rec.push(&r)?;
             }
             rec.finish()?;

@@ -3,8 +3,8 @@
 use super::io::{print_batch, print_done, rejects_path};
 use super::output::Records;
 use super::session::{open, open_as};
+use super::values::EncodingArg;
 use super::Cli;
-use crate::csvio::Encoding;
 use crate::error::{ExitCode, Usage};
 use crate::ops;
 use crate::store::Access;
@@ -45,8 +45,8 @@ File columns: code,name,phone,id_number,store")]
         #[arg(long, value_name = "FILE", requires = "file")]
         rejects: Option<PathBuf>,
         /// The file's encoding (default: detected).
-        #[arg(long, value_enum, default_value_t = Encoding::Auto)]
-        encoding: Encoding,
+        #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+        encoding: EncodingArg,
     },
     /// List the staff (name, phone and ID number masked unless --include-pii).
     #[command(after_help = "Example:
@@ -76,8 +76,13 @@ pub(super) fn run(cli: &Cli, cmd: &StaffCmd, out: &mut dyn Write) -> Result<Exit
             };
             let mut s = open(cli)?;
             if let Some(file) = file {
-                let summary =
-                    ops::staff::add_file(&mut s.store, file, *encoding, rejects.clone(), &s.ctx)?;
+                let summary = ops::staff::add_file(
+                    &mut s.store,
+                    file,
+                    (*encoding).into(),
+                    rejects.clone(),
+                    &s.ctx,
+                )?;
                 return print_batch(cli, out, &rejects, &summary);
             }
             let staff = ops::staff::validate(

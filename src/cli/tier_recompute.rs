@@ -52,6 +52,7 @@ pub(super) fn run(cli: &Cli, a: &TierRecomputeArgs, out: &mut dyn Write) -> Resu
     let changes_name = changes.as_deref().unwrap_or_default();
     let done = ops::tiers::recompute(
         &mut s.store,
+        &s.program,
         a.dry_run,
         &s.ctx,
         |c| {

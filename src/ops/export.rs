@@ -4,16 +4,17 @@
 
 use super::Ctx;
 use crate::money::format_fen;
+use crate::program::Program;
 use crate::rules::identity::{
     mask_birthday, mask_card, mask_id, mask_in_text, mask_name, mask_phone,
 };
-use crate::store::{self, export, programs, Store};
+use crate::store::{self, export, Store};
 use anyhow::Result;
 use chrono::{Days, NaiveDate, TimeZone};
 use std::io::Write;
 
 /// What to export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum What {
     /// Members with tier, balance and the last 365 days' spend (SPEC columns).
     Tiers,
@@ -107,12 +108,12 @@ fn text(r: &rusqlite::Row, i: usize) -> rusqlite::Result<String> {
 /// Writes the export to `out`; `progress` is called with the rows written.
 pub fn export(
     st: &Store,
+    program: &Program,
     opts: &Options,
     ctx: &Ctx,
     out: &mut dyn Write,
     mut progress: impl FnMut(u64),
 ) -> Result<Exported> {
-    let (_, _, program) = programs::current(&st.conn)?;
     if opts.excel {
         out.write_all(b"\xEF\xBB\xBF")?;
     }

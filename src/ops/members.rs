@@ -3,12 +3,12 @@
 
 use super::{BatchFile, BatchSummary, Ctx, RowOutcome};
 use crate::csvio::Encoding;
-use crate::error::{refused, Refused};
+use crate::error::{refused, Rejection};
+use crate::program::Program;
 use crate::rules::identity;
-use crate::store::{self, ledger, members, programs, Store};
+use crate::store::{self, ledger, members, programs, Conn as Connection, Store};
 use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use std::path::PathBuf;
 
 /// What a person filled in on an enrolment form; every field as text.
@@ -191,18 +191,19 @@ fn enrolled_moment(enrolled_on: NaiveDate, now_day: NaiveDate, ctx: &Ctx) -> Str
 }
 
 /// Enrols one validated application inside the caller's transaction. A
-/// refusal (R2, R3, card taken) is returned as `Refused`.
+/// refusal (R2, R3, card taken) is returned as a [`Rejection`].
 fn enroll_valid(
     conn: &Connection,
     v: &Valid,
     tier: &str,
     now_day: NaiveDate,
     ctx: &Ctx,
-) -> Result<Result<Enrolled, String>> {
+) -> Result<Enrolled> {
+    let refuse = |reason: String| Err(Rejection::refused(reason).into());
     if let Some(code) = members::staff_by_phone_or_id(conn, &v.phone, &v.id_number)? {
-        return Ok(Err(format!(
+        return refuse(format!(
             "staff may not enrol (R3): phone or ID number belongs to staff member {code}"
-        )));
+        ));
     }
     let by_id = members::id_by_id_number(conn, &v.id_number)?;
     let by_phone = members::id_by_phone(conn, &v.phone)?;
@@ -210,37 +211,35 @@ fn enroll_valid(
         let same = by_phone.as_ref().is_some_and(|(pid, _)| pid == id)
             && members::get(conn, *id)?.name == v.name;
         if same {
-            return Ok(Ok(Enrolled::Already {
+            return Ok(Enrolled::Already {
                 member_no: no.clone(),
-            }));
+            });
         }
-        return Ok(Err(format!(
-            "ID number already enrolled as member {no} (R2)"
-        )));
+        return refuse(format!("ID number already enrolled as member {no} (R2)"));
     }
     if let Some((_, no)) = by_phone {
-        return Ok(Err(format!(
+        return refuse(format!(
             "phone {} already belongs to member {no} (R2)",
             v.phone
-        )));
+        ));
     }
     if let Some(holder) = members::card_holder(conn, &v.phone)? {
         let no = members::get(conn, holder)?.member_no;
-        return Ok(Err(format!(
+        return refuse(format!(
             "phone {} is a card number of member {no} (R1)",
             v.phone
-        )));
+        ));
     }
     if let Some(card) = &v.card {
         if let Err(reason) = check_card_number(card, &v.phone) {
-            return Ok(Err(reason));
+            return refuse(reason);
         }
     }
     let id = members::next_id(conn)?;
     let no = member_no(id);
     let card = v.card.clone().unwrap_or_else(|| no.clone());
     if members::card_holder(conn, &card)?.is_some() {
-        return Ok(Err(format!("card {card} is already issued")));
+        return refuse(format!("card {card} is already issued"));
     }
     members::insert(
         conn,
@@ -261,19 +260,23 @@ fn enroll_valid(
             enrolled_moment: &enrolled_moment(v.enrolled_on, now_day, ctx),
         },
     )?;
-    Ok(Ok(Enrolled::New {
+    Ok(Enrolled::New {
         member_no: no,
         card,
-    }))
+    })
 }
 
 /// `enroll` from flags: one member. Refuses an existing member (exit 4).
-pub fn enroll_one(st: &mut Store, a: &Application, ctx: &Ctx) -> Result<(String, String)> {
+pub fn enroll_one(
+    st: &mut Store,
+    program: &Program,
+    a: &Application,
+    ctx: &Ctx,
+) -> Result<(String, String)> {
     let v = validate(a, ctx.today).map_err(crate::error::Usage)?;
-    let (_, _, program) = programs::current(&st.conn)?;
     let tx = st.write()?;
     let now_day = ctx.now.with_timezone(&program.timezone).date_naive();
-    match enroll_valid(&tx, &v, &program.lowest_tier().code, now_day, ctx)?.map_err(Refused)? {
+    match enroll_valid(&tx, &v, &program.lowest_tier().code, now_day, ctx)? {
         Enrolled::New { member_no, card } => {
             store::journal(&tx, &ctx.now_text(), &ctx.operator, "enroll", &member_no)?;
             tx.commit()?;
@@ -289,6 +292,7 @@ pub fn enroll_one(st: &mut Store, a: &Application, ctx: &Ctx) -> Result<(String,
 /// re-running the same file enrols nobody twice.
 pub fn enroll_file(
     st: &mut Store,
+    program: &Program,
     path: &str,
     encoding: Encoding,
     rejects_path: Option<PathBuf>,
@@ -313,7 +317,6 @@ pub fn enroll_file(
         &["name", "phone", "id_number"],
         COLUMNS,
     )?;
-    let (_, _, program) = programs::current(&st.conn)?;
     let tier = program.lowest_tier().code.clone();
     let now_day = ctx.now.with_timezone(&program.timezone).date_naive();
     // One transaction: a kill leaves nothing half-enrolled, and a re-run
@@ -336,14 +339,14 @@ pub fn enroll_file(
             staff: f[7].to_string(),
             enrolled_at: f[8].to_string(),
         };
-        Ok(match validate(&app, ctx.today) {
-            Ok(v) => match enroll_valid(&tx, &v, &tier, now_day, ctx)? {
-                Ok(Enrolled::New { .. }) => RowOutcome::Done,
-                Ok(Enrolled::Already { .. }) => RowOutcome::Already,
-                Err(reason) => RowOutcome::Rejected(reason),
+        match validate(&app, ctx.today) {
+            Ok(v) => match enroll_valid(&tx, &v, &tier, now_day, ctx) {
+                Ok(Enrolled::New { .. }) => Ok(RowOutcome::Done),
+                Ok(Enrolled::Already { .. }) => Ok(RowOutcome::Already),
+                Err(e) => RowOutcome::from_error(e),
             },
-            Err(reason) => RowOutcome::Rejected(reason),
-        })
+            Err(reason) => Ok(RowOutcome::Rejected(reason)),
+        }
     })?;
     let detail = format!(
         "{}: {} enrolled, {} already, {} rejected",
@@ -386,10 +389,9 @@ pub struct ExpiryBucket {
 }
 
 /// `member show REF`.
-pub fn show(st: &Store, reference: &str, today: NaiveDate) -> Result<Profile> {
+pub fn show(st: &Store, program: &Program, reference: &str, today: NaiveDate) -> Result<Profile> {
     let id = resolve_for_show(&st.conn, reference)?;
     let member = members::get(&st.conn, id)?;
-    let (_, _, program) = programs::current(&st.conn)?;
     Ok(Profile {
         tier_name: program.tier(&member.tier).map(|t| t.name.clone()),
         owed: (-member.points).max(0),
@@ -542,7 +544,7 @@ pub fn replace_card(
     }
     check_card_number(new_card, &m.phone).map_err(crate::error::Usage)?;
     members::replace_card(&tx, id, &old, new_card, &ctx.now_text())?;
-    let (version, _, _) = programs::current(&tx)?;
+    let version = programs::current_version(&tx)?;
     let note = format!("card {old} reported lost, replaced by {new_card}");
     ledger::post(
         &tx,
@@ -575,11 +577,11 @@ pub fn replace_card(
 /// `member pin-tier REF --tier T` / `--unpin` (R26).
 pub fn pin_tier(
     st: &mut Store,
+    program: &Program,
     reference: &str,
     tier: Option<&str>,
     ctx: &Ctx,
 ) -> Result<members::Member> {
-    let (_, _, program) = programs::current(&st.conn)?;
     let tx = st.write()?;
     let id = members::resolve(&tx, reference)?;
     let m = members::get(&tx, id)?;

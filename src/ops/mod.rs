@@ -86,6 +86,17 @@ pub enum RowOutcome {
     Rejected(String),
 }
 
+impl RowOutcome {
+    /// A row's outcome from an error: a [`Rejection`](crate::error::Rejection)
+    /// rejects the row with its reason; any other error stops the batch.
+    pub fn from_error(e: anyhow::Error) -> anyhow::Result<RowOutcome> {
+        match e.downcast::<crate::error::Rejection>() {
+            Ok(r) => Ok(RowOutcome::Rejected(r.reason)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// A batch file (enrol, staff, redeem, opening balances): the table, where
 /// its rejects go, and the columns the batch reads.
 pub struct BatchFile {

@@ -2,7 +2,8 @@
 
 use super::Ctx;
 use crate::money::format_fen;
-use crate::store::{self, export, programs, Store};
+use crate::program::Program;
+use crate::store::{self, export, Store};
 use anyhow::Result;
 use chrono::{Datelike, Days, NaiveDate};
 
@@ -40,11 +41,11 @@ pub struct TierShare {
 /// over `from..=to` (default: the 365 days ending on the as-of date).
 pub fn tiers(
     st: &Store,
+    program: &Program,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     ctx: &Ctx,
 ) -> Result<Vec<TierShare>> {
-    let (_, _, program) = programs::current(&st.conn)?;
     let to = to.unwrap_or(ctx.today);
     let from = from.unwrap_or_else(|| to.checked_sub_days(Days::new(364)).unwrap_or(to));
     let totals = export::tier_totals(&st.conn, &from.to_string(), &to.to_string())?;
@@ -167,12 +168,12 @@ pub const FOLLOW_UP_DAYS: i64 = 7;
 /// reason (R31, R32).
 pub fn care(
     st: &Store,
+    program: &Program,
     days: i64,
     f: &Filter,
     ctx: &Ctx,
     mut each: impl FnMut(CareItem) -> Result<()>,
 ) -> Result<()> {
-    let (_, _, program) = programs::current(&st.conn)?;
     let today = ctx.today;
     let pii = Pii(f.include_pii);
     store::reports::members_for_care(
@@ -423,8 +424,13 @@ pub struct StaffItem {
 /// `report staff`: what each staff member's members did in the period (R33).
 /// `lost_dormant`: members they are responsible for who crossed 180 days
 /// without a purchase within the period.
-pub fn staff(st: &Store, from: NaiveDate, to: NaiveDate, f: &Filter) -> Result<Vec<StaffItem>> {
-    let (_, _, program) = programs::current(&st.conn)?;
+pub fn staff(
+    st: &Store,
+    program: &Program,
+    from: NaiveDate,
+    to: NaiveDate,
+    f: &Filter,
+) -> Result<Vec<StaffItem>> {
     let (from_s, to_s) = (from.to_string(), to.to_string());
     let sales = store::reports::staff_sales(&st.conn, &from_s, &to_s)?;
     let enrolled = store::reports::enrolled_by(&st.conn, "staff", &from_s, &to_s)?;

@@ -3,11 +3,10 @@
 
 use super::{BatchFile, BatchSummary, Ctx, RowOutcome};
 use crate::csvio::Encoding;
-use crate::error::refused;
+use crate::error::Rejection;
 use crate::rules::identity;
-use crate::store::{self, members, members::Staff, Store};
+use crate::store::{self, members, members::Staff, Conn as Connection, Store};
 use anyhow::Result;
-use rusqlite::Connection;
 use std::path::PathBuf;
 
 /// Checks a staff record's fields; pure.
@@ -49,60 +48,54 @@ pub fn validate(
 }
 
 /// Adds one validated staff member; `Ok(false)` when the identical record
-/// already exists, the inner `Err` a refusal reason.
-fn add_valid(conn: &Connection, s: &Staff, ctx: &Ctx) -> Result<Result<bool, String>> {
+/// already exists. A refusal is a [`Rejection`].
+fn add_valid(conn: &Connection, s: &Staff, ctx: &Ctx) -> Result<bool> {
+    let refuse = |reason: String| Err(Rejection::refused(reason).into());
     if let Some(existing) = members::staff_get(conn, &s.code)? {
-        return Ok(if &existing == s {
-            Ok(false)
-        } else {
-            Err(format!(
-                "staff code {} already exists with other details",
-                s.code
-            ))
-        });
+        if &existing == s {
+            return Ok(false);
+        }
+        return refuse(format!(
+            "staff code {} already exists with other details",
+            s.code
+        ));
     }
-    let taken: Option<String> = conn
-        .prepare_cached("SELECT code FROM staff WHERE phone = ?1 OR id_number = ?2")?
-        .query_row(
-            [
-                s.phone.as_deref().unwrap_or("\u{0}"),
-                s.id_number.as_deref().unwrap_or("\u{0}"),
-            ],
-            |r| r.get(0),
-        )
-        .ok();
+    // No phone or ID number matches nothing: NUL is in no stored value.
+    let taken = members::staff_by_phone_or_id(
+        conn,
+        s.phone.as_deref().unwrap_or("\u{0}"),
+        s.id_number.as_deref().unwrap_or("\u{0}"),
+    )?;
     if let Some(other) = taken {
-        return Ok(Err(format!(
+        return refuse(format!(
             "phone or ID number already belongs to staff member {other}"
-        )));
+        ));
     }
     // R3: staff may not hold a card, so an active member's phone or ID
     // number cannot be a staff member's.
     if let Some(phone) = s.phone.as_deref() {
         if let Some((_, no)) = members::id_by_phone(conn, phone)? {
-            return Ok(Err(format!(
+            return refuse(format!(
                 "staff may not hold a card (R3): phone {phone} belongs to member {no}"
-            )));
+            ));
         }
     }
     if let Some(id_number) = s.id_number.as_deref() {
         if let Some((_, no)) = members::id_by_id_number(conn, id_number)? {
-            return Ok(Err(format!(
+            return refuse(format!(
                 "staff may not hold a card (R3): id_number {id_number} belongs to member {no}"
-            )));
+            ));
         }
     }
     members::staff_insert(conn, s, &ctx.now_text(), &ctx.operator)?;
-    Ok(Ok(true))
+    Ok(true)
 }
 
 /// `staff add CODE --name …`.
 pub fn add(st: &mut Store, s: &Staff, ctx: &Ctx) -> Result<()> {
     let tx = st.write()?;
-    match add_valid(&tx, s, ctx)? {
-        Ok(true) => {}
-        Ok(false) => return refused(format!("staff member {} already exists", s.code)),
-        Err(reason) => return refused(reason),
+    if !add_valid(&tx, s, ctx)? {
+        return Err(Rejection::refused(format!("staff member {} already exists", s.code)).into());
     }
     store::journal(&tx, &ctx.now_text(), &ctx.operator, "staff add", &s.code)?;
     tx.commit()?;
@@ -120,15 +113,13 @@ pub fn add_file(
     const COLUMNS: &[&str] = &["code", "name", "phone", "id_number", "store"];
     let mut file = BatchFile::open(path, encoding, rejects_path, &["code", "name"], COLUMNS)?;
     let tx = st.write()?;
-    let summary = file.run(|f| {
-        Ok(match validate(f[0], f[1], f[2], f[3], f[4]) {
-            Ok(s) => match add_valid(&tx, &s, ctx)? {
-                Ok(true) => RowOutcome::Done,
-                Ok(false) => RowOutcome::Already,
-                Err(reason) => RowOutcome::Rejected(reason),
-            },
-            Err(reason) => RowOutcome::Rejected(reason),
-        })
+    let summary = file.run(|f| match validate(f[0], f[1], f[2], f[3], f[4]) {
+        Ok(s) => match add_valid(&tx, &s, ctx) {
+            Ok(true) => Ok(RowOutcome::Done),
+            Ok(false) => Ok(RowOutcome::Already),
+            Err(e) => RowOutcome::from_error(e),
+        },
+        Err(reason) => Ok(RowOutcome::Rejected(reason)),
     })?;
     let detail = format!(
         "{}: {} added, {} rejected",

@@ -8,7 +8,7 @@
 use super::Ctx;
 use crate::program::{Downgrade, Program};
 use crate::rules::tiers::{self, Measure};
-use crate::store::{self, members, programs, tiers as st_tiers, Store};
+use crate::store::{self, members, tiers as st_tiers, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
 
@@ -121,12 +121,13 @@ impl Sums {
 /// leaves the database as it was.
 pub fn recompute(
     st: &mut Store,
+    program: &Program,
     dry_run: bool,
     ctx: &Ctx,
     on_change: impl FnMut(&Change) -> Result<()>,
     before_commit: impl FnMut() -> Result<()>,
 ) -> Result<Recomputed> {
-    recompute_in(st, dry_run, ctx, on_change, before_commit).map_err(|e| {
+    recompute_in(st, program, dry_run, ctx, on_change, before_commit).map_err(|e| {
         e.context(format!(
             "tier-recompute as of {} failed; nothing changed (it is one transaction): running the same command again does it",
             ctx.today
@@ -136,14 +137,14 @@ pub fn recompute(
 
 fn recompute_in(
     st: &mut Store,
+    program: &Program,
     dry_run: bool,
     ctx: &Ctx,
     mut on_change: impl FnMut(&Change) -> Result<()>,
     mut before_commit: impl FnMut() -> Result<()>,
 ) -> Result<Recomputed> {
-    let (_, _, program) = programs::current(&st.conn)?;
     let as_of = ctx.today;
-    let sums = Sums::load(st, &program, as_of)?;
+    let sums = Sums::load(st, program, as_of)?;
     let ladder = &program.tiers.ladder;
     let mut counts: Vec<TierCount> = ladder
         .iter()

@@ -18,6 +18,11 @@ use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
+/// A connection or an open transaction (a `Transaction` derefs to it), as
+/// `ops` hands it back to the store's functions. Above the store it is an
+/// opaque handle: only `store` runs SQL on it (the tidy test checks).
+pub type Conn = Connection;
+
 /// An open vipctl database.
 pub struct Store {
     pub conn: Connection,

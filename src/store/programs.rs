@@ -35,6 +35,14 @@ pub fn current(conn: &Connection) -> Result<(i64, String, Program)> {
     Ok((version, source, p))
 }
 
+/// The number of the program version in force (without parsing it).
+pub fn current_version(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT max(version) FROM program_versions", [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })?
+    .ok_or_else(|| anyhow!("the database has no program; run `vipctl program set FILE`"))
+}
+
 /// A stored program version by number.
 pub fn by_version(conn: &Connection, version: i64) -> Result<Program> {
     Ok(program::parse(&source(conn, version)?)?)

@@ -267,7 +267,8 @@ impl World {
                 id_number,
                 ..Application::default()
             };
-            let (no, _card) = ops::members::enroll_one(&mut st, &app, &c0).unwrap();
+            let program = programs::current(&st.conn).unwrap().2;
+            let (no, _card) = ops::members::enroll_one(&mut st, &program, &app, &c0).unwrap();
             let id: i64 = st
                 .conn
                 .query_row("SELECT id FROM members WHERE member_no = ?1", [&no], |r| {
@@ -446,6 +447,7 @@ impl World {
         for (i, m) in self.members.iter().enumerate() {
             let p = ops::members::show(
                 &self.st,
+                &programs::current(&self.st.conn).unwrap().2,
                 &m.no,
                 chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             )

@@ -474,7 +474,8 @@ impl World {
                 id_number: format!("{first17}{}", gb11643(first17)),
                 ..Application::default()
             };
-            let (no, _card) = ops::members::enroll_one(&mut st, &app, &c0).unwrap();
+            let program = programs::current(&st.conn).unwrap().2;
+            let (no, _card) = ops::members::enroll_one(&mut st, &program, &app, &c0).unwrap();
             let id: i64 = st
                 .conn
                 .query_row("SELECT id FROM members WHERE member_no = ?1", [&no], |r| {
@@ -1252,7 +1253,8 @@ fn year_of_returns(steps: &[Step], reset: bool) {
         id_number: format!("{first17}{}", gb11643(first17)),
         ..Application::default()
     };
-    let (no, _) = ops::members::enroll_one(&mut st, &app, &c0).unwrap();
+    let program = programs::current(&st.conn).unwrap().2;
+    let (no, _) = ops::members::enroll_one(&mut st, &program, &app, &c0).unwrap();
     let id: i64 = st
         .conn
         .query_row("SELECT id FROM members WHERE member_no = ?1", [&no], |r| {
