@@ -128,6 +128,20 @@ impl Rate {
     pub fn parts(self) -> (i128, i128) {
         (self.num, self.den)
     }
+
+    /// The rate times a non-negative multiplier (a campaign on some
+    /// categories), exact; saturates (program bounds keep it from doing so).
+    pub fn times(self, multiplier: Decimal) -> Rate {
+        let (m, p) = decimal_parts(multiplier);
+        if m <= 0 || self.num == 0 {
+            return Rate::ZERO;
+        }
+        let g1 = gcd(m, self.den);
+        let g2 = gcd(self.num, p);
+        let num = (self.num / g2).saturating_mul(m / g1);
+        let den = (self.den / g1).saturating_mul(p / g2);
+        Rate::new(num, den.max(1))
+    }
 }
 
 /// Compares a/b with c/d (b, d > 0, a, c ≥ 0) without multiplying, by

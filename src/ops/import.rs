@@ -982,12 +982,14 @@ impl Run<'_> {
         }
         let (earned, multiplier) = match member {
             Some(m) => {
-                let e = earn::earn_sale(
+                let earlier = earn_day_before(conn, self.program, m.id, local_date)?;
+                let e = earn::earn_sale_in_day(
                     &self.program.earn,
                     &lines,
                     local_date,
                     m.birthday,
                     self.program.tiers.ladder[m.tier.get()].earn_multiplier,
+                    &earlier,
                 );
                 (e.total, e.multiplier.normalize().to_string())
             }
@@ -1195,14 +1197,17 @@ impl Run<'_> {
             }
         }
         let (fen, points, count) = m.sales.get();
-        let reachable = ladder[current + 1..].iter().flat_map(|t| &t.any).any(|c| {
-            let bound = match c.metric {
-                Metric::Spend => fen,
-                Metric::Points => points,
-                Metric::Purchases => count,
-            };
-            tiers::reaches(c.metric, bound, c.min.0)
-        });
+        let reachable = ladder[current + 1..]
+            .iter()
+            .flat_map(|t| t.conditions())
+            .any(|c| {
+                let bound = match c.metric {
+                    Metric::Spend => fen,
+                    Metric::Points => points,
+                    Metric::Purchases => count,
+                };
+                tiers::reaches(c.metric, bound, c.min.0)
+            });
         if !reachable {
             return Ok(());
         }
@@ -1241,6 +1246,33 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// The rate groups of a member's earlier sales on `date`, when the program
+/// carries fractions of a point over a day's receipts (多张可累计); empty
+/// otherwise (no query).
+pub(crate) fn earn_day_before(
+    conn: &Connection,
+    program: &Program,
+    member_id: i64,
+    date: chrono::NaiveDate,
+) -> Result<Vec<(crate::money::Rate, i64)>> {
+    let mut day = Vec::new();
+    if !program.earn.carry_within_day {
+        return Ok(day);
+    }
+    for sale in receipts::member_sales_on(conn, member_id, &date.to_string())? {
+        let lines: Vec<earn::Line> = sale
+            .iter()
+            .map(|l| earn::Line {
+                amount_fen: l.amount_fen,
+                list_amount_fen: l.list_amount_fen,
+                category: l.category.as_deref(),
+            })
+            .collect();
+        earn::add_groups(&mut day, &earn::rate_groups_on(&program.earn, &lines, date));
+    }
+    Ok(day)
 }
 
 /// Imports a receipts file. Good receipts are imported, bad ones go to the

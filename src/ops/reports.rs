@@ -3,6 +3,7 @@
 use super::Ctx;
 use crate::money::format_fen;
 use crate::program::Program;
+use crate::rules::care;
 use crate::store::{self, export, Store};
 use anyhow::Result;
 use chrono::{Datelike, Days, NaiveDate};
@@ -157,13 +158,6 @@ pub fn days_until_birthday(birthday: NaiveDate, today: NaiveDate) -> i64 {
     }
 }
 
-/// Members with no purchase for this many days are at risk (R31).
-pub const AT_RISK_DAYS: i64 = 90;
-/// …and for this many, dormant (R31).
-pub const DORMANT_DAYS: i64 = 180;
-/// New members are followed up this many days after their first purchase (R31).
-pub const FOLLOW_UP_DAYS: i64 = 7;
-
 /// `report care [--days N]`: the day's follow-up list, one row per member and
 /// reason (R31, R32).
 pub fn care(
@@ -192,13 +186,32 @@ pub fn care(
                 store: m.store.clone(),
                 staff: m.staff.clone(),
             };
-            if let Some(first) = m.first_purchase.as_deref().and_then(parse_day) {
-                if (today - first).num_days() == FOLLOW_UP_DAYS {
-                    each(item(
-                        "new_member_followup",
-                        format!("first purchase on {first}"),
-                    ))?;
+            // Calls are stored in UTC; windows count local days.
+            let tz = program.timezone;
+            let last_contact = m
+                .last_contact
+                .as_deref()
+                .and_then(crate::rules::time::read_stored)
+                .map(|at| crate::rules::time::local_date(at, tz));
+            let facts = care::Facts {
+                enrolled: parse_day(&m.enrolled_at).unwrap_or(today),
+                first_purchase: m.first_purchase.as_deref().and_then(parse_day),
+                last_purchase: m.last_purchase.as_deref().and_then(parse_day),
+                last_contact,
+            };
+            if let Some(care::Due::Followup { days, purchase }) =
+                care::followup(&program.care, &facts, today)
+            {
+                let which = if program.care.followup_every_purchase {
+                    "purchase"
+                } else {
+                    "first purchase"
+                };
+                let mut detail = format!("{which} on {purchase}");
+                if program.care.followup_days.len() > 1 {
+                    detail.push_str(&format!("; the day-{days} call is due"));
                 }
+                each(item("new_member_followup", detail))?;
             }
             if let Some(b) = m.birthday.as_deref().and_then(parse_day) {
                 let until = days_until_birthday(b, today);
@@ -214,32 +227,23 @@ pub fn care(
                     ))?;
                 }
             }
-            let (since, from) = days_since(&m, today);
-            let from_text = match (&m.last_purchase, from) {
-                (Some(_), Some(d)) => format!("last purchase on {d}"),
-                (None, Some(d)) => format!("no purchase since enrolment on {d}"),
-                _ => String::new(),
+            let (_, from) = days_since(&m, today);
+            let from_text = |since: i64| match (&m.last_purchase, from) {
+                (Some(_), Some(d)) => {
+                    format!("{since} days without a purchase; last purchase on {d}")
+                }
+                (None, Some(d)) => {
+                    format!("{since} days without a purchase; no purchase since enrolment on {d}")
+                }
+                _ => format!("{since} days without a purchase"),
             };
-            if since >= DORMANT_DAYS {
-                each(item(
-                    "dormant",
-                    format!("{since} days without a purchase; {from_text}"),
-                ))?;
-            } else if since >= AT_RISK_DAYS {
-                each(item(
-                    "at_risk",
-                    format!("{since} days without a purchase; {from_text}"),
-                ))?;
+            match care::inactivity(&program.care, &facts, today) {
+                Some(care::Due::Dormant { since, .. }) => each(item("dormant", from_text(since)))?,
+                Some(care::Due::AtRisk { since, .. }) => each(item("at_risk", from_text(since)))?,
+                _ => {}
             }
             if let Some(every) = program.tier(&m.tier).and_then(|t| t.call_every_days) {
-                // Calls are stored in UTC; the cadence counts local days.
-                let tz = program.timezone;
-                let last = m
-                    .last_contact
-                    .as_deref()
-                    .and_then(crate::rules::time::read_stored)
-                    .map(|at| crate::rules::time::local_date(at, tz))
-                    .or_else(|| parse_day(&m.enrolled_at));
+                let last = last_contact.or_else(|| parse_day(&m.enrolled_at));
                 if let Some(last) = last {
                     let gap = (today - last).num_days();
                     if gap >= i64::from(every) {
@@ -459,7 +463,7 @@ pub fn staff(
         }
     }
     let shift = |d: NaiveDate| {
-        d.checked_sub_days(Days::new(DORMANT_DAYS as u64))
+        d.checked_sub_days(Days::new(u64::from(program.care.dormant_days)))
             .unwrap_or(d)
             .to_string()
     };

@@ -9,7 +9,7 @@
 //! `i128` are done in 256 bits, so every floor is taken on the exact value.
 
 use crate::money::{format_fen, Rate};
-use crate::program::Earn;
+use crate::program::{Campaign, Earn};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
@@ -213,14 +213,54 @@ pub fn line_rate(earn: &Earn, line: &Line) -> Rate {
     earn.base_rate
 }
 
+/// The campaigns running on local date `date`.
+fn campaigns_on(earn: &Earn, date: NaiveDate) -> impl Iterator<Item = &Campaign> {
+    earn.campaigns.iter().filter(move |c| c.runs_on(date))
+}
+
+/// The rate of a line on local date `date`: `line_rate`, multiplied by the
+/// multiplier of every campaign running that day on the line's category (the
+/// highest of them, or their product when `earn.stack`). A line that earns
+/// nothing still earns nothing.
+pub fn line_rate_on(earn: &Earn, line: &Line, date: NaiveDate) -> Rate {
+    let rate = line_rate(earn, line);
+    let Some(category) = line.category.filter(|c| !c.trim().is_empty()) else {
+        return rate;
+    };
+    if rate == Rate::ZERO {
+        return rate;
+    }
+    let mut multipliers = campaigns_on(earn, date)
+        .filter(|c| c.categories.iter().any(|x| same_category(x, category)))
+        .filter_map(|c| c.multiplier);
+    let Some(first) = multipliers.next() else {
+        return rate;
+    };
+    let m = if earn.stack {
+        multipliers.fold(first, mul_multipliers)
+    } else {
+        multipliers.fold(first, Decimal::max)
+    };
+    rate.times(m)
+}
+
 /// Lines grouped by rate: `(rate, total fen)`, highest rate first. Every rate
 /// a line has gets a group, ZERO and zero-amount ones included, so that a
 /// return can always name its group (R20). A negative amount counts as 0;
 /// totals saturate.
 pub fn rate_groups(earn: &Earn, lines: &[Line]) -> Vec<(Rate, i64)> {
+    group_by(lines, |l| line_rate(earn, l))
+}
+
+/// `rate_groups` with the rates of local date `date` (category campaigns).
+pub fn rate_groups_on(earn: &Earn, lines: &[Line], date: NaiveDate) -> Vec<(Rate, i64)> {
+    group_by(lines, |l| line_rate_on(earn, l, date))
+}
+
+fn group_by(lines: &[Line], rate_of: impl Fn(&Line) -> Rate) -> Vec<(Rate, i64)> {
     let mut groups: Vec<(Rate, i64)> = Vec::new();
     for line in lines {
-        let rate = line_rate(earn, line);
+        let rate = rate_of(line);
         let fen = line.amount_fen.max(0);
         match groups.iter_mut().find(|(r, _)| *r == rate) {
             Some((_, total)) => *total = total.saturating_add(fen),
@@ -271,7 +311,13 @@ pub fn promo_multiplier(earn: &Earn, date: NaiveDate, birthday: Option<NaiveDate
             d.weekday == date.weekday() && (d.months.is_empty() || d.months.contains(&date.month()))
         })
         .map(|d| d.multiplier);
-    let mut applying = birthday_multiplier.into_iter().chain(member_days);
+    let campaigns = campaigns_on(earn, date)
+        .filter(|c| c.categories.is_empty())
+        .filter_map(|c| c.multiplier);
+    let mut applying = birthday_multiplier
+        .into_iter()
+        .chain(member_days)
+        .chain(campaigns);
     let Some(first) = applying.next() else {
         return Decimal::ONE;
     };
@@ -290,14 +336,64 @@ pub fn promo_multiplier(earn: &Earn, date: NaiveDate, birthday: Option<NaiveDate
 /// `total = points + bonus`. Used both for a sale and to recompute a receipt
 /// after returns (R20), with the multiplier stored on the receipt.
 pub fn from_groups(earn: &Earn, groups: &[(Rate, i64)], multiplier: Decimal) -> Earned {
-    let base_points = base_points(groups);
+    from_groups_on(earn, groups, multiplier, None)
+}
+
+/// `from_groups` for a receipt of local date `date`: campaign bonuses of
+/// that day count too (each campaign running with a bonus whose threshold
+/// the points reach adds its points). A receipt whose groups total less than
+/// `earn.min_order_fen` earns nothing at all.
+pub fn from_groups_on(
+    earn: &Earn,
+    groups: &[(Rate, i64)],
+    multiplier: Decimal,
+    date: Option<NaiveDate>,
+) -> Earned {
+    finish(earn, groups, base_points(groups), multiplier, date)
+}
+
+/// The money of a receipt's groups (every line, no-points ones included).
+fn order_fen(groups: &[(Rate, i64)]) -> i64 {
+    groups
+        .iter()
+        .fold(0i64, |sum, &(_, fen)| sum.saturating_add(fen.max(0)))
+}
+
+/// From base points to what the receipt earns: the minimum order, the
+/// multiplier, the bonus and the campaign bonuses of `date`.
+fn finish(
+    earn: &Earn,
+    groups: &[(Rate, i64)],
+    base_points: i64,
+    multiplier: Decimal,
+    date: Option<NaiveDate>,
+) -> Earned {
+    if earn
+        .min_order_fen
+        .is_some_and(|min| order_fen(groups) < min)
+    {
+        return Earned {
+            base_points: 0,
+            multiplier,
+            points: 0,
+            bonus: 0,
+            total: 0,
+        };
+    }
     let points = apply_multiplier(base_points, multiplier);
     // `points > 0`: a receipt that earns nothing never gets a bonus, even
     // under a hand-built program whose threshold is 0 (the parser refuses 0).
-    let bonus = match earn.bonus {
+    let mut bonus = match earn.bonus {
         Some(b) if points > 0 && points >= i64::from(b.min_points) => i64::from(b.points),
         _ => 0,
     };
+    if let Some(date) = date {
+        for b in campaigns_on(earn, date).filter_map(|c| c.bonus) {
+            if points > 0 && points >= i64::from(b.min_points) {
+                bonus = bonus.saturating_add(i64::from(b.points));
+            }
+        }
+    }
     Earned {
         base_points,
         multiplier,
@@ -316,8 +412,52 @@ pub fn earn_sale(
     birthday: Option<NaiveDate>,
     tier_multiplier: Decimal,
 ) -> Earned {
+    earn_sale_in_day(earn, lines, date, birthday, tier_multiplier, &[])
+}
+
+/// A sale when the member's earlier receipts of the same local day had the
+/// rate groups `earlier` (`rate_groups_on` of each, added up). Without
+/// `earn.carry_within_day` it is `earn_sale`. With it (多张可累计), each rate
+/// group earns `floor((earlier + this) × rate) − floor(earlier × rate)`: the
+/// fractions of a point earlier receipts left over are carried into this
+/// one, so a day's receipts together earn what their total earns, and never
+/// less than each would alone (`floor(a + b) − floor(a) ≥ floor(b)`). Then
+/// the multiplier, the minimum order (this receipt's own money) and bonuses
+/// apply as usual.
+pub fn earn_sale_in_day(
+    earn: &Earn,
+    lines: &[Line],
+    date: NaiveDate,
+    birthday: Option<NaiveDate>,
+    tier_multiplier: Decimal,
+    earlier: &[(Rate, i64)],
+) -> Earned {
     let multiplier = mul_multipliers(tier_multiplier, promo_multiplier(earn, date, birthday));
-    from_groups(earn, &rate_groups(earn, lines), multiplier)
+    let groups = rate_groups_on(earn, lines, date);
+    let base = if earn.carry_within_day {
+        groups.iter().fold(0i64, |sum, &(rate, fen)| {
+            let before = earlier
+                .iter()
+                .filter(|(r, _)| *r == rate)
+                .fold(0i64, |s, &(_, f)| s.saturating_add(f.max(0)));
+            let gained = group_points(rate, before.saturating_add(fen.max(0)))
+                .saturating_sub(group_points(rate, before));
+            sum.saturating_add(gained)
+        })
+    } else {
+        base_points(&groups)
+    };
+    finish(earn, &groups, base, multiplier, Some(date))
+}
+
+/// Adds a receipt's rate groups to a day's (for `earn_sale_in_day`).
+pub fn add_groups(day: &mut Vec<(Rate, i64)>, groups: &[(Rate, i64)]) {
+    for &(rate, fen) in groups {
+        match day.iter_mut().find(|(r, _)| *r == rate) {
+            Some((_, total)) => *total = total.saturating_add(fen.max(0)),
+            None => day.push((rate, fen.max(0))),
+        }
+    }
 }
 
 /// R20: the points a sale keeps after returns. `groups` are the original
@@ -332,6 +472,18 @@ pub fn after_returns(
     groups: &[(Rate, i64)],
     returned: &[(Rate, i64)],
     multiplier: Decimal,
+) -> Result<Earned, String> {
+    after_returns_on(earn, groups, returned, multiplier, None)
+}
+
+/// `after_returns` for a sale of local date `date`: that day's campaign
+/// bonuses are taken again too.
+pub fn after_returns_on(
+    earn: &Earn,
+    groups: &[(Rate, i64)],
+    returned: &[(Rate, i64)],
+    multiplier: Decimal,
+    date: Option<NaiveDate>,
 ) -> Result<Earned, String> {
     let mut left: Vec<(Rate, i64)> = groups.iter().map(|&(r, fen)| (r, fen.max(0))).collect();
     for &(rate, fen) in returned {
@@ -363,7 +515,7 @@ pub fn after_returns(
             ));
         }
     }
-    Ok(from_groups(earn, &left, multiplier))
+    Ok(from_groups_on(earn, &left, multiplier, date))
 }
 
 #[cfg(test)]
@@ -1089,6 +1241,139 @@ points = 10
             } else if !(birthday.month() == 2 && birthday.day() == 29) {
                 prop_assert!(!is_birthday(birthday, date));
             }
+        }
+    }
+
+    /// 001: "满100元积1分,多张可累计,零头不计" (超市会员卡规则, line 27).
+    const SUPERMARKET_CARRY: &str = r#"
+name = "s"
+timezone = "Asia/Shanghai"
+[earn]
+yuan_per_point = "100"
+carry_within_day = true
+no_points_categories = ["tobacco"]
+"#;
+
+    #[test]
+    fn r7_receipts_of_one_day_add_up_when_the_handbook_says_so() {
+        let earn = earn_of(SUPERMARKET_CARRY);
+        let first = earn_sale_in_day(&earn, &[plain(6000)], monday(), None, Decimal::ONE, &[]);
+        assert_eq!(first.total, 0, "60 yuan alone: 零头不计");
+        let mut day = Vec::new();
+        add_groups(&mut day, &rate_groups_on(&earn, &[plain(6000)], monday()));
+        let second = earn_sale_in_day(&earn, &[plain(6000)], monday(), None, Decimal::ONE, &day);
+        assert_eq!(
+            second.total, 1,
+            "two 60-yuan receipts earn 1 point together"
+        );
+        // Without the setting each receipt is floored on its own.
+        let plain_earn = earn_of(&SUPERMARKET_CARRY.replace("carry_within_day = true", ""));
+        let alone = earn_sale_in_day(
+            &plain_earn,
+            &[plain(6000)],
+            monday(),
+            None,
+            Decimal::ONE,
+            &day,
+        );
+        assert_eq!(alone.total, 0);
+    }
+
+    #[test]
+    fn r7_a_minimum_order_value_to_earn_at_all() {
+        let earn = earn_of("name = \"x\"\ntimezone = \"Asia/Shanghai\"\n[earn]\nyuan_per_point = \"1\"\nmin_order = \"100\"\n");
+        assert_eq!(points_of(&earn, &[plain(9_999)]), 0);
+        assert_eq!(points_of(&earn, &[plain(10_000)]), 100);
+        // A return that brings the receipt below the minimum takes it all back.
+        let groups = rate_groups(&earn, &[plain(10_000)]);
+        let after = after_returns(&earn, &groups, &[(groups[0].0, 1)], Decimal::ONE).unwrap();
+        assert_eq!(after.total, 0);
+    }
+
+    #[test]
+    fn r12_campaigns_by_date_range_weekday_month_and_category() {
+        let earn = earn_of(
+            r#"
+name = "x"
+timezone = "Asia/Shanghai"
+[earn]
+yuan_per_point = "1"
+[[earn.campaign]]
+name = "店庆"
+from = "2025-06-01"
+to = "2025-06-03"
+multiplier = "2"
+bonus = { min_points = 200, points = 10 }
+[[earn.campaign]]
+name = "clothing weekends"
+weekdays = ["sat"]
+months = [6]
+categories = ["clothing"]
+multiplier = "3"
+"#,
+        );
+        // 2025-06-02 is a Monday inside the 店庆 range.
+        let e = earn_sale(&earn, &[plain(15_000)], monday(), None, Decimal::ONE);
+        assert_eq!((e.points, e.bonus), (300, 10));
+        let after = earn_sale(&earn, &[plain(15_000)], day(2025, 6, 4), None, Decimal::ONE);
+        assert_eq!((after.points, after.bonus), (150, 0));
+        // Saturday 2025-06-07: clothing lines earn × 3, others × 1.
+        let sat = day(2025, 6, 7);
+        let lines = [of(10_000, "clothing"), plain(10_000)];
+        assert_eq!(earn_sale(&earn, &lines, sat, None, Decimal::ONE).total, 400);
+        assert_eq!(
+            earn_sale(&earn, &lines, day(2025, 7, 5), None, Decimal::ONE).total,
+            200
+        );
+        // A return recomputes at the sale day's rates and bonuses.
+        let groups = rate_groups_on(&earn, &[plain(15_000)], monday());
+        let back = after_returns_on(
+            &earn,
+            &groups,
+            &[(groups[0].0, 5_000)],
+            Decimal::from(2),
+            Some(monday()),
+        )
+        .unwrap();
+        assert_eq!((back.points, back.bonus), (200, 10));
+    }
+
+    proptest! {
+        /// 多张可累计: carrying over within a day never earns less than
+        /// flooring each receipt, and the day earns exactly what its total
+        /// earns (one floor per rate group over the day).
+        #[test]
+        fn r7_carrying_over_never_earns_less_than_flooring_each_receipt(
+            receipts in proptest::collection::vec(proptest::collection::vec((0i64..30_000, 0usize..3), 1..4), 1..8),
+        ) {
+            let earn = earn_of(SUPERMARKET_CARRY);
+            let cats = [None, Some("tobacco"), Some("food")];
+            let mut day: Vec<(Rate, i64)> = Vec::new();
+            let (mut carried, mut floored) = (0i64, 0i64);
+            let mut all_lines = Vec::new();
+            for r in &receipts {
+                let lines: Vec<Line> = r.iter().map(|&(fen, c)| Line { amount_fen: fen, list_amount_fen: None, category: cats[c] }).collect();
+                let e = earn_sale_in_day(&earn, &lines, monday(), None, Decimal::ONE, &day);
+                let alone = earn_sale_in_day(&earn, &lines, monday(), None, Decimal::ONE, &[]);
+                prop_assert!(e.total >= alone.total);
+                carried += e.total;
+                floored += alone.total;
+                add_groups(&mut day, &rate_groups_on(&earn, &lines, monday()));
+                all_lines.extend(lines);
+            }
+            prop_assert!(carried >= floored);
+            prop_assert_eq!(carried, earn_sale(&earn, &all_lines, monday(), None, Decimal::ONE).total);
+        }
+
+        /// A minimum order never makes a receipt earn more, and changes
+        /// nothing at or above it.
+        #[test]
+        fn r7_minimum_order_only_ever_removes(fen in 0i64..100_000, min in 0i64..1_000) {
+            let with = earn_of(&format!("name = \"x\"\ntimezone = \"Asia/Shanghai\"\n[earn]\nyuan_per_point = \"3\"\nmin_order = \"{min}\"\n"));
+            let without = earn_of("name = \"x\"\ntimezone = \"Asia/Shanghai\"\n[earn]\nyuan_per_point = \"3\"\n");
+            let a = points_of(&with, &[plain(fen)]);
+            let b = points_of(&without, &[plain(fen)]);
+            if fen >= min * 100 { prop_assert_eq!(a, b); } else { prop_assert_eq!(a, 0); }
         }
     }
 }

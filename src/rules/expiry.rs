@@ -1,14 +1,14 @@
 //! Expiry dates of earned lots (R27–R29), fixed when the lot is earned.
 
 use crate::program::{Expiry, ExpiryPolicy};
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 
 /// When points earned on local date `earned_on` expire (the last day they are
 /// still valid), or `None` when they do not expire by date.
 ///
 /// - calendar-year: 31 December of the year earned; with `dec31_rolls_over`,
 ///   points earned on 31 December belong to the next year (R28).
-/// - per-lot: `months` after the day earned.
+/// - per-lot: `months` (or `days`) after the day earned.
 /// - inactivity: lots carry no date; all points lapse together after `months`
 ///   without a purchase (R29), judged by `expire`.
 /// - never.
@@ -21,7 +21,7 @@ pub fn expires_on(policy: &Expiry, earned_on: NaiveDate) -> Option<NaiveDate> {
             }
             NaiveDate::from_ymd_opt(year, 12, 31)
         }
-        ExpiryPolicy::PerLot => earned_on.checked_add_months(Months::new(policy.months)),
+        ExpiryPolicy::PerLot => policy.lifetime().after(earned_on),
         ExpiryPolicy::Inactivity | ExpiryPolicy::Never => None,
     }
 }
@@ -36,9 +36,7 @@ pub fn lapsed(policy: &Expiry, last_activity: NaiveDate, today: NaiveDate) -> bo
 
 /// Members whose last activity is before this date have lapsed (R29).
 pub fn inactivity_cutoff(policy: &Expiry, today: NaiveDate) -> NaiveDate {
-    today
-        .checked_sub_months(Months::new(policy.months))
-        .unwrap_or(NaiveDate::MIN)
+    policy.lifetime().before(today).unwrap_or(NaiveDate::MIN)
 }
 
 #[cfg(test)]
@@ -55,6 +53,7 @@ mod tests {
             policy: ExpiryPolicy::CalendarYear,
             dec31_rolls_over: true,
             months: 12,
+            days: None,
         };
         assert_eq!(expires_on(&p, d(2026, 3, 1)), Some(d(2026, 12, 31)));
         assert_eq!(expires_on(&p, d(2026, 12, 30)), Some(d(2026, 12, 31)));
@@ -72,6 +71,7 @@ mod tests {
             policy: ExpiryPolicy::Inactivity,
             dec31_rolls_over: false,
             months: 12,
+            days: None,
         };
         assert!(!lapsed(&p, d(2025, 12, 1), d(2026, 12, 1)));
         assert!(lapsed(&p, d(2025, 11, 30), d(2026, 12, 1)));
@@ -88,13 +88,33 @@ mod tests {
             policy: ExpiryPolicy::PerLot,
             dec31_rolls_over: false,
             months: 12,
+            days: None,
         };
         assert_eq!(expires_on(&per_lot, d(2024, 2, 29)), Some(d(2025, 2, 28)));
         let inactive = Expiry {
             policy: ExpiryPolicy::Inactivity,
             dec31_rolls_over: false,
             months: 12,
+            days: None,
         };
         assert_eq!(expires_on(&inactive, d(2026, 1, 1)), None);
+    }
+
+    #[test]
+    fn lifetimes_in_days_as_well_as_months() {
+        let p = Expiry {
+            policy: ExpiryPolicy::PerLot,
+            dec31_rolls_over: false,
+            months: 12,
+            days: Some(90),
+        };
+        assert_eq!(expires_on(&p, d(2026, 1, 1)), Some(d(2026, 4, 1)));
+        let inactive = Expiry {
+            policy: ExpiryPolicy::Inactivity,
+            ..p
+        };
+        assert_eq!(inactivity_cutoff(&inactive, d(2026, 4, 1)), d(2026, 1, 1));
+        assert!(!lapsed(&inactive, d(2026, 1, 1), d(2026, 4, 1)));
+        assert!(lapsed(&inactive, d(2025, 12, 31), d(2026, 4, 1)));
     }
 }

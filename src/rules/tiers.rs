@@ -35,7 +35,7 @@ impl Measure {
 /// The distinct measures a ladder uses, in a stable order (first appearance).
 pub fn measures(tiers: &Tiers) -> Vec<Measure> {
     let mut out: Vec<Measure> = Vec::new();
-    for c in tiers.ladder.iter().flat_map(|t| t.any.iter()) {
+    for c in tiers.ladder.iter().flat_map(|t| t.conditions()) {
         let m = Measure::of(c);
         if !out.contains(&m) {
             out.push(m);
@@ -157,8 +157,15 @@ pub fn shortfall(metric: Metric, value: i64, min: Decimal) -> i64 {
 /// windows move at the year's turn).
 pub fn headroom(tiers: &Tiers, current: usize, values: &dyn Fn(Measure) -> i64) -> [i64; 3] {
     let mut need = [i64::MAX; 3];
-    for tier in tiers.ladder.iter().skip(current + 1) {
-        for c in &tier.any {
+    // A group's conditions count one by one: reaching any of them is needed
+    // (not enough) to reach the group, so this never says "no" too early.
+    for tier in tiers
+        .ladder
+        .iter()
+        .skip(current + 1)
+        .filter(|t| !t.invitation)
+    {
+        for c in tier.conditions() {
             let i = match c.metric {
                 Metric::Spend => 0,
                 Metric::Points => 1,
@@ -241,16 +248,16 @@ fn progress(c: &Condition, value: i64) -> Option<Decimal> {
 /// as "no higher tier's condition holds; closest miss for CODE: …".
 pub fn earned(tiers: &Tiers, values: &dyn Fn(Measure) -> i64) -> (usize, String) {
     for (index, tier) in tiers.ladder.iter().enumerate().skip(1).rev() {
-        for c in &tier.any {
-            let v = values(Measure::of(c));
-            if reaches(c.metric, v, c.min.0) {
-                return (index, describe(c, v, true));
-            }
+        if tier.invitation {
+            continue;
+        }
+        if let Some(reason) = holds(tier, values) {
+            return (index, reason);
         }
     }
     let mut closest: Option<(Option<Decimal>, &str, &Condition, i64)> = None;
-    for tier in tiers.ladder.iter().skip(1) {
-        for c in &tier.any {
+    for tier in tiers.ladder.iter().skip(1).filter(|t| !t.invitation) {
+        for c in tier.conditions() {
             let v = values(Measure::of(c));
             let p = progress(c, v);
             if closest.as_ref().is_none_or(|best| p > best.0) {
@@ -266,6 +273,50 @@ pub fn earned(tiers: &Tiers, values: &dyn Fn(Measure) -> i64) -> (usize, String)
         ));
     }
     (0, reason)
+}
+
+/// Why a tier's conditions hold, or `None`: its first single condition that
+/// holds, else its first all-of group whose every condition holds (the
+/// reason then names each of them, joined by "and").
+pub fn holds(tier: &crate::program::Tier, values: &dyn Fn(Measure) -> i64) -> Option<String> {
+    for c in &tier.any {
+        let v = values(Measure::of(c));
+        if reaches(c.metric, v, c.min.0) {
+            return Some(describe(c, v, true));
+        }
+    }
+    for group in &tier.all_of {
+        let figures: Vec<(i64, &Condition)> =
+            group.iter().map(|c| (values(Measure::of(c)), c)).collect();
+        if figures.iter().all(|(v, c)| reaches(c.metric, *v, c.min.0)) {
+            return Some(
+                figures
+                    .iter()
+                    .map(|(v, c)| describe(c, *v, true))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+            );
+        }
+    }
+    None
+}
+
+/// The invitation-only tiers (index, reason) a member qualifies for above
+/// `current`, highest first: candidates for `member pin-tier` (R26).
+pub fn candidates(
+    tiers: &Tiers,
+    current: usize,
+    values: &dyn Fn(Measure) -> i64,
+) -> Vec<(usize, String)> {
+    tiers
+        .ladder
+        .iter()
+        .enumerate()
+        .skip(current + 1)
+        .rev()
+        .filter(|(_, t)| t.invitation)
+        .filter_map(|(i, t)| holds(t, values).map(|r| (i, r)))
+        .collect()
 }
 
 /// The tier after a recompute (R25): a higher earned tier is taken at once (upgrade); a lower one per the
@@ -297,6 +348,56 @@ pub fn after_purchase(current: usize, earned: usize, pinned: bool) -> usize {
 #[cfg(test)]
 mod headroom_tests {
     use super::*;
+
+    const ALL_AND_INVITATION: &str = r#"
+name = "x"
+timezone = "Asia/Shanghai"
+[[tiers.tier]]
+code = "D"
+name = "D"
+[[tiers.tier]]
+code = "A"
+name = "A"
+any = [{ all = [
+  { metric = "spend", window = "year", min = "10000" },
+  { metric = "purchases", window = "year", min = "3" },
+] }]
+[[tiers.tier]]
+code = "P"
+name = "P"
+invitation = true
+any = [{ metric = "spend", window = "365d", min = "40000" }]
+"#;
+
+    #[test]
+    fn r23_all_of_inside_any_of_and_r26_invitation_tiers() {
+        let tiers = crate::program::parse(ALL_AND_INVITATION).unwrap().tiers;
+        let as_of: NaiveDate = "2026-06-30".parse().unwrap();
+        let day = |spend_yuan: i64, purchases: i64| Day {
+            date: as_of,
+            spend_fen: spend_yuan * 100,
+            points: 0,
+            purchases,
+        };
+        let at = |days: Vec<Day>| {
+            let v = move |m: Measure| value(m, as_of, &days);
+            (earned(&tiers, &v), candidates(&tiers, 0, &v))
+        };
+        // Spend alone is not enough: all of the group must hold.
+        assert_eq!(at(vec![day(12_000, 2)]).0 .0, 0);
+        let ((tier, reason), _) = at(vec![day(12_000, 3)]);
+        assert_eq!(tier, 1);
+        assert!(reason.contains(" and purchases 3"), "{reason}");
+        // 40000 qualifies for P, but P is by invitation: the member earns A
+        // and is a candidate for P.
+        let ((tier, _), cands) = at(vec![day(40_000, 3)]);
+        assert_eq!(tier, 1);
+        assert_eq!(cands.len(), 1);
+        assert_eq!(cands[0].0, 2);
+        // Headroom never rules out a group's tier too early.
+        let v = |m: Measure| value(m, as_of, &[day(12_000, 2)]);
+        assert_eq!(headroom(&tiers, 0, &v)[2], 1);
+    }
 
     #[test]
     fn r24_shortfall_is_exact_in_value_units() {

@@ -251,6 +251,25 @@ pub fn sale(conn: &Connection, store: &str, receipt: &str) -> Result<Option<Stor
     .transpose()
 }
 
+/// The lines of a member's sales on one local date, one list per receipt
+/// (for carrying fractions of a point within a day, 多张可累计).
+pub fn member_sales_on(
+    conn: &Connection,
+    member_id: i64,
+    local_date: &str,
+) -> Result<Vec<Vec<StoredLine>>> {
+    let mut st = conn.prepare_cached(
+        "SELECT lines FROM receipts WHERE member_id = ?1 AND local_date = ?2 AND kind = 'sale' ORDER BY id",
+    )?;
+    let mut rows = st.query(rusqlite::params![member_id, local_date])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let lines: String = r.get(0)?;
+        out.push(parse_lines(&lines)?);
+    }
+    Ok(out)
+}
+
 /// A return already stored against a sale.
 #[derive(Debug, Clone)]
 pub struct StoredReturn {

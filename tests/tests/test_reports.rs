@@ -451,6 +451,14 @@ fn care_expected(nos: &[String], pii: bool) -> Vec<Value> {
             "new_member_followup",
             "first purchase on 2026-11-13",
         ),
+        care_row(
+            &nos[2],
+            &F8,
+            pii,
+            "C",
+            "new_member_followup",
+            "first purchase on 2026-11-12",
+        ),
         care_row(&nos[3], &B0, pii, "C", "birthday", "birthday 11-20 today"),
         care_row(
             &nos[4],
@@ -467,6 +475,14 @@ fn care_expected(nos: &[String], pii: bool) -> Vec<Value> {
             "B",
             "at_risk",
             "90 days without a purchase; last purchase on 2026-08-22",
+        ),
+        care_row(
+            &nos[8],
+            &R89,
+            pii,
+            "B",
+            "new_member_followup",
+            "first purchase on 2026-08-23",
         ),
         care_row(
             &nos[9],
@@ -489,8 +505,24 @@ fn care_expected(nos: &[String], pii: bool) -> Vec<Value> {
             &A30,
             pii,
             "A",
+            "new_member_followup",
+            "first purchase on 2026-10-25",
+        ),
+        care_row(
+            &nos[11],
+            &A30,
+            pii,
+            "A",
             "cadence_call",
             "never called since enrolment on 2026-10-21, 30 days ago; the tier calls every 30 days",
+        ),
+        care_row(
+            &nos[12],
+            &A29,
+            pii,
+            "A",
+            "new_member_followup",
+            "first purchase on 2026-10-25",
         ),
         care_row(
             &nos[13],
@@ -514,9 +546,11 @@ fn care_expected(nos: &[String], pii: bool) -> Vec<Value> {
 #[test]
 fn r31_r32_report_care_lists_every_reason_on_its_boundary_day() {
     let (wd, nos) = care_db();
-    // Not listed: F6 (first purchase 6 days ago), F8 (first purchase 8 days
-    // ago, a second 7 days ago), B7 (birthday in 7 days), LEAP, R89 (89 days),
-    // A29 (tier A, enrolled 29 days ago), NEW0 (enrolled today, no purchase).
+    // Not listed: F6 (first purchase 6 days ago), B7 (birthday in 7 days),
+    // LEAP, NEW0 (enrolled today, no purchase). R31: a follow-up is listed
+    // from the day it falls due until the member is contacted, not only on
+    // that day: F8 (first purchase 8 days ago), R89 (89 days, not yet at
+    // risk), A30 and A29 (26 days) are still due.
     let expected = care_expected(&nos, false);
     check_report(&wd, T, &["care"], &expected);
     check_report(&wd, T, &["care", "--days", "7"], &expected);
@@ -528,7 +562,7 @@ fn r31_r32_report_care_lists_every_reason_on_its_boundary_day() {
     // --days 8 adds B7's birthday in 7 days, after B6's.
     let mut wider = expected.clone();
     wider.insert(
-        3,
+        4,
         care_row(
             &nos[5],
             &B7,
@@ -558,10 +592,14 @@ fn r35_report_care_masks_unless_include_pii_and_filters_by_store_and_staff() {
 
     let masked = care_expected(&nos, false);
     let sh01 = only(&masked, "store", "SH01");
-    assert_eq!(sh01.len(), 5, "B0, D179, A30 and C90 twice");
+    assert_eq!(
+        sh01.len(),
+        8,
+        "F8, B0, R89, D179, A30 twice (follow-up, cadence) and C90 twice"
+    );
     check_report(&wd, T, &["care", "--store", "SH01"], &sh01);
     let s001 = only(&masked, "staff", "S001");
-    assert_eq!(s001.len(), 4, "F7, B6, R90, D180");
+    assert_eq!(s001.len(), 5, "F7, B6, R90, D180, A29");
     check_report(&wd, T, &["care", "--staff", "S001"], &s001);
     check_report(
         &wd,
@@ -609,8 +647,9 @@ fn r35_report_care_masks_unless_include_pii_and_filters_by_store_and_staff() {
 #[test]
 fn r32_member_contacted_restarts_the_call_cadence() {
     let (wd, nos) = care_db();
-    // A call recorded on T: A30's cadence row goes, and so does C90's (its
-    // at-risk row stays, a call is not a purchase).
+    // A call recorded on T: A30's cadence and follow-up rows go, and so do
+    // C90's cadence and at-risk rows (R31: listed from the day they qualify
+    // until contacted; C90 crossed 90 days on T, the day of the call).
     for no in [&nos[11], &nos[13]] {
         let out = json_on(
             &wd,
@@ -619,27 +658,55 @@ fn r32_member_contacted_restarts_the_call_cadence() {
         );
         assert_eq!(out["member_no"], no.as_str(), "{out}");
     }
+    let called = [nos[11].as_str(), nos[13].as_str()];
     let after: Vec<Value> = care_expected(&nos, false)
         .into_iter()
         .filter(|r| r["reason"] != "cadence_call")
+        .filter(|r| !called.contains(&r["member_no"].as_str().unwrap_or("")))
         .collect();
-    assert_eq!(after.len(), 7);
+    assert_eq!(after.len(), 9);
     check_report(&wd, T, &["care"], &after);
 
     // 30 days after the call A30 is due again; C90 (quarterly) is not. On
     // 2026-12-20 everyone has drifted: worked out row by row.
-    // F7: last purchase 11-13, 37 days; B0/B6/B7 birthdays passed; LEAP and
-    // the 11-01 enrolments are at 49 days; R90 (08-22) 120 days at risk; R89
-    // (08-23) 119 at risk; D179 (05-25) 209 dormant; D180 (05-24) 210
-    // dormant; A30 last purchase 10-25 (56 days), called 11-20 (30 days);
-    // A29 never called since 10-22 (59 days ≥ 30); C90 enrolled 08-22 (120
-    // days at risk), called 11-20 (30 < 90); NEW0 enrolled 11-20 (30 days).
+    // F7, F6, F8: follow-ups due since 11-20/21/19, never called (R31: still
+    // listed); B0/B6/B7 birthdays passed; LEAP and the 11-01 enrolments are
+    // at 49 days; R90 (08-22) 120 days at risk; R89 (08-23) 119 at risk;
+    // D179 (05-25) 209 dormant; D180 (05-24) 210 dormant; A30 last purchase
+    // 10-25 (56 days), called 11-20 (30 days: the follow-up is answered);
+    // A29 never called since 10-22 (59 days ≥ 30), follow-up still due; C90
+    // enrolled 08-22 (120 days at risk) was called on 11-20, the day it
+    // became at risk, so that call answers it; NEW0 enrolled 11-20 (30 days).
     let p = false;
     check_report(
         &wd,
         "2026-12-20",
         &["care"],
         &[
+            care_row(
+                &nos[0],
+                &F7,
+                p,
+                "C",
+                "new_member_followup",
+                "first purchase on 2026-11-13",
+            ),
+            care_row(
+                &nos[1],
+                &F6,
+                p,
+                "C",
+                "new_member_followup",
+                "first purchase on 2026-11-14",
+            ),
+            care_row(
+                &nos[2],
+                &F8,
+                p,
+                "C",
+                "new_member_followup",
+                "first purchase on 2026-11-12",
+            ),
             care_row(
                 &nos[7],
                 &R90,
@@ -685,16 +752,16 @@ fn r32_member_contacted_restarts_the_call_cadence() {
                 &A29,
                 p,
                 "A",
-                "cadence_call",
-                "never called since enrolment on 2026-10-22, 59 days ago; the tier calls every 30 days",
+                "new_member_followup",
+                "first purchase on 2026-10-25",
             ),
             care_row(
-                &nos[13],
-                &C90,
+                &nos[12],
+                &A29,
                 p,
-                "C",
-                "at_risk",
-                "120 days without a purchase; no purchase since enrolment on 2026-08-22",
+                "A",
+                "cadence_call",
+                "never called since enrolment on 2026-10-22, 59 days ago; the tier calls every 30 days",
             ),
         ],
     );

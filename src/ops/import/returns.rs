@@ -64,7 +64,12 @@ impl Run<'_> {
                 category: l.category.as_deref(),
             })
             .collect();
-        let groups = earn::rate_groups(&program.earn, &sold);
+        // The sale's own day: its campaigns are part of what it earned.
+        let sale_day = chrono::NaiveDate::parse_from_str(&sale.local_date, "%Y-%m-%d").ok();
+        let groups = match sale_day {
+            Some(d) => earn::rate_groups_on(&program.earn, &sold, d),
+            None => earn::rate_groups(&program.earn, &sold),
+        };
         let group_fen = |rate: Rate| {
             groups
                 .iter()
@@ -121,7 +126,10 @@ impl Run<'_> {
             let rates: Vec<Rate> = sold
                 .iter()
                 .filter(|l| norm(l.category) == want)
-                .map(|l| earn::line_rate(&program.earn, l))
+                .map(|l| match sale_day {
+                    Some(d) => earn::line_rate_on(&program.earn, l, d),
+                    None => earn::line_rate(&program.earn, l),
+                })
                 .collect();
             if rates.is_empty() {
                 return stored_or(
@@ -164,10 +172,11 @@ impl Run<'_> {
             });
         }
         let multiplier = Decimal::from_str_exact(&sale.multiplier).unwrap_or(Decimal::ONE);
-        let after = match earn::after_returns(&program.earn, &groups, &returned, multiplier) {
-            Ok(a) => a,
-            Err(reason) => return stored_or(reason, RejectKind::Refused),
-        };
+        let after =
+            match earn::after_returns_on(&program.earn, &groups, &returned, multiplier, sale_day) {
+                Ok(a) => a,
+                Err(reason) => return stored_or(reason, RejectKind::Refused),
+            };
         let target = sale.points_earned - after.total;
         let at = time::stored(moment);
         let local_date = time::local_date(moment, self.program.timezone);
