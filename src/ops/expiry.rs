@@ -9,6 +9,7 @@ use super::Ctx;
 use crate::error::Refused;
 use crate::program::ExpiryPolicy;
 use crate::rules;
+use crate::store::batch::LedgerBatch;
 use crate::store::{self, expiry, ledger, programs, tiers as st_tiers, Store};
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
@@ -199,14 +200,15 @@ fn run_chunks(
             Due::Nothing => Vec::new(),
         };
         let (chunk_members, chunk_points) = (members, points);
+        let mut batch = LedgerBatch::new();
         let mut i = 0;
         while i < lots.len() {
-            let member_id = lots[i].0;
+            let member_id = lots[i].member_id;
             let j = lots[i..]
                 .iter()
-                .position(|l| l.0 != member_id)
+                .position(|l| l.member_id != member_id)
                 .map_or(lots.len(), |k| i + k);
-            let total: i64 = lots[i..j].iter().map(|l| l.2).sum();
+            let total: i64 = lots[i..j].iter().map(|l| l.points).sum();
             let note = match due {
                 Due::ByDate(d) => format!("{total} points that expired by {d} (R27)"),
                 Due::Inactive(d) => {
@@ -214,7 +216,7 @@ fn run_chunks(
                 }
                 Due::Nothing => String::new(),
             };
-            let entry_id = ledger::append(
+            let entry_id = batch.entry(
                 &tx,
                 &ledger::Entry {
                     member_id,
@@ -233,10 +235,10 @@ fn run_chunks(
                 0,
             )?;
             for l in &lots[i..j] {
-                expiry::take_lot(&tx, entry_id, l.1, l.2)?;
+                batch.take_lot(&tx, entry_id, l.lot_id, l.points)?;
             }
-            expiry::lower_balance(&tx, member_id, total)?;
-            let tier = &lots[i].3;
+            batch.add_balance(member_id, -total);
+            let tier = &lots[i].tier;
             let slot = match tiers.iter().position(|t| &t.tier == tier) {
                 Some(k) => k,
                 None => {
@@ -253,6 +255,7 @@ fn run_chunks(
             points += total;
             i = j;
         }
+        batch.write(&tx)?;
         if dry_run {
             tx.rollback()?;
         } else {

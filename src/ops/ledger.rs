@@ -1,9 +1,106 @@
-//! `adjust` (a manual correction entry, R21) and `audit`.
+//! Posting one ledger entry (R16, R17, R20, R21), `adjust` (a manual
+//! correction entry) and `audit`.
 
 use super::Ctx;
-use crate::error::Usage;
-use crate::store::{self, audit, ledger, members, programs, Store};
+use crate::error::{Rejection, Usage};
+use crate::rules::ledger::{check_entry, checked_balance, plan_debit_preferring, split_credit};
+use crate::store::batch::{LedgerBatch, LotMode};
+use crate::store::{self, audit, members, programs, Store};
 use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::Connection;
+
+pub use crate::store::ledger::{balance, spendable, Entry, Kind, Posted};
+
+/// Posts one entry in the caller's transaction, through the ledger writer:
+/// a credit pays any debt first and opens a lot with the rest; a debit
+/// takes from lots oldest-expiring first (R17) and records what it took.
+///
+/// Refused (a [`Rejection`] of kind `Refused` in the error), before anything
+/// is written: an entry that crosses a bound (one entry at most 10^12
+/// points, a balance within ±10^15), naming the member and the bound; a
+/// debit the balance does not cover without `allow_debt` (R16). Such a
+/// debit (a redemption) may not spend points whose expiry date has passed
+/// though the expiry run has not run yet (R27); a debt-allowed debit (a
+/// return, R20) takes from every lot, expired ones first, so lots keep
+/// matching the balance.
+pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
+    post_preferring(conn, e, None)
+}
+
+/// `post`, for a debit that takes first up to `prefer.1` points from the
+/// member's lots expiring on `prefer.0` (what is left of a returned sale's
+/// own credit, R20), then from the others oldest-expiring first.
+pub fn post_preferring(
+    conn: &Connection,
+    e: &Entry,
+    prefer: Option<(Option<NaiveDate>, i64)>,
+) -> Result<Posted> {
+    let before = store::ledger::balance(conn, e.member_id)?;
+    let after = match check_entry(e.points).and_then(|()| checked_balance(before, e.points)) {
+        Ok(after) => after,
+        Err(why) => {
+            let who = store::ledger::member_no(conn, e.member_id)
+                .unwrap_or_else(|_| format!("id {}", e.member_id));
+            return Err(Rejection::refused(format!("member {who}: {why}")).into());
+        }
+    };
+    let plan = if e.points < 0 {
+        let mut lots = store::ledger::open_lots(conn, e.member_id)?;
+        let today = e.earned_on;
+        let expired: i64 = lots
+            .iter()
+            .filter(|l| l.expires_on.is_some_and(|d| d < today))
+            .map(|l| l.remaining)
+            .sum();
+        if !e.allow_debt {
+            lots.retain(|l| l.expires_on.is_none_or(|d| d >= today));
+        }
+        let plan = plan_debit_preferring(&lots, -e.points, prefer);
+        if plan.uncovered > 0 && !e.allow_debt {
+            let note = if expired > 0 {
+                format!(" ({expired} of them expired and await the expiry run)")
+            } else {
+                String::new()
+            };
+            return Err(Rejection::refused(format!(
+                "not enough points: the balance is {before}{note}, {} needed",
+                -e.points
+            ))
+            .into());
+        }
+        Some(plan)
+    } else {
+        None
+    };
+    let lot_size = if e.points > 0 {
+        split_credit(before, e.points).1
+    } else {
+        0
+    };
+    let mut batch = LedgerBatch::new();
+    let entry_id = batch.entry(conn, e, lot_size)?;
+    if lot_size > 0 {
+        batch.credit_lot(
+            e.member_id,
+            entry_id,
+            e.earned_on,
+            e.expires_on,
+            lot_size,
+            LotMode::Own,
+        );
+    }
+    for (lot_id, take) in plan.map(|p| p.takes).unwrap_or_default() {
+        batch.take_lot(conn, entry_id, lot_id, take)?;
+    }
+    batch.add_balance(e.member_id, e.points);
+    batch.write(conn)?;
+    Ok(Posted {
+        entry_id,
+        balance_before: before,
+        balance_after: after,
+    })
+}
 
 /// What an adjustment did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -36,12 +133,12 @@ pub fn adjust(
     let id = members::resolve(&tx, reference)?;
     let m = members::get(&tx, id)?;
     let expires_on = crate::rules::expiry::expires_on(&program.expiry, ctx.today);
-    let posted = ledger::post(
+    let posted = post(
         &tx,
-        &ledger::Entry {
+        &Entry {
             member_id: id,
             at: &ctx.now_text(),
-            kind: ledger::Kind::Adjust,
+            kind: Kind::Adjust,
             points,
             source: "adjustment",
             reference: None,
@@ -81,12 +178,7 @@ pub struct AuditReport {
 
 pub fn audit(st: &Store) -> Result<AuditReport> {
     let (checks, violations) = audit::run(&st.conn)?;
-    let members: i64 = st
-        .conn
-        .query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0))?;
-    let entries: i64 = st
-        .conn
-        .query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get(0))?;
+    let audit::Counts { members, entries } = audit::counts(&st.conn)?;
     Ok(AuditReport {
         checks,
         members,

@@ -546,7 +546,7 @@ pub fn replace_card(
     members::replace_card(&tx, id, &old, new_card, &ctx.now_text())?;
     let version = programs::current_version(&tx)?;
     let note = format!("card {old} reported lost, replaced by {new_card}");
-    ledger::post(
+    super::ledger::post(
         &tx,
         &ledger::Entry {
             member_id: id,

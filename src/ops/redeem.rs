@@ -3,12 +3,12 @@
 
 use super::{members::parse_date, BatchFile, BatchSummary, Ctx, RowOutcome};
 use crate::csvio::Encoding;
-use crate::error::{Refused, Usage};
+use crate::error::Rejection;
 use crate::program::Program;
 use crate::rules::{expiry, time};
 use crate::store::{self, ledger, members, programs, Store};
 use anyhow::Result;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use std::path::PathBuf;
 
 /// A redemption as asked for.
@@ -69,7 +69,25 @@ fn points_of(r: &Redemption, program: &Program) -> Result<i64, String> {
     }
 }
 
-/// Inside the caller's transaction: the inner `Err` is a refusal (reason).
+/// A member reference resolved (R1), or why it names nobody usable: an
+/// unknown reference, or a blocked card (R5).
+pub fn member_of(conn: &Connection, reference: &str) -> Result<Result<i64, Rejection>> {
+    Ok(match members::lookup(conn, reference)? {
+        members::Lookup::Found(id) => Ok(id),
+        members::Lookup::BlockedCard { card, replaced_by } => Err(Rejection::refused(format!(
+            "card {card} is blocked (reported lost{})",
+            replaced_by
+                .map(|n| format!(", replaced by {n}"))
+                .unwrap_or_default()
+        ))),
+        members::Lookup::NotFound => Err(Rejection::unknown_member(format!(
+            "no member with card, member number or phone {reference:?}"
+        ))),
+    })
+}
+
+/// A redemption inside the caller's transaction; the inner `Err` says why
+/// it was turned away (nothing written).
 fn redeem_in(
     conn: &Connection,
     r: &Redemption,
@@ -77,32 +95,38 @@ fn redeem_in(
     version: i64,
     at: &str,
     ctx: &Ctx,
-) -> Result<Result<Redeemed, (String, bool)>> {
+) -> Result<Result<Redeemed, Rejection>> {
     let points = match points_of(r, program) {
         Ok(p) => p,
-        Err(reason) => return Ok(Err((reason, false))),
+        Err(reason) => return Ok(Err(Rejection::invalid(reason))),
     };
     if r.used_by.is_some() != r.approved_by.is_some() {
-        return Ok(Err((
-            "give both used_by and approved_by (R18), or neither".into(),
-            false,
+        return Ok(Err(Rejection::invalid(
+            "give both used_by and approved_by (R18), or neither",
         )));
     }
-    let id = match members::resolve(conn, r.member.trim()) {
+    let id = match member_of(conn, r.member.trim())? {
         Ok(id) => id,
-        Err(e) => return Ok(Err((e.to_string(), e.is::<Refused>()))),
+        Err(why) => return Ok(Err(why)),
     };
     let m = members::get(conn, id)?;
     if let Some(last) = last_activity(&m) {
         if expiry::lapsed(&program.expiry, last, ctx.today) {
-            return Ok(Err((
-                format!(
-                    "member {}: points lapsed after {} months without a purchase (last on {last}) (R29); `vipctl expire` writes them off",
-                    m.member_no, program.expiry.months
-                ),
-                true,
-            )));
+            return Ok(Err(Rejection::refused(format!(
+                "member {}: points lapsed after {} months without a purchase (last on {last}) (R29); `vipctl expire` writes them off",
+                m.member_no, program.expiry.months
+            ))));
         }
+    }
+    // Bounds first: the message names the member and the bound.
+    let balance = ledger::balance(conn, id)?;
+    let bounds = crate::rules::ledger::check_entry(-points)
+        .and_then(|()| crate::rules::ledger::checked_balance(balance, -points));
+    if let Err(why) = bounds {
+        return Ok(Err(Rejection::refused(format!(
+            "member {}: {why}",
+            m.member_no
+        ))));
     }
     let mut note = r.note.clone().unwrap_or_default();
     if let Some(code) = &r.reward {
@@ -128,25 +152,25 @@ fn redeem_in(
         expires_on: None,
         allow_debt: false,
     };
-    let posted = match ledger::post(conn, &entry) {
+    let posted = match super::ledger::post(conn, &entry) {
         Ok(p) => p,
-        Err(e) if e.is::<Refused>() => {
-            let reason = e.to_string();
-            if reason.starts_with("member ") {
-                // A bound crossed: the message names the member and the bound.
-                return Ok(Err((reason, true)));
+        Err(e) => match e.downcast::<Rejection>() {
+            Ok(why) => {
+                let reason = format!("member {}: {} (R16)", m.member_no, why.reason);
+                return Ok(Err(Rejection { reason, ..why }));
             }
-            return Ok(Err((
-                format!("member {}: {reason} (R16)", m.member_no),
-                true,
-            )));
-        }
-        Err(e) => return Err(e),
+            Err(e) => return Err(e),
+        },
     };
-    conn.prepare_cached(
-        "INSERT INTO redemptions (entry_id, reward, used_by, approved_by) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![posted.entry_id, r.reward, r.used_by, r.approved_by])?;
+    ledger::insert_redemption(
+        conn,
+        &ledger::RedemptionRow {
+            entry_id: posted.entry_id,
+            reward: r.reward.as_deref(),
+            used_by: r.used_by.as_deref(),
+            approved_by: r.approved_by.as_deref(),
+        },
+    )?;
     Ok(Ok(Redeemed {
         member_no: m.member_no,
         points,
@@ -180,9 +204,7 @@ pub fn redeem(st: &mut Store, r: &Redemption, ctx: &Ctx) -> Result<Redeemed> {
             tx.commit()?;
             Ok(done)
         }
-        Err((reason, true)) => Err(Refused(reason).into()),
-        Err((reason, false)) if reason.starts_with("no member") => Err(anyhow::anyhow!(reason)),
-        Err((reason, false)) => Err(Usage(reason).into()),
+        Err(why) => Err(why.into()),
     }
 }
 
@@ -358,7 +380,7 @@ pub fn redeem_file(
                 }
                 RowOutcome::Done
             }
-            Err((reason, _)) => RowOutcome::Rejected(reason),
+            Err(why) => RowOutcome::Rejected(why.reason),
         })
     })?;
     let detail = format!(
@@ -433,16 +455,16 @@ pub fn opening_file(
             }
         }
         let expires_on = given_expiry.or_else(|| expiry::expires_on(&program.expiry, ctx.today));
-        let id = match members::resolve(&tx, f[0]) {
+        let id = match member_of(&tx, f[0])? {
             Ok(id) => id,
-            Err(e) => return Ok(RowOutcome::Rejected(e.to_string())),
+            Err(why) => return Ok(RowOutcome::Rejected(why.reason)),
         };
         let reason = if f[3].is_empty() {
             "opening balance"
         } else {
             f[3]
         };
-        let posted = ledger::post(
+        let posted = super::ledger::post(
             &tx,
             &ledger::Entry {
                 member_id: id,
@@ -467,8 +489,10 @@ pub fn opening_file(
                 Ok(RowOutcome::Done)
             }
             // A bound crossed: this row is rejected, the others go in.
-            Err(e) if e.is::<Refused>() => Ok(RowOutcome::Rejected(e.to_string())),
-            Err(e) => Err(e),
+            Err(e) => match e.downcast::<Rejection>() {
+                Ok(why) => Ok(RowOutcome::Rejected(why.reason)),
+                Err(e) => Err(e),
+            },
         }
     })?;
     let detail = format!(

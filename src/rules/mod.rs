@@ -8,5 +8,6 @@ pub mod expiry;
 pub mod gifts;
 pub mod identity;
 pub mod ledger;
+pub mod returns;
 pub mod tiers;
 pub mod time;

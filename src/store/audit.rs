@@ -192,3 +192,18 @@ pub fn run(conn: &Connection) -> Result<(Vec<&'static str>, Vec<Violation>)> {
     }
     Ok((names, violations))
 }
+
+/// How many members and ledger entries the database holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub members: i64,
+    pub entries: i64,
+}
+
+/// Counts members and ledger entries.
+pub fn counts(conn: &Connection) -> Result<Counts> {
+    Ok(Counts {
+        members: conn.query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0))?,
+        entries: conn.query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get(0))?,
+    })
+}

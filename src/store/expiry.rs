@@ -4,8 +4,25 @@
 use anyhow::Result;
 use rusqlite::{params, Connection};
 
-/// A lot due to expire: (member id, lot id, points left, member's tier).
-pub type DueLot = (i64, i64, i64, String);
+/// A lot due to expire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueLot {
+    pub member_id: i64,
+    pub lot_id: i64,
+    /// Points left in it.
+    pub points: i64,
+    /// The member's tier.
+    pub tier: String,
+}
+
+fn due_lot(r: &rusqlite::Row) -> rusqlite::Result<DueLot> {
+    Ok(DueLot {
+        member_id: r.get(0)?,
+        lot_id: r.get(1)?,
+        points: r.get(2)?,
+        tier: r.get(3)?,
+    })
+}
 
 /// Lots with points left whose expiry date is on or before `cutoff`, for
 /// members with ids in `(after, upto]`, ordered by member.
@@ -15,9 +32,7 @@ pub fn due_by_date(conn: &Connection, cutoff: &str, after: i64, upto: i64) -> Re
          WHERE l.member_id > ?2 AND l.member_id <= ?3 AND l.expires_on <= ?1 AND l.remaining > 0
          ORDER BY l.member_id, l.id",
     )?;
-    let rows = st.query_map(params![cutoff, after, upto], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-    })?;
+    let rows = st.query_map(params![cutoff, after, upto], due_lot)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -35,26 +50,8 @@ pub fn due_by_inactivity(
            AND COALESCE(m.last_purchase, m.enrolled_at) < ?1
          ORDER BY l.member_id, l.id",
     )?;
-    let rows = st.query_map(params![before, after, upto], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-    })?;
+    let rows = st.query_map(params![before, after, upto], due_lot)?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Empties one lot into an expiry entry.
-pub fn take_lot(conn: &Connection, entry_id: i64, lot_id: i64, points: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE lots SET remaining = remaining - ?2 WHERE id = ?1")?
-        .execute(params![lot_id, points])?;
-    conn.prepare_cached("INSERT INTO lot_uses (entry_id, lot_id, points) VALUES (?1, ?2, ?3)")?
-        .execute(params![entry_id, lot_id, points])?;
-    Ok(())
-}
-
-/// Lowers a member's cached balance.
-pub fn lower_balance(conn: &Connection, member_id: i64, points: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE members SET balance = balance - ?2 WHERE id = ?1")?
-        .execute(params![member_id, points])?;
-    Ok(())
 }
 
 /// Points per expiry date still in lots, for `member show`/exports:

@@ -1,13 +1,9 @@
-//! The ledger (R21): every balance change is one appended entry. Posting an
-//! entry updates, in the caller's transaction, the member's cached balance and
-//! the lots: a credit pays any debt first and opens a lot with the rest; a
-//! debit takes from lots oldest-expiring first (R17) and records what it took.
+//! The ledger (R21): every balance change is one appended entry, with the
+//! member's cached balance and the lots kept in step in the same
+//! transaction. Writes go through `store::batch::LedgerBatch`; posting one
+//! entry (the rules' decisions) is `ops::ledger::post`.
 
-use crate::error::Refused;
-use crate::rules::ledger::{
-    check_entry, checked_balance, plan_debit_preferring, split_credit, OpenLot, StreamCredit,
-    StreamUse, UseKind,
-};
+use crate::rules::ledger::{OpenLot, StreamCredit, StreamUse, UseKind};
 use anyhow::Result;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -137,17 +133,6 @@ pub fn member_no(conn: &Connection, member_id: i64) -> Result<String> {
         .query_row([member_id], |r| r.get(0))?)
 }
 
-/// Refuses an entry that crosses a bound (one entry at most 10^12 points,
-/// a balance within ±10^15), naming the member and the bound; returns the
-/// balance after it.
-pub fn check_bounds(conn: &Connection, member_id: i64, before: i64, points: i64) -> Result<i64> {
-    let checked = check_entry(points).and_then(|()| checked_balance(before, points));
-    checked.map_err(|why| {
-        let who = member_no(conn, member_id).unwrap_or_else(|_| format!("id {member_id}"));
-        Refused(format!("member {who}: {why}")).into()
-    })
-}
-
 /// Adds `points` (> 0) to the member's open lot with this expiry, or opens one
 /// whose credit entry is `entry_id`. Lots of one expiry date are
 /// interchangeable for R17, so one lot per date keeps the table small.
@@ -222,96 +207,40 @@ pub fn balances_outside(conn: &Connection, high: i64) -> Result<Vec<(i64, i64)>>
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Posts one entry. A debit that the balance does not cover, without
-/// `allow_debt`, is refused before anything is written. Such a debit (a
-/// redemption) may not spend points whose expiry date has passed though the
-/// year-end reset has not run yet (R27); a debt-allowed debit (a return, R20)
-/// takes from every lot, expired ones first, so lots keep matching the balance.
-/// An entry that crosses a bound is refused before anything is written.
-pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
-    post_preferring(conn, e, None)
-}
-
-/// `post`, for a debit that takes first up to `prefer.1` points from the
-/// member's lots expiring on `prefer.0` (what is left of a returned sale's
-/// own credit, R20), then from the others oldest-expiring first.
-pub fn post_preferring(
+/// Opens a lot of its own for a credit entry.
+pub fn open_lot(
     conn: &Connection,
-    e: &Entry,
-    prefer: Option<(Option<NaiveDate>, i64)>,
-) -> Result<Posted> {
-    let before = balance(conn, e.member_id)?;
-    let after = check_bounds(conn, e.member_id, before, e.points)?;
-    let plan = if e.points < 0 {
-        let mut lots = open_lots(conn, e.member_id)?;
-        let today = e.earned_on;
-        let expired: i64 = lots
-            .iter()
-            .filter(|l| l.expires_on.is_some_and(|d| d < today))
-            .map(|l| l.remaining)
-            .sum();
-        if !e.allow_debt {
-            lots.retain(|l| l.expires_on.is_none_or(|d| d >= today));
-        }
-        let plan = plan_debit_preferring(&lots, -e.points, prefer);
-        if plan.uncovered > 0 && !e.allow_debt {
-            let note = if expired > 0 {
-                format!(" ({expired} of them expired and await the expiry run)")
-            } else {
-                String::new()
-            };
-            return Err(Refused(format!(
-                "not enough points: the balance is {before}{note}, {} needed",
-                -e.points
-            ))
-            .into());
-        }
-        Some(plan)
-    } else {
-        None
-    };
-    let lot_size = if e.points > 0 {
-        split_credit(before, e.points).1
-    } else {
-        0
-    };
-    let entry_id = append(conn, e, lot_size)?;
-    if lot_size > 0 {
-        conn.prepare_cached(
-            "INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        )?
-        .execute(params![
-            e.member_id,
-            entry_id,
-            e.earned_on.to_string(),
-            e.expires_on.map(|d| d.to_string()),
-            lot_size
-        ])?;
-    }
-    if let Some(plan) = plan {
-        for (lot_id, take) in plan.takes {
-            conn.prepare_cached("UPDATE lots SET remaining = remaining - ?2 WHERE id = ?1")?
-                .execute([lot_id, take])?;
-            conn.prepare_cached(
-                "INSERT INTO lot_uses (entry_id, lot_id, points) VALUES (?1, ?2, ?3)",
-            )?
-            .execute([entry_id, lot_id, take])?;
-        }
-    }
-    conn.prepare_cached("UPDATE members SET balance = ?2 WHERE id = ?1")?
-        .execute([e.member_id, after])?;
-    Ok(Posted {
+    member_id: i64,
+    entry_id: i64,
+    earned_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    points: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![
+        member_id,
         entry_id,
-        balance_before: before,
-        balance_after: after,
-    })
+        earned_on.to_string(),
+        expires_on.map(|d| d.to_string()),
+        points
+    ])?;
+    Ok(())
 }
 
-/// A sale's credit entry: (entry id, points, lot expiry date, points that
-/// went to a lot). `None` when the sale credited nothing; the lot fields are
-/// `None` for a credit written before credits recorded them.
-pub type SaleCredit = (i64, i64, Option<Option<NaiveDate>>, Option<i64>);
+/// A sale's credit entry. The lot fields are `None` for a credit written
+/// before credits recorded them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SaleCredit {
+    pub entry_id: i64,
+    pub points: i64,
+    /// The expiry date of the lot it went to (`Some(None)`: never expires).
+    pub lot_expires_on: Option<Option<NaiveDate>>,
+    /// How many of its points went to a lot (the rest paid a debt, R20).
+    pub lot_points: Option<i64>,
+}
 
 /// The earn entry of the sale `reference` (`store/receipt`) of a member.
 pub fn sale_credit(
@@ -338,7 +267,12 @@ pub fn sale_credit(
     };
     // A recorded credit always has `lot_points`; its date may be NULL (never expires).
     let lot = lot_points.map(|_| date);
-    Ok(Some((id, points, lot, lot_points)))
+    Ok(Some(SaleCredit {
+        entry_id: id,
+        points,
+        lot_expires_on: lot,
+        lot_points,
+    }))
 }
 
 /// The stream of one lot date of a member, oldest first: every credit that
@@ -389,9 +323,8 @@ pub fn lot_stream(
                             .query_row([store, receipt], |r| r.get(0))
                             .optional()?;
                         match original.flatten() {
-                            Some(o) => {
-                                sale_credit(conn, member_id, &format!("{store}/{o}"))?.map(|c| c.0)
-                            }
+                            Some(o) => sale_credit(conn, member_id, &format!("{store}/{o}"))?
+                                .map(|c| c.entry_id),
                             None => None,
                         }
                     }
@@ -502,5 +435,23 @@ pub fn insert_batch_ref(
         "INSERT INTO batch_refs (source, ref, entry_id, content) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![source, reference, entry_id, content])?;
+    Ok(())
+}
+
+/// What a redemption was for and who used and approved it (R16, R18).
+#[derive(Debug, Clone, Copy)]
+pub struct RedemptionRow<'a> {
+    pub entry_id: i64,
+    pub reward: Option<&'a str>,
+    pub used_by: Option<&'a str>,
+    pub approved_by: Option<&'a str>,
+}
+
+/// Records what a redemption entry was for.
+pub fn insert_redemption(conn: &Connection, r: &RedemptionRow) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO redemptions (entry_id, reward, used_by, approved_by) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![r.entry_id, r.reward, r.used_by, r.approved_by])?;
     Ok(())
 }

@@ -62,15 +62,44 @@ pub fn begin_import(conn: &Connection, file: &str, at: &str, operator: &str) -> 
 }
 
 /// A stored receipt's digest and the import run that wrote it.
-pub fn existing(
-    conn: &Connection,
-    store: &str,
-    receipt: &str,
-) -> Result<Option<(String, Option<i64>)>> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    pub digest: String,
+    pub import_id: Option<i64>,
+}
+
+/// The receipt (store, receipt), if stored.
+pub fn existing(conn: &Connection, store: &str, receipt: &str) -> Result<Option<Existing>> {
     Ok(conn
         .prepare_cached("SELECT digest, import_id FROM receipts WHERE store = ?1 AND receipt = ?2")?
-        .query_row([store, receipt], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([store, receipt], |r| {
+            Ok(Existing {
+                digest: r.get(0)?,
+                import_id: r.get(1)?,
+            })
+        })
         .optional()?)
+}
+
+/// Points a stored receipt earned (negative: taken back by a return) and used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Points {
+    pub earned: i64,
+    pub used: i64,
+}
+
+/// The points of the stored receipt (store, receipt).
+pub fn points(conn: &Connection, store: &str, receipt: &str) -> Result<Points> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT points_earned, points_used FROM receipts WHERE store = ?1 AND receipt = ?2",
+        )?
+        .query_row([store, receipt], |r| {
+            Ok(Points {
+                earned: r.get(0)?,
+                used: r.get(1)?,
+            })
+        })?)
 }
 
 /// A receipt to store.
@@ -259,7 +288,7 @@ pub fn member_sales_on(
     local_date: &str,
 ) -> Result<Vec<Vec<StoredLine>>> {
     let mut st = conn.prepare_cached(
-        "SELECT lines FROM receipts WHERE member_id = ?1 AND local_date = ?2 AND kind = 'sale' ORDER BY id",
+        "SELECT lines FROM receipts WHERE member_id = ?1 AND local_date = ?2 AND kind = 'sale' ORDER BY at, receipt",
     )?;
     let mut rows = st.query(rusqlite::params![member_id, local_date])?;
     let mut out = Vec::new();

@@ -10,11 +10,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use tempfile::TempDir;
 use vipctl::csvio::{Encoding, Table};
-use vipctl::error::Refused;
+use vipctl::error::{RejectKind, Rejection};
+use vipctl::ops::ledger;
 use vipctl::ops::{self, import, members::Application, Ctx};
 use vipctl::program::{Program, DEFAULT_PROGRAM};
 use vipctl::rules::expiry;
-use vipctl::store::{audit, ledger, programs, Store};
+use vipctl::store::{audit, programs, Store};
 
 const OPERATOR: &str = "proptest";
 const STORE: &str = "S01";
@@ -651,7 +652,9 @@ impl World {
                     }
                     Err(err) => {
                         assert!(
-                            err.chain().any(|c| c.is::<Refused>()),
+                            err.chain().any(|c| c
+                                .downcast_ref::<Rejection>()
+                                .is_some_and(|r| r.kind == RejectKind::Refused)),
                             "{what}: failed without a refusal: {err:#}"
                         );
                         assert!(
@@ -1150,7 +1153,9 @@ fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
     };
     let err = ledger::post(w.conn(), &e).unwrap_err();
     assert!(
-        err.chain().any(|c| c.is::<Refused>()),
+        err.chain().any(|c| c
+            .downcast_ref::<Rejection>()
+            .is_some_and(|r| r.kind == RejectKind::Refused)),
         "failed without a refusal: {err:#}"
     );
     assert_eq!(

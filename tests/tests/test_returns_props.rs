@@ -21,7 +21,7 @@ use proptest::test_runner::Config as ProptestConfig;
 use std::path::PathBuf;
 use tempfile::TempDir;
 use vipctl::csvio::{Encoding, Table};
-use vipctl::error::Refused;
+use vipctl::error::{RejectKind, Rejection};
 use vipctl::ops::{self, import, members::Application, redeem, Ctx};
 use vipctl::store::{audit, ledger, programs, Store};
 
@@ -921,7 +921,9 @@ impl World {
             }
             Err(err) => {
                 assert!(
-                    err.chain().any(|c| c.is::<Refused>()),
+                    err.chain().any(|c| c
+                        .downcast_ref::<Rejection>()
+                        .is_some_and(|r| r.kind == RejectKind::Refused)),
                     "{what}: failed without a refusal: {err:#}"
                 );
                 assert!(

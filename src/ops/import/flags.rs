@@ -1,6 +1,12 @@
 //! One receipt or one return given as flags, through the import's path.
 
-use super::*;
+use super::{import_table, Options, ROWS_PER_COMMIT_DEFAULT};
+use crate::csvio::{Encoding, Table};
+use crate::money::parse_yuan;
+use crate::ops::Ctx;
+use crate::rules::time;
+use crate::store::{self, ledger, programs, receipts, Store};
+use anyhow::Result;
 
 /// One receipt given as flags (`purchase --member … --amount …`), or one
 /// return (`purchase --return-of RECEIPT --store S --amount …`).
@@ -142,15 +148,13 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
         rows_per_commit: ROWS_PER_COMMIT_DEFAULT,
         all_or_nothing: true,
     };
+    // A rejection comes back as the error (a `Rejection`: its kind picks
+    // the exit code), with nothing committed.
     let summary = import_table(st, table, &opts, ctx, |_| {})?;
-    if let Some((reason, kind)) = summary.last_reject {
-        return Err(crate::error::Rejection { kind, reason }.into());
-    }
-    let (points_earned, points_used): (i64, i64) = st.conn.query_row(
-        "SELECT points_earned, points_used FROM receipts WHERE store = ?1 AND receipt = ?2",
-        [&store_code, &receipt],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let receipts::Points {
+        earned: points_earned,
+        used: points_used,
+    } = receipts::points(&st.conn, &store_code, &receipt)?;
     Ok(OneResult {
         member_no,
         store: store_code,

@@ -1,61 +1,59 @@
-//! Returns (`type = return`, R20) inside the import.
+//! Step 4, a return (`type = return`, R20): takes back `original −
+//! recomputed − taken back already`, where `recomputed` is the sale computed
+//! again by its program version and multiplier with every amount returned so
+//! far (this return included) removed from its rate group. Which rate group
+//! each returned line comes from is `rules::returns::allocate`.
 
-use super::*;
+use super::parse::Receipt;
+use super::pending::Pending;
+use super::receipt::{Outcome, Run};
+use super::resolve::Resolved;
+use crate::error::Rejection;
+use crate::money::{format_fen, Rate};
+use crate::ops::members::member_no;
+use crate::rules::ledger::{
+    check_entry, checked_balance, credit_state, points_used_refund, return_take,
+};
+use crate::rules::returns::{self, Refusal, ReturnLine, ReturnedLine, SoldLine};
+use crate::rules::{earn, expiry, time};
+use crate::store::{ledger, receipts};
+use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::Connection;
+use rust_decimal::Decimal;
 
 impl Run<'_> {
-    /// A return (`type = return`, R20): takes back `original − recomputed −
-    /// taken back already`, where `recomputed` is the sale computed again by
-    /// its program version and multiplier with every amount returned so far
-    /// (this return included) removed from its category's rate group.
     pub(super) fn return_receipt(
         &self,
         conn: &Connection,
-        sums: &mut Sums,
-        rows: &[Row],
-        moment: chrono::DateTime<chrono::Utc>,
-        digest: &str,
-        stored_or: &dyn Fn(String, RejectKind) -> Result<Outcome>,
+        pending: &mut Pending,
+        r: &Receipt,
+        original: &str,
     ) -> Result<Outcome> {
-        let first = &rows[0];
-        if first.original.is_empty() {
-            return stored_or(
-                "a return needs original_receipt (the sale it returns, in the same store)".into(),
-                RejectKind::Invalid,
-            );
+        if original.is_empty() {
+            let why = "a return needs original_receipt (the sale it returns, in the same store)";
+            return self.stored_or(conn, r, Rejection::invalid(why));
         }
-        if first.points_used > 0 {
-            return stored_or(
-                "points_used is not allowed on a return".into(),
-                RejectKind::Invalid,
-            );
+        if r.points_used > 0 {
+            let why = Rejection::invalid("points_used is not allowed on a return");
+            return self.stored_or(conn, r, why);
         }
-        let Some(sale) = receipts::sale(conn, first.store, first.original)? else {
-            return stored_or(
-                format!(
-                    "original receipt {}/{} is not a sale on file",
-                    first.store, first.original
-                ),
-                RejectKind::Refused,
-            );
+        let sale_ref = format!("{}/{original}", r.store);
+        let Some(sale) = receipts::sale(conn, r.store, original)? else {
+            let why = format!("original receipt {sale_ref} is not a sale on file");
+            return self.stored_or(conn, r, Rejection::refused(why));
         };
-        if !first.member.is_empty() {
-            if let Ok(m) = self.dir.resolve(conn, first.member)? {
-                if Some(m.id) != sale.member_id {
-                    return stored_or(
-                        format!(
-                            "member {:?} is not the member of sale {}/{}",
-                            first.member, first.store, first.original
-                        ),
-                        RejectKind::Refused,
-                    );
-                }
+        if let Resolved::Member(m) = self.dir.resolve(conn, r.member)? {
+            if Some(m.id) != sale.member_id {
+                let why = format!("member {:?} is not the member of sale {sale_ref}", r.member);
+                return self.stored_or(conn, r, Rejection::refused(why));
             }
         }
         let program = self
             .versions
             .get(&sale.program_version)
             .unwrap_or(self.program);
-        let sold: Vec<earn::Line> = sale
+        let sold_lines: Vec<earn::Line> = sale
             .lines
             .iter()
             .map(|l| earn::Line {
@@ -65,124 +63,81 @@ impl Run<'_> {
             })
             .collect();
         // The sale's own day: its campaigns are part of what it earned.
-        let sale_day = chrono::NaiveDate::parse_from_str(&sale.local_date, "%Y-%m-%d").ok();
+        let sale_day = NaiveDate::parse_from_str(&sale.local_date, "%Y-%m-%d").ok();
         let groups = match sale_day {
-            Some(d) => earn::rate_groups_on(&program.earn, &sold, d),
-            None => earn::rate_groups(&program.earn, &sold),
+            Some(d) => earn::rate_groups_on(&program.earn, &sold_lines, d),
+            None => earn::rate_groups(&program.earn, &sold_lines),
         };
-        let group_fen = |rate: Rate| {
-            groups
-                .iter()
-                .filter(|g| g.0 == rate)
-                .map(|g| g.1)
-                .sum::<i64>()
-        };
-        let mut returned: Vec<(Rate, i64)> = Vec::new();
-        let mut taken_already = 0;
-        let norm = |c: Option<&str>| c.map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty());
-        // Amounts returned so far per category: no category may be returned
-        // beyond what was bought of it, even where its rate group could take it.
-        let mut by_category: Vec<(Option<String>, i64)> = Vec::new();
-        let earlier = receipts::returns_of(conn, first.store, first.original)?;
-        let mut refunded_already: i64 = 0;
-        let mut returned_fen: i64 = 0;
-        for r in &earlier {
-            refunded_already += r.refunded;
-            returned_fen = returned_fen.saturating_add(r.amount_fen);
-        }
-        for earlier in earlier {
-            taken_already += earlier.taken;
-            for l in earlier.lines {
-                add_to_category(&mut by_category, norm(l.category.as_deref()), l.amount_fen);
-                let rate = l
-                    .rate
-                    .and_then(|(n, d)| Rate::from_parts(n, d))
-                    .unwrap_or(Rate::ZERO);
-                returned.push((rate, l.amount_fen));
-            }
-        }
-        let mut new_lines = Vec::with_capacity(rows.len());
-        for r in rows {
-            let want = norm(r.category);
-            let bought: i64 = sold
-                .iter()
-                .filter(|l| norm(l.category) == want)
-                .map(|l| l.amount_fen)
-                .sum();
-            let returned_here = add_to_category(&mut by_category, want.clone(), r.amount_fen);
-            if bought > 0 && returned_here > bought {
-                return stored_or(
-                    format!(
-                        "returns more than was bought: {} yuan of {:?} on sale {}/{}, {} yuan left to return",
-                        crate::money::format_fen(r.amount_fen),
-                        r.category.unwrap_or(""),
-                        first.store,
-                        first.original,
-                        crate::money::format_fen(bought - (returned_here - r.amount_fen))
-                    ),
-                    RejectKind::Refused,
-                );
-            }
-            let rates: Vec<Rate> = sold
-                .iter()
-                .filter(|l| norm(l.category) == want)
-                .map(|l| match sale_day {
+        let sold: Vec<SoldLine> = sold_lines
+            .iter()
+            .map(|l| SoldLine {
+                category: l.category,
+                rate: match sale_day {
                     Some(d) => earn::line_rate_on(&program.earn, l, d),
                     None => earn::line_rate(&program.earn, l),
-                })
-                .collect();
-            if rates.is_empty() {
-                return stored_or(
-                    format!(
-                        "category {:?} is not on sale {}/{}",
-                        r.category.unwrap_or(""),
-                        first.store,
-                        first.original
+                },
+                fen: l.amount_fen,
+            })
+            .collect();
+        let earlier = receipts::returns_of(conn, r.store, original)?;
+        let earlier_lines: Vec<ReturnedLine> = earlier
+            .iter()
+            .flat_map(|e| &e.lines)
+            .map(|l| ReturnedLine {
+                category: l.category.as_deref(),
+                rate: l
+                    .rate
+                    .and_then(|(n, d)| Rate::from_parts(n, d))
+                    .unwrap_or(Rate::ZERO),
+                fen: l.amount_fen,
+            })
+            .collect();
+        let asked: Vec<ReturnLine> = r
+            .lines
+            .iter()
+            .map(|l| ReturnLine {
+                category: l.category,
+                fen: l.amount_fen,
+            })
+            .collect();
+        let allocation = match returns::allocate(&sold, &earlier_lines, &asked) {
+            Ok(a) => a,
+            Err(refusal) => {
+                let why = match refusal {
+                    Refusal::MoreThanBought { line, left_fen } => format!(
+                        "returns more than was bought: {} yuan of {:?} on sale {sale_ref}, {} yuan left to return",
+                        format_fen(r.lines[line].amount_fen),
+                        r.lines[line].category.unwrap_or(""),
+                        format_fen(left_fen)
                     ),
-                    RejectKind::Refused,
-                );
+                    Refusal::NotOnSale { line } => format!(
+                        "category {:?} is not on sale {sale_ref}",
+                        r.lines[line].category.unwrap_or("")
+                    ),
+                };
+                return self.stored_or(conn, r, Rejection::refused(why));
             }
-            let left = |rate: Rate| {
-                group_fen(rate)
-                    - returned
-                        .iter()
-                        .filter(|x| x.0 == rate)
-                        .map(|x| x.1)
-                        .sum::<i64>()
-            };
-            let Some(&rate) = rates.iter().find(|&&rate| left(rate) >= r.amount_fen) else {
-                return stored_or(
-                    format!(
-                        "returns more than was bought: {} yuan of {:?} on sale {}/{}, {} yuan left to return",
-                        crate::money::format_fen(r.amount_fen),
-                        r.category.unwrap_or(""),
-                        first.store,
-                        first.original,
-                        crate::money::format_fen(rates.iter().map(|&x| left(x)).max().unwrap_or(0))
-                    ),
-                    RejectKind::Refused,
-                );
-            };
-            returned.push((rate, r.amount_fen));
-            new_lines.push(receipts::NewLine {
-                amount_fen: r.amount_fen,
-                list_amount_fen: r.list_amount_fen,
-                category: r.category,
-                rate: Some(rate.parts()),
-            });
-        }
+        };
         let multiplier = Decimal::from_str_exact(&sale.multiplier).unwrap_or(Decimal::ONE);
-        let after =
-            match earn::after_returns_on(&program.earn, &groups, &returned, multiplier, sale_day) {
-                Ok(a) => a,
-                Err(reason) => return stored_or(reason, RejectKind::Refused),
-            };
+        let after = match earn::after_returns_on(
+            &program.earn,
+            &groups,
+            &allocation.returned,
+            multiplier,
+            sale_day,
+        ) {
+            Ok(a) => a,
+            Err(why) => return self.stored_or(conn, r, Rejection::refused(why)),
+        };
         let target = sale.points_earned - after.total;
-        let at = time::stored(moment);
-        let local_date = time::local_date(moment, self.program.timezone);
-        let return_fen: i64 = rows.iter().map(|r| r.amount_fen).sum();
-        let reference = format!("{}/{}", first.store, first.receipt);
-        let sale_ref = format!("{}/{}", first.store, first.original);
+        let at = time::stored(r.moment);
+        let local_date = time::local_date(r.moment, self.program.timezone);
+        let return_fen: i64 = r.lines.iter().map(|l| l.amount_fen).sum();
+        let taken_already: i64 = earlier.iter().map(|e| e.taken).sum();
+        let refunded_already: i64 = earlier.iter().map(|e| e.refunded).sum();
+        let returned_fen = earlier
+            .iter()
+            .fold(0i64, |s, e| s.saturating_add(e.amount_fen));
         // R20 after expiry: what is left of the sale's own credit is taken
         // first, then the part that was spent (as a debt when nothing else
         // covers it); the part that expired is not taken a second time.
@@ -190,136 +145,119 @@ impl Run<'_> {
         let mut own: Option<(Option<NaiveDate>, i64)> = None;
         let mut refund = 0;
         if let Some(member_id) = sale.member_id {
-            if let Some((credit_id, earned, Some(lot_date), Some(_))) =
-                ledger::sale_credit(conn, member_id, &sale_ref)?
-            {
-                sums.flush_member(conn, member_id)?;
-                let (credits, uses) = ledger::lot_stream(conn, member_id, lot_date)?;
-                let state = crate::rules::ledger::credit_state(&credits, &uses, credit_id);
-                take =
-                    crate::rules::ledger::return_take(target, earned, state.expired, taken_already);
-                own = Some((lot_date, take.min(state.left)));
+            if let Some(credit) = ledger::sale_credit(conn, member_id, &sale_ref)? {
+                if let (Some(lot_date), Some(_)) = (credit.lot_expires_on, credit.lot_points) {
+                    pending.flush_member(conn, member_id)?;
+                    let (credits, uses) = ledger::lot_stream(conn, member_id, lot_date)?;
+                    let state = credit_state(&credits, &uses, credit.entry_id);
+                    take = return_take(target, credit.points, state.expired, taken_already);
+                    own = Some((lot_date, take.min(state.left)));
+                }
             }
             // Points used on the sale come back in proportion to the money
             // returned (cumulative over partial returns), unless the program
             // says not (SPEC "Returns after expiry and after use").
             if self.program.returns.refund_points_used && sale.points_used > 0 {
                 let returned = returned_fen.saturating_add(return_fen);
-                let due = crate::rules::ledger::points_used_refund(
-                    sale.points_used,
-                    sale.amount_fen,
-                    returned,
-                );
+                let due = points_used_refund(sale.points_used, sale.amount_fen, returned);
                 refund = (due - refunded_already).max(0);
             }
             if take > 0 || refund > 0 {
-                let balance = sums.flush_member(conn, member_id)?;
-                let bounds = crate::rules::ledger::check_entry(take)
+                let balance = pending.flush_member(conn, member_id)?;
+                let bounds = check_entry(take)
                     .and_then(|()| checked_balance(balance, -take))
                     .and_then(|b| checked_balance(b, refund));
                 if let Err(why) = bounds {
-                    return stored_or(
-                        format!(
-                            "member {}: the return of {sale_ref}: {why}",
-                            super::super::members::member_no(member_id)
-                        ),
-                        RejectKind::Refused,
+                    let why = format!(
+                        "member {}: the return of {sale_ref}: {why}",
+                        member_no(member_id)
                     );
+                    return self.stored_or(conn, r, Rejection::refused(why));
                 }
             }
         }
+        let new_lines: Vec<receipts::NewLine> = r
+            .lines
+            .iter()
+            .zip(&allocation.rates)
+            .map(|(l, rate)| receipts::NewLine {
+                amount_fen: l.amount_fen,
+                list_amount_fen: l.list_amount_fen,
+                category: l.category,
+                rate: Some(rate.parts()),
+            })
+            .collect();
         let stored = receipts::insert_new(
             conn,
             &receipts::NewReceipt {
-                store: first.store,
-                receipt: first.receipt,
+                store: r.store,
+                receipt: r.receipt,
                 member_id: sale.member_id,
                 at: &at,
                 local_date: &local_date.to_string(),
                 kind: "return",
-                original_receipt: Some(first.original),
+                original_receipt: Some(original),
                 amount_fen: return_fen,
                 points_used: 0,
                 points_earned: -take,
                 points_refunded: refund,
-                staff: (!first.staff.is_empty()).then_some(first.staff),
+                staff: (!r.staff.is_empty()).then_some(r.staff),
                 program_version: sale.program_version,
                 multiplier: &sale.multiplier,
-                digest,
+                digest: &r.digest,
                 import_id: Some(self.import_id),
             },
             &new_lines,
         )?;
         if !stored {
-            return stored_or(String::new(), RejectKind::Refused);
+            return self.not_stored(conn, r);
         }
-        if let (Some(member_id), true) = (sale.member_id, take > 0) {
-            sums.flush_member(conn, member_id)?;
+        let Some(member_id) = sale.member_id else {
+            return Ok(Outcome::Returned { taken_back: take });
+        };
+        let reference = r.reference();
+        if take > 0 {
+            pending.flush_member(conn, member_id)?;
             let note = format!("return of {sale_ref}");
-            let posted = ledger::post_preferring(
-                conn,
-                &ledger::Entry {
-                    member_id,
-                    at: &at,
-                    kind: ledger::Kind::Reverse,
-                    points: -take,
-                    source: "receipt",
-                    reference: Some(&reference),
-                    program_version: sale.program_version,
-                    operator: &self.ctx.operator,
-                    note: Some(&note),
-                    earned_on: local_date,
-                    expires_on: None,
-                    // R20: if the points were spent, the balance goes negative (owed).
-                    allow_debt: true,
-                },
-                own,
-            )?;
-            sums.note_balance(member_id, posted.balance_after);
+            let entry = ledger::Entry {
+                member_id,
+                at: &at,
+                kind: ledger::Kind::Reverse,
+                points: -take,
+                source: "receipt",
+                reference: Some(&reference),
+                program_version: sale.program_version,
+                operator: &self.ctx.operator,
+                note: Some(&note),
+                earned_on: local_date,
+                expires_on: None,
+                // R20: if the points were spent, the balance goes negative (owed).
+                allow_debt: true,
+            };
+            let posted = crate::ops::ledger::post_preferring(conn, &entry, own)?;
+            pending.note_balance(member_id, posted.balance_after);
         }
-        if let (Some(member_id), true) = (sale.member_id, refund > 0) {
-            sums.flush_member(conn, member_id)?;
+        if refund > 0 {
+            pending.flush_member(conn, member_id)?;
             let note = format!("points used on {sale_ref} given back by the return");
-            let posted = ledger::post(
-                conn,
-                &ledger::Entry {
-                    member_id,
-                    at: &at,
-                    kind: ledger::Kind::Reverse,
-                    points: refund,
-                    source: "points_refund",
-                    reference: Some(&reference),
-                    program_version: self.version,
-                    operator: &self.ctx.operator,
-                    note: Some(&note),
-                    earned_on: local_date,
-                    expires_on: expiry::expires_on(&self.program.expiry, local_date),
-                    allow_debt: false,
-                },
-            )?;
-            sums.note_balance(member_id, posted.balance_after);
+            let entry = ledger::Entry {
+                member_id,
+                at: &at,
+                kind: ledger::Kind::Reverse,
+                points: refund,
+                source: "points_refund",
+                reference: Some(&reference),
+                program_version: self.version,
+                operator: &self.ctx.operator,
+                note: Some(&note),
+                earned_on: local_date,
+                expires_on: expiry::expires_on(&self.program.expiry, local_date),
+                allow_debt: false,
+            };
+            let posted = crate::ops::ledger::post(conn, &entry)?;
+            pending.note_balance(member_id, posted.balance_after);
         }
-        if let Some(member_id) = sale.member_id {
-            sums.activity(member_id, local_date, -return_fen, -take, false)?;
-        }
+        pending.activity(member_id, local_date, -return_fen, -take, false)?;
         Ok(Outcome::Returned { taken_back: take })
-    }
-}
-
-/// Adds `fen` to a category's running total and returns the new total.
-fn add_to_category(
-    totals: &mut Vec<(Option<String>, i64)>,
-    category: Option<String>,
-    fen: i64,
-) -> i64 {
-    match totals.iter_mut().find(|x| x.0 == category) {
-        Some(x) => {
-            x.1 += fen;
-            x.1
-        }
-        None => {
-            totals.push((category, fen));
-            fen
-        }
     }
 }

@@ -1,0 +1,248 @@
+//! Step 5: the run, in chunks. Each chunk is one transaction: its receipts,
+//! their ledger entries, lots, balances and member days (written by the
+//! store's ledger writer in one call before the commit), and its rejected
+//! rows written out (and the writing checked) before it commits. Between
+//! chunks a writer waiting for the lock gets in.
+
+use super::group::Grouper;
+use super::parse::{Cols, LineRejection};
+use super::pending::Pending;
+use super::receipt::{Outcome, Run};
+use super::resolve::Directory;
+use super::{Options, Progress, Summary, REQUIRED_COLUMNS};
+use crate::csvio::{Rejects, Table};
+use crate::error::Rejection;
+use crate::ops::Ctx;
+use crate::store::{self, programs, receipts, BulkWrite, Store};
+use anyhow::{Context, Result};
+use rustc_hash::FxHashMap as HashMap;
+use std::time::Instant;
+
+/// Page cache for the import, in KiB.
+const IMPORT_CACHE_KIB: i64 = 32 * 1024;
+
+/// What an import had committed when it stopped.
+#[derive(Debug, Clone, Copy, Default)]
+struct Committed {
+    chunks: u64,
+    receipts: u64,
+    returns: u64,
+    duplicates: u64,
+    /// The last input line of the last committed chunk.
+    line: u64,
+}
+
+/// How the chunks ended.
+enum Ended {
+    Done,
+    /// All or nothing (one receipt from flags): the receipt was turned away
+    /// and nothing was committed.
+    Refused(Rejection),
+}
+
+/// Runs an import of `table`.
+pub(super) fn run(
+    st: &mut Store,
+    mut table: Table,
+    opts: &Options,
+    ctx: &Ctx,
+    mut progress: impl FnMut(Progress),
+) -> Result<Summary> {
+    let started = Instant::now();
+    table.require(&REQUIRED_COLUMNS)?;
+    // A dry run changes nothing, files included; one receipt from flags
+    // reports its rejection as an error. Neither writes a rejects file.
+    let mut rejects = if opts.dry_run || opts.all_or_nothing {
+        Rejects::discarding(&table.headers)
+    } else {
+        Rejects::new(
+            opts.rejects
+                .clone()
+                .unwrap_or_else(|| Rejects::default_path(&opts.path)),
+            &table.headers,
+            &[],
+        )
+    };
+    let mut summary = Summary {
+        dry_run: opts.dry_run,
+        ..Summary::default()
+    };
+    let mut committed = Committed::default();
+    let ended = {
+        let bulk = BulkWrite::start(&st.conn, IMPORT_CACHE_KIB)?;
+        let mut job = Job {
+            table: &mut table,
+            opts,
+            ctx,
+            summary: &mut summary,
+            rejects: &mut rejects,
+            committed: &mut committed,
+        };
+        job.chunks(&bulk, &mut progress)
+    };
+    let ended = ended.map_err(|e| stopped(e, &table.name, opts, &committed))?;
+    if let Ended::Refused(why) = ended {
+        return Err(why.into());
+    }
+    if rejects.count > 0 && !rejects.is_discarding() {
+        summary.rejects_file = Some(rejects.path().display().to_string());
+    }
+    summary.rejects_preview = std::mem::take(&mut rejects.preview);
+    rejects.finish()?;
+    summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(summary)
+}
+
+/// What the chunks work with and on.
+struct Job<'a> {
+    table: &'a mut Table,
+    opts: &'a Options,
+    ctx: &'a Ctx,
+    summary: &'a mut Summary,
+    rejects: &'a mut Rejects,
+    committed: &'a mut Committed,
+}
+
+impl Job<'_> {
+    fn chunks(&mut self, bulk: &BulkWrite, progress: &mut impl FnMut(Progress)) -> Result<Ended> {
+        let conn = bulk.conn();
+        let (version, _, program) = programs::current(conn)?;
+        let dir = Directory::load(conn, &program)?;
+        let mut tx = bulk.begin()?;
+        let import_id = receipts::begin_import(
+            &tx,
+            &self.table.name,
+            &self.ctx.now_text(),
+            &self.ctx.operator,
+        )?;
+        let mut versions = HashMap::default();
+        for (v, ..) in programs::list(&tx)? {
+            versions.insert(v, programs::by_version(&tx, v)?);
+        }
+        let run = Run {
+            program: &program,
+            versions,
+            version,
+            dir,
+            ctx: self.ctx,
+            import_id,
+            cols: Cols::of(self.table),
+        };
+        let mut pending = Pending::new(&tx)?;
+        let mut rows_in_chunk = 0u64;
+        let mut refused = None;
+        let mut grouper = Grouper::default();
+        while let Some(g) = grouper.next(self.table, &run.cols, self.rejects)? {
+            let line_done = g.last_line();
+            let outcome = run
+                .receipt(&tx, &mut pending, &g)
+                .with_context(|| format!("{}: line {}", self.table.name, g.rows[0].1))?;
+            if let Some(r) = self.count(outcome, &g)? {
+                refused = Some(r);
+            }
+            rows_in_chunk += g.rows.len() as u64;
+            self.summary.rows_read = grouper.rows_read;
+            if rows_in_chunk >= self.opts.rows_per_commit && !self.opts.dry_run {
+                pending.batch.write(&tx)?;
+                // The chunk's rejected rows are in the file before its
+                // receipts commit; if they cannot be written, it does not.
+                self.rejects.flush()?;
+                tx.commit()?;
+                *self.committed = Committed {
+                    chunks: self.committed.chunks + 1,
+                    receipts: self.summary.receipts_imported,
+                    returns: self.summary.returns,
+                    duplicates: self.summary.duplicates,
+                    line: line_done,
+                };
+                store::let_others_in();
+                tx = bulk.begin()?;
+                pending = Pending::new(&tx)?;
+                rows_in_chunk = 0;
+            }
+            progress(Progress {
+                rows_read: grouper.rows_read,
+                bytes: self.table.reader.position().byte(),
+            });
+        }
+        let summary = &mut *self.summary;
+        summary.rows_read = grouper.rows_read;
+        pending.batch.write(&tx)?;
+        summary.rejected = self.rejects.count;
+        store::journal(
+            &tx,
+            &self.ctx.now_text(),
+            &self.ctx.operator,
+            "purchase --file",
+            &format!(
+                "{}: {} rows, {} receipts imported, {} duplicates, {} rows rejected, {} points credited",
+                self.table.name, summary.rows_read, summary.receipts_imported, summary.duplicates, summary.rejected, summary.points_credited
+            ),
+        )?;
+        if self.opts.dry_run || (self.opts.all_or_nothing && self.rejects.count > 0) {
+            tx.rollback()?;
+        } else {
+            self.rejects.flush()?;
+            tx.commit()?;
+        }
+        Ok(match refused {
+            Some(why) if self.opts.all_or_nothing => Ended::Refused(why),
+            _ => Ended::Done,
+        })
+    }
+
+    /// Counts a receipt's outcome; a rejected receipt's rows go to the
+    /// rejects file, and its rejection is returned.
+    fn count(&mut self, outcome: Outcome, g: &super::group::Group) -> Result<Option<Rejection>> {
+        let s = &mut *self.summary;
+        match outcome {
+            Outcome::Imported {
+                credited,
+                redeemed,
+                member,
+            } => {
+                s.receipts_imported += 1;
+                s.points_credited += credited;
+                s.points_redeemed += redeemed;
+                if !member {
+                    s.non_member_receipts += 1;
+                }
+            }
+            Outcome::Returned { taken_back } => {
+                s.returns += 1;
+                s.points_taken_back += taken_back;
+            }
+            Outcome::Duplicate => s.duplicates += 1,
+            Outcome::Rejected(LineRejection { line, rejection }) => {
+                s.receipts_rejected += 1;
+                for (rec, l) in g.rows {
+                    let why = if *l == line {
+                        rejection.reason.clone()
+                    } else {
+                        format!("receipt rejected whole: line {line}: {}", rejection.reason)
+                    };
+                    self.rejects.write(rec, *l, &why)?;
+                }
+                return Ok(Some(rejection));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// An import that failed part-way: says how far it got and that running it
+/// again finishes it.
+fn stopped(e: anyhow::Error, file: &str, opts: &Options, c: &Committed) -> anyhow::Error {
+    if opts.dry_run {
+        return e.context(format!("{file}: the dry run failed; nothing changed"));
+    }
+    if c.chunks == 0 {
+        return e.context(format!(
+            "{file}: the import failed and nothing was committed; running the same command again does it"
+        ));
+    }
+    e.context(format!(
+        "{file}: the import stopped part-way: {} chunk(s) up to line {} were committed ({} receipts imported, {} returns, {} duplicates); the chunk that failed was not committed; running the same command again finishes it (receipts already imported count as duplicates)",
+        c.chunks, c.line, c.receipts, c.returns, c.duplicates
+    ))
+}

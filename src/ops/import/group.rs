@@ -1,0 +1,108 @@
+//! Step 1 of a receipt: grouping rows. Consecutive rows with the same
+//! (store, receipt) form one receipt, accepted or rejected whole. A row the
+//! CSV reader cannot read at all goes to the rejects file and does not end
+//! the receipt around it; a row it read but found malformed stays in its
+//! receipt with the flaw, which rejects the receipt.
+
+use super::parse::Cols;
+use crate::csvio::{self, Next, Rejects, Table};
+use anyhow::Result;
+
+/// A receipt's store and number, as the grouping compares them.
+type Key = (Vec<u8>, Vec<u8>);
+
+/// One receipt's rows with their input lines, and why each cannot be
+/// trusted, if it cannot.
+pub(super) struct Group<'a> {
+    pub rows: &'a [(csv::ByteRecord, u64)],
+    pub flaws: &'a [Option<String>],
+}
+
+impl Group<'_> {
+    /// The input line of the last row.
+    pub fn last_line(&self) -> u64 {
+        self.rows.last().map_or(0, |r| r.1)
+    }
+}
+
+/// Reads a table receipt by receipt, one in memory at a time.
+#[derive(Default)]
+pub(super) struct Grouper {
+    buf: Vec<(csv::ByteRecord, u64)>,
+    flaws: Vec<Option<String>>,
+    /// The row read past the end of the last receipt, which starts the next.
+    record: csv::ByteRecord,
+    pending: Option<(u64, Option<String>, Key)>,
+    ended: bool,
+    /// Rows read so far, unreadable ones included.
+    pub rows_read: u64,
+}
+
+impl Grouper {
+    fn key(r: &csv::ByteRecord, c: &Cols) -> Key {
+        let f = |i: Option<usize>| {
+            i.and_then(|i| r.get(i))
+                .map(|b| match std::str::from_utf8(b) {
+                    Ok(t) => csvio::trim_code(t).as_bytes().to_vec(),
+                    Err(_) => b.trim_ascii().to_vec(),
+                })
+                .unwrap_or_default()
+        };
+        (f(c.store), f(c.receipt))
+    }
+
+    /// The next receipt; `None` at the end.
+    pub fn next(
+        &mut self,
+        table: &mut Table,
+        cols: &Cols,
+        rejects: &mut Rejects,
+    ) -> Result<Option<Group<'_>>> {
+        let mut n = 0;
+        let mut current = Key::default();
+        if let Some((line, flaw, key)) = self.pending.take() {
+            self.push(n, line, flaw);
+            n = 1;
+            current = key;
+        }
+        while !self.ended {
+            let (line, flaw) = match table.next_record(&mut self.record, rejects)? {
+                Next::End => {
+                    self.ended = true;
+                    break;
+                }
+                Next::Unreadable { end } => {
+                    self.rows_read += 1;
+                    self.ended = end;
+                    continue;
+                }
+                Next::Row(line) => (line, None),
+                Next::Malformed(line, reason) => (line, Some(reason)),
+            };
+            self.rows_read += 1;
+            let key = Grouper::key(&self.record, cols);
+            if n > 0 && key != current {
+                self.pending = Some((line, flaw, key));
+                break;
+            }
+            current = key;
+            self.push(n, line, flaw);
+            n += 1;
+        }
+        Ok((n > 0).then(|| Group {
+            rows: &self.buf[..n],
+            flaws: &self.flaws[..n],
+        }))
+    }
+
+    /// Moves the row just read to position `n` of the receipt.
+    fn push(&mut self, n: usize, line: u64, flaw: Option<String>) {
+        if self.buf.len() <= n {
+            self.buf.push((csv::ByteRecord::new(), 0));
+            self.flaws.push(None);
+        }
+        std::mem::swap(&mut self.buf[n].0, &mut self.record);
+        self.buf[n].1 = line;
+        self.flaws[n] = flaw;
+    }
+}

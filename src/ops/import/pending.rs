@@ -1,0 +1,149 @@
+//! A chunk's changes on their way to the ledger writer, with what the import
+//! knows of balances so that it checks the bounds without reading every
+//! member's balance: balance changes, lot credits, activity and sales are
+//! summed per member in the store's batch and written once per member per
+//! chunk.
+
+use crate::error::Rejection;
+use crate::rules::ledger::{
+    check_entry, checked_balance, checked_money_sum, checked_points_sum, split_credit, MAX_BALANCE,
+};
+use crate::rules::tiers::Day;
+use crate::store::batch::{LedgerBatch, LotMode};
+use crate::store::ledger;
+use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::Connection;
+use rustc_hash::FxHashMap as HashMap;
+
+/// A member whose stored balance is not in `outside` has one between 0 and
+/// `MAX_BALANCE - HEADROOM`: credits summed in a chunk up to `HEADROOM` cannot
+/// cross the bound, and beyond it the stored balance is read.
+const HEADROOM: i64 = MAX_BALANCE / 10;
+
+/// The chunk's batch and the balances it must know exactly.
+pub(super) struct Pending {
+    pub batch: LedgerBatch,
+    /// Stored balances below zero or near the upper bound, at the start of
+    /// the chunk (or after a flush).
+    outside: HashMap<i64, i64>,
+}
+
+impl Pending {
+    pub fn new(conn: &Connection) -> Result<Pending> {
+        Ok(Pending {
+            batch: LedgerBatch::new(),
+            outside: ledger::balances_outside(conn, MAX_BALANCE - HEADROOM)?
+                .into_iter()
+                .collect(),
+        })
+    }
+
+    /// The member's balance with this chunk's pending credits: exact when
+    /// it could matter for the bound.
+    fn balance(&self, conn: &Connection, id: i64) -> Result<i64> {
+        let delta = self.batch.pending_delta(id);
+        let start = match self.outside.get(&id) {
+            Some(&b) => b,
+            None if delta >= HEADROOM => ledger::balance(conn, id)?,
+            None => 0,
+        };
+        Ok(start + delta)
+    }
+
+    /// Whether crediting `points` keeps the member within the bounds (a
+    /// refusal made by `refuse` from the bound's reason if not), and the
+    /// part of the credit that would go to a lot (the rest pays a debt
+    /// first, R20).
+    pub fn check_credit(
+        &self,
+        conn: &Connection,
+        id: i64,
+        points: i64,
+        refuse: impl FnOnce(String) -> Rejection,
+    ) -> Result<Result<i64, Rejection>> {
+        if let Err(why) = check_entry(points) {
+            return Ok(Err(refuse(why)));
+        }
+        let known = self.outside.contains_key(&id);
+        let delta = self.batch.pending_delta(id);
+        let balance = self.balance(conn, id)?;
+        if known || delta.saturating_add(points) >= HEADROOM {
+            if let Err(why) = checked_balance(balance, points) {
+                return Ok(Err(refuse(why)));
+            }
+        }
+        Ok(Ok(split_credit(balance, points).1))
+    }
+
+    /// Writes one member's pending changes and returns the exact balance.
+    pub fn flush_member(&mut self, conn: &Connection, id: i64) -> Result<i64> {
+        self.batch.flush_member(conn, id)?;
+        let balance = ledger::balance(conn, id)?;
+        self.note_balance(id, balance);
+        Ok(balance)
+    }
+
+    /// Records a balance just written by a single posted entry.
+    pub fn note_balance(&mut self, id: i64, balance: i64) {
+        if !(0..=MAX_BALANCE - HEADROOM).contains(&balance) {
+            self.outside.insert(id, balance);
+        } else {
+            self.outside.remove(&id);
+        }
+    }
+
+    /// Credits earned points (entry `entry_id`): a debt is paid first (R20),
+    /// the rest opens or grows the lot of its expiry date.
+    pub fn credit(
+        &mut self,
+        id: i64,
+        points: i64,
+        entry_id: i64,
+        earned_on: NaiveDate,
+        expires_on: Option<NaiveDate>,
+    ) {
+        let start = self.outside.get(&id).copied().unwrap_or(0).min(0);
+        let (_paid, lot) = split_credit(start + self.batch.pending_delta(id), points);
+        self.batch.add_balance(id, points);
+        if lot > 0 {
+            self.batch
+                .credit_lot(id, entry_id, earned_on, expires_on, lot, LotMode::Merge);
+        }
+    }
+
+    /// Records a sale (`is_sale`) or a return on local date `on`. The
+    /// receipt was checked against the bounds of the member's lifetime sums,
+    /// which bound every day's; a sum that would still leave them fails the
+    /// run rather than wrap.
+    pub fn activity(
+        &mut self,
+        id: i64,
+        on: NaiveDate,
+        spend_fen: i64,
+        points: i64,
+        is_sale: bool,
+    ) -> Result<()> {
+        let purchases = i64::from(is_sale);
+        let bound =
+            |r: Result<i64, String>| r.map_err(|why| anyhow::anyhow!("member id {id}: {why}"));
+        if let Some(d) = self.batch.pending_days(id).iter().find(|d| d.date == on) {
+            bound(checked_money_sum(d.spend_fen, spend_fen))?;
+            bound(checked_points_sum(d.points, points))?;
+            bound(checked_points_sum(d.purchases, purchases))?;
+        }
+        self.batch.add_day(
+            id,
+            Day {
+                date: on,
+                spend_fen,
+                points,
+                purchases,
+            },
+        );
+        if is_sale {
+            self.batch.add_sale(id, on, spend_fen, points);
+        }
+        Ok(())
+    }
+}

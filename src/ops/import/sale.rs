@@ -1,0 +1,268 @@
+//! Step 4, a sale: what it earns (R7–R15), the points used on it (R11,
+//! taken from the balance as it stood before it, R29 lapsed points not
+//! spendable), the bounds, then the receipt, its entries and the member's
+//! sums; last, the R24 check (`upgrade`).
+
+use super::parse::Receipt;
+use super::pending::Pending;
+use super::receipt::{Outcome, Run};
+use super::resolve::MemberInfo;
+use super::upgrade::Sale;
+use crate::error::Rejection;
+use crate::ops::members::member_no;
+use crate::rules::ledger::{
+    check_entry, checked_balance, checked_money_sum, checked_points_sum, split_credit,
+    MAX_MONEY_FEN, MONEY_BOUND,
+};
+use crate::rules::{earn, expiry, time};
+use crate::store::{ledger, receipts};
+use anyhow::Result;
+use rusqlite::Connection;
+
+impl Run<'_> {
+    /// Imports a sale, for `member` or for nobody (a non-member sale).
+    pub(super) fn sale(
+        &self,
+        conn: &Connection,
+        pending: &mut Pending,
+        r: &Receipt,
+        member: Option<&MemberInfo>,
+    ) -> Result<Outcome> {
+        let local_date = time::local_date(r.moment, self.program.timezone);
+        let mut amount_fen: i64 = 0;
+        for l in &r.lines {
+            match checked_money_sum(amount_fen, l.amount_fen) {
+                Ok(sum) if sum <= MAX_MONEY_FEN => amount_fen = sum,
+                _ => {
+                    return self.stored_or(
+                        conn,
+                        r,
+                        Rejection::refused(format!(
+                            "receipt {}/{}: the amounts add up beyond the bound: {MONEY_BOUND}",
+                            r.store, r.receipt
+                        )),
+                    )
+                }
+            }
+        }
+        let (earned, multiplier) = match member {
+            Some(m) => {
+                let lines: Vec<earn::Line> = r.lines.iter().map(|l| l.earn()).collect();
+                let earlier = self.earn_day_before(conn, m.id, local_date)?;
+                let e = earn::earn_sale_in_day(
+                    &self.program.earn,
+                    &lines,
+                    local_date,
+                    m.birthday,
+                    self.program.tiers.ladder[m.tier.get()].earn_multiplier,
+                    &earlier,
+                );
+                (e.total, e.multiplier.normalize().to_string())
+            }
+            None => (0, "1".to_string()),
+        };
+        if r.points_used > 0 {
+            let Some(m) = member else {
+                return self.stored_or(
+                    conn,
+                    r,
+                    Rejection::invalid("points_used on a sale with no member"),
+                );
+            };
+            if let Some(why) =
+                self.points_used_refusal(conn, pending, m, r.points_used, local_date)?
+            {
+                return self.stored_or(conn, r, why);
+            }
+        }
+        let mut lot_points = 0;
+        if let Some(m) = member {
+            let refuse = |why: String| {
+                Rejection::refused(format!(
+                    "member {}: the receipt earns {earned} points: {why}",
+                    member_no(m.id)
+                ))
+            };
+            if let Err(why) = check_entry(earned) {
+                return self.stored_or(conn, r, refuse(why));
+            }
+            let (f, p, _) = m.sales.get();
+            let lifetime =
+                checked_money_sum(f, amount_fen).and_then(|_| checked_points_sum(p, earned));
+            if let Err(why) = lifetime {
+                let why = Rejection::refused(format!("member {}: {why}", member_no(m.id)));
+                return self.stored_or(conn, r, why);
+            }
+            if earned > 0 {
+                let credit = if r.points_used > 0 {
+                    // Checked after the debit below, on the balance it leaves.
+                    let balance = pending.flush_member(conn, m.id)?;
+                    checked_balance(balance, -r.points_used)
+                        .and_then(|b| checked_balance(b, earned).map(|_| split_credit(b, earned).1))
+                        .map_err(refuse)
+                } else {
+                    pending.check_credit(conn, m.id, earned, refuse)?
+                };
+                match credit {
+                    Ok(lot) => lot_points = lot,
+                    Err(why) => return self.stored_or(conn, r, why),
+                }
+            }
+        }
+        let at = time::stored(r.moment);
+        let new_lines: Vec<receipts::NewLine> = r
+            .lines
+            .iter()
+            .map(|l| receipts::NewLine {
+                amount_fen: l.amount_fen,
+                list_amount_fen: l.list_amount_fen,
+                category: l.category,
+                rate: None,
+            })
+            .collect();
+        let stored = receipts::insert_new(
+            conn,
+            &receipts::NewReceipt {
+                store: r.store,
+                receipt: r.receipt,
+                member_id: member.map(|m| m.id),
+                at: &at,
+                local_date: &local_date.to_string(),
+                kind: "sale",
+                original_receipt: None,
+                amount_fen,
+                points_used: r.points_used,
+                points_earned: earned,
+                points_refunded: 0,
+                staff: (!r.staff.is_empty()).then_some(r.staff),
+                program_version: self.version,
+                multiplier: &multiplier,
+                digest: &r.digest,
+                import_id: Some(self.import_id),
+            },
+            &new_lines,
+        )?;
+        if !stored {
+            return self.not_stored(conn, r);
+        }
+        let Some(m) = member else {
+            return Ok(Outcome::Imported {
+                credited: 0,
+                redeemed: 0,
+                member: false,
+            });
+        };
+        let reference = r.reference();
+        let entry = |kind, points| ledger::Entry {
+            member_id: m.id,
+            at: &at,
+            kind,
+            points,
+            source: "receipt",
+            reference: Some(&reference),
+            program_version: self.version,
+            operator: &self.ctx.operator,
+            note: None,
+            earned_on: local_date,
+            expires_on: None,
+            allow_debt: false,
+        };
+        if r.points_used > 0 {
+            // R11: taken from the balance as it stood before this receipt.
+            let posted =
+                crate::ops::ledger::post(conn, &entry(ledger::Kind::Redeem, -r.points_used))?;
+            pending.note_balance(m.id, posted.balance_after);
+        }
+        if earned > 0 {
+            let expires_on = expiry::expires_on(&self.program.expiry, local_date);
+            let credit = ledger::Entry {
+                expires_on,
+                ..entry(ledger::Kind::Earn, earned)
+            };
+            let entry_id = pending.batch.entry(conn, &credit, lot_points)?;
+            pending.credit(m.id, earned, entry_id, local_date, expires_on);
+        }
+        pending.activity(m.id, local_date, amount_fen, earned, true)?;
+        let (f, p, n) = m.sales.get();
+        m.sales.set((f + amount_fen, p + earned, n + 1));
+        let sale = Sale {
+            fen: amount_fen,
+            points: earned,
+            on: local_date,
+            at: &at,
+            reference: &reference,
+        };
+        self.upgrade_on_purchase(conn, pending, m, &sale)?;
+        Ok(Outcome::Imported {
+            credited: earned,
+            redeemed: r.points_used,
+            member: true,
+        })
+    }
+
+    /// The rate groups of a member's earlier sales on `date`, when the
+    /// program carries fractions of a point over a day's receipts
+    /// (多张可累计); empty otherwise (no query).
+    fn earn_day_before(
+        &self,
+        conn: &Connection,
+        member_id: i64,
+        date: chrono::NaiveDate,
+    ) -> Result<Vec<(crate::money::Rate, i64)>> {
+        let mut day = Vec::new();
+        if !self.program.earn.carry_within_day {
+            return Ok(day);
+        }
+        for sale in receipts::member_sales_on(conn, member_id, &date.to_string())? {
+            let lines: Vec<earn::Line> = sale
+                .iter()
+                .map(|l| earn::Line {
+                    amount_fen: l.amount_fen,
+                    list_amount_fen: l.list_amount_fen,
+                    category: l.category.as_deref(),
+                })
+                .collect();
+            earn::add_groups(
+                &mut day,
+                &earn::rate_groups_on(&self.program.earn, &lines, date),
+            );
+        }
+        Ok(day)
+    }
+
+    /// Why `points_used` cannot be taken from the member's balance as it
+    /// stands before the receipt (R11; lapsed points, R29, and points past
+    /// their expiry date are not spendable), if it cannot.
+    fn points_used_refusal(
+        &self,
+        conn: &Connection,
+        pending: &mut Pending,
+        m: &MemberInfo,
+        points_used: i64,
+        on: chrono::NaiveDate,
+    ) -> Result<Option<Rejection>> {
+        if let Err(why) = check_entry(points_used) {
+            return Ok(Some(Rejection::refused(format!(
+                "member {}: points_used: {why}",
+                member_no(m.id)
+            ))));
+        }
+        let balance = pending.flush_member(conn, m.id)?;
+        let mut spendable = ledger::spendable(conn, m.id, on)?.min(balance);
+        let last = crate::ops::redeem::last_activity(&crate::store::members::get(conn, m.id)?);
+        if last.is_some_and(|d| expiry::lapsed(&self.program.expiry, d, on)) {
+            spendable = 0; // R29: lapsed, awaiting `expire`
+        }
+        if points_used <= spendable {
+            return Ok(None);
+        }
+        let expired = if spendable < balance {
+            format!(" ({} of it expired)", balance - spendable)
+        } else {
+            String::new()
+        };
+        Ok(Some(Rejection::refused(format!(
+            "points_used {points_used} is more than the balance {balance}{expired} before this receipt (R11)"
+        ))))
+    }
+}

@@ -1,0 +1,216 @@
+//! The one ledger writer. Every change to points goes through a
+//! `LedgerBatch`: the import (a chunk of receipts), expiry (a range of
+//! members) and single entries (redemptions, adjustments, returns' debits).
+//!
+//! A batch holds what a chunk changes: ledger entries, lot credits and
+//! takes, balance changes, each member's activity per day (R23), lifetime
+//! sales sums and tiers reached on purchase (R24). Entries and lot takes
+//! are written as they come (their ids are needed at once); everything
+//! summed per member is written once per member by [`LedgerBatch::write`],
+//! the chunk's one coarse call before its commit. A caller that needs to
+//! read a member's exact stored state mid-chunk flushes that member first
+//! ([`LedgerBatch::flush_member`]). Nothing here decides whether a change is
+//! allowed: the caller has checked it by the rules.
+
+use super::ledger::{self, Entry};
+use crate::rules::tiers::Day;
+use anyhow::Result;
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+use rustc_hash::FxHashMap as HashMap;
+
+/// How a credit reaches the lots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LotMode {
+    /// Into the member's open lot with the same expiry date, or a new one
+    /// (the import: lots of one date are interchangeable for R17).
+    Merge,
+    /// A lot of its own.
+    Own,
+}
+
+/// A credit to a lot, waiting for the member's flush.
+#[derive(Debug, Clone, Copy)]
+struct LotCredit {
+    expires_on: Option<NaiveDate>,
+    points: i64,
+    /// The credit entry that opened it.
+    entry_id: i64,
+    earned_on: NaiveDate,
+    mode: LotMode,
+}
+
+/// What a batch holds for one member until it is written.
+#[derive(Debug, Default)]
+struct MemberSums {
+    delta: i64,
+    lots: Vec<LotCredit>,
+    last_purchase: Option<NaiveDate>,
+    /// Activity per local date (R23 metrics), net of returns.
+    days: Vec<Day>,
+    /// Sales only: (fen, points, receipts), the members' lifetime bounds.
+    sales: (i64, i64, i64),
+    /// A tier reached on purchase (R24): (code, since).
+    tier: Option<(String, NaiveDate)>,
+}
+
+/// A chunk's ledger changes; see the module documentation.
+#[derive(Debug, Default)]
+pub struct LedgerBatch {
+    pending: HashMap<i64, MemberSums>,
+}
+
+impl LedgerBatch {
+    pub fn new() -> LedgerBatch {
+        LedgerBatch::default()
+    }
+
+    /// Appends a ledger entry now and returns its id. A credit records the
+    /// expiry date of its lot and `lot_points`, the part of it that goes to
+    /// a lot (the rest pays a debt, R20); the caller adds the lot with
+    /// [`LedgerBatch::credit_lot`] and the balance with [`LedgerBatch::add_balance`].
+    pub fn entry(&mut self, conn: &Connection, e: &Entry, lot_points: i64) -> Result<i64> {
+        ledger::append(conn, e, lot_points)
+    }
+
+    /// Adds `points` (> 0) to the member's lots, written with the member.
+    pub fn credit_lot(
+        &mut self,
+        member_id: i64,
+        entry_id: i64,
+        earned_on: NaiveDate,
+        expires_on: Option<NaiveDate>,
+        points: i64,
+        mode: LotMode,
+    ) {
+        let p = self.pending.entry(member_id).or_default();
+        let merged = (mode == LotMode::Merge)
+            .then(|| {
+                p.lots
+                    .iter_mut()
+                    .find(|l| l.mode == LotMode::Merge && l.expires_on == expires_on)
+            })
+            .flatten();
+        match merged {
+            Some(l) => l.points += points,
+            None => {
+                // Most members have one lot and one day per chunk: grow one
+                // at a time, not by Vec's default four.
+                p.lots.reserve_exact(1);
+                p.lots.push(LotCredit {
+                    expires_on,
+                    points,
+                    entry_id,
+                    earned_on,
+                    mode,
+                });
+            }
+        }
+    }
+
+    /// Takes `points` from lot `lot_id` for the debit entry `entry_id`, now.
+    pub fn take_lot(
+        &mut self,
+        conn: &Connection,
+        entry_id: i64,
+        lot_id: i64,
+        points: i64,
+    ) -> Result<()> {
+        conn.prepare_cached("UPDATE lots SET remaining = remaining - ?2 WHERE id = ?1")?
+            .execute(params![lot_id, points])?;
+        conn.prepare_cached("INSERT INTO lot_uses (entry_id, lot_id, points) VALUES (?1, ?2, ?3)")?
+            .execute(params![entry_id, lot_id, points])?;
+        Ok(())
+    }
+
+    /// Adds `delta` to the member's balance.
+    pub fn add_balance(&mut self, member_id: i64, delta: i64) {
+        self.pending.entry(member_id).or_default().delta += delta;
+    }
+
+    /// The balance change not yet written for a member.
+    pub fn pending_delta(&self, member_id: i64) -> i64 {
+        self.pending.get(&member_id).map_or(0, |p| p.delta)
+    }
+
+    /// Adds a day's activity (R23), summed with the member's other activity
+    /// on that date in the batch. The caller has checked the sums.
+    pub fn add_day(&mut self, member_id: i64, day: Day) {
+        let p = self.pending.entry(member_id).or_default();
+        match p.days.iter_mut().find(|d| d.date == day.date) {
+            Some(d) => {
+                d.spend_fen += day.spend_fen;
+                d.points += day.points;
+                d.purchases += day.purchases;
+            }
+            None => {
+                p.days.reserve_exact(1);
+                p.days.push(day);
+            }
+        }
+    }
+
+    /// The member's activity in the batch, per date.
+    pub fn pending_days(&self, member_id: i64) -> &[Day] {
+        self.pending.get(&member_id).map_or(&[], |p| &p.days)
+    }
+
+    /// Records a sale of `fen` earning `points` on `on`: the lifetime sums
+    /// and the last purchase date.
+    pub fn add_sale(&mut self, member_id: i64, on: NaiveDate, fen: i64, points: i64) {
+        let p = self.pending.entry(member_id).or_default();
+        p.sales = (p.sales.0 + fen, p.sales.1 + points, p.sales.2 + 1);
+        if p.last_purchase.is_none_or(|d| d < on) {
+            p.last_purchase = Some(on);
+        }
+    }
+
+    /// Sets the member's tier from `since` (R24), written with the member.
+    pub fn set_tier(&mut self, member_id: i64, code: &str, since: NaiveDate) {
+        self.pending.entry(member_id).or_default().tier = Some((code.to_string(), since));
+    }
+
+    /// Writes one member's pending changes, so that the store's balance,
+    /// lots and days are exact for them.
+    pub fn flush_member(&mut self, conn: &Connection, member_id: i64) -> Result<()> {
+        if let Some(p) = self.pending.remove(&member_id) {
+            write_member(conn, member_id, &p)?;
+        }
+        Ok(())
+    }
+
+    /// Writes every member's pending changes: the chunk's coarse write,
+    /// made once before it commits. Members go in id order (B-tree order).
+    pub fn write(&mut self, conn: &Connection) -> Result<()> {
+        let mut pending: Vec<(i64, MemberSums)> = self.pending.drain().collect();
+        pending.sort_unstable_by_key(|p| p.0);
+        for (id, p) in &pending {
+            write_member(conn, *id, p)?;
+        }
+        Ok(())
+    }
+}
+
+fn write_member(conn: &Connection, id: i64, p: &MemberSums) -> Result<()> {
+    for l in &p.lots {
+        match l.mode {
+            LotMode::Merge => {
+                ledger::credit_lot(conn, id, l.entry_id, l.earned_on, l.expires_on, l.points)?
+            }
+            LotMode::Own => {
+                ledger::open_lot(conn, id, l.entry_id, l.earned_on, l.expires_on, l.points)?
+            }
+        }
+    }
+    for d in &p.days {
+        super::receipts::add_member_day(conn, id, d.date, d.spend_fen, d.points, d.purchases)?;
+    }
+    let last = p.last_purchase.map(|d| d.to_string());
+    if p.delta != 0 || last.is_some() || p.sales != (0, 0, 0) {
+        ledger::apply_member_sums(conn, id, p.delta, last.as_deref(), p.sales)?;
+    }
+    if let Some((code, since)) = &p.tier {
+        super::members::set_tier(conn, id, code, &since.to_string(), false)?;
+    }
+    Ok(())
+}
