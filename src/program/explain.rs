@@ -203,7 +203,11 @@ pub fn explain(p: &Program) -> String {
             let _ = write!(line, "; earns × {}", t.earn_multiplier);
         }
         if let Some(d) = t.discount {
-            let _ = write!(line, "; pays {}% of list price", d * Decimal::ONE_HUNDRED);
+            let _ = write!(
+                line,
+                "; pays {}% of list price",
+                (d * Decimal::ONE_HUNDRED).normalize()
+            );
         }
         if let Some(n) = t.call_every_days {
             let _ = write!(line, "; called every {n} days");

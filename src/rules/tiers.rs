@@ -417,11 +417,11 @@ mod tests {
     use proptest::prelude::*;
     use std::str::FromStr;
 
-    const MALL: &str = include_str!("../../fixtures/programs/mall.toml");
-    const MENSWEAR: &str = include_str!("../../fixtures/programs/menswear.toml");
-    const WEBSITE: &str = include_str!("../../fixtures/programs/website.toml");
-    const DEPARTMENT_STORE: &str = include_str!("../../fixtures/programs/department-store.toml");
-    const SUPERMARKET: &str = include_str!("../../fixtures/programs/supermarket.toml");
+    const MALL: &str = include_str!("../../tests/programs/rules-mall.toml");
+    const MENSWEAR: &str = include_str!("../../tests/programs/rules-menswear.toml");
+    const WEBSITE: &str = include_str!("../../tests/programs/rules-website.toml");
+    const DEPARTMENT_STORE: &str = include_str!("../../tests/programs/rules-department-store.toml");
+    const SUPERMARKET: &str = include_str!("../../tests/programs/rules-supermarket.toml");
 
     fn tiers_of(toml: &str) -> Tiers {
         parse(toml).unwrap().tiers

@@ -181,7 +181,7 @@ fn member_on(wd: &Workdir, day: &str, card: &str) -> Value {
 ///   C000004: 1000.00 on 2026-12-30 → 20
 ///   C000005: an opening lot of 100 expiring 2026-12-31
 fn year_end_fixture() -> Workdir {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     opening(&wd, &["C000005,100,2026-12-31,migrated,OPEN-5"]);
     sales_on(
         &wd,
@@ -234,7 +234,7 @@ fn r27_r28_year_end_zeroes_every_point_but_those_earned_on_31_december() {
 
 #[test]
 fn r28_31_december_is_judged_in_the_programs_time_zone() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     // Each 1000.00 → 20 points (2%). Shanghai is UTC+8:
     //   C000003 2026-12-31 07:00 local (30 December 23:00 UTC): 31 December → 2027
     //   C000004 2026-12-30T23:30:00Z = 31 December 07:30 local → 2027
@@ -358,7 +358,7 @@ fn r30_a_second_reset_expires_nothing_and_a_dry_run_changes_nothing() {
 
 #[test]
 fn r20_r27_a_member_in_debt_has_nothing_expired() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     // C000006: 1000.00 paid of list 1000.00 on 2026-06-01 → 8.8% → 88 points.
     let mut text = String::from("store,receipt,member,time,amount,list_amount\n");
     text.push_str("BJ01,D1,C000006,2026-06-01 10:00,1000.00,1000.00\n");
@@ -404,7 +404,7 @@ fn r20_r27_a_member_in_debt_has_nothing_expired() {
 
 #[test]
 fn r29_supermarket_points_lapse_after_12_months_without_a_purchase() {
-    let wd = setup("supermarket");
+    let wd = setup("rules-supermarket");
     // 1 point per 100 yuan, floor per receipt:
     //   C000003: 1000.00 on 2025-11-01 → 10, nothing since
     //   C000004: 1000.00 on 2025-11-01 → 10, and 199.99 on 2026-06-01 → 1
@@ -469,7 +469,7 @@ fn r29_supermarket_points_lapse_after_12_months_without_a_purchase() {
 
 #[test]
 fn r29_lapsed_points_cannot_be_redeemed_before_the_expire_run() {
-    let wd = setup("supermarket");
+    let wd = setup("rules-supermarket");
     // C000003: 1000.00 on 2025-11-01 → 10 points, no purchase since.
     sales_on(
         &wd,
@@ -503,7 +503,7 @@ fn r29_lapsed_points_cannot_be_redeemed_before_the_expire_run() {
 
 #[test]
 fn r17_r27_redeeming_oldest_points_first_leaves_the_fewest_to_expire() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     // Two members with the same lots: 50 expiring 2026-12-31, 100 at the end of 2027.
     opening(
         &wd,
@@ -527,7 +527,7 @@ fn r17_r27_redeeming_oldest_points_first_leaves_the_fewest_to_expire() {
 
 #[test]
 fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     opening(
         &wd,
         &[
@@ -569,7 +569,7 @@ fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
 
 #[test]
 fn r27_member_show_has_points_expiring_in_30_days_and_at_the_year_end() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     opening(
         &wd,
         &[
@@ -610,7 +610,7 @@ const KILL_MEMBERS: usize = 3000;
 /// 2026-12-31 (100–149 points) and every third a second lot for 2027.
 fn big_database() -> Workdir {
     let wd = Workdir::new();
-    wd.init("department-store");
+    wd.init("rules-department-store");
     let mut members = String::from("card,name,phone,id_number,enrolled_at\n");
     let mut lots = String::from("member,points,expires_on,reason,ref\n");
     let first = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();

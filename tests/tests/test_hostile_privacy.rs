@@ -527,7 +527,7 @@ fn redemptions(wd: &Workdir, name: &str, rows: &str) -> String {
 /// department-store (rewards GIFT200 = 1000, GIFT500 = 2500), C000003 with 5000 points.
 fn redeem_setup() -> Workdir {
     let wd = Workdir::new();
-    wd.init("department-store");
+    wd.init("rules-department-store");
     wd.load_staff();
     wd.load_members();
     wd.ok(&[
@@ -695,7 +695,7 @@ fn dates_year_end_reset_as_of_a_future_date_is_refused() {
 #[test]
 fn dates_expire_as_of_a_future_date_is_refused() {
     let wd = Workdir::new();
-    wd.init("supermarket");
+    wd.init("rules-supermarket");
     wd.load_staff();
     wd.load_members();
     refused_on(
@@ -787,7 +787,7 @@ fn dates_a_past_as_of_with_a_future_at_is_refused_naming_at() {
 #[test]
 fn dates_expire_may_be_rehearsed_on_a_copy_with_allow_future_date() {
     let wd = Workdir::new();
-    wd.init("supermarket");
+    wd.init("rules-supermarket");
     wd.load_staff();
     wd.load_members();
     let done = json_on(&wd, FUTURE, &["expire", "--allow-future-date"]);

@@ -1,7 +1,7 @@
 //! `vipctl init`, and opening whatever file `--db` names (SPEC.md "Global
 //! behaviour", exit codes 0 and 1).
 
-use crate::workdir::{fixture, vipctl, Workdir, PROGRAM};
+use crate::workdir::{fixture, program_file, vipctl, Workdir, PROGRAM};
 use predicates::prelude::*;
 use rusqlite::Connection;
 
@@ -18,7 +18,7 @@ fn sibling_files(wd: &Workdir) -> Vec<String> {
 #[test]
 fn exit_0_init_creates_the_database_with_the_program() {
     let wd = Workdir::new();
-    let file = fixture(&format!("programs/{PROGRAM}.toml"));
+    let file = program_file(PROGRAM);
     let created = wd.json(&["init", "--program", file.to_str().unwrap()]);
     assert_eq!(created["program"], "Shopping mall", "{created}");
     assert_eq!(created["program_version"], 1, "{created}");

@@ -1,7 +1,7 @@
 //! `vipctl program show | set | check | versions`, and the program file's
 //! validation (SPEC.md "The program file": refused with the line and the key).
 
-use crate::workdir::{fixture, Workdir, PROGRAM};
+use crate::workdir::{fixture, program_file, Workdir, PROGRAM};
 use predicates::prelude::*;
 
 const HEAD: &str = "name = \"Test\"\ntimezone = \"Asia/Shanghai\"\n\n[earn]\n";
@@ -54,10 +54,7 @@ fn program_set_stores_a_new_version_and_keeps_the_old() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(
-        old,
-        std::fs::read_to_string(fixture("programs/mall.toml")).unwrap()
-    );
+    assert_eq!(old, std::fs::read_to_string(program_file(PROGRAM)).unwrap());
 }
 
 #[test]
@@ -200,11 +197,19 @@ fn program_check_accepts_every_handbook_fixture_and_explains_it() {
     // and explain its rules in plain words.
     let wd = Workdir::new();
     for (name, must_say) in [
-        ("website", "calendar year"),
+        ("website", "all of (spend ≥ 10000 yuan this calendar year and purchases ≥ 3"),
         ("supermarket", "lapse after 12 months without a purchase"),
-        ("menswear", "months after it was earned"),
+        ("supermarket", "fractions of a point each leaves are carried"),
+        ("menswear", "1500 points offset 100 yuan, exactly"),
+        ("menswear", "follow-up call 1, 3, 5 day(s) after every purchase"),
         ("department-store", "of list price"),
-        ("mall", "bonus points"),
+        ("mall", "a first purchase of at least 500.00 yuan and at least 1500.00 yuan in all within 3 months"),
+        ("mall", "by invitation only"),
+        ("nanya", "gift ladder: 1000 points for a gift listed at up to 200 yuan, then every further 500 points another 200 yuan"),
+        ("nanya", "the new member starts in diamond"),
+        ("hypermarket", "one receipt of at least 50.00 yuan"),
+        ("guocui", "at least 5000.00 yuan in all within 30 days"),
+        ("maintenance", "at risk after 90 days without a purchase, dormant after 180"),
     ] {
         let file = fixture(&format!("programs/{name}.toml"));
         let out = wd

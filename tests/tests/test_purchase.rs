@@ -187,7 +187,7 @@ fn good_bad_good(wd: &Workdir, bad: &[&str]) -> (Out, Value, Vec<HashMap<String,
 
 #[test]
 fn r7_r8_r9_department_store_lines_earn_per_rate_group() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     let file = wd.copy_fixture("receipts/department-store-lines.csv");
     let (out, s) = import(&wd, &file, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -214,7 +214,7 @@ fn r7_r8_r9_department_store_lines_earn_per_rate_group() {
 
 #[test]
 fn r7_supermarket_100_yuan_per_point_floors_each_receipt_total() {
-    let wd = setup("supermarket");
+    let wd = setup("rules-supermarket");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -255,7 +255,7 @@ fn r7_supermarket_100_yuan_per_point_floors_each_receipt_total() {
 
 #[test]
 fn r12_r13_mall_member_day_and_big_receipt_bonus() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -304,7 +304,7 @@ fn r12_r13_mall_member_day_and_big_receipt_bonus() {
 
 #[test]
 fn r12_birthday_doubles_points_judged_in_the_program_time_zone() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     // C000001 has no birthday column in members.csv: R4 derives it from the ID.
     let m = wd.member("C000001");
     let id = m["id_number"].as_str().unwrap();
@@ -370,7 +370,7 @@ fn r12_birthday_doubles_points_judged_in_the_program_time_zone() {
 
 #[test]
 fn r11_points_used_come_from_the_balance_before_the_receipt() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -420,7 +420,7 @@ fn r11_points_used_come_from_the_balance_before_the_receipt() {
 
 #[test]
 fn r1_receipts_name_the_member_by_card_member_number_or_phone() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let row = &fixture_rows("members.csv")[29];
     let (card, phone) = (row["card"].as_str(), row["phone"].as_str());
     assert_eq!(card, "C000030");
@@ -462,7 +462,7 @@ fn r1_receipts_name_the_member_by_card_member_number_or_phone() {
 
 #[test]
 fn r21_fixture_month_import_is_consistent_and_a_rerun_changes_nothing() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = wd.copy_fixture("receipts.csv");
     let (out, first) = import(&wd, &file, &[]);
     assert_eq!(out.code, 0, "{}\n{first}", out.stderr);
@@ -520,7 +520,7 @@ fn r21_fixture_month_import_is_consistent_and_a_rerun_changes_nothing() {
 
 #[test]
 fn missing_required_column_fails_naming_it_and_imports_nothing() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -540,7 +540,7 @@ fn missing_required_column_fails_naming_it_and_imports_nothing() {
 
 #[test]
 fn unknown_member_is_rejected() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let (_, s, rejects) = good_bad_good(&wd, &["BJ01,B1,C999999,2026-11-19 10:00,5.00,,"]);
     assert_eq!(s["receipts_imported"], 2, "{s}");
     assert_eq!(rejects.len(), 1);
@@ -553,7 +553,7 @@ fn unknown_member_is_rejected() {
 
 #[test]
 fn r5_a_blocked_card_is_rejected_after_replace_card() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     wd.ok(&["member", "replace-card", "C000040", "--card", "C900040"]);
     let (_, s, rejects) = good_bad_good(
         &wd,
@@ -575,7 +575,7 @@ fn r5_a_blocked_card_is_rejected_after_replace_card() {
 }
 
 fn amount_rejected(amount: &str, reason_has: &str) {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let bad = format!("BJ01,B1,C000003,2026-11-19 10:00,{amount},,");
     let (_, s, rejects) = good_bad_good(&wd, &[&bad]);
     assert_eq!(s["receipts_imported"], 2, "{s}");
@@ -605,7 +605,7 @@ fn amount_with_three_decimals_is_rejected() {
 
 #[test]
 fn bad_time_is_rejected() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -626,7 +626,7 @@ fn bad_time_is_rejected() {
 
 #[test]
 fn receipt_whose_lines_disagree_on_member_or_time_is_rejected_whole() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -666,7 +666,7 @@ fn receipt_whose_lines_disagree_on_member_or_time_is_rejected_whole() {
 
 #[test]
 fn lines_of_one_receipt_that_are_not_consecutive_reject_the_second_group() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -692,7 +692,7 @@ fn lines_of_one_receipt_that_are_not_consecutive_reject_the_second_group() {
 
 #[test]
 fn unterminated_quote_keeps_the_rows_before_it_and_does_not_panic() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -716,7 +716,7 @@ fn unterminated_quote_keeps_the_rows_before_it_and_does_not_panic() {
 
 #[test]
 fn empty_file_fails_with_a_clear_message() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = wd.write("day.csv", "");
     let counts = wd.counts();
     let (out, _) = import(&wd, &file, &[]);
@@ -729,7 +729,7 @@ fn empty_file_fails_with_a_clear_message() {
 
 #[test]
 fn header_only_imports_nothing_and_succeeds() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(&wd, "day.csv", HEADER, &[]);
     let counts = point_counts(&wd);
     let (out, s) = import(&wd, &file, &[]);
@@ -743,7 +743,7 @@ fn header_only_imports_nothing_and_succeeds() {
 
 #[test]
 fn a_10000_character_field_is_rejected_without_panic() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let long = "x".repeat(10_000);
     let bad = format!("BJ01,B1,C000003,2026-11-19 10:00,5.00,{long},");
     let (_, s, rejects) = good_bad_good(&wd, &[&bad]);
@@ -756,7 +756,7 @@ fn a_10000_character_field_is_rejected_without_panic() {
 
 #[test]
 fn a_binary_file_fails_with_a_clear_error() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let bytes: Vec<u8> = (0..4096u32).map(|i| (i % 256) as u8).collect();
     let file = wd.path("day.csv");
     std::fs::write(&file, bytes).unwrap();
@@ -781,7 +781,7 @@ fn a_binary_file_fails_with_a_clear_error() {
 
 #[test]
 fn r11_points_used_above_the_balance_is_rejected() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     // After G1, C000003 has 10: using 11 on B1 is refused, using 10 on B2 is fine.
     let (_, s, rejects) = good_bad_good(
         &wd,
@@ -801,7 +801,7 @@ fn r11_points_used_above_the_balance_is_rejected() {
 
 #[test]
 fn the_same_receipt_twice_in_one_file_is_a_duplicate() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -825,7 +825,7 @@ fn the_same_receipt_twice_in_one_file_is_a_duplicate() {
 
 #[test]
 fn the_same_receipt_twice_in_one_file_with_other_content_is_rejected() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -846,7 +846,7 @@ fn the_same_receipt_twice_in_one_file_with_other_content_is_rejected() {
 
 #[test]
 fn a_conflict_with_an_earlier_import_is_rejected() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let earlier = csv_file(
         &wd,
         "yesterday.csv",
@@ -872,7 +872,7 @@ fn a_conflict_with_an_earlier_import_is_rejected() {
 
 #[test]
 fn r33_a_non_member_sale_is_stored_and_earns_nothing() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let ledger_before = wd.count("ledger");
     let (out, s, rejects) = good_bad_good(&wd, &["BJ01,N1,,2026-11-19 10:30,30.00,grocery,"]);
     assert_eq!(out.code, 0);
@@ -897,7 +897,7 @@ fn r33_a_non_member_sale_is_stored_and_earns_nothing() {
 
 #[test]
 fn rejects_file_has_the_input_columns_plus_line_and_reason_at_the_default_path() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(
         &wd,
         "night.csv",
@@ -932,7 +932,7 @@ fn rejects_file_has_the_input_columns_plus_line_and_reason_at_the_default_path()
 
 #[test]
 fn rejects_flag_overrides_the_default_path() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(
         &wd,
         "night.csv",
@@ -954,7 +954,7 @@ fn rejects_flag_overrides_the_default_path() {
 
 #[test]
 fn rejects_path_equal_to_the_input_does_not_destroy_the_input() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let mut rows = vec!["BJ01,BAD,C000003,2026-11-19 10:00,x,,".to_string()];
     rows.extend((0..20_000).map(|i| format!("BJ01,R{i},C000003,2026-11-19 10:00,1.00,,")));
     let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
@@ -985,7 +985,7 @@ fn rejects_path_equal_to_the_input_does_not_destroy_the_input() {
 
 #[test]
 fn a_fixed_rejects_file_imports_as_is() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(
         &wd,
         "night.csv",
@@ -1176,7 +1176,7 @@ fn gbk_text_after_the_first_64_kib_is_still_detected() {
 
 #[test]
 fn header_is_matched_case_insensitively_in_any_order_and_unknown_columns_are_ignored() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -1208,7 +1208,7 @@ fn header_is_matched_case_insensitively_in_any_order_and_unknown_columns_are_ign
 
 #[test]
 fn dry_run_reports_the_same_summary_and_changes_nothing() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let text = std::fs::read_to_string(crate::workdir::fixture("receipts.csv")).unwrap();
     let header = "store,receipt,member,time,amount,list_amount,category,staff";
     assert!(text.starts_with(header));
@@ -1252,7 +1252,7 @@ fn dry_run_reports_the_same_summary_and_changes_nothing() {
 
 #[test]
 fn file_dash_reads_stdin() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let input = format!("{HEADER}\n{GOOD_BEFORE}\n{GOOD_AFTER}\n");
     let args = ["--format", "json", "purchase", "--file", "-"];
     let out = wd
@@ -1271,7 +1271,7 @@ fn file_dash_reads_stdin() {
 
 #[test]
 fn json_summary_is_one_document_with_the_spec_keys_and_exit_3_on_rejects() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -1323,7 +1323,7 @@ fn json_summary_is_one_document_with_the_spec_keys_and_exit_3_on_rejects() {
 
 #[test]
 fn single_receipt_prints_points_earned_and_the_new_balance() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     // AT is a Friday: 123.45 → 123 points.
     assert!(AT.starts_with("2026-11-20"));
     let r = wd.json(&[
@@ -1384,7 +1384,7 @@ fn single_receipt_prints_points_earned_and_the_new_balance() {
 
 #[test]
 fn single_receipt_again_is_a_duplicate_and_credits_nothing() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let args = [
         "--format",
         "json",
@@ -1439,7 +1439,7 @@ fn single_receipt_again_is_a_duplicate_and_credits_nothing() {
 
 #[test]
 fn r11_single_receipt_points_used_above_the_balance_exits_4() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     wd.ok(&[
         "purchase",
         "--member",
@@ -1476,7 +1476,7 @@ fn r11_single_receipt_points_used_above_the_balance_exits_4() {
 
 #[test]
 fn single_receipt_refused_leaves_the_database_as_it_was() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     wd.ok(&[
         "purchase",
         "--member",
@@ -1501,7 +1501,7 @@ fn single_receipt_refused_leaves_the_database_as_it_was() {
 
 #[test]
 fn single_receipt_for_an_unknown_member_exits_1() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let counts = wd.counts();
     let out = run(&wd, &["purchase", "--member", "C999999", "--amount", "10"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -1512,7 +1512,7 @@ fn single_receipt_for_an_unknown_member_exits_1() {
 
 #[test]
 fn single_receipt_with_a_bad_amount_exits_2() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     let counts = wd.counts();
     for amount in ["abc", "1.234", "-5", ""] {
         let flag = format!("--amount={amount}");
@@ -1525,7 +1525,7 @@ fn single_receipt_with_a_bad_amount_exits_2() {
 
 #[test]
 fn r5_single_receipt_on_a_blocked_card_is_refused() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     wd.ok(&["member", "replace-card", "C000054", "--card", "C900054"]);
     let counts = wd.counts();
     let out = run(&wd, &["purchase", "--member", "C000054", "--amount", "10"]);

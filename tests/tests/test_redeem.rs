@@ -180,7 +180,7 @@ fn return_of(wd: &Workdir, original: &str, amount: &str, receipt: &str) -> Out {
 
 #[test]
 fn r16_redeem_points_is_a_one_for_one_yuan_offset_under_department_store() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     give(&wd, "C000003", 1500);
     let no = member_no(&wd, "C000003");
     // 1分=1元: a 200-yuan offset takes 200 points; 1500 - 200 = 1300.
@@ -219,7 +219,7 @@ fn r16_redeem_points_is_a_one_for_one_yuan_offset_under_department_store() {
 
 #[test]
 fn r16_r18_gift200_takes_the_catalogue_points_and_records_who_used_it() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     give(&wd, "C000003", 1500);
     // GIFT200 costs 1000 points in department-store.toml: 1500 - 1000 = 500.
     let done = wd.json(&[
@@ -272,7 +272,7 @@ fn r16_r18_gift200_takes_the_catalogue_points_and_records_who_used_it() {
 
 #[test]
 fn r16_not_enough_points_is_refused_with_the_balance_named_and_changes_nothing() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     give(&wd, "C000003", 300);
     let before = wd.counts();
     // 300 < 500: exit 4, and the message names the balance 300.
@@ -302,7 +302,7 @@ fn r16_not_enough_points_is_refused_with_the_balance_named_and_changes_nothing()
 
 #[test]
 fn r16_zero_or_negative_points_are_a_usage_error() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     give(&wd, "C000003", 300);
     let before = wd.counts();
     for p in ["0", "-5"] {
@@ -316,7 +316,7 @@ fn r16_zero_or_negative_points_are_a_usage_error() {
 
 #[test]
 fn r16_unknown_reward_is_a_usage_error() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     give(&wd, "C000003", 3000);
     let before = wd.counts();
     let out = run(&wd, &["redeem", "--member", "C000003", "--reward", "NOPE"]);
@@ -329,7 +329,7 @@ fn r16_unknown_reward_is_a_usage_error() {
 
 #[test]
 fn r16_unknown_member_fails_with_exit_1() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     let before = wd.counts();
     let out = run(&wd, &["redeem", "--member", "C999999", "--points", "5"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -339,7 +339,7 @@ fn r16_unknown_member_fails_with_exit_1() {
 
 #[test]
 fn r18_used_by_without_approved_by_is_a_usage_error() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     give(&wd, "C000003", 300);
     let before = wd.counts();
     for extra in [["--used-by", "李娜"], ["--approved-by", "张伟"]] {
@@ -365,7 +365,7 @@ fn r18_used_by_without_approved_by_is_a_usage_error() {
 
 #[test]
 fn r16_redeem_file_is_idempotent_by_ref() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     give(&wd, "C000003", 500);
     give(&wd, "C000004", 1200);
     let f = csv_file(
@@ -408,7 +408,7 @@ fn r16_redeem_file_is_idempotent_by_ref() {
 
 #[test]
 fn r17_redemption_takes_the_earliest_expiring_lot_first() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     // Two opening lots, the later-expiring one first in the file, so file
     // order and expiry order disagree.
     let f = csv_file(
@@ -467,7 +467,7 @@ fn r17_redemption_takes_the_earliest_expiring_lot_first() {
 
 #[test]
 fn r19_a_gift_is_not_reversed_by_a_later_return() {
-    let wd = setup("department-store");
+    let wd = setup("rules-department-store");
     // 1000.00 paid of list 1000.00: ratio 1.0 ≥ 0.8 → 8.8%: floor(88.0) = 88.
     let s = batch(
         &wd,
@@ -520,7 +520,7 @@ fn r19_a_gift_is_not_reversed_by_a_later_return() {
 
 #[test]
 fn r20_a_partial_return_loses_the_big_receipt_bonus() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     // mall.toml, Thursday: 250.00 → 250 points ≥ 200 → +10 bonus = 260 each.
     let s = sales(
         &wd,
@@ -566,7 +566,7 @@ fn r20_a_partial_return_loses_the_big_receipt_bonus() {
 
 #[test]
 fn r20_two_partial_returns_adding_up_to_the_whole_take_back_exactly_what_was_earned() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     // 250.50 → floor(250.50) = 250 ≥ 200 → +10 = 260.
     sales(
         &wd,
@@ -603,7 +603,7 @@ fn r20_two_partial_returns_adding_up_to_the_whole_take_back_exactly_what_was_ear
 
 #[test]
 fn r20_returning_more_than_was_bought_is_rejected() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     sales(
         &wd,
         "day.csv",
@@ -652,7 +652,7 @@ fn r20_returning_more_than_was_bought_is_rejected() {
 
 #[test]
 fn r20_a_return_of_an_unknown_receipt_is_rejected() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     sales(
         &wd,
         "day.csv",
@@ -684,7 +684,7 @@ fn r20_a_return_of_an_unknown_receipt_is_rejected() {
 
 #[test]
 fn r20_a_return_of_spent_points_goes_negative_and_the_next_purchase_pays_the_debt_first() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     sales(
         &wd,
         "day.csv",

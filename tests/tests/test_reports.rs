@@ -59,7 +59,7 @@ fn id_numbers_carry_the_gb11643_check_digit() {
 /// A database with the menswear program and nothing else.
 fn setup() -> Workdir {
     let wd = Workdir::new();
-    wd.init("menswear");
+    wd.init("rules-menswear");
     wd
 }
 

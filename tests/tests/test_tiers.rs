@@ -8,7 +8,7 @@
 //! 2026-02-02 Mon, 2026-02-10 Tue, 2026-05-22 Fri, 2026-05-23 Sat,
 //! 2026-11-19 Thu, 2026-11-20 Fri.
 
-use crate::workdir::{fixture, read_csv, stderr_of, stdout_of, Workdir};
+use crate::workdir::{fixture, program_file, read_csv, stderr_of, stdout_of, Workdir};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -100,7 +100,7 @@ fn history(wd: &Workdir, card: &str) -> Vec<(String, String, String)> {
 /// A copy of a fixture program with its downgrade policy replaced, stored
 /// with `program set`.
 fn set_downgrade(wd: &Workdir, program: &str, policy: &str) {
-    let text = std::fs::read_to_string(fixture(&format!("programs/{program}.toml"))).unwrap();
+    let text = std::fs::read_to_string(program_file(program)).unwrap();
     let old = "downgrade = \"to-earned\"";
     assert!(text.contains(old), "{program}.toml has no {old}");
     let edited = text.replace(old, &format!("downgrade = \"{policy}\""));
@@ -127,7 +127,7 @@ fn receipt_points(wd: &Workdir, receipt: &str) -> (i64, String) {
 
 #[test]
 fn r23_menswear_a_b_c_by_points_in_365_days() {
-    let wd = setup("menswear");
+    let wd = setup("rules-menswear");
     // 1 point per yuan, no bonus, floors: 3000.00 → 3000 (A ≥ 3000),
     // 2999.99 → 2999 (B), 1500.00 → 1500 (B ≥ 1500), 1499.99 → 1499 (C).
     sales(
@@ -176,7 +176,7 @@ fn r23_menswear_a_b_c_by_points_in_365_days() {
 
 #[test]
 fn r23_mall_silver_by_3000_in_182_days_or_5000_in_365_days() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     sales(
         &wd,
         "day.csv",
@@ -240,7 +240,7 @@ fn r23_mall_silver_by_3000_in_182_days_or_5000_in_365_days() {
 
 #[test]
 fn r24_a_member_lifted_mid_import_earns_the_new_tiers_multiplier_after_not_before() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     // One file, Thursday 2026-11-19, in time order (mall: 1 point per yuan;
     // silver ×1, gold ×1.2; +10 when a receipt earns ≥ 200):
     //   U1 3000.00 at normal ×1 → 3000 + 10 = 3010; spend 3000 in 182d → silver
@@ -288,7 +288,7 @@ fn r24_a_member_lifted_mid_import_earns_the_new_tiers_multiplier_after_not_befor
 
 #[test]
 fn r24_receipts_out_of_time_order_in_one_file_still_lift_the_member() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     // One file, not in time order (silver: 3000 in the 182 days ending on the
     // receipt's date):
     //   H1 2026-11-19 10:00 2900.00: as of 11-19, 2900 < 3000 → normal
@@ -318,9 +318,9 @@ fn r24_receipts_out_of_time_order_in_one_file_still_lift_the_member() {
 /// mall, C000003 spends 20000.00 on Monday 2026-02-02: diamond on import.
 /// As of 2027-02-02 the 365-day window (2026-02-03..) holds nothing: normal earned.
 fn diamond_member(policy: &str) -> Workdir {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     if policy != "to-earned" {
-        set_downgrade(&wd, "mall", policy);
+        set_downgrade(&wd, "rules-mall", policy);
     }
     sales(
         &wd,
@@ -477,7 +477,7 @@ fn r25_one_step_steps_down_a_member_lifted_by_a_purchase_earlier_that_day() {
     //   vipctl --as-of 2026-11-20 tier-recompute
     //     → 0 changes; A is kept. The first recompute of the day should step
     //       A → B (one step); today the step only comes on 2026-11-21.
-    let wd = setup("menswear");
+    let wd = setup("rules-menswear");
     wd.ok(&[
         "purchase",
         "--member",
@@ -515,7 +515,7 @@ fn r25_one_step_steps_down_a_member_lifted_by_a_purchase_earlier_that_day() {
 
 #[test]
 fn r26_a_pinned_member_is_untouched_by_recompute_and_by_purchases() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     // Granted purple gold without spending anything.
     wd.ok(&["member", "pin-tier", "C000003", "--tier", "purple_gold"]);
     // Pinned to normal, then 20000.00 spent: no R24 lift while pinned.
@@ -550,7 +550,7 @@ fn r26_a_pinned_member_is_untouched_by_recompute_and_by_purchases() {
 
 #[test]
 fn r34_report_tiers_shares_have_four_decimals_and_sum_to_one() {
-    let wd = setup("mall");
+    let wd = setup("rules-mall");
     sales(
         &wd,
         "day.csv",

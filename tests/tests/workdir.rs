@@ -13,13 +13,26 @@ pub const AS_OF: &str = "2026-11-20";
 pub const AT: &str = "2026-11-20 10:00";
 /// The fixture program most tests run under: it has five tiers, one of them
 /// granted by pinning (R26).
-pub const PROGRAM: &str = "mall";
+pub const PROGRAM: &str = "rules-mall";
 
 /// A path inside the repository's `fixtures/`.
 pub fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures")
         .join(rel)
+}
+
+/// A program file by name: `fixtures/programs/NAME.toml` (one per handbook
+/// scheme), or `tests/programs/rules-NAME.toml` for the test programs that
+/// exercise rules across schemes (`rules-…`).
+pub fn program_file(name: &str) -> PathBuf {
+    if name.starts_with("rules-") {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/programs")
+            .join(format!("{name}.toml"))
+    } else {
+        fixture(&format!("programs/{name}.toml"))
+    }
 }
 
 /// The rows of a fixture CSV as header-keyed maps, in file order. Row `i` is
@@ -145,9 +158,10 @@ impl Workdir {
             .unwrap_or_else(|e| panic!("vipctl {args:?}: not one JSON document ({e}):\n{text}"))
     }
 
-    /// `init --program fixtures/programs/NAME.toml`.
+    /// `init --program fixtures/programs/NAME.toml`, or for `rules-NAME`
+    /// the test program `tests/programs/rules-NAME.toml`.
     pub fn init(&self, program: &str) {
-        let file = fixture(&format!("programs/{program}.toml"));
+        let file = program_file(program);
         self.ok(&["init", "--program", file.to_str().unwrap()]);
         assert!(self.db.exists(), "init created no database");
     }
