@@ -8,7 +8,7 @@
 //! 2026-02-02 Mon, 2026-02-10 Tue, 2026-05-22 Fri, 2026-05-23 Sat,
 //! 2026-11-19 Thu, 2026-11-20 Fri.
 
-use crate::workdir::{fixture, program_file, read_csv, stderr_of, stdout_of, Workdir};
+use crate::workdir::{program_file, read_csv, stderr_of, stdout_of, Workdir};
 use serde_json::Value;
 use std::path::PathBuf;
 
