@@ -101,10 +101,6 @@ pub const TIER_COLUMNS: [&str; 12] = [
     "staff",
 ];
 
-fn text(r: &rusqlite::Row, i: usize) -> rusqlite::Result<String> {
-    Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
-}
-
 /// Writes the export to `out`; `progress` is called with the rows written.
 pub fn export(
     st: &Store,
@@ -125,13 +121,11 @@ pub fn export(
     let birthday = |s: String| if pii { s } else { mask_birthday(&s) };
     let free_text = |s: String| if pii { s } else { mask_in_text(&s) };
     // A card may be the holder's phone (R1) or carry their ID number.
-    let card = |r: &rusqlite::Row, card: usize, phone: usize, id: usize, birthday: usize| {
-        let c = text(r, card)?;
+    let card = |c: &str, phone: &str, id: &str, birthday: &Option<String>| {
         if pii {
-            return Ok::<_, rusqlite::Error>(c);
+            return c.to_string();
         }
-        let b: Option<String> = r.get(birthday)?;
-        Ok(mask_card(&c, &text(r, phone)?, &text(r, id)?, b.as_deref()))
+        mask_card(c, phone, id, birthday.as_deref())
     };
     let mut rows = 0u64;
     let mut tick = |rows: &mut u64| {
@@ -163,21 +157,21 @@ pub fn export(
             let year_end = format!("{}-12-31", chrono::Datelike::year(&ctx.today));
             export::tiers(&st.conn, &from.to_string(), &to.to_string(), |r| {
                 let mut row = vec![
-                    text(r, 0)?,
-                    card(r, 1, 3, 13, 14)?,
-                    name(text(r, 2)?),
-                    phone(text(r, 3)?),
-                    text(r, 4)?,
-                    text(r, 5)?,
-                    r.get::<_, i64>(6)?.to_string(),
-                    format_fen(r.get::<_, i64>(7)?),
-                    r.get::<_, i64>(8)?.to_string(),
-                    text(r, 9)?,
-                    text(r, 10)?,
-                    text(r, 11)?,
+                    r.member_no,
+                    card(&r.card, &r.phone, &r.id_number, &r.birthday),
+                    name(r.name),
+                    phone(r.phone),
+                    r.tier,
+                    r.tier_since,
+                    r.points.to_string(),
+                    format_fen(r.spend_fen),
+                    r.purchases.to_string(),
+                    r.last_purchase,
+                    r.store,
+                    r.staff,
                 ];
                 if opts.expiring {
-                    let id: i64 = r.get(12)?;
+                    let id = r.id;
                     row.push(store::expiry::expiring(&st.conn, id, &today, &in_30)?.to_string());
                     row.push(store::expiry::expiring(&st.conn, id, &today, &year_end)?.to_string());
                 }
@@ -208,25 +202,25 @@ pub fn export(
                 "last_purchase",
             ])?;
             export::members(&st.conn, |r| {
-                let points: i64 = r.get(14)?;
+                let points = r.points;
                 w.write_record([
-                    text(r, 0)?,
-                    card(r, 1, 3, 4, 5)?,
-                    name(text(r, 2)?),
-                    phone(text(r, 3)?),
-                    id_no(text(r, 4)?),
-                    birthday(text(r, 5)?),
-                    text(r, 6)?,
-                    text(r, 7)?,
-                    text(r, 8)?,
-                    text(r, 9)?,
-                    text(r, 10)?,
-                    text(r, 11)?,
-                    text(r, 12)?,
-                    r.get::<_, bool>(13)?.to_string(),
+                    r.member_no,
+                    card(&r.card, &r.phone, &r.id_number, &r.birthday),
+                    name(r.name),
+                    phone(r.phone),
+                    id_no(r.id_number),
+                    birthday(r.birthday.unwrap_or_default()),
+                    r.gender,
+                    r.store,
+                    r.staff,
+                    r.enrolled_at,
+                    r.status,
+                    r.tier,
+                    r.tier_since,
+                    r.tier_pinned.to_string(),
                     points.to_string(),
                     (-points).max(0).to_string(),
-                    text(r, 15)?,
+                    r.last_purchase,
                 ])?;
                 tick(&mut rows);
                 Ok(())
@@ -261,16 +255,16 @@ pub fn export(
             ])?;
             export::ledger(&st.conn, &from_utc, &to_utc, |r| {
                 w.write_record([
-                    r.get::<_, i64>(0)?.to_string(),
-                    text(r, 1)?,
-                    text(r, 2)?,
-                    text(r, 3)?,
-                    r.get::<_, i64>(4)?.to_string(),
-                    text(r, 5)?,
-                    free_text(text(r, 6)?),
-                    r.get::<_, i64>(7)?.to_string(),
-                    text(r, 8)?,
-                    free_text(text(r, 9)?),
+                    r.id.to_string(),
+                    r.member_no,
+                    r.at,
+                    r.kind,
+                    r.points.to_string(),
+                    r.source,
+                    free_text(r.reference),
+                    r.program_version.to_string(),
+                    r.operator,
+                    free_text(r.note),
                 ])?;
                 tick(&mut rows);
                 Ok(())
@@ -297,20 +291,20 @@ pub fn export(
             ])?;
             export::receipts(&st.conn, &from, &to.to_string(), |r| {
                 w.write_record([
-                    text(r, 0)?,
-                    text(r, 1)?,
-                    text(r, 2)?,
-                    text(r, 3)?,
-                    text(r, 4)?,
-                    text(r, 5)?,
-                    text(r, 6)?,
-                    format_fen(r.get::<_, i64>(7)?),
-                    r.get::<_, i64>(8)?.to_string(),
-                    r.get::<_, i64>(9)?.to_string(),
-                    text(r, 10)?,
-                    r.get::<_, i64>(11)?.to_string(),
-                    text(r, 12)?,
-                    text(r, 13)?,
+                    r.store,
+                    r.receipt,
+                    r.kind,
+                    r.original_receipt,
+                    r.member_no,
+                    r.at,
+                    r.local_date,
+                    format_fen(r.amount_fen),
+                    r.points_earned.to_string(),
+                    r.points_used.to_string(),
+                    r.staff,
+                    r.program_version.to_string(),
+                    r.multiplier,
+                    r.lines,
                 ])?;
                 tick(&mut rows);
                 Ok(())

@@ -18,15 +18,39 @@ fn each_row(
     Ok(())
 }
 
-/// `export tiers`: members with balance and activity in `from..=to`:
-/// member_no, card, name, phone, tier, tier_since, points, spend_fen,
-/// purchases, last_purchase, store, staff, then id, id_number and birthday
-/// (not exported: they tell whether the card gives the holder away).
+/// A text column, empty when NULL.
+fn text(r: &Row, i: usize) -> rusqlite::Result<String> {
+    Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+}
+
+/// One `export tiers` row: a member with balance and activity in the
+/// period. `id`, `id_number` and `birthday` are not exported: they tell
+/// whether the card gives the holder away. Text is empty where unset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TierRow {
+    pub member_no: String,
+    pub card: String,
+    pub name: String,
+    pub phone: String,
+    pub tier: String,
+    pub tier_since: String,
+    pub points: i64,
+    pub spend_fen: i64,
+    pub purchases: i64,
+    pub last_purchase: String,
+    pub store: String,
+    pub staff: String,
+    pub id: i64,
+    pub id_number: String,
+    pub birthday: Option<String>,
+}
+
+/// `export tiers`: active members with balance and activity in `from..=to`.
 pub fn tiers(
     conn: &Connection,
     from: &str,
     to: &str,
-    each: impl FnMut(&Row) -> Result<()>,
+    mut each: impl FnMut(TierRow) -> Result<()>,
 ) -> Result<()> {
     each_row(
         conn,
@@ -42,12 +66,51 @@ pub fn tiers(
          WHERE m.status = 'active'
          ORDER BY m.id",
         params![from, to],
-        each,
+        |r| {
+            each(TierRow {
+                member_no: text(r, 0)?,
+                card: text(r, 1)?,
+                name: text(r, 2)?,
+                phone: text(r, 3)?,
+                tier: text(r, 4)?,
+                tier_since: text(r, 5)?,
+                points: r.get(6)?,
+                spend_fen: r.get(7)?,
+                purchases: r.get(8)?,
+                last_purchase: text(r, 9)?,
+                store: text(r, 10)?,
+                staff: text(r, 11)?,
+                id: r.get(12)?,
+                id_number: text(r, 13)?,
+                birthday: r.get(14)?,
+            })
+        },
     )
 }
 
+/// One `export members` row: a member's record. Text is empty where unset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub member_no: String,
+    pub card: String,
+    pub name: String,
+    pub phone: String,
+    pub id_number: String,
+    pub birthday: Option<String>,
+    pub gender: String,
+    pub store: String,
+    pub staff: String,
+    pub enrolled_at: String,
+    pub status: String,
+    pub tier: String,
+    pub tier_since: String,
+    pub tier_pinned: bool,
+    pub points: i64,
+    pub last_purchase: String,
+}
+
 /// `export members`: every member's record.
-pub fn members(conn: &Connection, each: impl FnMut(&Row) -> Result<()>) -> Result<()> {
+pub fn members(conn: &Connection, mut each: impl FnMut(MemberRow) -> Result<()>) -> Result<()> {
     each_row(
         conn,
         "SELECT m.member_no,
@@ -56,8 +119,42 @@ pub fn members(conn: &Connection, each: impl FnMut(&Row) -> Result<()>) -> Resul
                 m.status, m.tier, m.tier_since, m.tier_pinned, m.balance, m.last_purchase
          FROM members m ORDER BY m.id",
         [],
-        each,
+        |r| {
+            each(MemberRow {
+                member_no: text(r, 0)?,
+                card: text(r, 1)?,
+                name: text(r, 2)?,
+                phone: text(r, 3)?,
+                id_number: text(r, 4)?,
+                birthday: r.get(5)?,
+                gender: text(r, 6)?,
+                store: text(r, 7)?,
+                staff: text(r, 8)?,
+                enrolled_at: text(r, 9)?,
+                status: text(r, 10)?,
+                tier: text(r, 11)?,
+                tier_since: text(r, 12)?,
+                tier_pinned: r.get(13)?,
+                points: r.get(14)?,
+                last_purchase: text(r, 15)?,
+            })
+        },
     )
+}
+
+/// One `export ledger` row: an entry. Text is empty where unset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub member_no: String,
+    pub at: String,
+    pub kind: String,
+    pub points: i64,
+    pub source: String,
+    pub reference: String,
+    pub program_version: i64,
+    pub operator: String,
+    pub note: String,
 }
 
 /// `export ledger`: entries with `at` in `[from, to)` (UTC text bounds).
@@ -65,7 +162,7 @@ pub fn ledger(
     conn: &Connection,
     from: &str,
     to: &str,
-    each: impl FnMut(&Row) -> Result<()>,
+    mut each: impl FnMut(LedgerRow) -> Result<()>,
 ) -> Result<()> {
     each_row(
         conn,
@@ -73,8 +170,41 @@ pub fn ledger(
          FROM ledger e JOIN members m ON m.id = e.member_id
          WHERE e.at >= ?1 AND e.at < ?2 ORDER BY e.id",
         params![from, to],
-        each,
+        |r| {
+            each(LedgerRow {
+                id: r.get(0)?,
+                member_no: text(r, 1)?,
+                at: text(r, 2)?,
+                kind: text(r, 3)?,
+                points: r.get(4)?,
+                source: text(r, 5)?,
+                reference: text(r, 6)?,
+                program_version: r.get(7)?,
+                operator: text(r, 8)?,
+                note: text(r, 9)?,
+            })
+        },
     )
+}
+
+/// One `export receipts` row: a sale or a return. Text is empty where unset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRow {
+    pub store: String,
+    pub receipt: String,
+    pub kind: String,
+    pub original_receipt: String,
+    pub member_no: String,
+    pub at: String,
+    pub local_date: String,
+    pub amount_fen: i64,
+    pub points_earned: i64,
+    pub points_used: i64,
+    pub staff: String,
+    pub program_version: i64,
+    pub multiplier: String,
+    /// The lines as stored (JSON).
+    pub lines: String,
 }
 
 /// `export receipts`: receipts with local dates in `from..=to`.
@@ -82,7 +212,7 @@ pub fn receipts(
     conn: &Connection,
     from: &str,
     to: &str,
-    each: impl FnMut(&Row) -> Result<()>,
+    mut each: impl FnMut(ReceiptRow) -> Result<()>,
 ) -> Result<()> {
     each_row(
         conn,
@@ -91,7 +221,24 @@ pub fn receipts(
          FROM receipts r LEFT JOIN members m ON m.id = r.member_id
          WHERE r.local_date BETWEEN ?1 AND ?2 ORDER BY r.local_date, r.store, r.receipt",
         params![from, to],
-        each,
+        |r| {
+            each(ReceiptRow {
+                store: text(r, 0)?,
+                receipt: text(r, 1)?,
+                kind: text(r, 2)?,
+                original_receipt: text(r, 3)?,
+                member_no: text(r, 4)?,
+                at: text(r, 5)?,
+                local_date: text(r, 6)?,
+                amount_fen: r.get(7)?,
+                points_earned: r.get(8)?,
+                points_used: r.get(9)?,
+                staff: text(r, 10)?,
+                program_version: r.get(11)?,
+                multiplier: text(r, 12)?,
+                lines: text(r, 13)?,
+            })
+        },
     )
 }
 
