@@ -5,10 +5,12 @@ fn the_default_program_is_valid() {
     let p = Program::default_program();
     assert_eq!(p.lowest_tier().code, "normal");
     assert_eq!(p.tiers.ladder.len(), 2);
+    let text = explain(&p);
     assert!(
-        explain(&p).contains("1 point per 1 yuan")
-            || explain(&p).contains("1 points per yuan")
-            || explain(&p).contains("per yuan")
+        text.lines().any(
+            |l| l.starts_with("  - base rate: 1 point per 1 yuan, on money paid, rounded down")
+        ),
+        "{text}"
     );
 }
 

@@ -6,6 +6,7 @@
 //! without `autotests = false` in Cargo.toml: every `tests/*.rs` file would
 //! otherwise become a test binary of its own.
 
+mod props_world;
 mod workdir;
 
 mod test_completions;

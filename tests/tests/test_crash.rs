@@ -132,7 +132,7 @@ fn committed_receipts(db: &Path) -> Option<i64> {
 }
 
 /// `vipctl audit --format json` passes.
-fn audit_passes(wd: &Workdir, when: &str) {
+fn audit_passes_after(wd: &Workdir, when: &str) {
     let out = wd
         .cmd(&["--format", "json", "audit"])
         .output()
@@ -254,7 +254,7 @@ fn r21_import_killed_at_any_moment_is_consistent_and_a_rerun_credits_each_receip
         expected.earned,
         summary["points_credited"].as_i64().unwrap()
     );
-    audit_passes(&reference, "after the reference import");
+    audit_passes_after(&reference, "after the reference import");
 
     // Kill runs, with smaller chunks on each attempt if no kill landed mid-import.
     let mut mid_kills = Vec::new();
@@ -271,7 +271,7 @@ fn r21_import_killed_at_any_moment_is_consistent_and_a_rerun_credits_each_receip
             let killed = run_and_kill(&wd, &file, rows_per_commit, kill, total);
             let now = committed_receipts(wd.db()).expect("read the database after the kill");
             let when = format!("after {kill:?} (attempt {attempt}, {now} of {total} receipts)");
-            audit_passes(&wd, &when);
+            audit_passes_after(&wd, &when);
             assert!(now >= before, "committed receipts went back {when}");
             assert!(now <= total, "{when}");
             if killed && now > 0 && now < total {
@@ -303,7 +303,7 @@ fn r21_import_killed_at_any_moment_is_consistent_and_a_rerun_credits_each_receip
             total,
             "{rerun}"
         );
-        audit_passes(&wd, "after the re-run");
+        audit_passes_after(&wd, "after the re-run");
         let got = state(wd.db());
         assert_eq!(got, expected, "the crashed-and-resumed database differs");
         let twice: i64 = wd

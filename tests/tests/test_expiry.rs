@@ -9,7 +9,7 @@
 //! calendar-year expiry with `dec31_rolls_over`. supermarket.toml: 1 point
 //! per 100 yuan, inactivity expiry after 12 months.
 
-use crate::workdir::{stderr_of, stdout_of, Workdir};
+use crate::workdir::{resident_id, stderr_of, Workdir};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -17,51 +17,12 @@ use std::time::{Duration, Instant};
 
 // ---------------------------------------------------------------- helpers
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// `vipctl --as-of DAY --at AT ARGS…` on the database of `wd`.
-fn run_on(wd: &Workdir, day: &str, at: &str, args: &[&str]) -> Out {
-    let out = wd
-        .raw(&["--as-of", day, "--at", at])
-        .args(args)
-        .output()
-        .expect("run vipctl");
-    let o = Out {
-        code: out.status.code().expect("vipctl exited by a signal"),
-        stdout: stdout_of(&out),
-        stderr: stderr_of(&out),
-    };
-    assert!(!o.stderr.contains("panicked"), "{args:?}: {}", o.stderr);
-    o
-}
-
-/// The same, which must succeed with `--format json`: its document.
-fn json_on(wd: &Workdir, day: &str, at: &str, args: &[&str]) -> Value {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    let o = run_on(wd, day, at, &all);
-    assert_eq!(o.code, 0, "{all:?}\n{}\n{}", o.stdout, o.stderr);
-    serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("{all:?}: {e}\n{}", o.stdout))
-}
-
 /// `year-end-reset --year 2026` on 1 January 2027 at 00:05.
 fn reset_2026(wd: &Workdir, extra: &[&str]) -> Value {
     // A rehearsal date (2027) may lie after the real clock's today.
     let mut args = vec!["year-end-reset", "--year", "2026", "--allow-future-date"];
     args.extend_from_slice(extra);
-    json_on(wd, "2027-01-01", "2027-01-01 00:05", &args)
-}
-
-fn setup(program: &str) -> Workdir {
-    let wd = Workdir::new();
-    wd.init(program);
-    wd.load_staff();
-    wd.load_members();
-    wd
+    wd.json_at("2027-01-01", "2027-01-01 00:05", &args)
 }
 
 /// Imports a receipts file (`store,receipt,member,time,amount`, BJ01) with
@@ -73,7 +34,7 @@ fn sales_on(wd: &Workdir, day: &str, rows: &[(&str, &str, &str, &str)]) -> Value
     }
     let f = wd.write("day.csv", &text);
     let at = format!("{day} 23:00");
-    let s = json_on(wd, day, &at, &["purchase", "--file", f.to_str().unwrap()]);
+    let s = wd.json_at(day, &at, &["purchase", "--file", f.to_str().unwrap()]);
     assert_eq!(s["rejected"], 0, "{s}");
     assert_eq!(s["receipts_imported"], rows.len() as u64, "{s}");
     s
@@ -165,14 +126,9 @@ fn clone_db(wd: &Workdir) -> Workdir {
     copy
 }
 
-fn audit_passes(wd: &Workdir) {
-    let report = wd.json(&["audit"]);
-    assert_eq!(report["violations"], json!([]), "{report}");
-}
-
 /// `member show` as of a date.
 fn member_on(wd: &Workdir, day: &str, card: &str) -> Value {
-    json_on(wd, day, &format!("{day} 10:00"), &["member", "show", card])
+    wd.json_at(day, &format!("{day} 10:00"), &["member", "show", card])
 }
 
 /// department-store: three members with points from 2026 and one with
@@ -181,7 +137,7 @@ fn member_on(wd: &Workdir, day: &str, card: &str) -> Value {
 ///   C000004: 1000.00 on 2026-12-30 → 20
 ///   C000005: an opening lot of 100 expiring 2026-12-31
 fn year_end_fixture() -> Workdir {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     opening(&wd, &["C000005,100,2026-12-31,migrated,OPEN-5"]);
     sales_on(
         &wd,
@@ -229,12 +185,12 @@ fn r27_r28_year_end_zeroes_every_point_but_those_earned_on_31_december() {
         ]
     );
     assert_eq!(wd.count("receipts"), 3);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r28_31_december_is_judged_in_the_programs_time_zone() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     // Each 1000.00 → 20 points (2%). Shanghai is UTC+8:
     //   C000003 2026-12-31 07:00 local (30 December 23:00 UTC): 31 December → 2027
     //   C000004 2026-12-30T23:30:00Z = 31 December 07:30 local → 2027
@@ -270,8 +226,7 @@ fn r30_a_year_not_over_is_refused_with_exit_4_and_changes_nothing() {
     let wd = year_end_fixture();
     let before = wd.counts();
     // 31 December 2026 23:59 in Shanghai: 2026 is not over.
-    let o = run_on(
-        &wd,
+    let o = wd.run_at(
         "2026-12-31",
         "2026-12-31 23:59",
         &["year-end-reset", "--year", "2026", "--allow-future-date"],
@@ -279,16 +234,14 @@ fn r30_a_year_not_over_is_refused_with_exit_4_and_changes_nothing() {
     assert_eq!(o.code, 4, "{}", o.stderr);
     assert!(o.stderr.contains("2026"), "{}", o.stderr);
     // A year in the future, too.
-    let o = run_on(
-        &wd,
+    let o = wd.run_at(
         "2027-01-01",
         "2027-01-01 00:05",
         &["year-end-reset", "--year", "2027", "--allow-future-date"],
     );
     assert_eq!(o.code, 4, "{}", o.stderr);
     // --dry-run is refused the same way.
-    let o = run_on(
-        &wd,
+    let o = wd.run_at(
         "2026-12-31",
         "2026-12-31 23:59",
         &["year-end-reset", "--year", "2026", "--dry-run"],
@@ -311,8 +264,7 @@ fn r30_the_reset_at_0005_and_a_week_later_on_a_copy_expire_the_same_points() {
     assert!(o.status.success(), "{}", stderr_of(&o));
     let early: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(early["as_of"], "2027-01-01", "{early}");
-    let week: Value = json_on(
-        &late,
+    let week: Value = late.json_at(
         "2027-01-08",
         "2027-01-08 09:00",
         &["year-end-reset", "--year", "2026", "--allow-future-date"],
@@ -343,8 +295,7 @@ fn r30_a_second_reset_expires_nothing_and_a_dry_run_changes_nothing() {
     assert_eq!(first["points_expired"], 140, "{first}");
     let after_first = balances(wd.db());
     let entries = wd.count("ledger");
-    let second = json_on(
-        &wd,
+    let second = wd.json_at(
         "2027-01-02",
         "2027-01-02 08:00",
         &["year-end-reset", "--year", "2026", "--allow-future-date"],
@@ -353,12 +304,12 @@ fn r30_a_second_reset_expires_nothing_and_a_dry_run_changes_nothing() {
     assert_eq!(second["points_expired"], 0, "{second}");
     assert_eq!(wd.count("ledger"), entries);
     assert_eq!(balances(wd.db()), after_first);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r20_r27_a_member_in_debt_has_nothing_expired() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     // C000006: 1000.00 paid of list 1000.00 on 2026-06-01 → 8.8% → 88 points.
     let mut text = String::from("store,receipt,member,time,amount,list_amount\n");
     text.push_str("BJ01,D1,C000006,2026-06-01 10:00,1000.00,1000.00\n");
@@ -397,14 +348,14 @@ fn r20_r27_a_member_in_debt_has_nothing_expired() {
         "the member in debt got an expiry entry"
     );
     assert_eq!(wd.member("C000006")["owed"], 88);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 // ---------------------------------------------------------------- R29 inactivity
 
 #[test]
 fn r29_supermarket_points_lapse_after_12_months_without_a_purchase() {
-    let wd = setup("rules-supermarket");
+    let wd = Workdir::with_program("rules-supermarket");
     // 1 point per 100 yuan, floor per receipt:
     //   C000003: 1000.00 on 2025-11-01 → 10, nothing since
     //   C000004: 1000.00 on 2025-11-01 → 10, and 199.99 on 2026-06-01 → 1
@@ -434,15 +385,10 @@ fn r29_supermarket_points_lapse_after_12_months_without_a_purchase() {
     // As of 2026-11-05: C000003's last purchase (2025-11-01) is more than 12
     // months back; C000005's (2025-11-10) is not; C000004 bought in June.
     let before = wd.counts();
-    let dry = json_on(
-        &wd,
-        "2026-11-05",
-        "2026-11-05 01:00",
-        &["expire", "--dry-run"],
-    );
+    let dry = wd.json_at("2026-11-05", "2026-11-05 01:00", &["expire", "--dry-run"]);
     assert_eq!(dry["points_expired"], 10, "{dry}");
     assert_eq!(wd.counts(), before, "a dry run wrote rows");
-    let done = json_on(&wd, "2026-11-05", "2026-11-05 01:00", &["expire"]);
+    let done = wd.json_at("2026-11-05", "2026-11-05 01:00", &["expire"]);
     assert_eq!(done["members_affected"], 1, "{done}");
     assert_eq!(done["points_expired"], 10, "{done}");
     assert_eq!(
@@ -454,22 +400,22 @@ fn r29_supermarket_points_lapse_after_12_months_without_a_purchase() {
         [0, 11, 5]
     );
     // Again the same day: nothing.
-    let again = json_on(&wd, "2026-11-05", "2026-11-05 02:00", &["expire"]);
+    let again = wd.json_at("2026-11-05", "2026-11-05 02:00", &["expire"]);
     assert_eq!(again["points_expired"], 0, "{again}");
     // As of 2026-11-15 C000005's purchase is more than 12 months back too;
     // C000004's June purchase still keeps all 11 (the 2025 ones too).
-    let later = json_on(&wd, "2026-11-15", "2026-11-15 01:00", &["expire"]);
+    let later = wd.json_at("2026-11-15", "2026-11-15 01:00", &["expire"]);
     assert_eq!(later["points_expired"], 5, "{later}");
     assert_eq!(balance(&wd, "C000004"), 11);
     // A purchase that earned nothing still counts as a purchase.
     assert_eq!(balance(&wd, "C000008"), 10);
     assert_eq!(balance(&wd, "C000005"), 0);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r29_lapsed_points_cannot_be_redeemed_before_the_expire_run() {
-    let wd = setup("rules-supermarket");
+    let wd = Workdir::with_program("rules-supermarket");
     // C000003: 1000.00 on 2025-11-01 → 10 points, no purchase since.
     sales_on(
         &wd,
@@ -477,19 +423,13 @@ fn r29_lapsed_points_cannot_be_redeemed_before_the_expire_run() {
         &[("L1", "C000003", "2025-11-01 10:00", "1000.00")],
     );
     // On 2026-12-01 the points have lapsed: `expire --dry-run` says so…
-    let dry = json_on(
-        &wd,
-        "2026-12-01",
-        "2026-12-01 10:00",
-        &["expire", "--dry-run"],
-    );
+    let dry = wd.json_at("2026-12-01", "2026-12-01 10:00", &["expire", "--dry-run"]);
     assert_eq!(dry["points_expired"], 10, "{dry}");
     // …yet `vipctl --as-of 2026-12-01 redeem --member C000003 --points 10`
     // succeeds (exit 0, balance 0) instead of being refused with exit 4, as
     // a redemption of calendar-year or per-lot points past their date is.
     let before = wd.counts();
-    let o = run_on(
-        &wd,
+    let o = wd.run_at(
         "2026-12-01",
         "2026-12-01 10:00",
         &["redeem", "--member", "C000003", "--points", "10"],
@@ -503,7 +443,7 @@ fn r29_lapsed_points_cannot_be_redeemed_before_the_expire_run() {
 
 #[test]
 fn r17_r27_redeeming_oldest_points_first_leaves_the_fewest_to_expire() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     // Two members with the same lots: 50 expiring 2026-12-31, 100 at the end of 2027.
     opening(
         &wd,
@@ -522,12 +462,12 @@ fn r17_r27_redeeming_oldest_points_first_leaves_the_fewest_to_expire() {
     assert_eq!(done["points_expired"], 50, "{done}");
     assert_eq!(balance(&wd, "C000003"), 80);
     assert_eq!(balance(&wd, "C000004"), 100);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     opening(
         &wd,
         &[
@@ -537,8 +477,7 @@ fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
     );
     // 2 January 2027, before anyone ran the reset: 130 on the books, 30 spendable.
     let before = wd.counts();
-    let o = run_on(
-        &wd,
+    let o = wd.run_at(
         "2027-01-02",
         "2027-01-02 10:00",
         &["redeem", "--member", "C000003", "--points", "50"],
@@ -546,30 +485,28 @@ fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
     assert_eq!(o.code, 4, "{}", o.stderr);
     assert!(o.stderr.contains("expired"), "{}", o.stderr);
     assert_eq!(wd.counts(), before);
-    let ok = json_on(
-        &wd,
+    let ok = wd.json_at(
         "2027-01-02",
         "2027-01-02 10:00",
         &["redeem", "--member", "C000003", "--points", "30"],
     );
     assert_eq!(ok["balance"], 100, "{ok}");
     // The reset then expires exactly the 100 that were past their date.
-    let done = json_on(
-        &wd,
+    let done = wd.json_at(
         "2027-01-02",
         "2027-01-02 11:00",
         &["year-end-reset", "--year", "2026", "--allow-future-date"],
     );
     assert_eq!(done["points_expired"], 100, "{done}");
     assert_eq!(balance(&wd, "C000003"), 0);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 // ---------------------------------------------------------------- member show
 
 #[test]
 fn r27_member_show_has_points_expiring_in_30_days_and_at_the_year_end() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     opening(
         &wd,
         &[
@@ -591,18 +528,6 @@ fn r27_member_show_has_points_expiring_in_30_days_and_at_the_year_end() {
 }
 
 // ---------------------------------------------------------------- kill
-
-/// An 18-digit resident ID with its GB 11643 check character.
-fn resident_id(first17: &str) -> String {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const C: &[u8; 11] = b"10X98765432";
-    let sum: u32 = first17
-        .bytes()
-        .zip(W)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    format!("{first17}{}", C[(sum % 11) as usize] as char)
-}
 
 const KILL_MEMBERS: usize = 3000;
 
@@ -674,7 +599,7 @@ fn r30_a_reset_killed_at_any_moment_then_rerun_equals_an_uninterrupted_one() {
     assert_eq!(done["points_expired"], 373_500, "{done}");
     let expected = balances(reference.db());
     let expected_expiries = expiries(reference.db());
-    audit_passes(&reference);
+    reference.audit_passes();
 
     // Kills from right after the start to past the reference's duration.
     let mut killed_running = 0;
@@ -690,7 +615,7 @@ fn r30_a_reset_killed_at_any_moment_then_rerun_equals_an_uninterrupted_one() {
             killed_running += 1;
         }
         // The database is consistent as the kill left it…
-        audit_passes(&wd);
+        wd.audit_passes();
         // …and a re-run finishes the job exactly once.
         let rerun = reset_2026(&wd, &[]);
         assert!(
@@ -699,7 +624,7 @@ fn r30_a_reset_killed_at_any_moment_then_rerun_equals_an_uninterrupted_one() {
         );
         assert_eq!(balances(wd.db()), expected, "kill after {delay:?}");
         assert_eq!(expiries(wd.db()), expected_expiries, "kill after {delay:?}");
-        audit_passes(&wd);
+        wd.audit_passes();
     }
     assert!(killed_running > 0, "no kill landed while the reset ran");
     assert!(

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 type Row = HashMap<String, String>;
 
 /// The mall database described above.
-fn setup() -> Workdir {
+fn export_db() -> Workdir {
     let wd = Workdir::setup();
     let f = wd.write(
         "day.csv",
@@ -107,7 +107,7 @@ fn pii(wd: &Workdir, card: &str) -> (String, String, String) {
 
 #[test]
 fn r34_export_tiers_has_the_spec_header_and_matches_the_database() {
-    let wd = setup();
+    let wd = export_db();
     let text = export_file(&wd, "tiers.csv", &["tiers"]);
     assert_eq!(
         text.lines().next(),
@@ -154,7 +154,7 @@ fn r34_export_tiers_has_the_spec_header_and_matches_the_database() {
 
 #[test]
 fn r27_export_tiers_expiring_adds_two_columns() {
-    let wd = setup();
+    let wd = export_db();
     let f = wd.write(
         "opening.csv",
         "member,points,expires_on,reason,ref\n\
@@ -193,7 +193,7 @@ fn r27_export_tiers_expiring_adds_two_columns() {
 
 #[test]
 fn r21_export_members_ledger_and_receipts_read_back_match_the_database() {
-    let wd = setup();
+    let wd = export_db();
     // members: one row per member, balance and owed.
     let (_, members) = parse(&export_file(&wd, "members.csv", &["members"]));
     assert_eq!(members.len() as i64, wd.count("members"));
@@ -247,7 +247,7 @@ fn r21_export_members_ledger_and_receipts_read_back_match_the_database() {
 
 #[test]
 fn export_from_to_filters_receipts_and_ledger_by_local_date() {
-    let wd = setup();
+    let wd = export_db();
     // 2026-11-19 local: S1 (10:00) and LATE (23:30); NIGHT is 00:30 on the
     // 20th locally though still the 19th in UTC; OLD is in 2025.
     let one_day = ["--from", "2026-11-19", "--to", "2026-11-19"];
@@ -297,7 +297,7 @@ fn export_from_to_filters_receipts_and_ledger_by_local_date() {
 
 #[test]
 fn r35_exports_mask_phone_id_and_name_unless_include_pii() {
-    let wd = setup();
+    let wd = export_db();
     let (name, phone, id) = pii(&wd, "C000003");
     // 蔡浩然, 19896967829, 110101198403306818 in the fixture.
     let masked_phone = format!("{}****{}", &phone[..3], &phone[7..]);
@@ -355,7 +355,7 @@ fn r35_exports_mask_phone_id_and_name_unless_include_pii() {
 
 #[test]
 fn r35_a_full_export_is_journalled_with_its_operator() {
-    let wd = setup();
+    let wd = export_db();
     let journal = |wd: &Workdir| -> Vec<(String, String, String)> {
         let conn = wd.conn();
         let mut st = conn
@@ -405,7 +405,7 @@ fn r35_a_full_export_is_journalled_with_its_operator() {
 
 #[test]
 fn r35_excel_export_starts_with_a_bom_and_chinese_names_survive_a_round_trip() {
-    let wd = setup();
+    let wd = export_db();
     let path = wd.path("excel.csv");
     wd.ok(&[
         "export",
@@ -439,7 +439,7 @@ fn r35_excel_export_starts_with_a_bom_and_chinese_names_survive_a_round_trip() {
 
 #[test]
 fn export_to_stdout_writes_only_the_csv() {
-    let wd = setup();
+    let wd = export_db();
     let out = wd.cmd(&["export", "tiers", "-o", "-"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let text = stdout_of(&out);

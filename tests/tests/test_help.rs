@@ -50,30 +50,78 @@ fn without_examples(nodes: &[&Node]) -> Vec<String> {
     missing
 }
 
+/// Every command and subcommand of SPEC.md, and nothing else: a command
+/// added or removed fails here until this list (and the SPEC) says so.
+const COMMANDS: &[&str] = &[
+    "",
+    "init",
+    "program",
+    "program show",
+    "program set",
+    "program check",
+    "program versions",
+    "enroll",
+    "purchase",
+    "staff",
+    "staff add",
+    "staff list",
+    "member",
+    "member show",
+    "member list",
+    "member update",
+    "member replace-card",
+    "member contacted",
+    "member pin-tier",
+    "redeem",
+    "adjust",
+    "tier-recompute",
+    "year-end-reset",
+    "expire",
+    "export",
+    "report",
+    "report tiers",
+    "report care",
+    "report dormant",
+    "report birthdays",
+    "report stores",
+    "report staff",
+    "report top",
+    "audit",
+    "migrate",
+    "completions",
+];
+
 #[test]
-fn the_tree_has_the_commands_of_the_brief() {
-    let paths: Vec<String> = tree().iter().map(|n| n.path.join(" ")).collect();
-    for want in [
-        "init",
-        "program show",
-        "program set",
-        "program check",
-        "program versions",
-        "enroll",
-        "staff add",
-        "staff list",
-        "member show",
-        "member list",
-        "member update",
-        "member replace-card",
-        "member pin-tier",
-        "adjust",
-        "audit",
-        "completions",
-    ] {
+fn the_tree_has_every_command_of_the_spec_and_no_other() {
+    let mut paths: Vec<String> = tree().iter().map(|n| n.path.join(" ")).collect();
+    let mut want: Vec<String> = COMMANDS.iter().map(|c| c.to_string()).collect();
+    paths.sort();
+    want.sort();
+    assert_eq!(paths, want, "the command tree differs from the list");
+}
+
+/// `vipctl PATH --help` for every command and subcommand: exit 0, the
+/// usage line names the command, its Options, its examples, on stdout only.
+#[test]
+fn every_command_and_subcommand_has_help_naming_it() {
+    for path in COMMANDS {
+        let args: Vec<&str> = path.split_whitespace().collect();
+        let out = vipctl().args(&args).arg("--help").output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "vipctl {path} --help");
         assert!(
-            paths.iter().any(|p| p == want),
-            "no `vipctl {want}` in {paths:?}"
+            out.stderr.is_empty(),
+            "vipctl {path} --help wrote to stderr"
+        );
+        let usage = format!("Usage: vipctl {path}").trim_end().to_string();
+        assert!(
+            text.lines().any(|l| l.starts_with(&usage)),
+            "vipctl {path} --help: no line starting {usage:?}:\n{text}"
+        );
+        assert!(text.contains("Options:"), "vipctl {path} --help:\n{text}");
+        assert!(
+            text.contains("\nExample"),
+            "vipctl {path} --help has no examples:\n{text}"
         );
     }
 }

@@ -37,16 +37,6 @@ code = "normal"
 name = "普通"
 "#;
 
-/// A work directory under `program` (TOML text), with the fixture staff and members.
-fn setup_program(program: &str) -> Workdir {
-    let wd = Workdir::new();
-    let file = wd.write("program.toml", program);
-    wd.ok(&["init", "--program", file.to_str().unwrap()]);
-    wd.load_staff();
-    wd.load_members();
-    wd
-}
-
 /// What a batch may change, as text: receipts, balances, ledger entries,
 /// members, staff and lots (not the journal or import ids, which differ
 /// between a run and its control).
@@ -186,7 +176,7 @@ fn receipts_case(case: &str, hostile: &[u8], good: &[&str], bad: &[(u64, &str)])
 fn chinese_case(case: &str, hostile: &[u8], good: &str, bad: &[(u64, &str)]) {
     batch_case(
         case,
-        &|| setup_program(CHINESE_PROGRAM),
+        &|| Workdir::with_program_text(CHINESE_PROGRAM),
         &["purchase"],
         hostile,
         good,
@@ -631,7 +621,7 @@ fn hostile_repeated_header_of_a_joined_file_is_skipped() {
 
 #[test]
 fn hostile_noisy_no_points_category_still_earns_nothing() {
-    let wd = setup_program(CHINESE_PROGRAM);
+    let wd = Workdir::with_program_text(CHINESE_PROGRAM);
     let file = wd.write(
         "noisy.csv",
         "store,receipt,member,time,amount,category\nBJ01,Y0001,C000003,2026-11-19 10:00,100.00,\u{feff} 烟草 \n",
@@ -1124,7 +1114,7 @@ fn hostile_receipt_gbk_row_with_encoding_utf8_forced_is_rejected() {
     bytes.extend(gbk("BJ01,K0001,C000003,2026-11-19 10:00,100.00,烟草\n"));
     batch_case(
         "GBK row with --encoding utf-8",
-        &|| setup_program(CHINESE_PROGRAM),
+        &|| Workdir::with_program_text(CHINESE_PROGRAM),
         &["purchase", "--encoding", "utf-8"],
         &bytes,
         &format!("{header}{u1}"),
@@ -1511,7 +1501,7 @@ fn hostile_receipt_utf8_rows_with_encoding_gb18030_forced_are_rejected() {
     for encoding in ["gb18030", "gbk"] {
         batch_case_control(
             &format!("UTF-8 rows with --encoding {encoding}"),
-            &|| setup_program(CHINESE_PROGRAM),
+            &|| Workdir::with_program_text(CHINESE_PROGRAM),
             &["purchase", "--encoding", encoding],
             &["purchase"],
             &bytes,
@@ -1523,7 +1513,7 @@ fn hostile_receipt_utf8_rows_with_encoding_gb18030_forced_are_rejected() {
         );
     }
     // Exact points: 烟草 earns nothing, 服装 80.
-    let wd = setup_program(CHINESE_PROGRAM);
+    let wd = Workdir::with_program_text(CHINESE_PROGRAM);
     let (c3, c4) = (wd.points("C000003"), wd.points("C000004"));
     let file = wd.path("u2.csv");
     std::fs::write(&file, &bytes).unwrap();

@@ -90,13 +90,6 @@ fn on(wd: &Workdir, day: &str, moment: &str, args: &[&str]) -> (i32, String, Str
     (out.status.code().unwrap_or(-1), stdout_of(&out), err)
 }
 
-/// The same, which must succeed.
-fn ok_on(wd: &Workdir, day: &str, moment: &str, args: &[&str]) -> String {
-    let (code, out, err) = on(wd, day, moment, args);
-    assert_eq!(code, 0, "{args:?}\nstdout:\n{out}\nstderr:\n{err}");
-    out
-}
-
 /// A receipts file written in the work directory.
 fn receipts(wd: &Workdir, name: &str, rows: &[&str]) -> String {
     let mut text = String::from(
@@ -352,7 +345,7 @@ fn bound_receipt_from_flags_earning_past_10_12_is_refused_and_member_show_works(
         "--receipt",
         "R2",
     ];
-    ok_on(&wd, "2026-11-19", "2026-11-19 10:00", &args);
+    wd.ok_at("2026-11-19", "2026-11-19 10:00", &args);
     assert_eq!(wd.points(&no), 1_000_000_000_000);
     assert_audit_ok(&wd);
 }
@@ -622,8 +615,7 @@ fn audit_names_a_real_balance_once_the_constraint_is_gone() {
 
 /// A sale of `yuan` for the member on `day` at 10:00 (receipt `r`, store S1).
 fn sale(wd: &Workdir, no: &str, r: &str, day: &str, yuan: &str) {
-    ok_on(
-        wd,
+    wd.ok_at(
         day,
         &format!("{day} 10:00"),
         &[
@@ -642,8 +634,7 @@ fn sale(wd: &Workdir, no: &str, r: &str, day: &str, yuan: &str) {
 
 /// A return of `yuan` of sale `of` on `day` (receipt `r`).
 fn give_back(wd: &Workdir, of: &str, r: &str, day: &str, yuan: &str) -> Value {
-    let out = ok_on(
-        wd,
+    let out = wd.ok_at(
         day,
         &format!("{day} 11:00"),
         &[
@@ -664,8 +655,7 @@ fn give_back(wd: &Workdir, of: &str, r: &str, day: &str, yuan: &str) -> Value {
 }
 
 fn reset_2026(wd: &Workdir) {
-    ok_on(
-        wd,
+    wd.ok_at(
         "2027-01-01",
         "2027-01-01 00:05",
         // A rehearsal date (2027) may lie after the real clock's today.
@@ -692,8 +682,7 @@ fn r20_return_after_the_reset_does_not_take_expired_points_again() {
 fn r20_return_after_partial_spend_and_partial_expiry_takes_only_what_was_spent() {
     let (wd, no) = world(EDGES);
     sale(&wd, &no, "R1", "2026-06-01", "100");
-    ok_on(
-        &wd,
+    wd.ok_at(
         "2026-07-01",
         "2026-07-01 10:00",
         &["redeem", "--member", &no, "--points", "30"],
@@ -746,8 +735,7 @@ fn r20_return_takes_its_own_sales_points_first() {
 fn r20_return_of_partly_spent_points_leaves_a_debt() {
     let (wd, no) = world(EDGES);
     sale(&wd, &no, "R1", "2026-06-01", "100");
-    ok_on(
-        &wd,
+    wd.ok_at(
         "2026-06-02",
         "2026-06-02 10:00",
         &["redeem", "--member", &no, "--points", "30"],
@@ -766,8 +754,7 @@ fn r20_return_of_partly_spent_points_leaves_a_debt() {
 fn points_used_come_back_in_proportion_cumulatively() {
     let (wd, no) = world(EDGES);
     wd.ok(&["adjust", "--member", &no, "--points", "90", "--reason", "x"]);
-    ok_on(
-        &wd,
+    wd.ok_at(
         "2026-06-01",
         "2026-06-01 10:00",
         &[
@@ -814,8 +801,7 @@ fn points_used_come_back_in_proportion_cumulatively() {
 fn points_used_floors_are_cumulative_over_uneven_returns() {
     let (wd, no) = world(EDGES);
     wd.ok(&["adjust", "--member", &no, "--points", "10", "--reason", "x"]);
-    ok_on(
-        &wd,
+    wd.ok_at(
         "2026-06-01",
         "2026-06-01 10:00",
         &[
@@ -853,8 +839,7 @@ fn points_used_refund_can_be_turned_off_by_the_program() {
     let program = format!("{EDGES}\n[returns]\nrefund_points_used = false\n");
     let (wd, no) = world(&program);
     wd.ok(&["adjust", "--member", &no, "--points", "50", "--reason", "x"]);
-    ok_on(
-        &wd,
+    wd.ok_at(
         "2026-06-01",
         "2026-06-01 10:00",
         &[
@@ -916,8 +901,7 @@ fn program_returns_unknown_key_is_refused_with_line_and_key() {
 fn r19_a_gift_stays_final_when_goods_are_returned() {
     let (wd, no) = world(EDGES);
     sale(&wd, &no, "R1", "2026-06-01", "100");
-    ok_on(
-        &wd,
+    wd.ok_at(
         "2026-06-02",
         "2026-06-02 10:00",
         &["redeem", "--member", &no, "--reward", "GIFT"],
@@ -962,7 +946,7 @@ fn return_of_from_flags_infers_the_sales_only_category() {
             "BJ01,R0001,{no},2026-11-19 10:00,100.00,apparel,,,"
         )],
     );
-    ok_on(&wd, AS_OF, AT, &["purchase", "--file", &f]);
+    wd.ok_at(AS_OF, AT, &["purchase", "--file", &f]);
     let out = wd.json(&[
         "purchase",
         "--return-of",
@@ -989,7 +973,7 @@ fn return_of_from_flags_on_a_sale_with_several_categories_lists_them() {
             &format!("BJ01,R0001,{no},2026-11-19 10:00,40.00,shoes,,,"),
         ],
     );
-    ok_on(&wd, AS_OF, AT, &["purchase", "--file", &f]);
+    wd.ok_at(AS_OF, AT, &["purchase", "--file", &f]);
     let args = [
         "purchase",
         "--return-of",
@@ -1028,8 +1012,7 @@ fn two_flag_receipts_in_the_same_second_are_two_receipts() {
 #[test]
 fn r11_points_used_above_a_billion_is_taken_when_the_balance_covers_it() {
     let (wd, no) = world(EDGES);
-    ok_on(
-        &wd,
+    wd.ok_at(
         AS_OF,
         AT,
         &[
@@ -1062,7 +1045,7 @@ fn r11_points_used_above_a_billion_is_taken_when_the_balance_covers_it() {
         "rich.csv",
         &[&format!("BJ01,RICH2,{no},2026-11-20 09:00,1,,400000000,,")],
     );
-    ok_on(&wd, AS_OF, AT, &["purchase", "--file", &f]);
+    wd.ok_at(AS_OF, AT, &["purchase", "--file", &f]);
     assert_eq!(wd.points(&no), 100_000_002, "file: balance after use");
     assert_audit_ok(&wd);
 }
@@ -1073,8 +1056,7 @@ fn r11_points_used_above_a_billion_is_taken_when_the_balance_covers_it() {
 #[test]
 fn r11_points_used_past_the_entry_bound_is_refused_naming_the_bound() {
     let (wd, no) = world(EDGES);
-    ok_on(
-        &wd,
+    wd.ok_at(
         AS_OF,
         AT,
         &[
@@ -1170,8 +1152,7 @@ fn r11_points_used_past_the_entry_bound_is_refused_naming_the_bound() {
 #[test]
 fn points_past_the_entry_bound_in_redeem_and_adjust_name_the_bound() {
     let (wd, no) = world(EDGES);
-    ok_on(
-        &wd,
+    wd.ok_at(
         AS_OF,
         AT,
         &[
@@ -1276,7 +1257,7 @@ fn a_database_past_i64_sums() -> (Workdir, String, i128) {
         "big.csv",
         &["S1,NM0,,2026-11-05 10:00,9999999999999.99,,,,"],
     );
-    ok_on(&wd, AS_OF, AT, &["purchase", "--file", &f]);
+    wd.ok_at(AS_OF, AT, &["purchase", "--file", &f]);
     let conn = wd.conn();
     let id: i64 = conn
         .query_row("SELECT id FROM members WHERE member_no = ?1", [&no], |r| {

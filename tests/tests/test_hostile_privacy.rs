@@ -654,20 +654,6 @@ fn refused_on(wd: &Workdir, day: &str, args: &[&str], code: i32, needles: &[&str
     err
 }
 
-/// A command as of `day` that must succeed with `--format json`.
-fn json_on(wd: &Workdir, day: &str, args: &[&str]) -> Value {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    let out = on(wd, day, &all);
-    assert!(
-        out.status.success(),
-        "{day} {all:?}:
-{}",
-        stderr_of(&out)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 #[test]
 fn dates_year_end_reset_as_of_a_future_date_is_refused() {
     let wd = Workdir::setup();
@@ -742,17 +728,17 @@ fn dates_a_future_date_may_be_rehearsed_with_dry_run_or_allow_future_date() {
         "adjust", "--member", "C000003", "--points", "50", "--reason", "x",
     ]);
     let before = snapshot(&wd);
-    let dry = json_on(
-        &wd,
+    let dry = wd.json_at(
         FUTURE,
+        AT,
         &["year-end-reset", "--year", "2998", "--dry-run"],
     );
     assert_eq!(dry["dry_run"], true, "{dry}");
     assert_eq!(dry["points_expired"], 50, "{dry}");
     assert_eq!(before, snapshot(&wd), "a dry run changed the database");
-    let done = json_on(
-        &wd,
+    let done = wd.json_at(
         FUTURE,
+        AT,
         &["year-end-reset", "--year", "2998", "--allow-future-date"],
     );
     assert_eq!(done["points_expired"], 50, "{done}");
@@ -790,7 +776,7 @@ fn dates_expire_may_be_rehearsed_on_a_copy_with_allow_future_date() {
     wd.init("rules-supermarket");
     wd.load_staff();
     wd.load_members();
-    let done = json_on(&wd, FUTURE, &["expire", "--allow-future-date"]);
+    let done = wd.json_at(FUTURE, AT, &["expire", "--allow-future-date"]);
     assert_eq!(done["dry_run"], false, "{done}");
     assert_audit_ok(&wd);
 }
@@ -798,7 +784,7 @@ fn dates_expire_may_be_rehearsed_on_a_copy_with_allow_future_date() {
 #[test]
 fn dates_a_past_as_of_needs_no_flag() {
     let wd = Workdir::setup();
-    let done = json_on(&wd, "2026-01-05", &["year-end-reset", "--year", "2025"]);
+    let done = wd.json_at("2026-01-05", AT, &["year-end-reset", "--year", "2025"]);
     assert_eq!(done["points_expired"], 0, "{done}");
 }
 

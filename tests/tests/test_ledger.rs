@@ -11,7 +11,7 @@ fn first_member(wd: &Workdir) -> (String, String) {
 }
 
 /// `audit --format json` must pass, over a database that is not empty.
-fn audit_passes(wd: &Workdir) {
+fn audit_passes_over_data(wd: &Workdir) {
     let report = wd.json(&["audit"]);
     assert_eq!(report["violations"], serde_json::json!([]), "{report}");
     assert!(report["members"].as_i64().unwrap() > 0, "{report}");
@@ -104,7 +104,7 @@ fn r21_adjust_up_then_down_balance_equals_the_sum_of_entries() {
     let recent = m["recent_entries"].as_array().unwrap();
     assert_eq!(recent.len(), 2);
     assert_eq!(recent[0]["points"], -30, "newest first");
-    audit_passes(&wd);
+    audit_passes_over_data(&wd);
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn r16_adjust_below_zero_is_refused_and_changes_nothing() {
         "all of it",
     ]);
     assert_eq!(wd.points(&card), 0);
-    audit_passes(&wd);
+    audit_passes_over_data(&wd);
 }
 
 #[test]
@@ -170,13 +170,13 @@ fn adjust_with_allow_debt_goes_negative_and_the_ledger_still_balances() {
         )
         .unwrap();
     assert_eq!(lots_left, 0);
-    audit_passes(&wd);
+    audit_passes_over_data(&wd);
     // A later credit pays the debt first.
     wd.ok(&[
         "adjust", "--member", &card, "--points", "80", "--reason", "goodwill",
     ]);
     assert_eq!(wd.points(&card), 30);
-    audit_passes(&wd);
+    audit_passes_over_data(&wd);
 }
 
 #[test]
@@ -231,7 +231,7 @@ fn r21_audit_detects_a_balance_edited_behind_the_ledgers_back() {
     wd.ok(&[
         "adjust", "--member", &card, "--points", "100", "--reason", "gift",
     ]);
-    audit_passes(&wd);
+    audit_passes_over_data(&wd);
     let changed = wd
         .conn()
         .execute(
@@ -253,7 +253,7 @@ fn r21_audit_detects_a_lot_edited_behind_the_ledgers_back() {
     wd.ok(&[
         "adjust", "--member", &card, "--points", "-40", "--reason", "gift",
     ]);
-    audit_passes(&wd);
+    audit_passes_over_data(&wd);
     let changed = wd
         .conn()
         .execute(

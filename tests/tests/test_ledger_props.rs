@@ -3,59 +3,19 @@
 //! imports against a fresh database, with every invariant checked after each
 //! operation against an independent model of the balances and lots.
 
-use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
+use crate::props_world::{ctx, date, Base, OPERATOR};
+use chrono::{Datelike, Days, NaiveDate};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
-use tempfile::TempDir;
-use vipctl::csvio::{Encoding, Table};
 use vipctl::error::{RejectKind, Rejection};
 use vipctl::ops::ledger;
-use vipctl::ops::{self, import, members::Application, Ctx};
+use vipctl::ops::{self, import};
 use vipctl::program::{Program, DEFAULT_PROGRAM};
 use vipctl::rules::expiry;
-use vipctl::store::{audit, programs, Store};
+use vipctl::store::{audit, programs};
 
-const OPERATOR: &str = "proptest";
 const STORE: &str = "S01";
-
-/// (name, phone, first 17 digits of the resident ID). The third was born on
-/// 29 February, so in 2025 and 2026 its birthday (R12) falls on 28 February.
-const PEOPLE: [(&str, &str, &str); 3] = [
-    ("张三", "13800138000", "11010119900315123"),
-    ("李四", "15912345678", "31010419850701234"),
-    ("王五", "18600001111", "44030519920229345"),
-];
-
-/// Birthdays of `PEOPLE`, as their ID numbers carry them.
-const BIRTHDAYS: [(i32, u32, u32); 3] = [(1990, 3, 15), (1985, 7, 1), (1992, 2, 29)];
-
-/// The GB 11643 check character of the first 17 digits of a resident ID,
-/// computed here independently of `vipctl::rules::identity`.
-fn gb11643(first17: &str) -> char {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    assert_eq!(first17.len(), 17);
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    b"10X98765432"[(sum % 11) as usize] as char
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// The context of an operation on local date `day` (noon in Shanghai).
-fn ctx(day: NaiveDate) -> Ctx {
-    Ctx {
-        operator: OPERATOR.into(),
-        now: Utc.from_utc_datetime(&day.and_hms_opt(4, 0, 0).unwrap()),
-        today: day,
-    }
-}
 
 // ---------------------------------------------------------------- operations
 
@@ -209,25 +169,27 @@ impl LotExpiry {
     }
 }
 
-struct Member {
-    id: i64,
-    no: String,
-    phone: String,
-    birthday: NaiveDate,
-}
-
 struct World {
-    dir: TempDir,
-    st: Store,
+    base: Base,
     program: Program,
-    version: i64,
-    members: Vec<Member>,
     /// The model: each member's balance as the operations so far imply it.
     model: Vec<i64>,
     /// The model of each member's lots: points left per expiry (none empty).
     model_lots: Vec<BTreeMap<LotExpiry, i64>>,
     next_receipt: u64,
-    imports: u64,
+}
+
+impl std::ops::Deref for World {
+    type Target = Base;
+    fn deref(&self) -> &Base {
+        &self.base
+    }
+}
+
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
 }
 
 /// Everything a refused or duplicate operation must leave untouched.
@@ -248,56 +210,13 @@ fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
 
 impl World {
     fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let mut st = Store::create(&dir.path().join("vip.db")).unwrap();
-        let c0 = ctx(date(2025, 1, 1));
-        let version = programs::insert(
-            &st.conn,
-            &c0.now_text(),
-            OPERATOR,
-            "Default program",
-            DEFAULT_PROGRAM,
-        )
-        .unwrap();
-        let mut members = Vec::new();
-        for ((name, phone, first17), (y, m, d)) in PEOPLE.iter().zip(BIRTHDAYS) {
-            let id_number = format!("{first17}{}", gb11643(first17));
-            let app = Application {
-                name: (*name).into(),
-                phone: (*phone).into(),
-                id_number,
-                ..Application::default()
-            };
-            let program = programs::current(&st.conn).unwrap().2;
-            let (no, _card) = ops::members::enroll_one(&mut st, &program, &app, &c0).unwrap();
-            let id: i64 = st
-                .conn
-                .query_row("SELECT id FROM members WHERE member_no = ?1", [&no], |r| {
-                    r.get(0)
-                })
-                .unwrap();
-            members.push(Member {
-                id,
-                no,
-                phone: (*phone).into(),
-                birthday: date(y, m, d),
-            });
-        }
         World {
-            dir,
-            st,
+            base: Base::new("Default program", DEFAULT_PROGRAM, 2025),
             program: Program::default_program(),
-            version,
-            members,
             model: vec![0; 3],
             model_lots: vec![BTreeMap::new(); 3],
             next_receipt: 0,
-            imports: 0,
         }
-    }
-
-    fn conn(&self) -> &rusqlite::Connection {
-        &self.st.conn
     }
 
     /// The model of a credit: a debt is paid first, the rest goes to a lot (R20).
@@ -909,25 +828,7 @@ impl World {
                 }
             }
         }
-        self.imports += 1;
-        let table = Table::from_reader(
-            Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())),
-            "props.csv",
-        )
-        .unwrap();
-        let rejects_path: PathBuf = self
-            .dir
-            .path()
-            .join(format!("rejects-{}.csv", self.imports));
-        let opts = import::Options {
-            path: self.dir.path().join("props.csv").display().to_string(),
-            encoding: Encoding::Utf8,
-            rejects: Some(rejects_path.clone()),
-            dry_run: false,
-            rows_per_commit,
-            all_or_nothing: false,
-        };
-        let s = import::import_table(&mut self.st, table, &opts, &ctx(day), |_| {}).unwrap();
+        let s = self.base.import("props.csv", csv, day, rows_per_commit);
         let ctx_msg = format!("{what}: csv:\n{csv}summary: {s:?}");
         assert_eq!(s.receipts_imported, accepted.len() as u64, "{ctx_msg}");
         assert_eq!(s.duplicates, duplicates, "{ctx_msg}");
@@ -1002,7 +903,7 @@ impl World {
         if !rejected.is_empty() {
             // Every row of a rejected receipt is in the rejects file, for R11.
             let mut reasons: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            let mut rd = csv::Reader::from_path(&rejects_path).unwrap();
+            let mut rd = csv::Reader::from_path(self.last_rejects()).unwrap();
             let headers = rd.headers().unwrap().clone();
             let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
             let (receipt_col, reason_col) = (col("receipt"), col("reason"));
@@ -1071,18 +972,6 @@ fn config() -> ProptestConfig {
         // Nothing is written next to the sources; a failure prints its case.
         failure_persistence: None,
         ..ProptestConfig::default()
-    }
-}
-
-#[test]
-fn gb11643_check_digit_of_the_standard_example() {
-    assert_eq!(gb11643("11010519491231002"), 'X');
-    for (_, _, first17) in PEOPLE {
-        let id = format!("{first17}{}", gb11643(first17));
-        assert!(
-            vipctl::rules::identity::check_id_number(&id).is_ok(),
-            "{id}"
-        );
     }
 }
 

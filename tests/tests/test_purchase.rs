@@ -5,9 +5,7 @@
 //! Thursday; receipt times are in the program's time zone (Asia/Shanghai,
 //! UTC+8) unless they carry an offset.
 
-use crate::workdir::{
-    balances, fixture_rows, ledger_rows, member_no, read_csv, stderr_of, stdout_of, Workdir, AT,
-};
+use crate::workdir::{balances, fixture_rows, ledger_rows, member_no, read_csv, Out, Workdir, AT};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,55 +18,6 @@ const GOOD_BEFORE: &str = "BJ01,G1,C000003,2026-11-19 10:00,10.00,grocery,";
 const GOOD_AFTER: &str = "BJ01,G2,C000003,2026-11-19 11:00,20.00,grocery,";
 
 // ---------------------------------------------------------------- helpers
-
-/// A finished command.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `vipctl` (with the fixed clock) and checks it never panicked.
-fn run(wd: &Workdir, args: &[&str]) -> Out {
-    let out = wd.cmd(args).output().expect("run vipctl");
-    finish(args, &out)
-}
-
-fn finish(args: &[&str], out: &std::process::Output) -> Out {
-    let o = Out {
-        code: out
-            .status
-            .code()
-            .unwrap_or_else(|| panic!("vipctl {args:?} was killed by a signal")),
-        stdout: stdout_of(out),
-        stderr: stderr_of(out),
-    };
-    assert!(
-        !o.stderr.contains("panicked") && !o.stderr.contains("RUST_BACKTRACE"),
-        "vipctl {args:?} panicked:\n{}",
-        o.stderr
-    );
-    o
-}
-
-/// A work directory with `program` (a fixture name), the fixture staff and members.
-fn setup(program: &str) -> Workdir {
-    let wd = Workdir::new();
-    wd.init(program);
-    wd.load_staff();
-    wd.load_members();
-    wd
-}
-
-/// A work directory initialised with a program given as text.
-fn setup_with_program(toml: &str) -> Workdir {
-    let wd = Workdir::new();
-    let p = wd.write("program.toml", toml);
-    wd.ok(&["init", "--program", p.to_str().unwrap()]);
-    wd.load_staff();
-    wd.load_members();
-    wd
-}
 
 /// Writes a CSV file from a header and rows.
 fn csv_file(wd: &Workdir, name: &str, header: &str, rows: &[&str]) -> PathBuf {
@@ -92,7 +41,7 @@ fn import(wd: &Workdir, file: &Path, extra: &[&str]) -> (Out, Value) {
         file.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    let out = run(wd, &args);
+    let out = wd.run(&args);
     let summary = if out.code == 0 || out.code == 3 {
         serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
             panic!(
@@ -134,12 +83,6 @@ fn point_counts(wd: &Workdir) -> Vec<i64> {
         .collect()
 }
 
-/// `audit --format json` reports no violation.
-fn audit_passes(wd: &Workdir) {
-    let report = wd.json(&["audit"]);
-    assert_eq!(report["violations"], serde_json::json!([]), "{report}");
-}
-
 /// A summary without the keys that differ between two equivalent runs.
 fn comparable(summary: &Value) -> Value {
     let mut s = summary.clone();
@@ -179,7 +122,7 @@ fn good_bad_good(wd: &Workdir, bad: &[&str]) -> (Out, Value, Vec<HashMap<String,
     } else {
         assert_eq!(out.code, 3, "rows were rejected: {summary}");
     }
-    audit_passes(wd);
+    wd.audit_passes();
     (out, summary, rejects)
 }
 
@@ -187,7 +130,7 @@ fn good_bad_good(wd: &Workdir, bad: &[&str]) -> (Out, Value, Vec<HashMap<String,
 
 #[test]
 fn r7_r8_r9_department_store_lines_earn_per_rate_group() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     let file = wd.copy_fixture("receipts/department-store-lines.csv");
     let (out, s) = import(&wd, &file, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -209,12 +152,12 @@ fn r7_r8_r9_department_store_lines_earn_per_rate_group() {
         vec![entry("earn", 65, "BJ01/D0001")]
     );
     assert_eq!(wd.points("C000003"), 65);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r7_supermarket_100_yuan_per_point_floors_each_receipt_total() {
-    let wd = setup("rules-supermarket");
+    let wd = Workdir::with_program("rules-supermarket");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -250,12 +193,12 @@ fn r7_supermarket_100_yuan_per_point_floors_each_receipt_total() {
         ]
     );
     assert_eq!(wd.points("C000003"), 3);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r12_r13_mall_member_day_and_big_receipt_bonus() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -299,12 +242,12 @@ fn r12_r13_mall_member_day_and_big_receipt_bonus() {
         199 + 210 + 210 + 198 + 100 + 50,
         "{s}"
     );
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r12_birthday_doubles_points_judged_in_the_program_time_zone() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     // C000001 has no birthday column in members.csv: R4 derives it from the ID.
     let m = wd.member("C000001");
     let id = m["id_number"].as_str().unwrap();
@@ -365,12 +308,12 @@ fn r12_birthday_doubles_points_judged_in_the_program_time_zone() {
     assert_eq!(wd.points("C000001"), 40 + 20 + 40 + 20);
     assert_eq!(wd.points("C000027"), 40 + 20);
     assert_eq!(s["points_credited"], 180, "{s}");
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r11_points_used_come_from_the_balance_before_the_receipt() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -415,12 +358,12 @@ fn r11_points_used_come_from_the_balance_before_the_receipt() {
     assert_eq!(rejects[1]["receipt"], "P4");
     assert_eq!(rejects[1]["line"], "5");
     assert!(rejects[1]["reason"].contains("R11"), "{:?}", rejects[1]);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r1_receipts_name_the_member_by_card_member_number_or_phone() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let row = &fixture_rows("members.csv")[29];
     let (card, phone) = (row["card"].as_str(), row["phone"].as_str());
     assert_eq!(card, "C000030");
@@ -462,7 +405,7 @@ fn r1_receipts_name_the_member_by_card_member_number_or_phone() {
 
 #[test]
 fn r21_fixture_month_import_is_consistent_and_a_rerun_changes_nothing() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = wd.copy_fixture("receipts.csv");
     let (out, first) = import(&wd, &file, &[]);
     assert_eq!(out.code, 0, "{}\n{first}", out.stderr);
@@ -472,7 +415,7 @@ fn r21_fixture_month_import_is_consistent_and_a_rerun_changes_nothing() {
     let imported = first["receipts_imported"].as_i64().unwrap();
     assert!(imported > 100, "{first}");
     assert_eq!(wd.count("receipts"), imported);
-    audit_passes(&wd);
+    wd.audit_passes();
 
     let conn = wd.conn();
     let earned: i64 = conn
@@ -513,14 +456,14 @@ fn r21_fixture_month_import_is_consistent_and_a_rerun_changes_nothing() {
     assert_eq!(again["rejected"], 0, "{again}");
     assert_eq!(point_counts(&wd), counts);
     assert_eq!(balances(&wd), before);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 // ---------------------------------------------------------------- 3. bad input
 
 #[test]
 fn missing_required_column_fails_naming_it_and_imports_nothing() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -540,7 +483,7 @@ fn missing_required_column_fails_naming_it_and_imports_nothing() {
 
 #[test]
 fn unknown_member_is_rejected() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let (_, s, rejects) = good_bad_good(&wd, &["BJ01,B1,C999999,2026-11-19 10:00,5.00,,"]);
     assert_eq!(s["receipts_imported"], 2, "{s}");
     assert_eq!(rejects.len(), 1);
@@ -553,7 +496,7 @@ fn unknown_member_is_rejected() {
 
 #[test]
 fn r5_a_blocked_card_is_rejected_after_replace_card() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     wd.ok(&["member", "replace-card", "C000040", "--card", "C900040"]);
     let (_, s, rejects) = good_bad_good(
         &wd,
@@ -575,7 +518,7 @@ fn r5_a_blocked_card_is_rejected_after_replace_card() {
 }
 
 fn amount_rejected(amount: &str, reason_has: &str) {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let bad = format!("BJ01,B1,C000003,2026-11-19 10:00,{amount},,");
     let (_, s, rejects) = good_bad_good(&wd, &[&bad]);
     assert_eq!(s["receipts_imported"], 2, "{s}");
@@ -605,7 +548,7 @@ fn amount_with_three_decimals_is_rejected() {
 
 #[test]
 fn bad_time_is_rejected() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -626,7 +569,7 @@ fn bad_time_is_rejected() {
 
 #[test]
 fn receipt_whose_lines_disagree_on_member_or_time_is_rejected_whole() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -666,7 +609,7 @@ fn receipt_whose_lines_disagree_on_member_or_time_is_rejected_whole() {
 
 #[test]
 fn lines_of_one_receipt_that_are_not_consecutive_reject_the_second_group() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -692,7 +635,7 @@ fn lines_of_one_receipt_that_are_not_consecutive_reject_the_second_group() {
 
 #[test]
 fn unterminated_quote_keeps_the_rows_before_it_and_does_not_panic() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -711,12 +654,12 @@ fn unterminated_quote_keeps_the_rows_before_it_and_does_not_panic() {
     let rejects = read_csv(&wd.path("day.rejects.csv"));
     assert!(!rejects.is_empty());
     assert_eq!(rejects[0]["line"], "3");
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn empty_file_fails_with_a_clear_message() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = wd.write("day.csv", "");
     let counts = wd.counts();
     let (out, _) = import(&wd, &file, &[]);
@@ -729,7 +672,7 @@ fn empty_file_fails_with_a_clear_message() {
 
 #[test]
 fn header_only_imports_nothing_and_succeeds() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(&wd, "day.csv", HEADER, &[]);
     let counts = point_counts(&wd);
     let (out, s) = import(&wd, &file, &[]);
@@ -743,7 +686,7 @@ fn header_only_imports_nothing_and_succeeds() {
 
 #[test]
 fn a_10000_character_field_is_rejected_without_panic() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let long = "x".repeat(10_000);
     let bad = format!("BJ01,B1,C000003,2026-11-19 10:00,5.00,{long},");
     let (_, s, rejects) = good_bad_good(&wd, &[&bad]);
@@ -756,7 +699,7 @@ fn a_10000_character_field_is_rejected_without_panic() {
 
 #[test]
 fn a_binary_file_fails_with_a_clear_error() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let bytes: Vec<u8> = (0..4096u32).map(|i| (i % 256) as u8).collect();
     let file = wd.path("day.csv");
     std::fs::write(&file, bytes).unwrap();
@@ -781,7 +724,7 @@ fn a_binary_file_fails_with_a_clear_error() {
 
 #[test]
 fn r11_points_used_above_the_balance_is_rejected() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     // After G1, C000003 has 10: using 11 on B1 is refused, using 10 on B2 is fine.
     let (_, s, rejects) = good_bad_good(
         &wd,
@@ -801,7 +744,7 @@ fn r11_points_used_above_the_balance_is_rejected() {
 
 #[test]
 fn the_same_receipt_twice_in_one_file_is_a_duplicate() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -825,7 +768,7 @@ fn the_same_receipt_twice_in_one_file_is_a_duplicate() {
 
 #[test]
 fn the_same_receipt_twice_in_one_file_with_other_content_is_rejected() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let (_, s, rejects) = good_bad_good(
         &wd,
         &[
@@ -846,7 +789,7 @@ fn the_same_receipt_twice_in_one_file_with_other_content_is_rejected() {
 
 #[test]
 fn a_conflict_with_an_earlier_import_is_rejected() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let earlier = csv_file(
         &wd,
         "yesterday.csv",
@@ -872,7 +815,7 @@ fn a_conflict_with_an_earlier_import_is_rejected() {
 
 #[test]
 fn r33_a_non_member_sale_is_stored_and_earns_nothing() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let ledger_before = wd.count("ledger");
     let (out, s, rejects) = good_bad_good(&wd, &["BJ01,N1,,2026-11-19 10:30,30.00,grocery,"]);
     assert_eq!(out.code, 0);
@@ -897,7 +840,7 @@ fn r33_a_non_member_sale_is_stored_and_earns_nothing() {
 
 #[test]
 fn rejects_file_has_the_input_columns_plus_line_and_reason_at_the_default_path() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(
         &wd,
         "night.csv",
@@ -932,7 +875,7 @@ fn rejects_file_has_the_input_columns_plus_line_and_reason_at_the_default_path()
 
 #[test]
 fn rejects_flag_overrides_the_default_path() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(
         &wd,
         "night.csv",
@@ -954,24 +897,21 @@ fn rejects_flag_overrides_the_default_path() {
 
 #[test]
 fn rejects_path_equal_to_the_input_does_not_destroy_the_input() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let mut rows = vec!["BJ01,BAD,C000003,2026-11-19 10:00,x,,".to_string()];
     rows.extend((0..20_000).map(|i| format!("BJ01,R{i},C000003,2026-11-19 10:00,1.00,,")));
     let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
     let file = csv_file(&wd, "big.csv", HEADER, &refs);
     let original = std::fs::read(&file).unwrap();
-    let out = run(
-        &wd,
-        &[
-            "--format",
-            "json",
-            "purchase",
-            "--file",
-            file.to_str().unwrap(),
-            "--rejects",
-            file.to_str().unwrap(),
-        ],
-    );
+    let out = wd.run(&[
+        "--format",
+        "json",
+        "purchase",
+        "--file",
+        file.to_str().unwrap(),
+        "--rejects",
+        file.to_str().unwrap(),
+    ]);
     // Either refused up front (usage) with the file untouched, or every row read.
     if out.code == 2 {
         assert_eq!(std::fs::read(&file).unwrap(), original);
@@ -985,7 +925,7 @@ fn rejects_path_equal_to_the_input_does_not_destroy_the_input() {
 
 #[test]
 fn a_fixed_rejects_file_imports_as_is() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(
         &wd,
         "night.csv",
@@ -1034,7 +974,7 @@ fn a_fixed_rejects_file_imports_as_is() {
     assert_eq!(receipt_points(&wd, "BJ01", "F1"), Some(12));
     assert_eq!(wd.points("C000008"), 12);
     assert!(!wd.path("night.rejects.rejects.csv").exists());
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 // ---------------------------------------------------------------- 5. encodings
@@ -1076,7 +1016,7 @@ fn gbk(text: &str) -> Vec<u8> {
 /// Imports `bytes` into a fresh database under CHINESE_PROGRAM: the summary,
 /// C000003's balance, the stored lines and the rejects file's text.
 fn import_encoded(bytes: &[u8], extra: &[&str]) -> (Value, i64, String, String) {
-    let wd = setup_with_program(CHINESE_PROGRAM);
+    let wd = Workdir::with_program_text(CHINESE_PROGRAM);
     let file = wd.path("day.csv");
     std::fs::write(&file, bytes).unwrap();
     let (out, s) = import(&wd, &file, extra);
@@ -1156,7 +1096,7 @@ fn encoding_gbk_forces_gbk_on_bytes_that_are_also_valid_utf8() {
 
 #[test]
 fn gbk_text_after_the_first_64_kib_is_still_detected() {
-    let wd = setup_with_program(CHINESE_PROGRAM);
+    let wd = Workdir::with_program_text(CHINESE_PROGRAM);
     let mut text = String::from("store,receipt,member,time,amount,category\n");
     for i in 0..2000 {
         text.push_str(&format!(
@@ -1176,7 +1116,7 @@ fn gbk_text_after_the_first_64_kib_is_still_detected() {
 
 #[test]
 fn header_is_matched_case_insensitively_in_any_order_and_unknown_columns_are_ignored() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -1208,7 +1148,7 @@ fn header_is_matched_case_insensitively_in_any_order_and_unknown_columns_are_ign
 
 #[test]
 fn dry_run_reports_the_same_summary_and_changes_nothing() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let text = std::fs::read_to_string(crate::workdir::fixture("receipts.csv")).unwrap();
     let header = "store,receipt,member,time,amount,list_amount,category,staff";
     assert!(text.starts_with(header));
@@ -1247,12 +1187,12 @@ fn dry_run_reports_the_same_summary_and_changes_nothing() {
         real["receipts_imported"].as_i64().unwrap()
     );
     assert_ne!(balances(&wd), before);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn file_dash_reads_stdin() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let input = format!("{HEADER}\n{GOOD_BEFORE}\n{GOOD_AFTER}\n");
     let args = ["--format", "json", "purchase", "--file", "-"];
     let out = wd
@@ -1260,7 +1200,7 @@ fn file_dash_reads_stdin() {
         .write_stdin(input.into_bytes())
         .output()
         .unwrap();
-    let out = finish(&args, &out);
+    let out = Out::of(&args, &out);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let s: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(s["rows_read"], 2, "{s}");
@@ -1271,7 +1211,7 @@ fn file_dash_reads_stdin() {
 
 #[test]
 fn json_summary_is_one_document_with_the_spec_keys_and_exit_3_on_rejects() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let file = csv_file(
         &wd,
         "day.csv",
@@ -1307,7 +1247,7 @@ fn json_summary_is_one_document_with_the_spec_keys_and_exit_3_on_rejects() {
     assert!(out.stderr.contains("rejected"), "{}", out.stderr);
 
     // The table form names the same things.
-    let out = run(&wd, &["purchase", "--file", file.to_str().unwrap()]);
+    let out = wd.run(&["purchase", "--file", file.to_str().unwrap()]);
     assert_eq!(out.code, 3);
     for key in [
         "rows_read",
@@ -1323,7 +1263,7 @@ fn json_summary_is_one_document_with_the_spec_keys_and_exit_3_on_rejects() {
 
 #[test]
 fn single_receipt_prints_points_earned_and_the_new_balance() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     // AT is a Friday: 123.45 → 123 points.
     assert!(AT.starts_with("2026-11-20"));
     let r = wd.json(&[
@@ -1379,12 +1319,12 @@ fn single_receipt_prints_points_earned_and_the_new_balance() {
     ]);
     assert!(table.contains("points_earned"), "{table}");
     assert!(table.contains("110"), "{table}");
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn single_receipt_again_is_a_duplicate_and_credits_nothing() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let args = [
         "--format",
         "json",
@@ -1398,10 +1338,10 @@ fn single_receipt_again_is_a_duplicate_and_credits_nothing() {
         "--receipt",
         "R1",
     ];
-    let first = run(&wd, &args);
+    let first = wd.run(&args);
     assert_eq!(first.code, 0, "{}", first.stderr);
     let counts = point_counts(&wd);
-    let again = run(&wd, &args);
+    let again = wd.run(&args);
     assert_eq!(again.code, 0, "{}", again.stderr);
     let r: Value = serde_json::from_str(&again.stdout).unwrap();
     assert_eq!(r["duplicate"], true, "{r}");
@@ -1417,20 +1357,17 @@ fn single_receipt_again_is_a_duplicate_and_credits_nothing() {
         vec![entry("earn", 50, "SH01/R1")]
     );
     // The same number with another amount is a conflict: refused, nothing changes.
-    let conflict = run(
-        &wd,
-        &[
-            "purchase",
-            "--member",
-            "C000051",
-            "--amount",
-            "60.00",
-            "--store",
-            "SH01",
-            "--receipt",
-            "R1",
-        ],
-    );
+    let conflict = wd.run(&[
+        "purchase",
+        "--member",
+        "C000051",
+        "--amount",
+        "60.00",
+        "--store",
+        "SH01",
+        "--receipt",
+        "R1",
+    ]);
     assert_eq!(conflict.code, 4, "{}", conflict.stderr);
     assert!(conflict.stderr.contains("conflict"), "{}", conflict.stderr);
     assert_eq!(point_counts(&wd), counts);
@@ -1439,7 +1376,7 @@ fn single_receipt_again_is_a_duplicate_and_credits_nothing() {
 
 #[test]
 fn r11_single_receipt_points_used_above_the_balance_exits_4() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     wd.ok(&[
         "purchase",
         "--member",
@@ -1452,20 +1389,17 @@ fn r11_single_receipt_points_used_above_the_balance_exits_4() {
     let counts = point_counts(&wd);
     let before = balances(&wd);
     // Balance 30: using 31 is refused even though this receipt would earn 100.
-    let out = run(
-        &wd,
-        &[
-            "purchase",
-            "--member",
-            "C000052",
-            "--amount",
-            "100",
-            "--receipt",
-            "A2",
-            "--points-used",
-            "31",
-        ],
-    );
+    let out = wd.run(&[
+        "purchase",
+        "--member",
+        "C000052",
+        "--amount",
+        "100",
+        "--receipt",
+        "A2",
+        "--points-used",
+        "31",
+    ]);
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     assert!(out.stderr.contains("R11"), "{}", out.stderr);
@@ -1476,7 +1410,7 @@ fn r11_single_receipt_points_used_above_the_balance_exits_4() {
 
 #[test]
 fn single_receipt_refused_leaves_the_database_as_it_was() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     wd.ok(&[
         "purchase",
         "--member",
@@ -1493,7 +1427,7 @@ fn single_receipt_refused_leaves_the_database_as_it_was() {
     ] {
         let mut all = vec!["purchase", "--member", "C000052"];
         all.extend_from_slice(args);
-        let out = run(&wd, &all);
+        let out = wd.run(&all);
         assert_eq!(out.code, 4, "{args:?}: {}", out.stderr);
         assert_eq!(wd.counts(), counts, "{args:?} changed the database");
     }
@@ -1501,9 +1435,9 @@ fn single_receipt_refused_leaves_the_database_as_it_was() {
 
 #[test]
 fn single_receipt_for_an_unknown_member_exits_1() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let counts = wd.counts();
-    let out = run(&wd, &["purchase", "--member", "C999999", "--amount", "10"]);
+    let out = wd.run(&["purchase", "--member", "C999999", "--amount", "10"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     assert!(out.stderr.contains("C999999"), "{}", out.stderr);
@@ -1512,11 +1446,11 @@ fn single_receipt_for_an_unknown_member_exits_1() {
 
 #[test]
 fn single_receipt_with_a_bad_amount_exits_2() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     let counts = wd.counts();
     for amount in ["abc", "1.234", "-5", ""] {
         let flag = format!("--amount={amount}");
-        let out = run(&wd, &["purchase", "--member", "C000053", &flag]);
+        let out = wd.run(&["purchase", "--member", "C000053", &flag]);
         assert_eq!(out.code, 2, "{amount:?}: {}", out.stderr);
         assert!(out.stderr.contains("amount"), "{amount:?}: {}", out.stderr);
     }
@@ -1525,10 +1459,10 @@ fn single_receipt_with_a_bad_amount_exits_2() {
 
 #[test]
 fn r5_single_receipt_on_a_blocked_card_is_refused() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     wd.ok(&["member", "replace-card", "C000054", "--card", "C900054"]);
     let counts = wd.counts();
-    let out = run(&wd, &["purchase", "--member", "C000054", "--amount", "10"]);
+    let out = wd.run(&["purchase", "--member", "C000054", "--amount", "10"]);
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert!(out.stderr.contains("blocked"), "{}", out.stderr);
     assert_eq!(wd.counts(), counts);

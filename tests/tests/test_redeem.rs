@@ -7,43 +7,11 @@
 //! are dated Thursday 2026-11-19, never a Wednesday (the mall's member day
 //! doubles points). None of the members used here has a birthday on those days.
 
-use crate::workdir::{ledger_rows, member_no, read_csv, stderr_of, stdout_of, Workdir};
+use crate::workdir::{ledger_rows, member_no, read_csv, Out, Workdir};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
 // ---------------------------------------------------------------- helpers
-
-/// A finished command.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `vipctl` with the fixed clock; checks it did not panic.
-fn run(wd: &Workdir, args: &[&str]) -> Out {
-    let out = wd.cmd(args).output().expect("run vipctl");
-    let o = Out {
-        code: out.status.code().expect("vipctl exited by a signal"),
-        stdout: stdout_of(&out),
-        stderr: stderr_of(&out),
-    };
-    assert!(
-        !o.stderr.contains("panicked"),
-        "vipctl {args:?} panicked:\n{}",
-        o.stderr
-    );
-    o
-}
-
-/// A work directory with the fixture program `program`, staff and members.
-fn setup(program: &str) -> Workdir {
-    let wd = Workdir::new();
-    wd.init(program);
-    wd.load_staff();
-    wd.load_members();
-    wd
-}
 
 /// Writes a CSV file from a header and rows.
 fn csv_file(wd: &Workdir, name: &str, header: &str, rows: &[&str]) -> PathBuf {
@@ -59,7 +27,7 @@ fn csv_file(wd: &Workdir, name: &str, header: &str, rows: &[&str]) -> PathBuf {
 fn batch(wd: &Workdir, args: &[&str], want_code: i32) -> Value {
     let mut all = vec!["--format", "json"];
     all.extend_from_slice(args);
-    let out = run(wd, &all);
+    let out = wd.run(&all);
     assert_eq!(
         out.code, want_code,
         "vipctl {all:?}\nstdout:\n{}\nstderr:\n{}",
@@ -129,11 +97,6 @@ fn open_lots(wd: &Workdir, reference: &str) -> Vec<(i64, i64, Option<String>)> {
     rows
 }
 
-fn audit_passes(wd: &Workdir) {
-    let report = wd.json(&["audit"]);
-    assert_eq!(report["violations"], json!([]), "{report}");
-}
-
 /// The points a stored receipt earned (negative for a return's take-back).
 fn receipt_points(wd: &Workdir, store: &str, receipt: &str) -> Option<i64> {
     wd.conn()
@@ -158,29 +121,26 @@ fn sales(wd: &Workdir, name: &str, rows: &[(&str, &str, &str, &str)]) -> Value {
 
 /// `purchase --return-of ORIG --store BJ01 --amount A --receipt NO`.
 fn return_of(wd: &Workdir, original: &str, amount: &str, receipt: &str) -> Out {
-    run(
-        wd,
-        &[
-            "--format",
-            "json",
-            "purchase",
-            "--return-of",
-            original,
-            "--store",
-            "BJ01",
-            "--amount",
-            amount,
-            "--receipt",
-            receipt,
-        ],
-    )
+    wd.run(&[
+        "--format",
+        "json",
+        "purchase",
+        "--return-of",
+        original,
+        "--store",
+        "BJ01",
+        "--amount",
+        amount,
+        "--receipt",
+        receipt,
+    ])
 }
 
 // ---------------------------------------------------------------- R16 redeem
 
 #[test]
 fn r16_redeem_points_is_a_one_for_one_yuan_offset_under_department_store() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     give(&wd, "C000003", 1500);
     let no = member_no(&wd, "C000003");
     // 1分=1元: a 200-yuan offset takes 200 points; 1500 - 200 = 1300.
@@ -214,12 +174,12 @@ fn r16_redeem_points_is_a_one_for_one_yuan_offset_under_department_store() {
         .unwrap();
     assert!(note.contains("offset 200 yuan"), "{note}");
     assert_eq!(wd.count("redemptions"), 1);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r16_r18_gift200_takes_the_catalogue_points_and_records_who_used_it() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     give(&wd, "C000003", 1500);
     // GIFT200 costs 1000 points in department-store.toml: 1500 - 1000 = 500.
     let done = wd.json(&[
@@ -258,12 +218,9 @@ fn r16_r18_gift200_takes_the_catalogue_points_and_records_who_used_it() {
 
     // Points that disagree with the catalogue are a usage error, nothing taken.
     let before = wd.counts();
-    let out = run(
-        &wd,
-        &[
-            "redeem", "--member", "C000003", "--reward", "GIFT200", "--points", "999",
-        ],
-    );
+    let out = wd.run(&[
+        "redeem", "--member", "C000003", "--reward", "GIFT200", "--points", "999",
+    ]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("1000"), "{}", out.stderr);
     assert_eq!(wd.counts(), before);
@@ -272,11 +229,11 @@ fn r16_r18_gift200_takes_the_catalogue_points_and_records_who_used_it() {
 
 #[test]
 fn r16_not_enough_points_is_refused_with_the_balance_named_and_changes_nothing() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     give(&wd, "C000003", 300);
     let before = wd.counts();
     // 300 < 500: exit 4, and the message names the balance 300.
-    let out = run(&wd, &["redeem", "--member", "C000003", "--points", "500"]);
+    let out = wd.run(&["redeem", "--member", "C000003", "--points", "500"]);
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     assert!(out.stderr.contains("300"), "{}", out.stderr);
@@ -284,10 +241,7 @@ fn r16_not_enough_points_is_refused_with_the_balance_named_and_changes_nothing()
     assert_eq!(wd.points("C000003"), 300);
 
     // A gift of 1000 points with 300: refused the same way.
-    let out = run(
-        &wd,
-        &["redeem", "--member", "C000003", "--reward", "GIFT200"],
-    );
+    let out = wd.run(&["redeem", "--member", "C000003", "--reward", "GIFT200"]);
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert!(out.stderr.contains("300"), "{}", out.stderr);
     assert_eq!(wd.counts(), before);
@@ -295,18 +249,18 @@ fn r16_not_enough_points_is_refused_with_the_balance_named_and_changes_nothing()
     // Exactly the balance is allowed and leaves 0, never below (R16).
     let done = wd.json(&["redeem", "--member", "C000003", "--points", "300"]);
     assert_eq!(done["balance"], 0, "{done}");
-    let out = run(&wd, &["redeem", "--member", "C000003", "--points", "1"]);
+    let out = wd.run(&["redeem", "--member", "C000003", "--points", "1"]);
     assert_eq!(out.code, 4, "{}", out.stderr);
     assert_eq!(wd.points("C000003"), 0);
 }
 
 #[test]
 fn r16_zero_or_negative_points_are_a_usage_error() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     give(&wd, "C000003", 300);
     let before = wd.counts();
     for p in ["0", "-5"] {
-        let out = run(&wd, &["redeem", "--member", "C000003", "--points", p]);
+        let out = wd.run(&["redeem", "--member", "C000003", "--points", p]);
         assert_eq!(out.code, 2, "--points {p}: {}", out.stderr);
         assert!(out.stderr.contains(p), "{}", out.stderr);
     }
@@ -316,10 +270,10 @@ fn r16_zero_or_negative_points_are_a_usage_error() {
 
 #[test]
 fn r16_unknown_reward_is_a_usage_error() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     give(&wd, "C000003", 3000);
     let before = wd.counts();
-    let out = run(&wd, &["redeem", "--member", "C000003", "--reward", "NOPE"]);
+    let out = wd.run(&["redeem", "--member", "C000003", "--reward", "NOPE"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("NOPE"), "{}", out.stderr);
     // The message helps: it lists the catalogue.
@@ -329,9 +283,9 @@ fn r16_unknown_reward_is_a_usage_error() {
 
 #[test]
 fn r16_unknown_member_fails_with_exit_1() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     let before = wd.counts();
-    let out = run(&wd, &["redeem", "--member", "C999999", "--points", "5"]);
+    let out = wd.run(&["redeem", "--member", "C999999", "--points", "5"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("C999999"), "{}", out.stderr);
     assert_eq!(wd.counts(), before);
@@ -339,13 +293,13 @@ fn r16_unknown_member_fails_with_exit_1() {
 
 #[test]
 fn r18_used_by_without_approved_by_is_a_usage_error() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     give(&wd, "C000003", 300);
     let before = wd.counts();
     for extra in [["--used-by", "李娜"], ["--approved-by", "张伟"]] {
         let mut args = vec!["redeem", "--member", "C000003", "--points", "5"];
         args.extend_from_slice(&extra);
-        let out = run(&wd, &args);
+        let out = wd.run(&args);
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
     }
     assert_eq!(wd.counts(), before);
@@ -365,7 +319,7 @@ fn r18_used_by_without_approved_by_is_a_usage_error() {
 
 #[test]
 fn r16_redeem_file_is_idempotent_by_ref() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     give(&wd, "C000003", 500);
     give(&wd, "C000004", 1200);
     let f = csv_file(
@@ -401,14 +355,14 @@ fn r16_redeem_file_is_idempotent_by_ref() {
     assert_eq!(wd.points("C000004"), 200);
     assert_eq!(wd.count("ledger"), entries, "a re-run posted entries");
     assert_eq!(wd.count("redemptions"), 2);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 // ---------------------------------------------------------------- R17 oldest first
 
 #[test]
 fn r17_redemption_takes_the_earliest_expiring_lot_first() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     // Two opening lots, the later-expiring one first in the file, so file
     // order and expiry order disagree.
     let f = csv_file(
@@ -460,14 +414,14 @@ fn r17_redemption_takes_the_earliest_expiring_lot_first() {
             ("2027-06-30".to_string(), 20)
         ]
     );
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 // ---------------------------------------------------------------- R19 gifts are final
 
 #[test]
 fn r19_a_gift_is_not_reversed_by_a_later_return() {
-    let wd = setup("rules-department-store");
+    let wd = Workdir::with_program("rules-department-store");
     // 1000.00 paid of list 1000.00: ratio 1.0 ≥ 0.8 → 8.8%: floor(88.0) = 88.
     let s = batch(
         &wd,
@@ -513,14 +467,14 @@ fn r19_a_gift_is_not_reversed_by_a_later_return() {
     let m = wd.member("C000005");
     assert_eq!(m["points"], -88, "{m}");
     assert_eq!(m["owed"], 88, "{m}");
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 // ---------------------------------------------------------------- R20 returns
 
 #[test]
 fn r20_a_partial_return_loses_the_big_receipt_bonus() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     // mall.toml, Thursday: 250.00 → 250 points ≥ 200 → +10 bonus = 260 each.
     let s = sales(
         &wd,
@@ -561,12 +515,12 @@ fn r20_a_partial_return_loses_the_big_receipt_bonus() {
     let again = batch(&wd, &["purchase", "--file", f.to_str().unwrap()], 0);
     assert_eq!(again["duplicates"], 1, "{again}");
     assert_eq!(wd.points("C000004"), 190);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r20_two_partial_returns_adding_up_to_the_whole_take_back_exactly_what_was_earned() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     // 250.50 → floor(250.50) = 250 ≥ 200 → +10 = 260.
     sales(
         &wd,
@@ -598,12 +552,12 @@ fn r20_two_partial_returns_adding_up_to_the_whole_take_back_exactly_what_was_ear
     // Nothing is left to return.
     let out = return_of(&wd, "S1", "0.01", "S1-R3");
     assert_eq!(out.code, 4, "{}", out.stderr);
-    audit_passes(&wd);
+    wd.audit_passes();
 }
 
 #[test]
 fn r20_returning_more_than_was_bought_is_rejected() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     sales(
         &wd,
         "day.csv",
@@ -652,7 +606,7 @@ fn r20_returning_more_than_was_bought_is_rejected() {
 
 #[test]
 fn r20_a_return_of_an_unknown_receipt_is_rejected() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     sales(
         &wd,
         "day.csv",
@@ -684,7 +638,7 @@ fn r20_a_return_of_an_unknown_receipt_is_rejected() {
 
 #[test]
 fn r20_a_return_of_spent_points_goes_negative_and_the_next_purchase_pays_the_debt_first() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     sales(
         &wd,
         "day.csv",
@@ -703,10 +657,10 @@ fn r20_a_return_of_spent_points_goes_negative_and_the_next_purchase_pays_the_deb
     assert_eq!(m["points_by_expiry"], json!([]), "{m}");
     let shown = wd.ok(&["member", "show", "C000007"]);
     assert!(shown.contains("owed: 260"), "{shown}");
-    audit_passes(&wd);
+    wd.audit_passes();
 
     // A redemption while in debt is refused.
-    let out = run(&wd, &["redeem", "--member", "C000007", "--points", "1"]);
+    let out = wd.run(&["redeem", "--member", "C000007", "--points", "1"]);
     assert_eq!(out.code, 4, "{}", out.stderr);
 
     // Friday purchase of 100.00 → 100 points, all to the debt: -160, no lot.
@@ -725,7 +679,7 @@ fn r20_a_return_of_spent_points_goes_negative_and_the_next_purchase_pays_the_deb
     assert_eq!(p1["balance"], -160, "{p1}");
     assert_eq!(open_lots(&wd, "C000007"), vec![]);
     assert_eq!(wd.member("C000007")["owed"], 160);
-    audit_passes(&wd);
+    wd.audit_passes();
 
     // 300.00 → 300 + 10 = 310: 160 pays the rest of the debt, 150 opens a lot
     // expiring on 31 December 2026 (calendar year).
@@ -751,5 +705,5 @@ fn r20_a_return_of_spent_points_goes_negative_and_the_next_purchase_pays_the_deb
     assert_eq!(by_expiry(&wd, "C000007"), vec![bucket("2026-12-31", 150)]);
     // 260 - 260 - 260 + 100 + 310 = 150.
     assert_eq!(wd.ledger_sum(&member_no(&wd, "C000007")), 150);
-    audit_passes(&wd);
+    wd.audit_passes();
 }

@@ -14,7 +14,7 @@
 //! 180 = 05-24, 200 = 05-04. The default reporting period is the 365 days
 //! 2025-11-21..=2026-11-20.
 
-use crate::workdir::{stderr_of, stdout_of, Workdir};
+use crate::workdir::{resident_id, stderr_of, stdout_of, Workdir};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------- helpers
@@ -37,16 +37,7 @@ struct P {
 
 /// An 18-digit resident ID (GB 11643) born on `born` with sequence `seq`.
 fn id_number(born: &str, seq: usize) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: &[u8; 11] = b"10X98765432";
-    let first17 = format!("110101{}{:03}", born.replace('-', ""), seq % 1000);
-    assert_eq!(first17.len(), 17, "{first17}");
-    let sum: u32 = first17
-        .chars()
-        .zip(WEIGHTS)
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    format!("{first17}{}", CHECK[(sum % 11) as usize] as char)
+    resident_id(&format!("110101{}{:03}", born.replace('-', ""), seq % 1000))
 }
 
 #[test]
@@ -57,49 +48,17 @@ fn id_numbers_carry_the_gb11643_check_digit() {
 }
 
 /// A database with the menswear program and nothing else.
-fn setup() -> Workdir {
+fn menswear_db() -> Workdir {
     let wd = Workdir::new();
     wd.init("rules-menswear");
     wd
-}
-
-/// `vipctl --as-of DAY --at "DAY 10:00" ARGS…`, which must succeed; stdout.
-fn ok_on(wd: &Workdir, day: &str, args: &[&str]) -> String {
-    let at = format!("{day} 10:00");
-    ok_at(wd, day, &at, args)
-}
-
-/// `vipctl --as-of DAY --at AT ARGS…`, which must succeed; stdout.
-fn ok_at(wd: &Workdir, day: &str, at: &str, args: &[&str]) -> String {
-    let out = wd
-        .raw(&["--as-of", day, "--at", at])
-        .args(args)
-        .output()
-        .expect("run vipctl");
-    assert!(
-        out.status.success(),
-        "vipctl --as-of {day} --at {at} {args:?} failed with {:?}\n{}\n{}",
-        out.status.code(),
-        stdout_of(&out),
-        stderr_of(&out)
-    );
-    assert!(!stderr_of(&out).contains("panicked"), "{}", stderr_of(&out));
-    stdout_of(&out)
-}
-
-/// The same with `--format json`: the document.
-fn json_on(wd: &Workdir, day: &str, args: &[&str]) -> Value {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    let text = ok_on(wd, day, &all);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{text}"))
 }
 
 /// `report ARGS… --format json` as of `day`, compared whole with `expected`.
 fn check_report(wd: &Workdir, day: &str, args: &[&str], expected: &[Value]) {
     let mut all = vec!["report"];
     all.extend_from_slice(args);
-    let got = json_on(wd, day, &all);
+    let got = wd.json_on(day, &all);
     let want = Value::Array(expected.to_vec());
     assert!(
         got == want,
@@ -138,7 +97,7 @@ fn enroll_all(wd: &Workdir, people: &[P]) -> Vec<String> {
         ));
     }
     let f = wd.write("members.csv", &text);
-    let s = json_on(wd, T, &["enroll", "--file", f.to_str().unwrap()]);
+    let s = wd.json_on(T, &["enroll", "--file", f.to_str().unwrap()]);
     assert_eq!(s["accepted"], people.len() as u64, "{s}");
     assert_eq!(s["rejected"], 0, "{s}");
     people.iter().map(|p| member_no(wd, p.phone)).collect()
@@ -165,7 +124,7 @@ fn import(wd: &Workdir, name: &str, rows: &[&str]) -> Value {
         text.push('\n');
     }
     let f = wd.write(name, &text);
-    let s = json_on(wd, T, &["purchase", "--file", f.to_str().unwrap()]);
+    let s = wd.json_on(T, &["purchase", "--file", f.to_str().unwrap()]);
     assert_eq!(s["rejected"], 0, "{s}");
     let imported = s["receipts_imported"].as_u64().unwrap() + s["returns"].as_u64().unwrap();
     assert_eq!(imported, rows.len() as u64, "{s}");
@@ -175,7 +134,7 @@ fn import(wd: &Workdir, name: &str, rows: &[&str]) -> Value {
 /// Registers staff (`code,name,store` rows).
 fn add_staff(wd: &Workdir, rows: &str) {
     let f = wd.write("staff.csv", &format!("code,name,store\n{rows}"));
-    let s = json_on(wd, T, &["staff", "add", "--file", f.to_str().unwrap()]);
+    let s = wd.json_on(T, &["staff", "add", "--file", f.to_str().unwrap()]);
     assert_eq!(s["rejected"], 0, "{s}");
 }
 
@@ -222,11 +181,11 @@ fn only(rows: &[Value], key: &str, value: &str) -> Vec<Value> {
 fn csv_matches_json(wd: &Workdir, day: &str, args: &[&str]) {
     let mut all = vec!["report"];
     all.extend_from_slice(args);
-    let rows = json_on(wd, day, &all);
+    let rows = wd.json_on(day, &all);
     let rows = rows.as_array().unwrap();
     let mut all = vec!["--format", "csv", "report"];
     all.extend_from_slice(args);
-    let text = ok_on(wd, day, &all);
+    let text = wd.ok_on(day, &all);
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
     let records: Vec<Vec<String>> = r
@@ -258,7 +217,7 @@ fn csv_matches_json(wd: &Workdir, day: &str, args: &[&str]) {
 fn csv_header(wd: &Workdir, args: &[&str]) -> String {
     let mut all = vec!["--format", "csv", "report"];
     all.extend_from_slice(args);
-    ok_on(wd, T, &all).lines().next().unwrap_or("").to_string()
+    wd.ok_on(T, &all).lines().next().unwrap_or("").to_string()
 }
 
 // ---------------------------------------------------------------- care (R31, R32, R35)
@@ -388,13 +347,12 @@ const NEW0: P = P {
 /// The care database: the members above, in this order (NEW0 last, from
 /// flags on T), and their receipts. Returns the member numbers.
 fn care_db() -> (Workdir, Vec<String>) {
-    let wd = setup();
+    let wd = menswear_db();
     let people = [
         F7, F6, F8, B0, B6, B7, LEAP, R90, R89, D179, D180, A30, A29, C90,
     ];
     let mut nos = enroll_all(&wd, &people);
-    let out = ok_on(
-        &wd,
+    let out = wd.ok_on(
         T,
         &[
             "enroll",
@@ -618,7 +576,7 @@ fn r35_report_care_masks_unless_include_pii_and_filters_by_store_and_staff() {
     check_report(&wd, T, &["care", "--store", "XX99"], &[]);
 
     // The CSV has the SPEC's header and the masked values.
-    let csv = ok_on(&wd, T, &["--format", "csv", "report", "care"]);
+    let csv = wd.ok_on(T, &["--format", "csv", "report", "care"]);
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
@@ -651,8 +609,7 @@ fn r32_member_contacted_restarts_the_call_cadence() {
     // C90's cadence and at-risk rows (R31: listed from the day they qualify
     // until contacted; C90 crossed 90 days on T, the day of the call).
     for no in [&nos[11], &nos[13]] {
-        let out = json_on(
-            &wd,
+        let out = wd.json_on(
             T,
             &["member", "contacted", no, "--note", "invited to the sale"],
         );
@@ -798,8 +755,7 @@ fn r32_report_care_lists_a_29_february_birthday_on_28_february_of_a_common_year(
         ],
     );
     // The day before, the birthday is tomorrow.
-    let before = json_on(
-        &wd,
+    let before = wd.json_on(
         "2027-02-27",
         &["report", "care", "--store", "GZ01", "--days", "2"],
     );
@@ -810,7 +766,7 @@ fn r32_report_care_lists_a_29_february_birthday_on_28_february_of_a_common_year(
 
 /// A tier-A member called at 07:00 local time (23:00 UTC the day before).
 fn early_call_db() -> (Workdir, P, String) {
-    let wd = setup();
+    let wd = menswear_db();
     let a = P {
         name: "林早",
         phone: "13900000501",
@@ -825,8 +781,7 @@ fn early_call_db() -> (Workdir, P, String) {
         "a.csv",
         &["BJ01,E1,13900000501,2026-09-05 10:00,3000.00,S001,,"],
     );
-    ok_at(
-        &wd,
+    wd.ok_at(
         "2026-10-22",
         "2026-10-22 07:00",
         &["member", "contacted", &no],
@@ -858,7 +813,7 @@ fn r32_call_cadence_counts_days_in_the_programs_time_zone() {
 
 #[test]
 fn r31_report_dormant_counts_days_from_the_last_purchase_or_enrolment() {
-    let wd = setup();
+    let wd = menswear_db();
     let people = [
         // 1: last purchase 180 days ago.
         P {
@@ -979,7 +934,7 @@ fn r31_report_dormant_counts_days_from_the_last_purchase_or_enrolment() {
     csv_matches_json(&wd, T, &["dormant", "--days", "10"]);
 
     // As CSV: the SPEC's header, an empty last_purchase, masked values.
-    let csv = ok_on(&wd, T, &["--format", "csv", "report", "dormant"]);
+    let csv = wd.ok_on(T, &["--format", "csv", "report", "dormant"]);
     assert_eq!(
         csv,
         format!(
@@ -995,7 +950,7 @@ fn r31_report_dormant_counts_days_from_the_last_purchase_or_enrolment() {
 
 #[test]
 fn r32_report_birthdays_counts_days_until_and_lists_in_member_order() {
-    let wd = setup();
+    let wd = menswear_db();
     let person = |name, phone, born, store| P {
         name,
         phone,
@@ -1111,7 +1066,7 @@ fn r32_report_birthdays_counts_days_until_and_lists_in_member_order() {
 
 #[test]
 fn r34_report_tiers_members_and_spend_per_tier_with_shares() {
-    let wd = setup();
+    let wd = menswear_db();
     let person = |name, phone, born| P {
         name,
         phone,
@@ -1208,7 +1163,7 @@ fn r34_report_tiers_members_and_spend_per_tier_with_shares() {
 
 /// The sales database (see the tests below for what each row is for).
 fn sales_db() -> (Workdir, Vec<String>) {
-    let wd = setup();
+    let wd = menswear_db();
     add_staff(
         &wd,
         "S001,王芳,BJ01\nS002,刘强,BJ01\nS003,陈静,BJ01\nS004,杨洋,SH01\n",
@@ -1453,7 +1408,7 @@ fn r33_report_stores_and_staff_never_silently_ignore_a_filter() {
 
 #[test]
 fn report_top_ranks_by_spend_or_points_with_ties_broken_and_masked() {
-    let wd = setup();
+    let wd = menswear_db();
     let person = |name, phone, store, staff| P {
         name,
         phone,
@@ -1483,8 +1438,7 @@ fn report_top_ranks_by_spend_or_points_with_ties_broken_and_masked() {
             "SH01,S1,13900000304,2026-10-09 10:00,300.00,S004,,",
         ],
     );
-    ok_on(
-        &wd,
+    wd.ok_on(
         T,
         &[
             "adjust",
@@ -1572,7 +1526,7 @@ fn report_top_ranks_by_spend_or_points_with_ties_broken_and_masked() {
         ],
     );
     // The default period (365 days to T) also holds Q0: Q 700.
-    let all = json_on(&wd, T, &["report", "top", "--n", "1"]);
+    let all = wd.json_on(T, &["report", "top", "--n", "1"]);
     assert_eq!(all, json!([row(1, 1, false, "700.00", 700)]));
     // --n 0 is a usage error.
     let out = wd
@@ -1591,7 +1545,7 @@ fn report_top_ranks_by_spend_or_points_with_ties_broken_and_masked() {
 
 #[test]
 fn report_csv_headers_are_the_specs_on_an_empty_database() {
-    let wd = setup();
+    let wd = menswear_db();
     for (args, header) in [
         (
             &["care"][..],
@@ -1625,7 +1579,7 @@ fn report_csv_headers_are_the_specs_on_an_empty_database() {
     for r in ["care", "dormant", "birthdays", "stores", "staff", "top"] {
         check_report(&wd, T, &[r], &[]);
     }
-    let tiers = json_on(&wd, T, &["report", "tiers"]);
+    let tiers = wd.json_on(T, &["report", "tiers"]);
     assert_eq!(
         tiers,
         json!([

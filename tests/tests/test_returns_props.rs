@@ -15,17 +15,15 @@
 //! the birthday multiplier and a tier with its own multiplier, so that floors,
 //! the bonus threshold and the multiplier stored on the receipt all matter.
 
-use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc};
+use crate::props_world::{ctx, date, Base};
+use chrono::{Datelike, Days, NaiveDate};
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
-use std::path::PathBuf;
-use tempfile::TempDir;
 use vipctl::csvio::{Encoding, Table};
 use vipctl::error::{RejectKind, Rejection};
-use vipctl::ops::{self, import, members::Application, redeem, Ctx};
-use vipctl::store::{audit, ledger, programs, Store};
+use vipctl::ops::{self, import, redeem};
+use vipctl::store::{audit, ledger, Store};
 
-const OPERATOR: &str = "proptest";
 const STORE: &str = "S01";
 
 /// Program version 1. Base rate ⅓ point per yuan (R7, exact, R15);
@@ -195,46 +193,12 @@ fn fraction(decimal: &str) -> (i64, i64) {
     }
 }
 
-/// (name, phone, first 17 digits of the resident ID), as in the ledger
-/// properties. Birthdays (from the IDs): 15 March, 1 July, and 29 February,
-/// which in 2025 falls on 28 February (R12).
-const PEOPLE: [(&str, &str, &str); 3] = [
-    ("张三", "13800138000", "11010119900315123"),
-    ("李四", "15912345678", "31010419850701234"),
-    ("王五", "18600001111", "44030519920229345"),
-];
-const BIRTHDAYS: [(i32, u32, u32); 3] = [(1990, 3, 15), (1985, 7, 1), (1992, 2, 29)];
-
-/// The GB 11643 check character of the first 17 digits of a resident ID.
-fn gb11643(first17: &str) -> char {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    b"10X98765432"[(sum % 11) as usize] as char
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
 /// Whether `day` is the birthday `b`: 29 February counts on 28 February in
 /// other years (R12), computed here independently.
 fn is_birthday(b: NaiveDate, day: NaiveDate) -> bool {
     let leap = NaiveDate::from_ymd_opt(day.year(), 2, 29).is_some();
     (b.month(), b.day()) == (day.month(), day.day())
         || (b.month(), b.day(), day.month(), day.day(), leap) == (2, 29, 2, 28, false)
-}
-
-/// The context of an operation on local date `day` (noon in Shanghai).
-fn ctx(day: NaiveDate) -> Ctx {
-    Ctx {
-        operator: OPERATOR.into(),
-        now: Utc.from_utc_datetime(&day.and_hms_opt(4, 0, 0).unwrap()),
-        today: day,
-    }
 }
 
 // ---------------------------------------------------------------- operations
@@ -369,13 +333,6 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 
 // ---------------------------------------------------------------- the world
 
-struct Member {
-    id: i64,
-    no: String,
-    phone: String,
-    birthday: NaiveDate,
-}
-
 /// The model of one sale.
 #[derive(Debug, Clone)]
 struct Sale {
@@ -419,20 +376,30 @@ impl Sale {
 }
 
 struct World {
-    dir: TempDir,
-    st: Store,
+    base: Base,
     /// The program in force (index of `RULES`).
     program: usize,
-    members: Vec<Member>,
     /// The model: each member's balance, and the points they redeemed.
     balance: Vec<i64>,
     redeemed: Vec<i64>,
     sales: Vec<Sale>,
     day: NaiveDate,
     next_receipt: u64,
-    imports: u64,
     /// Counts of returns: accepted, rejected, partial (leaving something).
     stats: [u64; 3],
+}
+
+impl std::ops::Deref for World {
+    type Target = Base;
+    fn deref(&self) -> &Base {
+        &self.base
+    }
+}
+
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
 }
 
 /// What a rejected return or a refused redemption must leave untouched.
@@ -462,51 +429,17 @@ struct Pending {
 
 impl World {
     fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let mut st = Store::create(&dir.path().join("vip.db")).unwrap();
-        let c0 = ctx(date(2025, 1, 1));
-        programs::insert(&st.conn, &c0.now_text(), OPERATOR, "Returns", PROGRAM_A).unwrap();
-        let mut members = Vec::new();
-        for ((name, phone, first17), (y, m, d)) in PEOPLE.iter().zip(BIRTHDAYS) {
-            let app = Application {
-                name: (*name).into(),
-                phone: (*phone).into(),
-                id_number: format!("{first17}{}", gb11643(first17)),
-                ..Application::default()
-            };
-            let program = programs::current(&st.conn).unwrap().2;
-            let (no, _card) = ops::members::enroll_one(&mut st, &program, &app, &c0).unwrap();
-            let id: i64 = st
-                .conn
-                .query_row("SELECT id FROM members WHERE member_no = ?1", [&no], |r| {
-                    r.get(0)
-                })
-                .unwrap();
-            members.push(Member {
-                id,
-                no,
-                phone: (*phone).into(),
-                birthday: date(y, m, d),
-            });
-        }
         World {
-            dir,
-            st,
+            base: Base::new("Returns", PROGRAM_A, 2025),
             program: 0,
-            members,
             balance: vec![0; 3],
             redeemed: vec![0; 3],
             sales: Vec::new(),
             // Birthdays on 28 February (in 2025) and 15 March come up.
             day: date(2025, 2, 26),
             next_receipt: 0,
-            imports: 0,
             stats: [0; 3],
         }
-    }
-
-    fn conn(&self) -> &rusqlite::Connection {
-        &self.st.conn
     }
 
     fn receipt_number(&mut self) -> String {
@@ -624,25 +557,8 @@ impl World {
 
     /// Imports `csv` (the header included) on the current day.
     fn import(&mut self, csv: &str, rows_per_commit: u64) -> import::Summary {
-        self.imports += 1;
-        let table = Table::from_reader(
-            Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())),
-            "returns.csv",
-        )
-        .unwrap();
-        let rejects: PathBuf = self
-            .dir
-            .path()
-            .join(format!("rejects-{}.csv", self.imports));
-        let opts = import::Options {
-            path: self.dir.path().join("returns.csv").display().to_string(),
-            encoding: Encoding::Utf8,
-            rejects: Some(rejects),
-            dry_run: false,
-            rows_per_commit,
-            all_or_nothing: false,
-        };
-        import::import_table(&mut self.st, table, &opts, &ctx(self.day), |_| {}).unwrap()
+        let day = self.day;
+        self.base.import("returns.csv", csv, day, rows_per_commit)
     }
 
     fn time(&self, step: usize, sub: usize) -> String {
@@ -904,7 +820,7 @@ impl World {
             ..redeem::Redemption::default()
         };
         let can = self.balance[member].max(0);
-        match redeem::redeem(&mut self.st, &r, &ctx(self.day)) {
+        match redeem::redeem(&mut self.base.st, &r, &ctx(self.day)) {
             Ok(done) => {
                 assert!(
                     points <= can,
@@ -945,7 +861,7 @@ impl World {
         let path = self.dir.path().join(format!("program-{to}.toml"));
         std::fs::write(&path, RULES[to].text).unwrap();
         let before = self.snapshot();
-        ops::program::set(&mut self.st, path.to_str().unwrap(), &ctx(self.day)).unwrap();
+        ops::program::set(&mut self.base.st, path.to_str().unwrap(), &ctx(self.day)).unwrap();
         self.program = to;
         assert_eq!(self.snapshot(), before, "setting a program moved points");
     }
@@ -1088,7 +1004,6 @@ fn the_program_parses_and_the_model_agrees_with_it() {
         let e = earn::earn_sale(&p.earn, &lines, date(2025, 4, 2), None, Decimal::ONE);
         assert_eq!(e.total, rules.points_of(&fen, (1, 1)), "{}", p.name);
     }
-    assert!(gb11643("11010519491231002") == 'X');
     assert_eq!(fraction("1.5"), (15, 10));
     assert_eq!(fraction("3"), (3, 1));
 }
@@ -1244,25 +1159,13 @@ fn step() -> impl Strategy<Value = Step> {
 /// redeemed: the points of a sale that expired are never taken a second
 /// time, and the spent ones always are (R20, SPEC "Returns after expiry").
 fn year_of_returns(steps: &[Step], reset: bool) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut st = Store::create(&dir.path().join("vip.db")).unwrap();
-    let c0 = ctx(date(2026, 1, 1));
-    programs::insert(&st.conn, &c0.now_text(), OPERATOR, "Returns", CALENDAR).unwrap();
-    let (name, phone, first17) = PEOPLE[0];
-    let app = Application {
-        name: name.into(),
-        phone: phone.into(),
-        id_number: format!("{first17}{}", gb11643(first17)),
-        ..Application::default()
-    };
-    let program = programs::current(&st.conn).unwrap().2;
-    let (no, _) = ops::members::enroll_one(&mut st, &program, &app, &c0).unwrap();
-    let id: i64 = st
-        .conn
-        .query_row("SELECT id FROM members WHERE member_no = ?1", [&no], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let Base {
+        dir,
+        mut st,
+        members,
+        ..
+    } = Base::new("Returns", CALENDAR, 2026);
+    let (no, id) = (members[0].no.clone(), members[0].id);
     let mut n = 0;
     let mut import = |st: &mut Store, day: NaiveDate, row: String| {
         n += 1;

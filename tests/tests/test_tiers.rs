@@ -8,51 +8,17 @@
 //! 2026-02-02 Mon, 2026-02-10 Tue, 2026-05-22 Fri, 2026-05-23 Sat,
 //! 2026-11-19 Thu, 2026-11-20 Fri.
 
-use crate::workdir::{program_file, read_csv, stderr_of, stdout_of, Workdir};
+use crate::workdir::{program_file, read_csv, Workdir};
 use serde_json::Value;
 use std::path::PathBuf;
 
 // ---------------------------------------------------------------- helpers
 
-fn setup(program: &str) -> Workdir {
-    let wd = Workdir::new();
-    wd.init(program);
-    wd.load_staff();
-    wd.load_members();
-    wd
-}
-
-/// `vipctl --as-of DAY --at "DAY 10:00" ARGS…`, which must succeed; stdout.
-fn ok_on(wd: &Workdir, day: &str, args: &[&str]) -> String {
-    let at = format!("{day} 10:00");
-    let out = wd
-        .raw(&["--as-of", day, "--at", &at])
-        .args(args)
-        .output()
-        .expect("run vipctl");
-    assert!(
-        out.status.success(),
-        "vipctl --as-of {day} {args:?} failed with {:?}\n{}\n{}",
-        out.status.code(),
-        stdout_of(&out),
-        stderr_of(&out)
-    );
-    stdout_of(&out)
-}
-
-/// The same with `--format json`.
-fn json_on(wd: &Workdir, day: &str, args: &[&str]) -> Value {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    let text = ok_on(wd, day, &all);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{text}"))
-}
-
 /// `tier-recompute` as of `day` (JSON summary).
 fn recompute(wd: &Workdir, day: &str, extra: &[&str]) -> Value {
     let mut args = vec!["tier-recompute"];
     args.extend_from_slice(extra);
-    json_on(wd, day, &args)
+    wd.json_on(day, &args)
 }
 
 /// Imports sales `(receipt, card, time, amount)` in store BJ01; all accepted.
@@ -127,7 +93,7 @@ fn receipt_points(wd: &Workdir, receipt: &str) -> (i64, String) {
 
 #[test]
 fn r23_menswear_a_b_c_by_points_in_365_days() {
-    let wd = setup("rules-menswear");
+    let wd = Workdir::with_program("rules-menswear");
     // 1 point per yuan, no bonus, floors: 3000.00 → 3000 (A ≥ 3000),
     // 2999.99 → 2999 (B), 1500.00 → 1500 (B ≥ 1500), 1499.99 → 1499 (C).
     sales(
@@ -176,7 +142,7 @@ fn r23_menswear_a_b_c_by_points_in_365_days() {
 
 #[test]
 fn r23_mall_silver_by_3000_in_182_days_or_5000_in_365_days() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     sales(
         &wd,
         "day.csv",
@@ -240,7 +206,7 @@ fn r23_mall_silver_by_3000_in_182_days_or_5000_in_365_days() {
 
 #[test]
 fn r24_a_member_lifted_mid_import_earns_the_new_tiers_multiplier_after_not_before() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     // One file, Thursday 2026-11-19, in time order (mall: 1 point per yuan;
     // silver ×1, gold ×1.2; +10 when a receipt earns ≥ 200):
     //   U1 3000.00 at normal ×1 → 3000 + 10 = 3010; spend 3000 in 182d → silver
@@ -288,7 +254,7 @@ fn r24_a_member_lifted_mid_import_earns_the_new_tiers_multiplier_after_not_befor
 
 #[test]
 fn r24_receipts_out_of_time_order_in_one_file_still_lift_the_member() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     // One file, not in time order (silver: 3000 in the 182 days ending on the
     // receipt's date):
     //   H1 2026-11-19 10:00 2900.00: as of 11-19, 2900 < 3000 → normal
@@ -318,7 +284,7 @@ fn r24_receipts_out_of_time_order_in_one_file_still_lift_the_member() {
 /// mall, C000003 spends 20000.00 on Monday 2026-02-02: diamond on import.
 /// As of 2027-02-02 the 365-day window (2026-02-03..) holds nothing: normal earned.
 fn diamond_member(policy: &str) -> Workdir {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     if policy != "to-earned" {
         set_downgrade(&wd, "rules-mall", policy);
     }
@@ -459,8 +425,7 @@ fn r25_changes_file_has_one_header_line() {
     assert_eq!(lines[0], "member_no,from,to,reason");
     assert!(lines[1].starts_with("M00000003,diamond,normal,"), "{text}");
     // The same to stdout.
-    let out = ok_on(
-        &wd,
+    let out = wd.ok_on(
         "2027-02-03",
         &["tier-recompute", "--dry-run", "--changes", "-"],
     );
@@ -477,7 +442,7 @@ fn r25_one_step_steps_down_a_member_lifted_by_a_purchase_earlier_that_day() {
     //   vipctl --as-of 2026-11-20 tier-recompute
     //     → 0 changes; A is kept. The first recompute of the day should step
     //       A → B (one step); today the step only comes on 2026-11-21.
-    let wd = setup("rules-menswear");
+    let wd = Workdir::with_program("rules-menswear");
     wd.ok(&[
         "purchase",
         "--member",
@@ -515,7 +480,7 @@ fn r25_one_step_steps_down_a_member_lifted_by_a_purchase_earlier_that_day() {
 
 #[test]
 fn r26_a_pinned_member_is_untouched_by_recompute_and_by_purchases() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     // Granted purple gold without spending anything.
     wd.ok(&["member", "pin-tier", "C000003", "--tier", "purple_gold"]);
     // Pinned to normal, then 20000.00 spent: no R24 lift while pinned.
@@ -550,7 +515,7 @@ fn r26_a_pinned_member_is_untouched_by_recompute_and_by_purchases() {
 
 #[test]
 fn r34_report_tiers_shares_have_four_decimals_and_sum_to_one() {
-    let wd = setup("rules-mall");
+    let wd = Workdir::with_program("rules-mall");
     sales(
         &wd,
         "day.csv",
@@ -568,7 +533,7 @@ fn r34_report_tiers_shares_have_four_decimals_and_sum_to_one() {
     // spend in 2025-11-21..2026-11-20: P 3000 + U 5000 = 8000 silver;
     // Q 3000 + T 2999.99 = 5999.99 normal (V is outside); total 13999.99.
     // 8000 / 13999.99 = 0.571428… → 0.5714; 5999.99 / 13999.99 = 0.428571… → 0.4286.
-    let rows = json_on(&wd, "2026-11-20", &["report", "tiers"]);
+    let rows = wd.json_on("2026-11-20", &["report", "tiers"]);
     let rows = rows.as_array().unwrap();
     let get = |code: &str| rows.iter().find(|r| r["tier"] == code).unwrap().clone();
     let silver = get("silver");
@@ -597,7 +562,7 @@ fn r34_report_tiers_shares_have_four_decimals_and_sum_to_one() {
         assert!((sum - 10_000).abs() <= slack, "{key} sums to {sum}/10000");
     }
     // The CSV has the SPEC's header.
-    let csv = ok_on(&wd, "2026-11-20", &["--format", "csv", "report", "tiers"]);
+    let csv = wd.ok_on("2026-11-20", &["--format", "csv", "report", "tiers"]);
     assert_eq!(
         csv.lines().next(),
         Some("tier,name,members,members_share,spend,spend_share")

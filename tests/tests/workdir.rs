@@ -80,6 +80,69 @@ pub fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The GB 11643 check character of an 18-digit resident ID's first 17
+/// digits: the tests' own oracle, written from the standard rather than
+/// taken from `rules::identity`, so that a bug there cannot hide itself.
+pub fn gb11643(first17: &str) -> char {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    assert_eq!(first17.len(), 17, "{first17:?} is not 17 digits");
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(d, w)| {
+            assert!(d.is_ascii_digit(), "{first17:?} is not 17 digits");
+            u32::from(d - b'0') * w
+        })
+        .sum();
+    CHECK[(sum % 11) as usize] as char
+}
+
+/// An 18-digit resident ID: `first17` and its GB 11643 check character.
+pub fn resident_id(first17: &str) -> String {
+    format!("{first17}{}", gb11643(first17))
+}
+
+#[test]
+fn gb11643_check_character_of_the_standards_examples() {
+    // The standard's worked example, and one whose check character is X.
+    assert_eq!(resident_id("11010519491231002"), "11010519491231002X");
+    assert_eq!(gb11643("44052418800101001"), '4');
+    // Every check character is one of eleven, and each occurs.
+    let mut seen = std::collections::HashSet::new();
+    for n in 0..200u32 {
+        seen.insert(gb11643(&format!("110101199001{n:05}")));
+    }
+    assert_eq!(seen.len(), 11, "{seen:?}");
+}
+
+/// A finished command: its exit code and output, checked not to have panicked.
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    /// Checks a finished `vipctl` (run by `args`) and keeps its output.
+    pub fn of(args: &[&str], out: &std::process::Output) -> Out {
+        let o = Out {
+            code: out
+                .status
+                .code()
+                .unwrap_or_else(|| panic!("vipctl {args:?} was killed by a signal")),
+            stdout: stdout_of(out),
+            stderr: stderr_of(out),
+        };
+        assert!(
+            !o.stderr.contains("panicked") && !o.stderr.contains("RUST_BACKTRACE"),
+            "vipctl {args:?} panicked:\n{}",
+            o.stderr
+        );
+        o
+    }
+}
+
 pub struct Workdir {
     dir: tempfile::TempDir,
     db: PathBuf,
@@ -101,6 +164,27 @@ impl Workdir {
     pub fn setup() -> Workdir {
         let wd = Workdir::new();
         wd.init(PROGRAM);
+        wd.load_staff();
+        wd.load_members();
+        wd
+    }
+
+    /// A database under the fixture program `program`, with the fixture
+    /// staff and members.
+    pub fn with_program(program: &str) -> Workdir {
+        let wd = Workdir::new();
+        wd.init(program);
+        wd.load_staff();
+        wd.load_members();
+        wd
+    }
+
+    /// A database under a program given as TOML text, with the fixture
+    /// staff and members.
+    pub fn with_program_text(toml: &str) -> Workdir {
+        let wd = Workdir::new();
+        let file = wd.write("program.toml", toml);
+        wd.ok(&["init", "--program", file.to_str().unwrap()]);
         wd.load_staff();
         wd.load_members();
         wd
@@ -134,6 +218,58 @@ impl Workdir {
         let mut cmd = self.raw(&["--as-of", AS_OF, "--at", AT]);
         cmd.args(args);
         cmd
+    }
+
+    /// Runs a command with the fixed clock, whatever its exit code.
+    pub fn run(&self, args: &[&str]) -> Out {
+        let out = self.cmd(args).output().expect("run vipctl");
+        Out::of(args, &out)
+    }
+
+    /// Runs a command as of `day` at the moment `at`, whatever its exit code.
+    pub fn run_at(&self, day: &str, at: &str, args: &[&str]) -> Out {
+        let out = self
+            .raw(&["--as-of", day, "--at", at])
+            .args(args)
+            .output()
+            .expect("run vipctl");
+        Out::of(args, &out)
+    }
+
+    /// A command as of `day` at `at` that must succeed; its stdout.
+    pub fn ok_at(&self, day: &str, at: &str, args: &[&str]) -> String {
+        let o = self.run_at(day, at, args);
+        assert_eq!(
+            o.code, 0,
+            "vipctl --as-of {day} --at {at:?} {args:?} failed\nstdout:\n{}\nstderr:\n{}",
+            o.stdout, o.stderr
+        );
+        o.stdout
+    }
+
+    /// A command as of `day` at 10:00 that must succeed; its stdout.
+    pub fn ok_on(&self, day: &str, args: &[&str]) -> String {
+        self.ok_at(day, &format!("{day} 10:00"), args)
+    }
+
+    /// A command as of `day` at `at` that must succeed with `--format json`.
+    pub fn json_at(&self, day: &str, at: &str, args: &[&str]) -> Value {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let text = self.ok_at(day, at, &all);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("vipctl {args:?}: not one JSON document ({e}):\n{text}"))
+    }
+
+    /// A command as of `day` at 10:00 that must succeed with `--format json`.
+    pub fn json_on(&self, day: &str, args: &[&str]) -> Value {
+        self.json_at(day, &format!("{day} 10:00"), args)
+    }
+
+    /// `audit --format json` reports no violation.
+    pub fn audit_passes(&self) {
+        let report = self.json(&["audit"]);
+        assert_eq!(report["violations"], serde_json::json!([]), "{report}");
     }
 
     /// Runs a command that must succeed (exit 0) and returns its stdout.
