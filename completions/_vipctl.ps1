@@ -173,6 +173,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--card', '--card', [CompletionResultType]::ParameterName, 'Card number (default: the member number)')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'store')
             [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'The staff member who enrolled them')
+            [CompletionResult]::new('--receipt', '--receipt', [CompletionResultType]::ParameterName, 'A qualifying receipt with no member, STORE:RECEIPT (repeatable, R6)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
@@ -544,6 +545,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('tiers', 'tiers', [CompletionResultType]::ParameterValue, 'Members and spend per tier, with shares (R34)')
             [CompletionResult]::new('care', 'care', [CompletionResultType]::ParameterValue, 'The day''s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)')
+            [CompletionResult]::new('candidates', 'candidates', [CompletionResultType]::ParameterValue, 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)')
             [CompletionResult]::new('dormant', 'dormant', [CompletionResultType]::ParameterValue, 'Members with no purchase for at least N days (R31)')
             [CompletionResult]::new('birthdays', 'birthdays', [CompletionResultType]::ParameterValue, 'Birthdays today and in the next N − 1 days (R32)')
             [CompletionResult]::new('stores', 'stores', [CompletionResultType]::ParameterValue, 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)')
@@ -569,6 +571,22 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         }
         'vipctl;report;care' {
             [CompletionResult]::new('--days', '--days', [CompletionResultType]::ParameterName, 'Birthdays within this many days (today counts as day 0)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Only members (or rows) of this store')
+            [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'Only members (or rows) of this staff member')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('--include-pii', '--include-pii', [CompletionResultType]::ParameterName, 'Unmasked name, phone and birthday (recorded with the operator, R35)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;report;candidates' {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Only members (or rows) of this store')
             [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'Only members (or rows) of this staff member')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
@@ -677,6 +695,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         'vipctl;report;help' {
             [CompletionResult]::new('tiers', 'tiers', [CompletionResultType]::ParameterValue, 'Members and spend per tier, with shares (R34)')
             [CompletionResult]::new('care', 'care', [CompletionResultType]::ParameterValue, 'The day''s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)')
+            [CompletionResult]::new('candidates', 'candidates', [CompletionResultType]::ParameterValue, 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)')
             [CompletionResult]::new('dormant', 'dormant', [CompletionResultType]::ParameterValue, 'Members with no purchase for at least N days (R31)')
             [CompletionResult]::new('birthdays', 'birthdays', [CompletionResultType]::ParameterValue, 'Birthdays today and in the next N − 1 days (R32)')
             [CompletionResult]::new('stores', 'stores', [CompletionResultType]::ParameterValue, 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)')
@@ -689,6 +708,9 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;report;help;care' {
+            break
+        }
+        'vipctl;report;help;candidates' {
             break
         }
         'vipctl;report;help;dormant' {
@@ -855,6 +877,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         'vipctl;help;report' {
             [CompletionResult]::new('tiers', 'tiers', [CompletionResultType]::ParameterValue, 'Members and spend per tier, with shares (R34)')
             [CompletionResult]::new('care', 'care', [CompletionResultType]::ParameterValue, 'The day''s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)')
+            [CompletionResult]::new('candidates', 'candidates', [CompletionResultType]::ParameterValue, 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)')
             [CompletionResult]::new('dormant', 'dormant', [CompletionResultType]::ParameterValue, 'Members with no purchase for at least N days (R31)')
             [CompletionResult]::new('birthdays', 'birthdays', [CompletionResultType]::ParameterValue, 'Birthdays today and in the next N − 1 days (R32)')
             [CompletionResult]::new('stores', 'stores', [CompletionResultType]::ParameterValue, 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)')
@@ -866,6 +889,9 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;help;report;care' {
+            break
+        }
+        'vipctl;help;report;candidates' {
             break
         }
         'vipctl;help;report;dormant' {

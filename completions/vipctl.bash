@@ -151,6 +151,9 @@ _vipctl() {
             vipctl__subcmd__help__subcmd__report,birthdays)
                 cmd="vipctl__subcmd__help__subcmd__report__subcmd__birthdays"
                 ;;
+            vipctl__subcmd__help__subcmd__report,candidates)
+                cmd="vipctl__subcmd__help__subcmd__report__subcmd__candidates"
+                ;;
             vipctl__subcmd__help__subcmd__report,care)
                 cmd="vipctl__subcmd__help__subcmd__report__subcmd__care"
                 ;;
@@ -250,6 +253,9 @@ _vipctl() {
             vipctl__subcmd__report,birthdays)
                 cmd="vipctl__subcmd__report__subcmd__birthdays"
                 ;;
+            vipctl__subcmd__report,candidates)
+                cmd="vipctl__subcmd__report__subcmd__candidates"
+                ;;
             vipctl__subcmd__report,care)
                 cmd="vipctl__subcmd__report__subcmd__care"
                 ;;
@@ -273,6 +279,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__report__subcmd__help,birthdays)
                 cmd="vipctl__subcmd__report__subcmd__help__subcmd__birthdays"
+                ;;
+            vipctl__subcmd__report__subcmd__help,candidates)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__candidates"
                 ;;
             vipctl__subcmd__report__subcmd__help,care)
                 cmd="vipctl__subcmd__report__subcmd__help__subcmd__care"
@@ -496,7 +505,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__enroll)
-            opts="-q -h --file --rejects --encoding --name --phone --id-number --birthday --gender --card --store --staff --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-q -h --file --rejects --encoding --name --phone --id-number --birthday --gender --card --store --staff --receipt --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +552,10 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --receipt)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1010,7 +1023,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__report)
-            opts="tiers care dormant birthdays stores staff top"
+            opts="tiers care candidates dormant birthdays stores staff top"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1024,6 +1037,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__report__subcmd__birthdays)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__report__subcmd__candidates)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2144,7 +2171,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report)
-            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help tiers care dormant birthdays stores staff top help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help tiers care candidates dormant birthdays stores staff top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2192,6 +2219,52 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__candidates)
+            opts="-q -h --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2332,7 +2405,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__help)
-            opts="tiers care dormant birthdays stores staff top help"
+            opts="tiers care candidates dormant birthdays stores staff top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2346,6 +2419,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__help__subcmd__birthdays)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__candidates)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -15,6 +15,14 @@ use std::path::PathBuf;
 pub(super) const HELP: &str = "Examples:
   vipctl enroll --name 张伟 --phone 13800138000 --id-number 11010519491231002X --store BJ01
   vipctl enroll --file members.csv --rejects members.rejects.csv
+  vipctl enroll --name 张伟 --phone 13800138000 --id-number 11010519491231002X --receipt BJ01:R0001 --receipt BJ01:R0002
+
+A program with an enrolment threshold (R6, `[enroll]`) enrols only on the
+person's own receipts, stored without a member: name each with --receipt
+STORE:RECEIPT. Below the threshold the enrolment is refused (exit 4) naming
+the shortfall; otherwise the receipts become the new member's and earn as of
+their own time, and a program's `[[enroll.direct]]` may start the member in a
+higher tier.
 
 File columns: card,name,phone,id_number,birthday,gender,store,staff,enrolled_at
 (only name,phone,id_number required).";
@@ -51,6 +59,9 @@ pub struct EnrollArgs {
     /// The staff member who enrolled them.
     #[arg(long, value_name = "CODE")]
     staff: Option<String>,
+    /// A qualifying receipt with no member, STORE:RECEIPT (repeatable, R6).
+    #[arg(long, value_name = "STORE:RECEIPT", conflicts_with = "file")]
+    receipt: Vec<ops::enroll::ReceiptRef>,
 }
 
 pub(super) fn run(cli: &Cli, a: &EnrollArgs, out: &mut dyn Write) -> Result<ExitCode> {
@@ -90,6 +101,22 @@ pub(super) fn run(cli: &Cli, a: &EnrollArgs, out: &mut dyn Write) -> Result<Exit
         staff: a.staff.clone().unwrap_or_default(),
         enrolled_at: s.ctx.today.to_string(),
     };
+    if !a.receipt.is_empty() || !s.program.enroll.require.is_empty() {
+        let done = ops::enroll::enroll_on_receipts(
+            &mut s.store,
+            &s.program,
+            s.version,
+            &app,
+            &a.receipt,
+            &s.ctx,
+        )?;
+        let printed = if cli.format == Format::Table {
+            writeln!(out, "{}", done.member_no).map_err(Into::into)
+        } else {
+            output::record(out, cli.format, &done)
+        };
+        return output::committed(out, printed, ExitCode::Done);
+    }
     let (member_no, card) = ops::members::enroll_one(&mut s.store, &s.program, &app, &s.ctx)?;
     #[derive(serde::Serialize)]
     struct Enrolled {

@@ -30,14 +30,30 @@ Spend is over the 365 days ending on --as-of unless --from/--to are given.")]
   vipctl report care --store BJ01
   vipctl report care --days 14 --staff S001 --format csv > calls.csv
 
-One row per member and reason: new_member_followup (first purchase 7 days
-ago), birthday (in the next --days days), at_risk (90+ days without a
-purchase), dormant (180+), cadence_call (the tier's call_every_days since the
-last `vipctl member contacted`).")]
+One row per member and reason: new_member_followup (the program's follow-up
+days, 7 by default, after the first purchase), birthday (in the next --days
+days), at_risk (90+ days without a purchase by default), dormant (180+),
+cadence_call (the tier's call_every_days since the last `vipctl member
+contacted`). The day counts are the program's `[care]` settings. A
+follow-up, at-risk or dormant member is listed from the day they qualify
+until they are contacted (`vipctl member contacted`), not only on that day.")]
     Care {
         /// Birthdays within this many days (today counts as day 0).
         #[arg(long, default_value_t = 7, value_name = "N")]
         days: i64,
+        #[command(flatten)]
+        filter: ReportFilter,
+    },
+    /// Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26).
+    #[command(after_help = "Examples:
+  vipctl report candidates
+  vipctl report candidates --store SH01 --format csv
+
+A tier with `invitation = true` (e.g. 紫金钻石卡, \"经过调查…可升级\") is never
+reached by a purchase or a recompute: members whose figures meet its
+conditions as of --as-of are listed here, and an admin grants it with
+`vipctl member pin-tier REF --tier CODE`. Pinned members are not listed.")]
+    Candidates {
         #[command(flatten)]
         filter: ReportFilter,
     },
@@ -148,6 +164,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
         ReportCmd::Tiers { .. } => None,
         ReportCmd::Care { filter, .. } => filter.include_pii.then_some("report care"),
         ReportCmd::Dormant { filter, .. } => filter.include_pii.then_some("report dormant"),
+        ReportCmd::Candidates { filter } => filter.include_pii.then_some("report candidates"),
         ReportCmd::Birthdays { filter, .. } => filter.include_pii.then_some("report birthdays"),
         // These fail on their flags below without showing anything.
         ReportCmd::Stores { filter, .. } => {
@@ -197,6 +214,25 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                 ],
             );
             ops::reports::care(st, program, *days, &filter.ops(), ctx, |r| rec.push(&r))?;
+            rec.finish()?;
+        }
+        ReportCmd::Candidates { filter } => {
+            let mut rec = Records::new(
+                out,
+                cli.format,
+                &[
+                    "member_no",
+                    "name",
+                    "phone",
+                    "tier",
+                    "candidate_tier",
+                    "candidate_name",
+                    "reason",
+                    "store",
+                    "staff",
+                ],
+            );
+            ops::reports::candidates(st, program, &filter.ops(), ctx, |r| rec.push(&r))?;
             rec.finish()?;
         }
         ReportCmd::Dormant { days, filter } => {

@@ -192,7 +192,7 @@ fn enrolled_moment(enrolled_on: NaiveDate, now_day: NaiveDate, ctx: &Ctx) -> Str
 
 /// Enrols one validated application inside the caller's transaction. A
 /// refusal (R2, R3, card taken) is returned as a [`Rejection`].
-fn enroll_valid(
+pub(crate) fn enroll_valid(
     conn: &Connection,
     v: &Valid,
     tier: &str,
@@ -339,6 +339,15 @@ pub fn enroll_file(
             staff: f[7].to_string(),
             enrolled_at: f[8].to_string(),
         };
+        if !program.enroll.require.is_empty() {
+            // R6: the threshold is shown on the person's own receipts.
+            return RowOutcome::from_error(
+                Rejection::refused(
+                    "enrolment refused (R6): this program enrols on qualifying receipts; use `vipctl enroll … --receipt STORE:RECEIPT`",
+                )
+                .into(),
+            );
+        }
         match validate(&app, ctx.today) {
             Ok(v) => match enroll_valid(&tx, &v, &tier, now_day, ctx) {
                 Ok(Enrolled::New { .. }) => Ok(RowOutcome::Done),

@@ -266,6 +266,58 @@ pub fn care(
     )
 }
 
+/// One row of `report candidates`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CandidateItem {
+    pub member_no: String,
+    pub name: String,
+    pub phone: String,
+    pub tier: String,
+    pub candidate_tier: String,
+    pub candidate_name: String,
+    pub reason: String,
+    pub store: Option<String>,
+    pub staff: Option<String>,
+}
+
+/// `report candidates`: members who qualify for an invitation-only tier
+/// (e.g. 紫金钻石卡, "经过调查…可升级"), to be granted with `member pin-tier`
+/// (R26).
+pub fn candidates(
+    st: &Store,
+    program: &Program,
+    f: &Filter,
+    ctx: &Ctx,
+    mut each: impl FnMut(CandidateItem) -> Result<()>,
+) -> Result<()> {
+    let pii = Pii(f.include_pii);
+    for (id, rank, reason) in super::tiers::candidates(st, program, ctx.today)? {
+        let m = store::members::get(&st.conn, id)?;
+        if f.store
+            .as_ref()
+            .is_some_and(|s| m.store.as_ref() != Some(s))
+            || f.staff
+                .as_ref()
+                .is_some_and(|s| m.staff.as_ref() != Some(s))
+        {
+            continue;
+        }
+        let t = &program.tiers.ladder[rank];
+        each(CandidateItem {
+            member_no: m.member_no.clone(),
+            name: pii.name(&m.name),
+            phone: pii.phone(&m.phone),
+            tier: m.tier.clone(),
+            candidate_tier: t.code.clone(),
+            candidate_name: t.name.clone(),
+            reason,
+            store: m.store.clone(),
+            staff: m.staff.clone(),
+        })?;
+    }
+    Ok(())
+}
+
 /// One row of `report dormant`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DormantItem {

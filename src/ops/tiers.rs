@@ -114,6 +114,33 @@ impl Sums {
     }
 }
 
+/// Members who qualify for an invitation-only tier above theirs (R26), as
+/// of `as_of`: `(member id, tier rank, reason)`, in member order, the
+/// highest such tier first for each member. Pinned members are left out
+/// (their tier is an admin's decision already).
+pub fn candidates(
+    st: &Store,
+    program: &Program,
+    as_of: NaiveDate,
+) -> Result<Vec<(i64, usize, String)>> {
+    if !program.tiers.ladder.iter().any(|t| t.invitation) {
+        return Ok(Vec::new());
+    }
+    let sums = Sums::load(st, program, as_of)?;
+    let mut out = Vec::new();
+    st_tiers::for_each_member(&st.conn, |id, _no, tier, pinned, _since| {
+        if !pinned {
+            let current = program.tier_rank(tier).unwrap_or(0);
+            for (rank, reason) in tiers::candidates(&program.tiers, current, &|m| sums.value(id, m))
+            {
+                out.push((id, rank, reason));
+            }
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// Re-ranks every member as of `ctx.today`. Changes are written (unless
 /// `dry_run`) in one transaction, and each is passed to `on_change`;
 /// `before_commit` runs just before the commit (the changes file is flushed

@@ -299,6 +299,87 @@ pub fn member_sales_on(
     Ok(out)
 }
 
+/// A sale stored with no member (R33), as enrolment on receipts needs it (R6).
+#[derive(Debug, Clone)]
+pub struct Unclaimed {
+    /// UTC moment, as stored.
+    pub at: String,
+    pub local_date: String,
+    pub amount_fen: i64,
+    pub lines: Vec<StoredLine>,
+    /// Whether a return was already made against it.
+    pub returned: bool,
+}
+
+/// Where a receipt named for enrolment stands.
+#[derive(Debug, Clone)]
+pub enum ForEnrolment {
+    Missing,
+    /// A return, not a sale.
+    NotASale,
+    /// Already a member's (its member number).
+    Claimed(String),
+    Unclaimed(Unclaimed),
+}
+
+/// The receipt (store, receipt) as enrolment on receipts sees it (R6).
+pub fn for_enrolment(conn: &Connection, store: &str, receipt: &str) -> Result<ForEnrolment> {
+    type Row = (String, Option<i64>, String, String, i64, String);
+    let row: Option<Row> = conn
+        .prepare_cached(
+            "SELECT kind, member_id, at, local_date, amount_fen, lines FROM receipts WHERE store = ?1 AND receipt = ?2",
+        )?
+        .query_row([store, receipt], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })
+        .optional()?;
+    let Some((kind, member, at, local_date, amount_fen, lines)) = row else {
+        return Ok(ForEnrolment::Missing);
+    };
+    if kind != "sale" {
+        return Ok(ForEnrolment::NotASale);
+    }
+    if let Some(id) = member {
+        let no: String = conn
+            .prepare_cached("SELECT member_no FROM members WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        return Ok(ForEnrolment::Claimed(no));
+    }
+    let returned: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM receipts WHERE store = ?1 AND original_receipt = ?2 AND kind = 'return')",
+        )?
+        .query_row([store, receipt], |r| r.get(0))?;
+    Ok(ForEnrolment::Unclaimed(Unclaimed {
+        at,
+        local_date,
+        amount_fen,
+        lines: parse_lines(&lines)?,
+        returned,
+    }))
+}
+
+/// Gives a sale with no member to `member_id`, with the points it earns and
+/// the program version and multiplier that computed them (R6). `false` when
+/// it is no longer a sale without a member.
+pub fn claim_sale(
+    conn: &Connection,
+    store: &str,
+    receipt: &str,
+    member_id: i64,
+    points_earned: i64,
+    program_version: i64,
+    multiplier: &str,
+) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE receipts SET member_id = ?3, points_earned = ?4, program_version = ?5, multiplier = ?6
+             WHERE store = ?1 AND receipt = ?2 AND kind = 'sale' AND member_id IS NULL",
+        )?
+        .execute(params![store, receipt, member_id, points_earned, program_version, multiplier])?;
+    Ok(n == 1)
+}
+
 /// A return already stored against a sale.
 #[derive(Debug, Clone)]
 pub struct StoredReturn {

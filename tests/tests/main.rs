@@ -14,6 +14,7 @@ mod test_crash;
 mod test_enroll;
 mod test_expiry;
 mod test_export;
+mod test_handbooks;
 mod test_help;
 mod test_hostile_files;
 mod test_hostile_fuzz;

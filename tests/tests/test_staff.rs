@@ -138,3 +138,50 @@ fn staff_add_file_with_bad_rows_writes_rejects() {
     assert!(rejects[2]["reason"].contains("S1"), "{:?}", rejects[2]);
     assert_eq!(wd.count("staff"), 1);
 }
+
+#[test]
+fn r3_a_members_phone_or_id_cannot_be_a_staff_members_and_the_refusal_names_the_member() {
+    // R3 "内部员工不允许办理和使用会员卡": both ways round. Enrolling a staff
+    // member's phone is refused (test_enroll); registering staff whose phone or
+    // ID number is an active member's is refused too, naming that member.
+    let wd = Workdir::new();
+    wd.init(PROGRAM);
+    wd.load_members();
+    let m = &fixture_rows("members.csv")[0];
+    let no = crate::workdir::member_no(&wd, &m["phone"]);
+    let before = wd.counts();
+    for (flag, value) in [("--phone", &m["phone"]), ("--id-number", &m["id_number"])] {
+        wd.cmd(&["staff", "add", "S950", "--name", "新员工", flag, value])
+            .assert()
+            .code(4)
+            .stderr(predicate::str::contains(no.as_str()))
+            .stderr(predicate::str::contains("R3"));
+    }
+    // In a file, the row is rejected with the same reason; the rest go in.
+    let f = wd.write(
+        "staff-r3.csv",
+        &format!(
+            "code,name,phone,id_number,store\nS951,新员工,{},,SH01\nS952,另一人,13912345678,,SH01\n",
+            m["phone"]
+        ),
+    );
+    let out = wd
+        .cmd(&[
+            "--format",
+            "json",
+            "staff",
+            "add",
+            "--file",
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let rejects = std::fs::read_to_string(wd.path("staff-r3.rejects.csv")).unwrap();
+    assert!(rejects.contains(&no) && rejects.contains("R3"), "{rejects}");
+    assert_eq!(wd.count("staff"), 1);
+    assert_eq!(
+        wd.counts().iter().find(|c| c.0 == "members"),
+        before.iter().find(|c| c.0 == "members")
+    );
+}
