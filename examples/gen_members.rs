@@ -2,8 +2,11 @@
 //!
 //! ```text
 //! cargo run --release --example gen_members -- 200000 > members.csv
-//! cargo run --release --example gen_members -- COUNT [SEED]
+//! cargo run --release --example gen_members -- COUNT [SEED] [BIRTHDAYS]
 //! ```
+//!
+//! With `BIRTHDAYS` = `all` every row states its birthday (by default one
+//! in ten does; the rest leave it to the ID number, R4).
 //!
 //! The columns are those of `fixtures/members.csv`. Phones and ID numbers are
 //! derived from the row index through keyed permutations, so they are unique
@@ -170,6 +173,8 @@ fn id_check_char(first17: &[u8]) -> char {
 
 struct Generator {
     rng: SplitMix64,
+    /// Every row states its birthday.
+    all_birthdays: bool,
     phone_permutation: Permutation,
     id_permutation: Permutation,
     birth_first_day: i64,
@@ -194,6 +199,7 @@ impl Generator {
         let id_permutation = Permutation::new(id_space, &mut rng);
         Generator {
             rng,
+            all_birthdays: false,
             phone_permutation,
             id_permutation,
             birth_first_day,
@@ -248,7 +254,7 @@ impl Generator {
             .pick(if male { &GIVEN_MALE } else { &GIVEN_FEMALE });
         let gender = if male { 'M' } else { 'F' };
         // A few members state their birthday; the rest leave it to the ID (R4).
-        let stated_birthday = if self.rng.below(10) == 0 {
+        let stated_birthday = if self.rng.below(10) == 0 || self.all_birthdays {
             format!("{birth_year:04}-{birth_month:02}-{birth_dom:02}")
         } else {
             String::new()
@@ -278,10 +284,16 @@ fn run() -> Result<(), String> {
     let mut args = env::args().skip(1);
     let count = parse_arg(args.next(), COUNT_DEFAULT, "count")?;
     let seed = parse_arg(args.next(), SEED_DEFAULT, "seed")?;
+    let all_birthdays = match args.next().as_deref() {
+        None | Some("some") => false,
+        Some("all") => true,
+        Some(other) => return Err(format!("error: BIRTHDAYS is all or some, got {other:?}")),
+    };
     if args.next().is_some() {
-        return Err("usage: gen_members [COUNT] [SEED]".to_owned());
+        return Err("usage: gen_members [COUNT] [SEED] [BIRTHDAYS]".to_owned());
     }
     let mut generator = Generator::new(seed);
+    generator.all_birthdays = all_birthdays;
     // Cards are G + 9 digits.
     let capacity = generator.capacity().min(999_999_999);
     if count > capacity {

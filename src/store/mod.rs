@@ -55,15 +55,44 @@ pub const WAIT_DEFAULT_SECS: u64 = 10;
 /// milliseconds in a 32-bit integer, so about 24 days is its own limit.)
 pub const WAIT_MAX_SECS: u64 = 86_400;
 
-/// A pause between the chunks of a long job, longer than SQLite's longest
-/// busy-wait step (100 ms): a writer waiting for the lock (a redemption at
-/// the counter during the nightly import) gets it between two chunks
-/// instead of waiting for the whole job and giving up after `--wait`.
-pub const GAP_BETWEEN_CHUNKS: std::time::Duration = std::time::Duration::from_millis(110);
+/// How often a writer waiting for the lock tries again. SQLite's own busy
+/// handler backs off to 100 ms steps, so a long job would have to pause
+/// longer than that between chunks for a waiting writer to get in; ours
+/// retries at this steady step instead, so the pause can be short.
+const BUSY_STEP: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// A pause between the chunks of a long job, several `BUSY_STEP`s long: a
+/// writer waiting for the lock (a redemption at the counter during the
+/// nightly import) gets it between two chunks instead of waiting for the
+/// whole job and giving up after `--wait`.
+pub const GAP_BETWEEN_CHUNKS: std::time::Duration = std::time::Duration::from_millis(12);
 
 /// Lets a waiting writer in between two chunks of a long job.
 pub fn let_others_in() {
     std::thread::sleep(GAP_BETWEEN_CHUNKS);
+}
+
+/// How long to wait for the lock, in milliseconds (`--wait`), as the last
+/// connection opened set it (a command opens one); read by `busy_retry`.
+static WAIT_MS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(WAIT_DEFAULT_SECS * 1000);
+
+/// Waits for another writer's lock in steady steps up to `--wait`.
+fn busy_retry(retries: i32) -> bool {
+    let waited = u64::try_from(retries).unwrap_or(0) * BUSY_STEP.as_millis() as u64;
+    if waited >= WAIT_MS.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    std::thread::sleep(BUSY_STEP);
+    true
+}
+
+/// Sets how long `conn` waits for another writer's lock.
+fn set_wait(conn: &Connection, wait: std::time::Duration) -> Result<()> {
+    let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+    WAIT_MS.store(ms, std::sync::atomic::Ordering::Relaxed);
+    conn.busy_handler(Some(busy_retry))?;
+    Ok(())
 }
 
 /// Connection settings for a bulk write (the nightly import), restored when
@@ -148,7 +177,7 @@ impl Default for OpenOptions {
 }
 
 fn set_pragmas(conn: &Connection, wait: std::time::Duration) -> Result<()> {
-    conn.busy_timeout(wait)?;
+    set_wait(conn, wait)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
@@ -424,7 +453,7 @@ impl Store {
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
             .with_context(|| format!("cannot open database {}", path.display()))?;
-            conn.busy_timeout(opts.wait)?;
+            set_wait(&conn, opts.wait)?;
             Store::check_application_id(&conn, path)?;
             Ok(conn)
         };

@@ -32,12 +32,15 @@ pub struct Profile<'a> {
     pub pinned: bool,
     /// Lifetime sales: (fen, points, receipts).
     pub sales: (i64, i64, i64),
+    /// The phone of an active member (R1: it names them); `None` when closed.
+    pub phone: Option<&'a str>,
 }
 
 /// The profile of every member.
 pub fn for_each_member_profile(conn: &Connection, mut each: impl FnMut(Profile)) -> Result<()> {
     let mut st = conn.prepare(
-        "SELECT id, birthday, tier, tier_pinned, sales_fen, sales_points, sales_count FROM members",
+        "SELECT id, birthday, tier, tier_pinned, sales_fen, sales_points, sales_count,
+                CASE WHEN status = 'active' THEN phone END FROM members",
     )?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
@@ -47,6 +50,7 @@ pub fn for_each_member_profile(conn: &Connection, mut each: impl FnMut(Profile))
             tier: r.get_ref(2)?.as_str()?,
             pinned: r.get(3)?,
             sales: (r.get(4)?, r.get(5)?, r.get(6)?),
+            phone: r.get_ref(7)?.as_str_or_null()?,
         });
     }
     Ok(())
@@ -394,7 +398,9 @@ pub struct StoredReturn {
 /// Returns already stored against a sale.
 pub fn returns_of(conn: &Connection, store: &str, original: &str) -> Result<Vec<StoredReturn>> {
     let mut st = conn.prepare_cached(
-        "SELECT points_earned, lines, points_refunded, amount_fen FROM receipts
+        // Without statistics SQLite picks the primary key's store prefix
+        // (every receipt of the store) over the partial index of returns.
+        "SELECT points_earned, lines, points_refunded, amount_fen FROM receipts INDEXED BY receipts_returns
          WHERE store = ?1 AND original_receipt = ?2 AND kind = 'return'",
     )?;
     let rows = st.query_map([store, original], |r| {

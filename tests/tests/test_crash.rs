@@ -153,7 +153,18 @@ fn audit_passes_after(wd: &Workdir, when: &str) {
 
 /// The import as a child process of this test.
 fn spawn_import(wd: &Workdir, file: &Path, rows_per_commit: u64) -> std::process::Child {
+    spawn_import_with(wd, file, rows_per_commit, &[])
+}
+
+/// `spawn_import` with extra environment variables.
+fn spawn_import_with(
+    wd: &Workdir,
+    file: &Path,
+    rows_per_commit: u64,
+    env: &[(&str, &str)],
+) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_vipctl"))
+        .envs(env.iter().copied())
         .env_remove("VIPCTL_DB")
         .env("VIPCTL_OPERATOR", "tester")
         .env("NO_COLOR", "1")
@@ -328,4 +339,85 @@ fn r21_import_killed_at_any_moment_is_consistent_and_a_rerun_credits_each_receip
         "crash test: kills landed at {mid_kills:?} of {total} receipts, {:?}",
         started.elapsed()
     );
+}
+
+/// R21 at the chunk boundaries: an import stopped dead (abort, as `kill -9`)
+/// just after a chunk's ledger writes but before its commit, or just after
+/// its commit, leaves whole chunks only; audit passes, and a re-run finishes
+/// the file with every receipt credited exactly once.
+#[test]
+fn r21_import_stopped_at_a_chunk_boundary_keeps_whole_chunks_and_a_rerun_finishes() {
+    let reference = Workdir::setup();
+    let file = reference.path("big.csv");
+    let total = i64::try_from(write_big_file(&file)).unwrap();
+    let out = reference
+        .cmd(&["purchase", "--file", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = state(reference.db());
+    const ROWS: u64 = 10_000;
+    for (point, committed_chunks) in [
+        ("chunk-written:1", 0),
+        ("chunk-written:3", 2),
+        ("chunk-committed:1", 1),
+        ("chunk-committed:2", 2),
+    ] {
+        let wd = Workdir::setup();
+        let mut child = spawn_import_with(&wd, &file, ROWS, &[("VIPCTL_ABORT_AT", point)]);
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{point}: the import was not stopped");
+        let now = committed_receipts(wd.db()).unwrap();
+        let when = format!("stopped at {point} ({now} of {total} receipts)");
+        audit_passes(&wd, &when);
+        // Whole chunks only: the receipts of the first `committed_chunks`
+        // chunks of ROWS rows (a chunk ends at the receipt that reaches ROWS).
+        let lines = std::fs::read_to_string(&file).unwrap();
+        let mut chunks = 0;
+        let mut rows = 0u64;
+        let mut receipts = std::collections::BTreeSet::new();
+        let mut expect = 0usize;
+        let mut last = String::new();
+        for l in lines.lines().skip(1) {
+            let key: String = l.splitn(3, ',').take(2).collect::<Vec<_>>().join(",");
+            if key != last && !last.is_empty() && rows >= ROWS {
+                chunks += 1;
+                rows = 0;
+                if chunks == committed_chunks {
+                    expect = receipts.len();
+                }
+            }
+            receipts.insert(key.clone());
+            last = key;
+            rows += 1;
+        }
+        assert_eq!(now, expect as i64, "{when}: not whole chunks");
+        let out = wd
+            .cmd(&[
+                "--format",
+                "json",
+                "purchase",
+                "--file",
+                file.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{when}: re-run: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rerun: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rerun["duplicates"], now, "{when}: {rerun}");
+        audit_passes(&wd, &format!("{when}, after the re-run"));
+        assert_eq!(
+            state(wd.db()),
+            expected,
+            "{when}: the resumed database differs"
+        );
+    }
 }

@@ -51,7 +51,7 @@ impl Run<'_> {
         };
         match r.kind {
             Kind::Return { original } => self.return_receipt(conn, pending, &r, original),
-            Kind::Sale => match self.dir.resolve(conn, r.member)? {
+            Kind::Sale => match self.dir.resolve(r.member) {
                 Resolved::Rejected(why) => self.stored_or(conn, &r, why),
                 Resolved::NonMember => self.sale(conn, pending, &r, None),
                 Resolved::Member(m) => self.sale(conn, pending, &r, Some(m)),

@@ -43,7 +43,7 @@ impl Run<'_> {
             let why = format!("original receipt {sale_ref} is not a sale on file");
             return self.stored_or(conn, r, Rejection::refused(why));
         };
-        if let Resolved::Member(m) = self.dir.resolve(conn, r.member)? {
+        if let Resolved::Member(m) = self.dir.resolve(r.member) {
             if Some(m.id) != sale.member_id {
                 let why = format!("member {:?} is not the member of sale {sale_ref}", r.member);
                 return self.stored_or(conn, r, Rejection::refused(why));
