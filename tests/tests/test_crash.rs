@@ -373,7 +373,7 @@ fn r21_import_stopped_at_a_chunk_boundary_keeps_whole_chunks_and_a_rerun_finishe
         assert!(!status.success(), "{point}: the import was not stopped");
         let now = committed_receipts(wd.db()).unwrap();
         let when = format!("stopped at {point} ({now} of {total} receipts)");
-        audit_passes(&wd, &when);
+        audit_passes_after(&wd, &when);
         // Whole chunks only: the receipts of the first `committed_chunks`
         // chunks of ROWS rows (a chunk ends at the receipt that reaches ROWS).
         let lines = std::fs::read_to_string(&file).unwrap();
@@ -413,7 +413,7 @@ fn r21_import_stopped_at_a_chunk_boundary_keeps_whole_chunks_and_a_rerun_finishe
         );
         let rerun: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(rerun["duplicates"], now, "{when}: {rerun}");
-        audit_passes(&wd, &format!("{when}, after the re-run"));
+        audit_passes_after(&wd, &format!("{when}, after the re-run"));
         assert_eq!(
             state(wd.db()),
             expected,
