@@ -20,6 +20,7 @@ mod expire;
 mod export;
 mod init;
 mod io;
+mod journal;
 mod member;
 mod migrate;
 pub mod output;
@@ -163,6 +164,10 @@ pub enum Command {
     #[command(after_help = audit::HELP)]
     Audit(audit::AuditArgs),
 
+    /// Who did what and when: exports, program changes, adjustments, undos (R35).
+    #[command(after_help = journal::HELP)]
+    Journal(journal::JournalArgs),
+
     /// Bring an older database's schema up to date (after copying it to FILE.pre-vN).
     #[command(after_help = migrate::HELP)]
     Migrate(migrate::MigrateArgs),
@@ -190,6 +195,7 @@ impl Command {
             Command::Export(a) => export::run(cli, a, out),
             Command::Report(cmd) => report::run(cli, cmd, out),
             Command::Audit(a) => audit::run(cli, a, out),
+            Command::Journal(a) => journal::run(cli, a, out),
             Command::Migrate(a) => migrate::run(cli, a, out),
             Command::Completions(a) => completions::run(cli, a, out),
         }
@@ -203,6 +209,7 @@ impl Command {
         matches!(
             self,
             Command::Audit(_)
+                | Command::Journal(_)
                 | Command::Export(_)
                 | Command::Report(_)
                 | Command::Member(MemberCmd::Show { .. } | MemberCmd::List { .. })

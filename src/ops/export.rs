@@ -324,7 +324,13 @@ pub fn export(
     );
     check(st, opts)?;
     if !st.read_only {
-        store::journal(&st.conn, &ctx.now_text(), &ctx.operator, "export", &detail)?;
+        super::journal::record(
+            &st.conn,
+            ctx,
+            super::journal::Kind::Export,
+            "export",
+            &detail,
+        )?;
     }
     Ok(Exported {
         export: opts.what.name(),

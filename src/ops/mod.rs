@@ -6,6 +6,7 @@ pub mod enroll;
 pub mod expiry;
 pub mod export;
 pub mod import;
+pub mod journal;
 pub mod ledger;
 pub mod members;
 pub mod program;
@@ -58,10 +59,10 @@ pub fn journal_full_data(st: &crate::store::Store, ctx: &Ctx, command: &str) -> 
             st.path.display()
         );
     }
-    crate::store::journal(
+    journal::record(
         &st.conn,
-        &ctx.now_text(),
-        &ctx.operator,
+        ctx,
+        journal::Kind::Export,
         command,
         "FULL DATA (--include-pii)",
     )

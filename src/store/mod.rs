@@ -7,6 +7,7 @@ pub mod audit;
 pub mod batch;
 pub mod expiry;
 pub mod export;
+pub mod journal;
 pub mod ledger;
 pub mod members;
 pub mod programs;
@@ -515,7 +516,9 @@ impl Store {
     }
 }
 
-/// Writes one operator-journal row (R35) inside the caller's transaction.
+/// Writes one operator-journal row (R35) of kind `change` inside the
+/// caller's transaction. Shorthand for [`journal::record`], which also
+/// takes the kind (`ops::journal::record` takes it from a `Ctx`).
 pub fn journal(
     conn: &Connection,
     at: &str,
@@ -523,9 +526,14 @@ pub fn journal(
     command: &str,
     detail: &str,
 ) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO journal (at, operator, command, detail) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute((at, operator, command, detail))?;
-    Ok(())
+    journal::record(
+        conn,
+        &journal::Record {
+            kind: journal::Kind::Change,
+            at,
+            operator,
+            command,
+            detail,
+        },
+    )
 }

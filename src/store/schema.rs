@@ -281,6 +281,16 @@ CREATE TRIGGER member_days_bounds_update BEFORE UPDATE OF spend_fen, points, pur
 WHEN typeof(NEW.spend_fen) != 'integer' OR NEW.spend_fen NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.points) != 'integer' OR NEW.points NOT BETWEEN -1000000000000000 AND 1000000000000000 OR typeof(NEW.purchases) != 'integer' OR NEW.purchases NOT BETWEEN -1000000000000000 AND 1000000000000000
 BEGIN SELECT RAISE(ABORT, 'member_days: spend, points and purchases must be integers within their bounds'); END;
 "#,
+    // 6: the journal's kind (`vipctl journal --kind`): `export` for whatever
+    // took data out (exports, full data shown with --include-pii), `change`
+    // for everything that changed the database. Rows from before this
+    // migration are classified by the command and detail they recorded.
+    r#"
+ALTER TABLE journal ADD COLUMN kind TEXT NOT NULL DEFAULT 'change' CHECK (kind IN ('export', 'change'));
+UPDATE journal SET kind = 'export'
+WHERE command = 'export' OR detail = 'FULL DATA (--include-pii)';
+CREATE INDEX journal_at ON journal (at);
+"#,
 ];
 
 /// The schema version this build writes.

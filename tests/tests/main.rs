@@ -22,6 +22,7 @@ mod test_hostile_input;
 mod test_hostile_ledger;
 mod test_hostile_privacy;
 mod test_init;
+mod test_journal;
 mod test_ledger;
 mod test_ledger_props;
 mod test_member;
