@@ -87,6 +87,7 @@ const COMMANDS: &[&str] = &[
     "report staff",
     "report top",
     "audit",
+    "journal",
     "migrate",
     "completions",
 ];
