@@ -86,6 +86,7 @@ const COMMANDS: &[&str] = &[
     "report stores",
     "report staff",
     "report top",
+    "report candidates",
     "audit",
     "journal",
     "migrate",
