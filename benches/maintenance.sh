@@ -36,7 +36,9 @@ mkdir -p "$DATA"
 command -v python3 >/dev/null || { echo "benches/maintenance.sh needs python3"; exit 2; }
 export VIPCTL_OPERATOR=${VIPCTL_OPERATOR:-bench}
 
-PROGRAM=fixtures/programs/mall.toml
+# The rules test program the figures were taken with (the handbook mall
+# program enrols only on receipts, R6).
+PROGRAM=tests/programs/rules-mall.toml
 START=2025-10-17
 DAYS=400
 AS_OF=2026-11-20

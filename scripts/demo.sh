@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on the shipped fixtures, into ./vipctl.db (the
-# default database file): create the database with the mall's program,
+# default database file): create the database with the menswear chain's
+# program (002: grades A/B/C by points, enrolment at any amount),
 # register staff, enrol members, import a month of receipts (twice: the second
 # run only counts duplicates), re-rank tiers, look up a member, report and
 # export the tiers, and audit the ledger.
@@ -16,7 +17,7 @@ if [ -e vipctl.db ]; then
 fi
 step() { echo; echo "\$ vipctl $*"; vipctl "$@"; }
 
-step init --program fixtures/programs/mall.toml
+step init --program fixtures/programs/menswear.toml
 step program show --explain
 step staff add --file fixtures/staff.csv
 step enroll --file fixtures/members.csv

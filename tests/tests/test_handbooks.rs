@@ -742,3 +742,71 @@ fn every_handbook_file_opens_with_its_handbook_and_section() {
     }
     assert!(n >= 6, "the six fixed names at least, found {n}");
 }
+
+#[test]
+fn r18_a_receipt_paid_with_points_records_who_used_them() {
+    // 000 篇2 lines 210–218: "顧客VIP會員賬號可以在顧客許可的同事、朋友、親人之間共同
+    // 使用…專櫃工作導購應以電話形式征得顧客同意…本次積分受益人…簽名確認".
+    let wd = shop("department-store");
+    let no = wd.enroll("王芳", &phone(1), &id_number("1988-08-08", 1));
+    let header = "store,receipt,member,time,amount,points_used,used_by,staff";
+    let f = wd.write(
+        "shared.csv",
+        &format!(
+            "{header}\nDS,R1,{no},2026-05-01 10:00,1000.00,,,\nDS,R2,{no},2026-05-02 10:00,100.00,50,王芳的同事李明,S001\nDS,R3,{no},2026-05-02 11:00,100.00,,李明,\n"
+        ),
+    );
+    let out = wd
+        .cmd(&[
+            "--format",
+            "json",
+            "purchase",
+            "--file",
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    // R3 (the third receipt) names who used points on a receipt that used
+    // none: rejected.
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        crate::workdir::stderr_of(&out)
+    );
+    let rejects = std::fs::read_to_string(wd.path("shared.rejects.csv")).unwrap();
+    assert!(
+        rejects.contains("used_by") && rejects.contains("DS,R3"),
+        "{rejects}"
+    );
+    let (used_by, approved_by, points): (String, String, i64) = wd
+        .conn()
+        .query_row(
+            "SELECT r.used_by, r.approved_by, l.points FROM redemptions r JOIN ledger l ON l.id = r.entry_id
+             WHERE l.ref = 'DS/R2'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (used_by.as_str(), approved_by.as_str(), points),
+        ("王芳的同事李明", "S001", -50)
+    );
+    // R10: the 100 paid earns 8.8 → 8; the 50 points are not money paid.
+    assert_eq!(earned(&wd, "DS", "R2"), 8);
+    assert_eq!(wd.points(&no), 88 - 50 + 8);
+    // The same file again: every receipt a duplicate, nothing credited twice.
+    let again = wd
+        .cmd(&[
+            "--format",
+            "json",
+            "purchase",
+            "--file",
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(3));
+    assert_eq!(wd.points(&no), 88 - 50 + 8);
+    assert_audit_ok(&wd);
+}

@@ -24,6 +24,7 @@ pub(super) struct Cols {
     staff: Option<usize>,
     kind: Option<usize>,
     original: Option<usize>,
+    used_by: Option<usize>,
 }
 
 impl Cols {
@@ -40,6 +41,7 @@ impl Cols {
             staff: t.column("staff"),
             kind: t.column("type"),
             original: t.column("original_receipt"),
+            used_by: t.column("used_by"),
         }
     }
 }
@@ -84,6 +86,9 @@ pub(super) struct Receipt<'r> {
     pub staff: &'r str,
     pub moment: DateTime<Utc>,
     pub points_used: i64,
+    /// Who used the points, when not the holder (R18): stored with the
+    /// redemption of `points_used`.
+    pub used_by: &'r str,
     pub kind: Kind<'r>,
     pub lines: Vec<Line<'r>>,
     /// FNV-1a of the receipt's content, hex.
@@ -128,6 +133,7 @@ pub(super) struct Row<'r> {
     pub staff: &'r str,
     pub kind: &'r str,
     pub original: &'r str,
+    pub used_by: &'r str,
 }
 
 pub(super) fn get<'r>(
@@ -218,6 +224,7 @@ fn parse_row<'r>(rec: &'r csv::ByteRecord, c: &Cols) -> Result<Row<'r>, String> 
         staff: get(rec, c.staff, "staff")?,
         kind: if kind.is_empty() { "sale" } else { kind },
         original: get(rec, c.original, "original_receipt")?,
+        used_by: get(rec, c.used_by, "used_by")?,
     })
 }
 
@@ -247,6 +254,7 @@ pub(super) fn parse_rows<'r>(g: &Group<'r>, cols: &Cols) -> Result<Vec<Row<'r>>,
             ("staff", r.staff, first.staff),
             ("type", r.kind, first.kind),
             ("original_receipt", r.original, first.original),
+            ("used_by", r.used_by, first.used_by),
         ]
         .into_iter()
         .find(|(_, a, b)| a != b)
@@ -300,6 +308,12 @@ pub(super) fn parse<'r>(g: &Group<'r>, cols: &Cols, tz: Tz) -> Result<Receipt<'r
     let line0 = g.rows[0].1;
     let first = &rows[0];
     let (moment, kind) = moment_and_kind(first, line0, tz)?;
+    if !first.used_by.is_empty() && first.points_used == 0 {
+        return Err(LineRejection::invalid(
+            line0,
+            "field used_by: names who used points, but points_used is empty (R18)",
+        ));
+    }
     let lines: Vec<Line> = rows
         .iter()
         .map(|r| Line {
@@ -325,6 +339,12 @@ pub(super) fn parse<'r>(g: &Group<'r>, cols: &Cols, tz: Tz) -> Result<Receipt<'r
         d.add(part.as_bytes());
     }
     d.add(first.points_used.to_string().as_bytes());
+    // Only when given, so that receipts sent before the column existed keep
+    // their digest (a re-import stays a duplicate).
+    if !first.used_by.is_empty() {
+        d.add(b"used_by");
+        d.add(first.used_by.as_bytes());
+    }
     for l in &lines {
         d.add(l.amount_fen.to_string().as_bytes());
         d.add(
@@ -342,6 +362,7 @@ pub(super) fn parse<'r>(g: &Group<'r>, cols: &Cols, tz: Tz) -> Result<Receipt<'r
         staff: first.staff,
         moment,
         points_used: first.points_used,
+        used_by: first.used_by,
         kind,
         lines,
         digest: d.hex(),

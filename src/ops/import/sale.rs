@@ -172,6 +172,19 @@ impl Run<'_> {
             let posted =
                 crate::ops::ledger::post(conn, &entry(ledger::Kind::Redeem, -r.points_used))?;
             pending.note_balance(m.id, posted.balance_after);
+            if !r.used_by.is_empty() {
+                // R18: used by someone else with the holder's consent, which
+                // the serving staff member obtained (000 篇2 line 216).
+                ledger::insert_redemption(
+                    conn,
+                    &ledger::RedemptionRow {
+                        entry_id: posted.entry_id,
+                        reward: None,
+                        used_by: Some(r.used_by),
+                        approved_by: (!r.staff.is_empty()).then_some(r.staff),
+                    },
+                )?;
+            }
         }
         if earned > 0 {
             let expires_on = expiry::expires_on(&self.program.expiry, local_date);
