@@ -29,6 +29,7 @@ mod program;
 mod purchase;
 mod redeem;
 mod report;
+mod report_liability;
 mod session;
 mod staff;
 mod tier_recompute;

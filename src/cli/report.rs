@@ -15,6 +15,9 @@ pub(super) const HELP: &str = "Examples:
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCmd {
+    /// Points outstanding and their value at the redemption value, with what expires soon.
+    #[command(after_help = super::report_liability::HELP)]
+    Liability(super::report_liability::LiabilityArgs),
     /// Members and spend per tier, with shares (R34).
     #[command(after_help = "Examples:
   vipctl report tiers
@@ -161,7 +164,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
     let s = open_as(cli, crate::store::Access::ReadJournal)?;
     let (st, program, ctx) = (&s.store, &s.program, &s.ctx);
     let full_data = match cmd {
-        ReportCmd::Tiers { .. } => None,
+        ReportCmd::Tiers { .. } | ReportCmd::Liability(_) => None,
         ReportCmd::Care { filter, .. } => filter.include_pii.then_some("report care"),
         ReportCmd::Dormant { filter, .. } => filter.include_pii.then_some("report dormant"),
         ReportCmd::Candidates { filter } => filter.include_pii.then_some("report candidates"),
@@ -179,6 +182,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
         ops::journal_full_data(st, ctx, command)?;
     }
     match cmd {
+        ReportCmd::Liability(a) => return super::report_liability::run(cli, a, &s, out),
         ReportCmd::Tiers { period } => {
             let rows = ops::reports::tiers(st, program, period.from, period.to, ctx)?;
             let mut rec = Records::new(

@@ -8,6 +8,7 @@ pub mod export;
 pub mod import;
 pub mod journal;
 pub mod ledger;
+pub mod liability;
 pub mod members;
 pub mod program;
 pub mod redeem;

@@ -8,6 +8,7 @@ pub mod expiry;
 pub mod gifts;
 pub mod identity;
 pub mod ledger;
+pub mod liability;
 pub mod returns;
 pub mod tiers;
 pub mod time;

@@ -9,6 +9,7 @@ pub mod expiry;
 pub mod export;
 pub mod journal;
 pub mod ledger;
+pub mod liability;
 pub mod members;
 pub mod programs;
 pub mod receipts;

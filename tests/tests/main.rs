@@ -25,6 +25,7 @@ mod test_init;
 mod test_journal;
 mod test_ledger;
 mod test_ledger_props;
+mod test_liability;
 mod test_member;
 mod test_migrations;
 mod test_program;

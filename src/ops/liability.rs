@@ -1,0 +1,83 @@
+//! `report liability`: the points members hold and what they are worth at
+//! the program's redemption value (the tier's own where it sets one),
+//! grouped by tier, store or expiry month (SPEC "Finance and operations").
+
+use crate::money::format_fen;
+use crate::program::Program;
+use crate::rules::liability::{self as rule, By, MemberPoints, Window};
+use crate::store::{liability as st_liability, Store};
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+
+/// One row of the report (the last is the total).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub group: String,
+    pub members: u64,
+    pub points: i64,
+    pub value_yuan: String,
+    pub expiring_30d: i64,
+    pub expiring_year_end: i64,
+}
+
+/// The report: its rows (groups, then the total) and the points owed by
+/// members with a negative balance, which are not liability (R20).
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub rows: Vec<Row>,
+    pub debt_points: i64,
+    pub debtors: u64,
+    pub pending_points: i64,
+}
+
+fn row(g: &rule::Group) -> Row {
+    Row {
+        group: g.group.clone(),
+        members: g.members,
+        points: g.points,
+        value_yuan: format_fen(g.value_fen),
+        expiring_30d: g.expiring_30d,
+        expiring_year_end: g.expiring_year_end,
+    }
+}
+
+/// Reads every member with points and computes the liability as of `today`.
+pub fn report(st: &Store, program: &Program, by: By, today: NaiveDate) -> Result<Report> {
+    let mut members = Vec::new();
+    st_liability::holders(&st.conn, |h| {
+        let mut lots = Vec::with_capacity(h.lots.len());
+        for (d, p) in h.lots {
+            let d =
+                match d {
+                    Some(text) => Some(NaiveDate::parse_from_str(&text, "%Y-%m-%d").with_context(
+                        || format!("lot expiry date {text:?} of member id {}", h.id),
+                    )?),
+                    None => None,
+                };
+            lots.push((d, p));
+        }
+        members.push(MemberPoints {
+            tier: h.tier,
+            store: h.store,
+            balance: h.balance,
+            lots,
+            pending: 0,
+        });
+        Ok(())
+    })?;
+    let l = rule::liability(
+        members,
+        by,
+        |t| program.redeem_value(t),
+        |t| program.tier_rank(t).unwrap_or(usize::MAX),
+        Window::as_of(today),
+    );
+    let mut rows: Vec<Row> = l.groups.iter().map(row).collect();
+    rows.push(row(&l.total));
+    Ok(Report {
+        rows,
+        debt_points: l.debt_points,
+        debtors: l.debtors,
+        pending_points: l.total.pending,
+    })
+}
