@@ -544,6 +544,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('liability', 'liability', [CompletionResultType]::ParameterValue, 'Points outstanding and their value at the redemption value, with what expires soon')
             [CompletionResult]::new('tiers', 'tiers', [CompletionResultType]::ParameterValue, 'Members and spend per tier, with shares (R34)')
             [CompletionResult]::new('care', 'care', [CompletionResultType]::ParameterValue, 'The day''s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)')
             [CompletionResult]::new('candidates', 'candidates', [CompletionResultType]::ParameterValue, 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)')
@@ -553,6 +554,20 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)')
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'The VIP top list by spend or points')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;report;liability' {
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Group by tier, by the member''s store, or by the month the points expire')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'vipctl;report;tiers' {
@@ -694,6 +709,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;report;help' {
+            [CompletionResult]::new('liability', 'liability', [CompletionResultType]::ParameterValue, 'Points outstanding and their value at the redemption value, with what expires soon')
             [CompletionResult]::new('tiers', 'tiers', [CompletionResultType]::ParameterValue, 'Members and spend per tier, with shares (R34)')
             [CompletionResult]::new('care', 'care', [CompletionResultType]::ParameterValue, 'The day''s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)')
             [CompletionResult]::new('candidates', 'candidates', [CompletionResultType]::ParameterValue, 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)')
@@ -703,6 +719,9 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)')
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'The VIP top list by spend or points')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;report;help;liability' {
             break
         }
         'vipctl;report;help;tiers' {
@@ -892,6 +911,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;help;report' {
+            [CompletionResult]::new('liability', 'liability', [CompletionResultType]::ParameterValue, 'Points outstanding and their value at the redemption value, with what expires soon')
             [CompletionResult]::new('tiers', 'tiers', [CompletionResultType]::ParameterValue, 'Members and spend per tier, with shares (R34)')
             [CompletionResult]::new('care', 'care', [CompletionResultType]::ParameterValue, 'The day''s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)')
             [CompletionResult]::new('candidates', 'candidates', [CompletionResultType]::ParameterValue, 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)')
@@ -900,6 +920,9 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('stores', 'stores', [CompletionResultType]::ParameterValue, 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)')
             [CompletionResult]::new('staff', 'staff', [CompletionResultType]::ParameterValue, 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)')
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'The VIP top list by spend or points')
+            break
+        }
+        'vipctl;help;report;liability' {
             break
         }
         'vipctl;help;report;tiers' {

@@ -166,6 +166,9 @@ _vipctl() {
             vipctl__subcmd__help__subcmd__report,dormant)
                 cmd="vipctl__subcmd__help__subcmd__report__subcmd__dormant"
                 ;;
+            vipctl__subcmd__help__subcmd__report,liability)
+                cmd="vipctl__subcmd__help__subcmd__report__subcmd__liability"
+                ;;
             vipctl__subcmd__help__subcmd__report,staff)
                 cmd="vipctl__subcmd__help__subcmd__report__subcmd__staff"
                 ;;
@@ -271,6 +274,9 @@ _vipctl() {
             vipctl__subcmd__report,help)
                 cmd="vipctl__subcmd__report__subcmd__help"
                 ;;
+            vipctl__subcmd__report,liability)
+                cmd="vipctl__subcmd__report__subcmd__liability"
+                ;;
             vipctl__subcmd__report,staff)
                 cmd="vipctl__subcmd__report__subcmd__staff"
                 ;;
@@ -297,6 +303,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__report__subcmd__help,help)
                 cmd="vipctl__subcmd__report__subcmd__help__subcmd__help"
+                ;;
+            vipctl__subcmd__report__subcmd__help,liability)
+                cmd="vipctl__subcmd__report__subcmd__help__subcmd__liability"
                 ;;
             vipctl__subcmd__report__subcmd__help,staff)
                 cmd="vipctl__subcmd__report__subcmd__help__subcmd__staff"
@@ -1043,7 +1052,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__report)
-            opts="tiers care candidates dormant birthdays stores staff top"
+            opts="liability tiers care candidates dormant birthdays stores staff top"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1099,6 +1108,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__report__subcmd__dormant)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__report__subcmd__liability)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2237,7 +2260,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report)
-            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help tiers care candidates dormant birthdays stores staff top help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help liability tiers care candidates dormant birthdays stores staff top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2471,7 +2494,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__help)
-            opts="tiers care candidates dormant birthdays stores staff top help"
+            opts="liability tiers care candidates dormant birthdays stores staff top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2554,6 +2577,20 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__report__subcmd__help__subcmd__liability)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__report__subcmd__help__subcmd__staff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -2603,6 +2640,48 @@ _vipctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__report__subcmd__liability)
+            opts="-q -h --by --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -W "tier store expiry-month" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -416,25 +416,39 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l excel -d 'Start
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l expiring -d '`export tiers`: add points_expiring_30d and points_expiring_year_end'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -l db -d 'The database file' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -s q -l quiet -d 'No progress bar'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -f -a "care" -d 'The day\'s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -f -a "candidates" -d 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -f -a "dormant" -d 'Members with no purchase for at least N days (R31)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -f -a "birthdays" -d 'Birthdays today and in the next N − 1 days (R32)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -f -a "stores" -d 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -f -a "staff" -d 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -f -a "top" -d 'The VIP top list by spend or points'
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from tiers care candidates dormant birthdays stores staff top help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "liability" -d 'Points outstanding and their value at the redemption value, with what expires soon'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "care" -d 'The day\'s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "candidates" -d 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "dormant" -d 'Members with no purchase for at least N days (R31)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "birthdays" -d 'Birthdays today and in the next N − 1 days (R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "stores" -d 'Per store: member sales as a share of all sales, receipts, members enrolled (R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "staff" -d 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "top" -d 'The VIP top list by spend or points'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l by -d 'Group by tier, by the member\'s store, or by the month the points expire' -r -f -a "tier\t''
+store\t''
+expiry-month\t''"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l from -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l to -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l db -d 'The database file' -r -F
@@ -550,6 +564,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l include-pii -d 'Unmasked name, phone and birthday (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "liability" -d 'Points outstanding and their value at the redemption value, with what expires soon'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "care" -d 'The day\'s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "candidates" -d 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)'
@@ -632,6 +647,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subc
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "contacted" -d 'Record a care call to a member; restarts the tier\'s call cadence (R32)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "liability" -d 'Points outstanding and their value at the redemption value, with what expires soon'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "care" -d 'The day\'s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "candidates" -d 'Members who qualify for a tier by invitation only, to grant with `member pin-tier` (R26)'

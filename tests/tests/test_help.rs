@@ -87,6 +87,7 @@ const COMMANDS: &[&str] = &[
     "report staff",
     "report top",
     "report candidates",
+    "report liability",
     "audit",
     "journal",
     "migrate",
