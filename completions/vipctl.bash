@@ -61,6 +61,9 @@ _vipctl() {
             vipctl,report)
                 cmd="vipctl__subcmd__report"
                 ;;
+            vipctl,simulate)
+                cmd="vipctl__subcmd__simulate"
+                ;;
             vipctl,staff)
                 cmd="vipctl__subcmd__staff"
                 ;;
@@ -114,6 +117,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help,report)
                 cmd="vipctl__subcmd__help__subcmd__report"
+                ;;
+            vipctl__subcmd__help,simulate)
+                cmd="vipctl__subcmd__help__subcmd__simulate"
                 ;;
             vipctl__subcmd__help,staff)
                 cmd="vipctl__subcmd__help__subcmd__staff"
@@ -344,7 +350,7 @@ _vipctl() {
 
     case "${cmd}" in
         vipctl)
-            opts="-q -h -V --db --operator --format --quiet --as-of --at --wait --help --version init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit journal migrate completions help"
+            opts="-q -h -V --db --operator --format --quiet --as-of --at --wait --help --version init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report simulate audit journal migrate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -702,7 +708,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help)
-            opts="init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report audit journal migrate completions help"
+            opts="init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report simulate audit journal migrate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1180,6 +1186,20 @@ _vipctl() {
         vipctl__subcmd__help__subcmd__report__subcmd__top)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__simulate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2871,6 +2891,60 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__simulate)
+            opts="-q -h --program --from --to --changes --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --program)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --changes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

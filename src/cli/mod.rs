@@ -31,6 +31,7 @@ mod redeem;
 mod report;
 mod report_liability;
 mod session;
+mod simulate;
 mod staff;
 mod tier_recompute;
 mod values;
@@ -161,6 +162,10 @@ pub enum Command {
     #[command(subcommand, after_help = report::HELP)]
     Report(report::ReportCmd),
 
+    /// What a draft program would change: points, tiers, liability; writes nothing.
+    #[command(after_help = simulate::HELP)]
+    Simulate(simulate::SimulateArgs),
+
     /// Check every invariant of the ledger; exit 1 naming each violation.
     #[command(after_help = audit::HELP)]
     Audit(audit::AuditArgs),
@@ -195,6 +200,7 @@ impl Command {
             Command::Expire(a) => expire::run(cli, a, out),
             Command::Export(a) => export::run(cli, a, out),
             Command::Report(cmd) => report::run(cli, cmd, out),
+            Command::Simulate(a) => simulate::run(cli, a, out),
             Command::Audit(a) => audit::run(cli, a, out),
             Command::Journal(a) => journal::run(cli, a, out),
             Command::Migrate(a) => migrate::run(cli, a, out),
@@ -213,6 +219,7 @@ impl Command {
                 | Command::Journal(_)
                 | Command::Export(_)
                 | Command::Report(_)
+                | Command::Simulate(_)
                 | Command::Member(MemberCmd::Show { .. } | MemberCmd::List { .. })
                 | Command::Staff(StaffCmd::List { .. })
                 | Command::Program(ProgramCmd::Show { .. } | ProgramCmd::Versions)

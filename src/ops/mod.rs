@@ -13,6 +13,7 @@ pub mod members;
 pub mod program;
 pub mod redeem;
 pub mod reports;
+pub mod simulate;
 pub mod staff;
 pub mod tiers;
 

@@ -10,5 +10,6 @@ pub mod identity;
 pub mod ledger;
 pub mod liability;
 pub mod returns;
+pub mod simulate;
 pub mod tiers;
 pub mod time;

@@ -15,6 +15,7 @@ pub mod programs;
 pub mod receipts;
 pub mod reports;
 pub mod schema;
+pub mod simulate;
 pub mod tiers;
 
 use anyhow::{bail, Context, Result};

@@ -34,5 +34,6 @@ mod test_race;
 mod test_redeem;
 mod test_reports;
 mod test_returns_props;
+mod test_simulate;
 mod test_staff;
 mod test_tiers;

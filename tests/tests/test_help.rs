@@ -88,6 +88,7 @@ const COMMANDS: &[&str] = &[
     "report top",
     "report candidates",
     "report liability",
+    "simulate",
     "audit",
     "journal",
     "migrate",
