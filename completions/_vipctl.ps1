@@ -431,6 +431,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--member', '--member', [CompletionResultType]::ParameterName, 'Card number, member number or phone')
             [CompletionResult]::new('--points', '--points', [CompletionResultType]::ParameterName, 'Points to take (with --reward, must equal the reward''s points)')
             [CompletionResult]::new('--reward', '--reward', [CompletionResultType]::ParameterName, 'A reward code from the program''s catalogue')
+            [CompletionResult]::new('--gift-price', '--gift-price', [CompletionResultType]::ParameterName, 'A gift listed at this price in yuan, priced by the program''s gift ladder (e.g. 1000 points up to 200 yuan, +500 points per 200 more)')
             [CompletionResult]::new('--used-by', '--used-by', [CompletionResultType]::ParameterName, 'Who used the points, with the holder''s consent (R18)')
             [CompletionResult]::new('--approved-by', '--approved-by', [CompletionResultType]::ParameterName, 'Who approved the use (R18)')
             [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'note')

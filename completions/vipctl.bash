@@ -2206,7 +2206,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__redeem)
-            opts="-q -h --file --rejects --encoding --member --points --reward --used-by --approved-by --note --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-q -h --file --rejects --encoding --member --points --reward --gift-price --used-by --approved-by --note --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2233,6 +2233,10 @@ _vipctl() {
                     return 0
                     ;;
                 --reward)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gift-price)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

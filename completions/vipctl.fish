@@ -330,6 +330,7 @@ gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l member -d 'Card number, member number or phone' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l points -d 'Points to take (with --reward, must equal the reward\'s points)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l reward -d 'A reward code from the program\'s catalogue' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l gift-price -d 'A gift listed at this price in yuan, priced by the program\'s gift ladder (e.g. 1000 points up to 200 yuan, +500 points per 200 more)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l used-by -d 'Who used the points, with the holder\'s consent (R18)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l approved-by -d 'Who approved the use (R18)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l note -r

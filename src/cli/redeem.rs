@@ -14,6 +14,7 @@ use std::path::PathBuf;
 pub(super) const HELP: &str = "Examples:
   vipctl redeem --member 13800138000 --points 200 --note \"offset 200 yuan\"
   vipctl redeem --member M00000001 --reward GIFT200 --used-by 李娜 --approved-by 张伟
+  vipctl redeem --member M00000001 --gift-price 350     # by the program's gift ladder
   vipctl redeem --file redemptions.csv
 
 File columns: member,points,reward,used_by,approved_by,note,time,ref
@@ -36,11 +37,15 @@ pub struct RedeemArgs {
     #[arg(long, value_name = "REF", required_unless_present = "file")]
     member: Option<String>,
     /// Points to take (with --reward, must equal the reward's points).
-    #[arg(long, value_name = "N", allow_negative_numbers = true, required_unless_present_any = ["file", "reward"], value_parser = super::parse_points)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, required_unless_present_any = ["file", "reward", "gift_price"], value_parser = super::parse_points)]
     points: Option<i64>,
     /// A reward code from the program's catalogue.
     #[arg(long, value_name = "CODE")]
     reward: Option<String>,
+    /// A gift listed at this price in yuan, priced by the program's gift
+    /// ladder (e.g. 1000 points up to 200 yuan, +500 points per 200 more).
+    #[arg(long, value_name = "YUAN", conflicts_with_all = ["file", "reward"])]
+    gift_price: Option<String>,
     /// Who used the points, with the holder's consent (R18).
     #[arg(long, value_name = "NAME", requires = "approved_by")]
     used_by: Option<String>,
@@ -75,6 +80,13 @@ pub(super) fn run(cli: &Cli, a: &RedeemArgs, out: &mut dyn Write) -> Result<Exit
         approved_by: a.approved_by.clone(),
         note: a.note.clone(),
         reference: None,
+        gift_price_fen: match &a.gift_price {
+            Some(y) => Some(
+                crate::money::parse_yuan(y)
+                    .map_err(|e| crate::error::Usage(format!("--gift-price: {e}")))?,
+            ),
+            None => None,
+        },
     };
     let done = ops::redeem::redeem(&mut s.store, &r, &s.ctx)?;
     print_done(cli, out, &done)

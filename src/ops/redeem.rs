@@ -22,6 +22,9 @@ pub struct Redemption {
     pub note: Option<String>,
     /// Makes a redemption from a file idempotent.
     pub reference: Option<String>,
+    /// A gift listed at this price (fen), priced by the program's gift
+    /// ladder (R16).
+    pub gift_price_fen: Option<i64>,
 }
 
 /// What a redemption did.
@@ -33,11 +36,35 @@ pub struct Redeemed {
     pub balance_before: i64,
     pub balance: i64,
     pub entry_id: i64,
+    /// What the points are worth in cash at the member's tier's redemption
+    /// value (R16), exactly, rounded down to the fen.
+    pub value_yuan: String,
 }
 
 /// The points a redemption takes: the reward's from the catalogue (R16), or
 /// the points asked for; both must agree when both are given.
 fn points_of(r: &Redemption, program: &Program) -> Result<i64, String> {
+    if let Some(price) = r.gift_price_fen {
+        let Some(ladder) = program.redeem.ladder else {
+            return Err(
+                "the program has no gift ladder ([redeem.ladder]) to price a gift by".into(),
+            );
+        };
+        if r.reward.is_some() {
+            return Err("give a reward or a gift price, not both".into());
+        }
+        if price <= 0 {
+            return Err("a gift's list price must be above zero".into());
+        }
+        let need = crate::rules::gifts::points_for(&ladder, price);
+        return match r.points {
+            Some(p) if p != need => Err(format!(
+                "a gift listed at {} yuan costs {need} points on the gift ladder, not {p}",
+                crate::money::format_fen(price)
+            )),
+            _ => Ok(need),
+        };
+    }
     let reward_points = match r.reward.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => match program.reward(code) {
             Some(rw) => Some(i64::from(rw.points)),
@@ -129,6 +156,17 @@ fn redeem_in(
         ))));
     }
     let mut note = r.note.clone().unwrap_or_default();
+    if let Some(price) = r.gift_price_fen {
+        let gift = format!(
+            "gift listed at {} yuan (gift ladder)",
+            crate::money::format_fen(price)
+        );
+        note = if note.is_empty() {
+            gift
+        } else {
+            format!("{gift}: {note}")
+        };
+    }
     if let Some(code) = &r.reward {
         if let Some(rw) = program.reward(code) {
             note = if note.is_empty() {
@@ -178,6 +216,7 @@ fn redeem_in(
         balance_before: posted.balance_before,
         balance: posted.balance_after,
         entry_id: posted.entry_id,
+        value_yuan: crate::money::format_fen(program.redeem_value(&m.tier).fen_for(points)),
     }))
 }
 
@@ -352,6 +391,7 @@ pub fn redeem_file(
             approved_by: opt(f[4]),
             note: opt(f[5]),
             reference: opt(f[7]),
+            gift_price_fen: None,
         };
         let content = [
             ("member", f[0].to_string()),

@@ -810,3 +810,55 @@ fn r18_a_receipt_paid_with_points_records_who_used_them() {
     assert_eq!(wd.points(&no), 88 - 50 + 8);
     assert_audit_ok(&wd);
 }
+
+#[test]
+fn nanya_gift_ladder_prices_a_gift_by_its_list_price() {
+    // 004 line 469: "積滿1000分…標價200元以內(含200元)的商品一件…積滿1500分可任選標價
+    // 400元以內(含400元)的商品一件。以此類推,積分以500分為跨度,兌換禮品以200元為跨度".
+    let wd = shop("nanya");
+    import(&wd, &["NY,E1,,2026-05-01 10:00,50000.00,,,"]);
+    let no = enroll_on(&wd, 1, "1990-06-15", &["NY:E1"])["member_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // 5000 + 10 bonus.
+    assert_eq!(wd.points(&no), 5010);
+    for (price, points) in [("200", 1000), ("200.01", 1500), ("400", 1500)] {
+        let before = wd.points(&no);
+        let done = wd.json(&["redeem", "--member", &no, "--gift-price", price]);
+        assert_eq!(done["points"], points, "{price}: {done}");
+        assert_eq!(wd.points(&no), before - points);
+    }
+    // 1010 left; a gift listed at 600 yuan takes 2000: refused, nothing changed.
+    refused_unchanged(
+        &wd,
+        &["redeem", "--member", &no, "--gift-price", "600"],
+        4,
+        &["not enough points"],
+    );
+    // A program without a ladder says so (usage of the program, not a rule).
+    let other = shop("menswear");
+    let m = other.enroll("李雷", &phone(1), &id_number("1980-01-01", 1));
+    let out = other
+        .cmd(&["redeem", "--member", &m, "--gift-price", "200"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(crate::workdir::stderr_of(&out).contains("gift ladder"));
+    assert_audit_ok(&wd);
+}
+
+#[test]
+fn menswear_1500_points_are_worth_exactly_100_yuan() {
+    // 002 line 27: "滿1500積分返100": the value of points used is exact.
+    let wd = shop("menswear");
+    let no = wd.enroll("李雷", &phone(1), &id_number("1980-01-01", 1));
+    import(&wd, &[&format!("JB,F1,{no},2026-06-01 10:00,3100.00,,,")]);
+    let done = wd.json(&["redeem", "--member", &no, "--points", "1500"]);
+    assert_eq!(done["value_yuan"], "100.00", "{done}");
+    // 15 points are 1 yuan; 1 point is 1/15 yuan, 0.06 rounded down.
+    let done = wd.json(&["redeem", "--member", &no, "--points", "15"]);
+    assert_eq!(done["value_yuan"], "1.00", "{done}");
+    let done = wd.json(&["redeem", "--member", &no, "--points", "1"]);
+    assert_eq!(done["value_yuan"], "0.06", "{done}");
+}
