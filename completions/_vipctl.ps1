@@ -176,6 +176,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'store')
             [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'The staff member who enrolled them')
             [CompletionResult]::new('--receipt', '--receipt', [CompletionResultType]::ParameterName, 'A qualifying receipt with no member, STORE:RECEIPT (repeatable, R6)')
+            [CompletionResult]::new('--consent', '--consent', [CompletionResultType]::ParameterName, 'Marketing consent: yes or no (no: never on care or birthday lists)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
@@ -228,6 +229,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register one staff member, or many from a CSV file')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff (name, phone and ID number masked unless --include-pii)')
+            [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'A staff member leaves; their members move to another (R33, 谁开发谁负责)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -265,9 +267,24 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'vipctl;staff;leave' {
+            [CompletionResult]::new('--handover', '--handover', [CompletionResultType]::ParameterName, 'The staff code of who takes their members over')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'vipctl;staff;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register one staff member, or many from a CSV file')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff (name, phone and ID number masked unless --include-pii)')
+            [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'A staff member leaves; their members move to another (R33, 谁开发谁负责)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -275,6 +292,9 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;staff;help;list' {
+            break
+        }
+        'vipctl;staff;help;leave' {
             break
         }
         'vipctl;staff;help;help' {
@@ -293,10 +313,13 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Profile, card, tier and its history, balance, points by expiry, recent entries')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List members, optionally by tier, store or staff')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold)')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold), or their marketing consent')
             [CompletionResult]::new('replace-card', 'replace-card', [CompletionResultType]::ParameterValue, 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)')
             [CompletionResult]::new('contacted', 'contacted', [CompletionResultType]::ParameterValue, 'Record a care call to a member; restarts the tier''s call cadence (R32)')
             [CompletionResult]::new('pin-tier', 'pin-tier', [CompletionResultType]::ParameterValue, 'Pin a member to a tier that recompute will not change, or unpin (R26)')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge two records of one person into KEEP; DROP is closed, its cards blocked')
+            [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close a member: cards blocked, ledger and receipts kept')
+            [CompletionResult]::new('erase', 'erase', [CompletionResultType]::ParameterValue, 'Erase a member''s personal data on request (PIPL), keeping the figures')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -338,6 +361,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--gender', '--gender', [CompletionResultType]::ParameterName, 'gender')
             [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'store')
             [CompletionResult]::new('--staff', '--staff', [CompletionResultType]::ParameterName, 'staff')
+            [CompletionResult]::new('--consent', '--consent', [CompletionResultType]::ParameterName, 'Marketing consent: yes or no')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
@@ -386,7 +410,49 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('--floor', '--floor', [CompletionResultType]::ParameterName, 'A floor instead of a freeze: never below the tier, still rises')
             [CompletionResult]::new('--unpin', '--unpin', [CompletionResultType]::ParameterName, 'unpin')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;member;merge' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the merge is forced (journalled with the operator)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Merge records with different ID numbers (needs --reason)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;member;close' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;member;erase' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -396,10 +462,13 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         'vipctl;member;help' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Profile, card, tier and its history, balance, points by expiry, recent entries')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List members, optionally by tier, store or staff')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold)')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold), or their marketing consent')
             [CompletionResult]::new('replace-card', 'replace-card', [CompletionResultType]::ParameterValue, 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)')
             [CompletionResult]::new('contacted', 'contacted', [CompletionResultType]::ParameterValue, 'Record a care call to a member; restarts the tier''s call cadence (R32)')
             [CompletionResult]::new('pin-tier', 'pin-tier', [CompletionResultType]::ParameterValue, 'Pin a member to a tier that recompute will not change, or unpin (R26)')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge two records of one person into KEEP; DROP is closed, its cards blocked')
+            [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close a member: cards blocked, ledger and receipts kept')
+            [CompletionResult]::new('erase', 'erase', [CompletionResultType]::ParameterValue, 'Erase a member''s personal data on request (PIPL), keeping the figures')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -419,6 +488,15 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;member;help;pin-tier' {
+            break
+        }
+        'vipctl;member;help;merge' {
+            break
+        }
+        'vipctl;member;help;close' {
+            break
+        }
+        'vipctl;member;help;erase' {
             break
         }
         'vipctl;member;help;help' {
@@ -877,6 +955,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         'vipctl;help;staff' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register one staff member, or many from a CSV file')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the staff (name, phone and ID number masked unless --include-pii)')
+            [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'A staff member leaves; their members move to another (R33, 谁开发谁负责)')
             break
         }
         'vipctl;help;staff;add' {
@@ -885,13 +964,19 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         'vipctl;help;staff;list' {
             break
         }
+        'vipctl;help;staff;leave' {
+            break
+        }
         'vipctl;help;member' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Profile, card, tier and its history, balance, points by expiry, recent entries')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List members, optionally by tier, store or staff')
-            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold)')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a member''s details (R2 and R3 still hold), or their marketing consent')
             [CompletionResult]::new('replace-card', 'replace-card', [CompletionResultType]::ParameterValue, 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)')
             [CompletionResult]::new('contacted', 'contacted', [CompletionResultType]::ParameterValue, 'Record a care call to a member; restarts the tier''s call cadence (R32)')
             [CompletionResult]::new('pin-tier', 'pin-tier', [CompletionResultType]::ParameterValue, 'Pin a member to a tier that recompute will not change, or unpin (R26)')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Merge two records of one person into KEEP; DROP is closed, its cards blocked')
+            [CompletionResult]::new('close', 'close', [CompletionResultType]::ParameterValue, 'Close a member: cards blocked, ledger and receipts kept')
+            [CompletionResult]::new('erase', 'erase', [CompletionResultType]::ParameterValue, 'Erase a member''s personal data on request (PIPL), keeping the figures')
             break
         }
         'vipctl;help;member;show' {
@@ -910,6 +995,15 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;help;member;pin-tier' {
+            break
+        }
+        'vipctl;help;member;merge' {
+            break
+        }
+        'vipctl;help;member;close' {
+            break
+        }
+        'vipctl;help;member;erase' {
             break
         }
         'vipctl;help;redeem' {

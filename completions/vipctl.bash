@@ -130,11 +130,20 @@ _vipctl() {
             vipctl__subcmd__help,year-end-reset)
                 cmd="vipctl__subcmd__help__subcmd__year__subcmd__end__subcmd__reset"
                 ;;
+            vipctl__subcmd__help__subcmd__member,close)
+                cmd="vipctl__subcmd__help__subcmd__member__subcmd__close"
+                ;;
             vipctl__subcmd__help__subcmd__member,contacted)
                 cmd="vipctl__subcmd__help__subcmd__member__subcmd__contacted"
                 ;;
+            vipctl__subcmd__help__subcmd__member,erase)
+                cmd="vipctl__subcmd__help__subcmd__member__subcmd__erase"
+                ;;
             vipctl__subcmd__help__subcmd__member,list)
                 cmd="vipctl__subcmd__help__subcmd__member__subcmd__list"
+                ;;
+            vipctl__subcmd__help__subcmd__member,merge)
+                cmd="vipctl__subcmd__help__subcmd__member__subcmd__merge"
                 ;;
             vipctl__subcmd__help__subcmd__member,pin-tier)
                 cmd="vipctl__subcmd__help__subcmd__member__subcmd__pin__subcmd__tier"
@@ -190,17 +199,29 @@ _vipctl() {
             vipctl__subcmd__help__subcmd__staff,add)
                 cmd="vipctl__subcmd__help__subcmd__staff__subcmd__add"
                 ;;
+            vipctl__subcmd__help__subcmd__staff,leave)
+                cmd="vipctl__subcmd__help__subcmd__staff__subcmd__leave"
+                ;;
             vipctl__subcmd__help__subcmd__staff,list)
                 cmd="vipctl__subcmd__help__subcmd__staff__subcmd__list"
                 ;;
+            vipctl__subcmd__member,close)
+                cmd="vipctl__subcmd__member__subcmd__close"
+                ;;
             vipctl__subcmd__member,contacted)
                 cmd="vipctl__subcmd__member__subcmd__contacted"
+                ;;
+            vipctl__subcmd__member,erase)
+                cmd="vipctl__subcmd__member__subcmd__erase"
                 ;;
             vipctl__subcmd__member,help)
                 cmd="vipctl__subcmd__member__subcmd__help"
                 ;;
             vipctl__subcmd__member,list)
                 cmd="vipctl__subcmd__member__subcmd__list"
+                ;;
+            vipctl__subcmd__member,merge)
+                cmd="vipctl__subcmd__member__subcmd__merge"
                 ;;
             vipctl__subcmd__member,pin-tier)
                 cmd="vipctl__subcmd__member__subcmd__pin__subcmd__tier"
@@ -214,14 +235,23 @@ _vipctl() {
             vipctl__subcmd__member,update)
                 cmd="vipctl__subcmd__member__subcmd__update"
                 ;;
+            vipctl__subcmd__member__subcmd__help,close)
+                cmd="vipctl__subcmd__member__subcmd__help__subcmd__close"
+                ;;
             vipctl__subcmd__member__subcmd__help,contacted)
                 cmd="vipctl__subcmd__member__subcmd__help__subcmd__contacted"
+                ;;
+            vipctl__subcmd__member__subcmd__help,erase)
+                cmd="vipctl__subcmd__member__subcmd__help__subcmd__erase"
                 ;;
             vipctl__subcmd__member__subcmd__help,help)
                 cmd="vipctl__subcmd__member__subcmd__help__subcmd__help"
                 ;;
             vipctl__subcmd__member__subcmd__help,list)
                 cmd="vipctl__subcmd__member__subcmd__help__subcmd__list"
+                ;;
+            vipctl__subcmd__member__subcmd__help,merge)
+                cmd="vipctl__subcmd__member__subcmd__help__subcmd__merge"
                 ;;
             vipctl__subcmd__member__subcmd__help,pin-tier)
                 cmd="vipctl__subcmd__member__subcmd__help__subcmd__pin__subcmd__tier"
@@ -331,6 +361,9 @@ _vipctl() {
             vipctl__subcmd__staff,help)
                 cmd="vipctl__subcmd__staff__subcmd__help"
                 ;;
+            vipctl__subcmd__staff,leave)
+                cmd="vipctl__subcmd__staff__subcmd__leave"
+                ;;
             vipctl__subcmd__staff,list)
                 cmd="vipctl__subcmd__staff__subcmd__list"
                 ;;
@@ -339,6 +372,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__staff__subcmd__help,help)
                 cmd="vipctl__subcmd__staff__subcmd__help__subcmd__help"
+                ;;
+            vipctl__subcmd__staff__subcmd__help,leave)
+                cmd="vipctl__subcmd__staff__subcmd__help__subcmd__leave"
                 ;;
             vipctl__subcmd__staff__subcmd__help,list)
                 cmd="vipctl__subcmd__staff__subcmd__help__subcmd__list"
@@ -526,7 +562,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__enroll)
-            opts="-q -h --file --rejects --encoding --name --phone --id-number --birthday --gender --card --store --staff --receipt --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-q -h --file --rejects --encoding --name --phone --id-number --birthday --gender --card --store --staff --receipt --consent --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -577,6 +613,10 @@ _vipctl() {
                     return 0
                     ;;
                 --receipt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -848,8 +888,22 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__member)
-            opts="show list update replace-card contacted pin-tier"
+            opts="show list update replace-card contacted pin-tier merge close erase"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__member__subcmd__close)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -875,7 +929,35 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__help__subcmd__member__subcmd__erase)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__help__subcmd__member__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__member__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1212,7 +1294,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__staff)
-            opts="add list"
+            opts="add list leave"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1226,6 +1308,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__staff__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__staff__subcmd__leave)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1370,8 +1466,46 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member)
-            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help show list update replace-card contacted pin-tier help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help show list update replace-card contacted pin-tier merge close erase help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__member__subcmd__close)
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1449,8 +1583,46 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__member__subcmd__erase)
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__member__subcmd__help)
-            opts="show list update replace-card contacted pin-tier help"
+            opts="show list update replace-card contacted pin-tier merge close erase help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1463,7 +1635,35 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__member__subcmd__help__subcmd__close)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__member__subcmd__help__subcmd__contacted)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__member__subcmd__help__subcmd__erase)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1492,6 +1692,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__member__subcmd__help__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1611,8 +1825,50 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__member__subcmd__merge)
+            opts="-q -h --force --reason --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__member__subcmd__pin__subcmd__tier)
-            opts="-q -h --tier --unpin --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-q -h --tier --floor --unpin --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1734,7 +1990,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__member__subcmd__update)
-            opts="-q -h --name --phone --id-number --birthday --gender --store --staff --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-q -h --name --phone --id-number --birthday --gender --store --staff --consent --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1765,6 +2021,10 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2984,7 +3244,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__staff)
-            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help add list help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help add list leave help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3088,7 +3348,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__staff__subcmd__help)
-            opts="add list help"
+            opts="add list leave help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3129,6 +3389,20 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__staff__subcmd__help__subcmd__leave)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__staff__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -3136,6 +3410,48 @@ _vipctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__staff__subcmd__leave)
+            opts="-q -h --handover --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --handover)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -141,6 +141,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l card -d 'Card n
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l store -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l staff -d 'The staff member who enrolled them' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l receipt -d 'A qualifying receipt with no member, STORE:RECEIPT (repeatable, R6)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l consent -d 'Marketing consent: yes or no (no: never on care or birthday lists)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -177,19 +178,20 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l wait -d 'How 
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l dry-run -d 'Compute and report everything, change nothing (no rejects file either: rejected rows are counted, and the first are listed on stderr)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l db -d 'The database file' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s q -l quiet -d 'No progress bar'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "list" -d 'List the staff (name, phone and ID number masked unless --include-pii)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -f -a "list" -d 'List the staff (name, phone and ID number masked unless --include-pii)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -f -a "leave" -d 'A staff member leaves; their members move to another (R33, 谁开发谁负责)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l name -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l phone -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l id-number -r
@@ -220,26 +222,41 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_sub
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l include-pii -d 'Unmasked name, phone and ID number (recorded with the operator, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the staff (name, phone and ID number masked unless --include-pii)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l db -d 'The database file' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l handover -d 'The staff code of who takes their members over' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -s q -l quiet -d 'No progress bar'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "list" -d 'List members, optionally by tier, store or staff'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "contacted" -d 'Record a care call to a member; restarts the tier\'s call cadence (R32)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register one staff member, or many from a CSV file'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the staff (name, phone and ID number masked unless --include-pii)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "leave" -d 'A staff member leaves; their members move to another (R33, 谁开发谁负责)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "list" -d 'List members, optionally by tier, store or staff'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold), or their marketing consent'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "contacted" -d 'Record a care call to a member; restarts the tier\'s call cadence (R32)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "merge" -d 'Merge two records of one person into KEEP; DROP is closed, its cards blocked'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "close" -d 'Close a member: cards blocked, ledger and receipts kept'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "erase" -d 'Erase a member\'s personal data on request (PIPL), keeping the figures'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -271,6 +288,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l gender -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l store -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l staff -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l consent -d 'Marketing consent: yes or no' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -312,15 +330,51 @@ json\t'One JSON document with snake_case keys'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l floor -d 'A floor instead of a freeze: never below the tier, still rises'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l unpin
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l reason -d 'Why the merge is forced (journalled with the operator)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l force -d 'Merge records with different ID numbers (needs --reason)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l operator -d 'Who is making the change (stored with every change); default $USER' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "list" -d 'List members, optionally by tier, store or staff'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold), or their marketing consent'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "contacted" -d 'Record a care call to a member; restarts the tier\'s call cadence (R32)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "merge" -d 'Merge two records of one person into KEEP; DROP is closed, its cards blocked'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "close" -d 'Close a member: cards blocked, ledger and receipts kept'
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "erase" -d 'Erase a member\'s personal data on request (PIPL), keeping the figures'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l file -d 'A CSV file of redemptions (`-` for stdin)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv; `-` for stdout, the summary then goes to stderr)' -r -F
@@ -658,12 +712,16 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subc
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from program" -f -a "versions" -d 'List the stored program versions'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from staff" -f -a "add" -d 'Register one staff member, or many from a CSV file'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from staff" -f -a "list" -d 'List the staff (name, phone and ID number masked unless --include-pii)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from staff" -f -a "leave" -d 'A staff member leaves; their members move to another (R33, 谁开发谁负责)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "show" -d 'Profile, card, tier and its history, balance, points by expiry, recent entries'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "list" -d 'List members, optionally by tier, store or staff'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "update" -d 'Change a member\'s details (R2 and R3 still hold), or their marketing consent'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "replace-card" -d 'Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "contacted" -d 'Record a care call to a member; restarts the tier\'s call cadence (R32)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "pin-tier" -d 'Pin a member to a tier that recompute will not change, or unpin (R26)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "merge" -d 'Merge two records of one person into KEEP; DROP is closed, its cards blocked'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "close" -d 'Close a member: cards blocked, ledger and receipts kept'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "erase" -d 'Erase a member\'s personal data on request (PIPL), keeping the figures'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "liability" -d 'Points outstanding and their value at the redemption value, with what expires soon'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "care" -d 'The day\'s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)'

@@ -24,8 +24,9 @@ the shortfall; otherwise the receipts become the new member's and earn as of
 their own time, and a program's `[[enroll.direct]]` may start the member in a
 higher tier.
 
-File columns: card,name,phone,id_number,birthday,gender,store,staff,enrolled_at
-(only name,phone,id_number required).";
+File columns: card,name,phone,id_number,birthday,gender,store,staff,enrolled_at,consent
+(only name,phone,id_number required; consent is yes or no: members who said no
+never appear in care or birthday lists).";
 
 #[derive(Debug, Args)]
 pub struct EnrollArgs {
@@ -62,6 +63,9 @@ pub struct EnrollArgs {
     /// A qualifying receipt with no member, STORE:RECEIPT (repeatable, R6).
     #[arg(long, value_name = "STORE:RECEIPT", conflicts_with = "file")]
     receipt: Vec<ops::enroll::ReceiptRef>,
+    /// Marketing consent: yes or no (no: never on care or birthday lists).
+    #[arg(long, value_name = "yes|no")]
+    consent: Option<String>,
 }
 
 pub(super) fn run(cli: &Cli, a: &EnrollArgs, out: &mut dyn Write) -> Result<ExitCode> {
@@ -100,6 +104,7 @@ pub(super) fn run(cli: &Cli, a: &EnrollArgs, out: &mut dyn Write) -> Result<Exit
         store: a.store.clone().unwrap_or_default(),
         staff: a.staff.clone().unwrap_or_default(),
         enrolled_at: s.ctx.today.to_string(),
+        consent: a.consent.clone().unwrap_or_default(),
     };
     if !a.receipt.is_empty() || !s.program.enroll.require.is_empty() {
         let done = ops::enroll::enroll_on_receipts(

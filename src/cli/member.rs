@@ -1,5 +1,6 @@
 //! `vipctl member …`: look up and manage members (R1–R5, R26, R32).
 
+use super::member_lifecycle::{self as lifecycle, MergeArgs, RefArgs};
 use super::output::{self, Format, Records};
 use super::session::{open, open_as};
 use super::Cli;
@@ -13,7 +14,10 @@ use std::io::Write;
 pub(super) const HELP: &str = "Examples:
   vipctl member show 13800138000
   vipctl member list --tier silver --format csv
-  vipctl member replace-card M00000001 --card C100234";
+  vipctl member replace-card M00000001 --card C100234
+  vipctl member update M00000001 --consent no
+  vipctl member merge M00000001 M00000002
+  vipctl member erase M00000003";
 
 #[derive(Debug, Subcommand)]
 pub enum MemberCmd {
@@ -43,9 +47,13 @@ journalled with the operator).")]
         #[arg(long)]
         include_pii: bool,
     },
-    /// Change a member's details (R2 and R3 still hold).
-    #[command(after_help = "Example:
-  vipctl member update M00000001 --phone 13900000000 --store SH01")]
+    /// Change a member's details (R2 and R3 still hold), or their marketing consent.
+    #[command(after_help = "Examples:
+  vipctl member update M00000001 --phone 13900000000 --store SH01
+  vipctl member update 13800138000 --consent no
+
+A member who said no to marketing (--consent no) never appears in care lists
+or birthday lists; exports show the consent.")]
     Update {
         reference: String,
         #[arg(long)]
@@ -62,6 +70,9 @@ journalled with the operator).")]
         store: Option<String>,
         #[arg(long)]
         staff: Option<String>,
+        /// Marketing consent: yes or no.
+        #[arg(long, value_name = "yes|no")]
+        consent: Option<String>,
     },
     /// Replace a lost card: points, tier and history move to the new card; the old one is blocked (R5).
     #[command(after_help = "Example:
@@ -82,18 +93,38 @@ journalled with the operator).")]
     /// Pin a member to a tier that recompute will not change, or unpin (R26).
     #[command(after_help = "Examples:
   vipctl member pin-tier M00000001 --tier purple_gold
-  vipctl member pin-tier M00000001 --unpin")]
+  vipctl member pin-tier M00000001 --tier gold --floor
+  vipctl member pin-tier M00000001 --unpin
+
+Without --floor the pin freezes the tier (recompute and purchases leave it).
+With --floor the member never falls below the tier but still rises to a
+higher one earned.")]
     PinTier {
         reference: String,
         #[arg(long, required_unless_present = "unpin", conflicts_with = "unpin")]
         tier: Option<String>,
+        /// A floor instead of a freeze: never below the tier, still rises.
+        #[arg(long, requires = "tier")]
+        floor: bool,
         #[arg(long)]
         unpin: bool,
     },
+    /// Merge two records of one person into KEEP; DROP is closed, its cards blocked.
+    #[command(after_help = lifecycle::MERGE_HELP)]
+    Merge(MergeArgs),
+    /// Close a member: cards blocked, ledger and receipts kept.
+    #[command(after_help = lifecycle::CLOSE_HELP)]
+    Close(RefArgs),
+    /// Erase a member's personal data on request (PIPL), keeping the figures.
+    #[command(after_help = lifecycle::ERASE_HELP)]
+    Erase(RefArgs),
 }
 
 pub(super) fn run(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<ExitCode> {
     match cmd {
+        MemberCmd::Merge(a) => return lifecycle::merge(cli, a, out),
+        MemberCmd::Close(a) => return lifecycle::close(cli, a, out),
+        MemberCmd::Erase(a) => return lifecycle::erase(cli, a, out),
         MemberCmd::Contacted { reference, note } => {
             let mut s = open(cli)?;
             let no = ops::reports::contacted(&mut s.store, reference, note.as_deref(), &s.ctx)?;
@@ -202,9 +233,11 @@ pub(super) fn run(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<Exi
             gender,
             store,
             staff,
+            consent,
         } => {
             let mut s = open(cli)?;
             let u = ops::members::Update {
+                consent: consent.clone(),
                 name: name.clone(),
                 phone: phone.clone(),
                 id_number: id_number.clone(),
@@ -238,6 +271,7 @@ pub(super) fn run(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<Exi
         MemberCmd::PinTier {
             reference,
             tier,
+            floor,
             unpin: _,
         } => {
             let mut s = open(cli)?;
@@ -246,6 +280,7 @@ pub(super) fn run(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<Exi
                 &s.program,
                 reference,
                 tier.as_deref(),
+                *floor,
                 &s.ctx,
             )?;
             let printed = output::record(out, cli.format, &m);

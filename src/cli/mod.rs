@@ -22,6 +22,7 @@ mod init;
 mod io;
 mod journal;
 mod member;
+mod member_lifecycle;
 mod migrate;
 pub mod output;
 pub mod paths;

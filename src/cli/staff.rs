@@ -16,7 +16,8 @@ use std::path::PathBuf;
 pub(super) const HELP: &str = "Examples:
   vipctl staff add S001 --name 王芳 --store BJ01
   vipctl staff add --file fixtures/staff.csv
-  vipctl staff list";
+  vipctl staff list
+  vipctl staff leave S002 --handover S001";
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCmd {
@@ -56,10 +57,33 @@ File columns: code,name,phone,id_number,store")]
         #[arg(long)]
         include_pii: bool,
     },
+    /// A staff member leaves; their members move to another (R33, 谁开发谁负责).
+    #[command(after_help = "Examples:
+  vipctl staff leave S002 --handover S001
+  vipctl --as-of 2026-11-30 staff leave S002 --handover S001 --format json
+
+The members S002 is responsible for become S001's, each with a row in their
+staff history (member show). Past receipts keep S002, so reports keep
+attributing past sales to S002. A receipt dated on or after the day S002
+left that names S002 is kept and flagged (receipts.staff_flag = 'left'):
+nobody is credited with that sale. Refused (exit 4): an unregistered code,
+a staff member who left already, or a --handover who left or is unknown.")]
+    Leave {
+        /// The staff code of who leaves.
+        code: String,
+        /// The staff code of who takes their members over.
+        #[arg(long, value_name = "TO")]
+        handover: String,
+    },
 }
 
 pub(super) fn run(cli: &Cli, cmd: &StaffCmd, out: &mut dyn Write) -> Result<ExitCode> {
     match cmd {
+        StaffCmd::Leave { code, handover } => {
+            let mut s = open(cli)?;
+            let done = ops::lifecycle::staff_leave(&mut s.store, code, handover, &s.ctx)?;
+            print_done(cli, out, &done)
+        }
         StaffCmd::Add {
             code,
             name,

@@ -200,6 +200,7 @@ pub fn export(
                 "points",
                 "owed",
                 "last_purchase",
+                "consent",
             ])?;
             export::members(&st.conn, |r| {
                 let points = r.points;
@@ -221,6 +222,7 @@ pub fn export(
                     points.to_string(),
                     (-points).max(0).to_string(),
                     r.last_purchase,
+                    r.consent,
                 ])?;
                 tick(&mut rows);
                 Ok(())

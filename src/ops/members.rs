@@ -23,6 +23,8 @@ pub struct Application {
     pub store: String,
     pub staff: String,
     pub enrolled_at: String,
+    /// Marketing consent (`yes`/`no`; empty: not asked).
+    pub consent: String,
 }
 
 /// An application that passed the field checks (R4).
@@ -37,6 +39,7 @@ pub struct Valid {
     pub store: Option<String>,
     pub staff: Option<String>,
     pub enrolled_on: NaiveDate,
+    pub consent: Option<String>,
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -108,6 +111,10 @@ pub fn validate(a: &Application, today: NaiveDate) -> Result<Valid, String> {
         store: opt(&a.store),
         staff: opt(&a.staff),
         enrolled_on,
+        consent: match opt(&a.consent) {
+            Some(c) => Some(super::lifecycle::parse_consent(&c)?),
+            None => None,
+        },
     })
 }
 
@@ -260,6 +267,9 @@ pub(crate) fn enroll_valid(
             enrolled_moment: &enrolled_moment(v.enrolled_on, now_day, ctx),
         },
     )?;
+    if let Some(c) = &v.consent {
+        super::lifecycle::set_consent(conn, id, c)?;
+    }
     Ok(Enrolled::New {
         member_no: no,
         card,
@@ -309,6 +319,7 @@ pub fn enroll_file(
         "store",
         "staff",
         "enrolled_at",
+        "consent",
     ];
     let mut file = BatchFile::open(
         path,
@@ -338,6 +349,7 @@ pub fn enroll_file(
             store: f[6].to_string(),
             staff: f[7].to_string(),
             enrolled_at: f[8].to_string(),
+            consent: f[9].to_string(),
         };
         if !program.enroll.require.is_empty() {
             // R6: the threshold is shown on the person's own receipts.
@@ -387,6 +399,8 @@ pub struct Profile {
     pub expiring: super::expiry::Expiring,
     pub cards: Vec<members::Card>,
     pub tier_history: Vec<members::TierChange>,
+    /// Changes of the responsible staff member (R33: a staff member left).
+    pub staff_history: Vec<store::lifecycle::StaffChange>,
     pub points_by_expiry: Vec<ExpiryBucket>,
     pub recent_entries: Vec<ledger::EntryRow>,
 }
@@ -407,6 +421,7 @@ pub fn show(st: &Store, program: &Program, reference: &str, today: NaiveDate) ->
         expiring: super::expiry::expiring(&st.conn, id, today)?,
         cards: members::cards(&st.conn, id)?,
         tier_history: members::tier_history(&st.conn, id)?,
+        staff_history: store::lifecycle::staff_history(&st.conn, id)?,
         points_by_expiry: ledger::points_by_expiry(&st.conn, id)?
             .into_iter()
             .map(|(expires_on, points)| ExpiryBucket { expires_on, points })
@@ -436,6 +451,8 @@ pub struct Update {
     pub gender: Option<String>,
     pub store: Option<String>,
     pub staff: Option<String>,
+    /// Marketing consent: `yes` or `no`.
+    pub consent: Option<String>,
 }
 
 /// `member update REF …` (R2 and R3 still hold).
@@ -443,6 +460,12 @@ pub fn update(st: &mut Store, reference: &str, u: &Update, ctx: &Ctx) -> Result<
     let tx = st.write()?;
     let id = members::resolve(&tx, reference)?;
     let current = members::get(&tx, id)?;
+    if current.erased_at.is_some() {
+        return refused(format!(
+            "member {}: personal data was erased on request (PIPL) and is not entered again",
+            current.member_no
+        ));
+    }
     let mut changed = Vec::new();
     if let Some(name) = &u.name {
         identity::check_name(name).map_err(crate::error::Usage)?;
@@ -506,8 +529,17 @@ pub fn update(st: &mut Store, reference: &str, u: &Update, ctx: &Ctx) -> Result<
         members::set_field(&tx, id, "staff", opt(s).as_deref())?;
         changed.push("staff");
     }
+    if let Some(c) = &u.consent {
+        let c = super::lifecycle::parse_consent(c).map_err(crate::error::Usage)?;
+        super::lifecycle::set_consent(&tx, id, &c)?;
+        changed.push(if c == "yes" {
+            "consent yes"
+        } else {
+            "consent no"
+        });
+    }
     if changed.is_empty() {
-        return Err(crate::error::Usage("nothing to update: give at least one of --name, --phone, --id-number, --birthday, --gender, --store, --staff".into()).into());
+        return Err(crate::error::Usage("nothing to update: give at least one of --name, --phone, --id-number, --birthday, --gender, --store, --staff, --consent".into()).into());
     }
     store::journal(
         &tx,
@@ -583,20 +615,29 @@ pub fn replace_card(
     Ok((old, new_card.to_string()))
 }
 
-/// `member pin-tier REF --tier T` / `--unpin` (R26).
+/// `member pin-tier REF --tier T [--floor]` / `--unpin` (R26). A pin
+/// freezes the tier (the default); a floor keeps the member at T or above
+/// while they still rise to a higher tier earned.
 pub fn pin_tier(
     st: &mut Store,
     program: &Program,
     reference: &str,
     tier: Option<&str>,
+    floor: bool,
     ctx: &Ctx,
 ) -> Result<members::Member> {
     let tx = st.write()?;
     let id = members::resolve(&tx, reference)?;
     let m = members::get(&tx, id)?;
+    if m.status != "active" {
+        return refused(format!(
+            "member {} is closed: a closed member's tier is not pinned",
+            m.member_no
+        ));
+    }
     match tier {
         Some(code) => {
-            if program.tier(code).is_none() {
+            let Some(rank) = program.tier_rank(code) else {
                 let codes: Vec<&str> = program
                     .tiers
                     .ladder
@@ -608,20 +649,33 @@ pub fn pin_tier(
                     codes.join(", ")
                 ))
                 .into());
-            }
-            let since = if m.tier == code {
+            };
+            let current = program.tier_rank(&m.tier).unwrap_or(0);
+            // A floor below the current tier leaves the tier as it is.
+            let to = if floor && current > rank {
+                m.tier.clone()
+            } else {
+                code.to_string()
+            };
+            let since = if m.tier == to {
                 m.tier_since.clone()
             } else {
                 ctx.today.to_string()
             };
-            members::set_tier(&tx, id, code, &since, true)?;
+            members::set_tier(&tx, id, &to, &since, !floor)?;
+            super::lifecycle::set_tier_floor(&tx, id, floor.then_some(code))?;
+            let reason = if floor {
+                format!("floor pinned at {code} by admin (R26): never below it, still rises")
+            } else {
+                "pinned by admin (R26)".to_string()
+            };
             members::tier_change(
                 &tx,
                 id,
                 &ctx.now_text(),
                 Some(&m.tier),
-                code,
-                "pinned by admin (R26)",
+                &to,
+                &reason,
                 &ctx.operator,
             )?;
             store::journal(
@@ -629,14 +683,24 @@ pub fn pin_tier(
                 &ctx.now_text(),
                 &ctx.operator,
                 "member pin-tier",
-                &format!("{}: {} → {code}", m.member_no, m.tier),
+                &format!(
+                    "{}: {} → {to}{}",
+                    m.member_no,
+                    m.tier,
+                    if floor {
+                        format!(" (floor {code})")
+                    } else {
+                        String::new()
+                    }
+                ),
             )?;
         }
         None => {
-            if !m.tier_pinned {
+            if !m.tier_pinned && m.tier_floor.is_none() {
                 return refused(format!("member {} has no pinned tier", m.member_no));
             }
             members::set_pinned(&tx, id, false)?;
+            super::lifecycle::set_tier_floor(&tx, id, None)?;
             members::tier_change(
                 &tx,
                 id,

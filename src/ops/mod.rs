@@ -9,6 +9,7 @@ pub mod import;
 pub mod journal;
 pub mod ledger;
 pub mod liability;
+pub mod lifecycle;
 pub mod members;
 pub mod program;
 pub mod redeem;

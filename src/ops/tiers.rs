@@ -128,7 +128,7 @@ pub fn candidates(
     }
     let sums = Sums::load(st, program, as_of)?;
     let mut out = Vec::new();
-    st_tiers::for_each_member(&st.conn, |id, _no, tier, pinned, _since| {
+    st_tiers::for_each_member(&st.conn, |id, _no, tier, pinned, _since, _floor| {
         if !pinned {
             let current = program.tier_rank(tier).unwrap_or(0);
             for (rank, reason) in tiers::candidates(&program.tiers, current, &|m| sums.value(id, m))
@@ -193,7 +193,7 @@ fn recompute_in(
     } else {
         std::collections::HashSet::new()
     };
-    st_tiers::for_each_member(&st.conn, |id, _no, tier, pinned, _since| {
+    st_tiers::for_each_member(&st.conn, |id, _no, tier, pinned, since, floor| {
         total += 1;
         let current = program.tier_rank(tier).unwrap_or(0);
         let (earned, _) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
@@ -203,6 +203,16 @@ fn recompute_in(
         {
             next = current;
         }
+        // A tier within its keep_days, and a floor pin (R26), hold the member up.
+        let since = NaiveDate::parse_from_str(since.get(..10).unwrap_or(since), "%Y-%m-%d").ok();
+        let keep_days = program.tier(tier).and_then(|t| t.keep_days);
+        let kept = since.is_some_and(|d| tiers::kept(keep_days, d, as_of));
+        next = tiers::retained(
+            next,
+            current,
+            floor.and_then(|f| program.tier_rank(f)),
+            kept,
+        );
         counts[current].before += 1;
         counts[next].after += 1;
         if next > current {

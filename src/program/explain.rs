@@ -212,6 +212,9 @@ pub fn explain(p: &Program) -> String {
         if let Some(n) = t.call_every_days {
             let _ = write!(line, "; called every {n} days");
         }
+        if let Some(n) = t.keep_days {
+            let _ = write!(line, "; kept at least {n} days after reaching it");
+        }
         let _ = writeln!(s, "{line}");
     }
     enroll_words(&mut s, p);

@@ -373,6 +373,9 @@ pub struct Tier {
     /// The tier's own redemption value, if not the program's.
     pub redeem_value: Option<PointValue>,
     pub call_every_days: Option<u32>,
+    /// A member keeps the tier at least this many days after reaching it
+    /// (a recompute does not take it away sooner).
+    pub keep_days: Option<u32>,
 }
 
 impl Tier {

@@ -476,6 +476,7 @@ pub(super) struct RawTier {
     pub(super) redeem_points: Option<u32>,
     pub(super) redeem_yuan: Option<Positive>,
     pub(super) call_every_days: Option<u32>,
+    pub(super) keep_days: Option<u32>,
 }
 
 /// One way into a tier: a condition, or `{ all = [ … ] }`, conditions that

@@ -50,6 +50,15 @@ pub(super) fn validate(ctx: &Ctx, raw: Option<RawTiers>) -> Result<Tiers, Progra
         if t.call_every_days == Some(0) {
             return Err(ctx.err(span, "tiers.tier.call_every_days", "must be at least 1"));
         }
+        if let Some(n) = t.keep_days {
+            if n == 0 || n > 36_600 {
+                return Err(ctx.err(
+                    span,
+                    "tiers.tier.keep_days",
+                    format!("{n} must be from 1 to 36600 days"),
+                ));
+            }
+        }
         let (any, all_of) = alternatives(ctx, span, &t.any)?;
         if t.invitation && i == 0 {
             return Err(ctx.key_err(
@@ -79,6 +88,7 @@ pub(super) fn validate(ctx: &Ctx, raw: Option<RawTiers>) -> Result<Tiers, Progra
             invitation: t.invitation,
             redeem_value,
             call_every_days: t.call_every_days,
+            keep_days: t.keep_days,
         });
     }
     check_thresholds_rise(ctx, &ladder)?;
@@ -96,6 +106,7 @@ pub(super) fn validate(ctx: &Ctx, raw: Option<RawTiers>) -> Result<Tiers, Progra
             invitation: false,
             redeem_value: None,
             call_every_days: None,
+            keep_days: None,
         });
     }
     Ok(Tiers {

@@ -9,6 +9,7 @@ pub mod gifts;
 pub mod identity;
 pub mod ledger;
 pub mod liability;
+pub mod lifecycle;
 pub mod returns;
 pub mod simulate;
 pub mod tiers;

@@ -345,6 +345,51 @@ pub fn after_purchase(current: usize, earned: usize, pinned: bool) -> usize {
     }
 }
 
+/// Whether a tier held since `since` is still within its `keep_days` on
+/// `as_of` (a member keeps a tier at least that long after reaching it).
+pub fn kept(keep_days: Option<u32>, since: NaiveDate, as_of: NaiveDate) -> bool {
+    keep_days.is_some_and(|d| {
+        since
+            .checked_add_days(chrono::Days::new(u64::from(d)))
+            .is_none_or(|until| as_of < until)
+    })
+}
+
+/// The tier after a recompute decided `next`, given what holds a member up:
+/// a tier still within its `keep_days` (`kept`) is not lost, and a floor
+/// pin (R26) is never gone below. Neither stops a rise.
+pub fn retained(next: usize, current: usize, floor: Option<usize>, kept: bool) -> usize {
+    let next = if kept { next.max(current) } else { next };
+    floor.map_or(next, |f| next.max(f))
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn keep_days_holds_the_tier_until_the_day_it_ends() {
+        let since = day("2026-01-10");
+        assert!(kept(Some(365), since, day("2026-01-10")));
+        assert!(kept(Some(365), since, day("2027-01-09")));
+        assert!(!kept(Some(365), since, day("2027-01-10")));
+        assert!(!kept(None, since, day("2026-01-10")));
+    }
+
+    #[test]
+    fn r26_floor_is_never_gone_below_but_a_rise_is_kept() {
+        assert_eq!(retained(0, 2, Some(1), false), 1);
+        assert_eq!(retained(3, 2, Some(1), false), 3);
+        assert_eq!(retained(0, 2, None, true), 2);
+        assert_eq!(retained(3, 2, None, true), 3);
+        assert_eq!(retained(0, 2, None, false), 0);
+    }
+}
+
 #[cfg(test)]
 mod headroom_tests {
     use super::*;

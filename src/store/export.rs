@@ -107,6 +107,8 @@ pub struct MemberRow {
     pub tier_pinned: bool,
     pub points: i64,
     pub last_purchase: String,
+    /// Marketing consent: `yes`, `no`, or empty (not asked).
+    pub consent: String,
 }
 
 /// `export members`: every member's record.
@@ -116,7 +118,7 @@ pub fn members(conn: &Connection, mut each: impl FnMut(MemberRow) -> Result<()>)
         "SELECT m.member_no,
                 (SELECT c.card_no FROM cards c WHERE c.member_id = m.id AND c.status = 'active'),
                 m.name, m.phone, m.id_number, m.birthday, m.gender, m.store, m.staff, m.enrolled_at,
-                m.status, m.tier, m.tier_since, m.tier_pinned, m.balance, m.last_purchase
+                m.status, m.tier, m.tier_since, m.tier_pinned, m.balance, m.last_purchase, m.consent
          FROM members m ORDER BY m.id",
         [],
         |r| {
@@ -137,6 +139,7 @@ pub fn members(conn: &Connection, mut each: impl FnMut(MemberRow) -> Result<()>)
                 tier_pinned: r.get(13)?,
                 points: r.get(14)?,
                 last_purchase: text(r, 15)?,
+                consent: text(r, 16)?,
             })
         },
     )

@@ -24,9 +24,18 @@ pub struct Member {
     pub tier_pinned: bool,
     pub points: i64,
     pub last_purchase: Option<String>,
+    /// Marketing consent: `yes`, `no`, or none (not asked).
+    pub consent: Option<String>,
+    /// A tier pinned as a floor: never below it, still rising (R26).
+    pub tier_floor: Option<String>,
+    pub closed_at: Option<String>,
+    /// The member number this record was merged into.
+    pub merged_into: Option<String>,
+    /// When the person's data was erased (PIPL).
+    pub erased_at: Option<String>,
 }
 
-const MEMBER_COLUMNS: &str = "m.id, m.member_no, (SELECT c.card_no FROM cards c WHERE c.member_id = m.id AND c.status = 'active'), m.name, m.phone, m.id_number, m.birthday, m.gender, m.store, m.staff, m.enrolled_at, m.status, m.tier, m.tier_since, m.tier_pinned, m.balance, m.last_purchase";
+const MEMBER_COLUMNS: &str = "m.id, m.member_no, (SELECT c.card_no FROM cards c WHERE c.member_id = m.id AND c.status = 'active'), m.name, m.phone, m.id_number, m.birthday, m.gender, m.store, m.staff, m.enrolled_at, m.status, m.tier, m.tier_since, m.tier_pinned, m.balance, m.last_purchase, m.consent, m.tier_floor, m.closed_at, (SELECT k.member_no FROM members k WHERE k.id = m.merged_into), m.erased_at";
 
 fn member_from_row(r: &Row) -> rusqlite::Result<Member> {
     Ok(Member {
@@ -47,6 +56,11 @@ fn member_from_row(r: &Row) -> rusqlite::Result<Member> {
         tier_pinned: r.get(14)?,
         points: r.get(15)?,
         last_purchase: r.get(16)?,
+        consent: r.get(17)?,
+        tier_floor: r.get(18)?,
+        closed_at: r.get(19)?,
+        merged_into: r.get(20)?,
+        erased_at: r.get(21)?,
     })
 }
 

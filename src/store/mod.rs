@@ -10,6 +10,7 @@ pub mod export;
 pub mod journal;
 pub mod ledger;
 pub mod liability;
+pub mod lifecycle;
 pub mod members;
 pub mod programs;
 pub mod receipts;

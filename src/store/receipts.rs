@@ -36,11 +36,11 @@ pub struct Profile<'a> {
     pub phone: Option<&'a str>,
 }
 
-/// The profile of every member.
+/// The profile of every active member (a closed one earns nothing).
 pub fn for_each_member_profile(conn: &Connection, mut each: impl FnMut(Profile)) -> Result<()> {
     let mut st = conn.prepare(
         "SELECT id, birthday, tier, tier_pinned, sales_fen, sales_points, sales_count,
-                CASE WHEN status = 'active' THEN phone END FROM members",
+                CASE WHEN status = 'active' THEN phone END FROM members WHERE status = 'active'",
     )?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {

@@ -22,7 +22,9 @@ pub struct CareRow {
 }
 
 /// Every active member (optionally of one store / staff), with first
-/// purchase and last contact dates, in member order.
+/// purchase and last contact dates, in member order. Members who said no
+/// to marketing (`consent = 'no'`) are never on a care, dormant or
+/// birthday list.
 pub fn members_for_care(
     conn: &Connection,
     store: Option<&str>,
@@ -41,7 +43,8 @@ pub fn members_for_care(
                 (SELECT MAX(c.at) FROM member_contacts c WHERE c.member_id = m.id),
                 m.balance, m.store, m.staff
          FROM members m
-         WHERE m.status = 'active' AND (?1 IS NULL OR m.store = ?1) AND (?2 IS NULL OR m.staff = ?2)
+         WHERE m.status = 'active' AND m.consent IS NOT 'no'
+           AND (?1 IS NULL OR m.store = ?1) AND (?2 IS NULL OR m.staff = ?2)
          ORDER BY m.id"
     );
     let mut st = conn.prepare(&sql)?;
@@ -124,10 +127,12 @@ pub fn enrolled_by(
 }
 
 /// Per staff code on receipts in `from..=to`: (staff, members served, member sales fen).
+/// A receipt flagged for a staff code that had left credits nobody (R33).
 pub fn staff_sales(conn: &Connection, from: &str, to: &str) -> Result<Vec<(String, i64, i128)>> {
     let mut st = conn.prepare(&format!(
         "SELECT staff, COUNT(DISTINCT member_id), {}
-         FROM receipts WHERE staff IS NOT NULL AND local_date BETWEEN ?1 AND ?2 GROUP BY staff",
+         FROM receipts WHERE staff IS NOT NULL AND staff_flag IS NULL AND local_date BETWEEN ?1 AND ?2
+         GROUP BY staff",
         wide_sum(MEMBER_NET_FEN)
     ))?;
     let rows = st.query_map(params![from, to], |r| {

@@ -291,6 +291,36 @@ UPDATE journal SET kind = 'export'
 WHERE command = 'export' OR detail = 'FULL DATA (--include-pii)';
 CREATE INDEX journal_at ON journal (at);
 "#,
+    // 7: members' lifecycle and privacy. Marketing consent (NULL: not asked;
+    // 'no' keeps a member out of care and birthday lists); when a member was
+    // closed, merged into another, or erased (PIPL: name, phone, ID number and
+    // birthday replaced by a marker); a tier pinned as a floor (the member
+    // never falls below it but still rises) instead of a freeze (R26). Staff
+    // who left and who took over their members (R33), each member's change of
+    // responsible staff, and a receipt credited to a staff code that had left
+    // (kept, flagged). A redemption voided on its day names the entry that
+    // restored its points.
+    r#"
+ALTER TABLE members ADD COLUMN consent TEXT CHECK (consent IN ('yes', 'no'));
+ALTER TABLE members ADD COLUMN closed_at TEXT;
+ALTER TABLE members ADD COLUMN merged_into INTEGER REFERENCES members (id);
+ALTER TABLE members ADD COLUMN erased_at TEXT;
+ALTER TABLE members ADD COLUMN tier_floor TEXT;
+ALTER TABLE staff ADD COLUMN left_on TEXT;
+ALTER TABLE staff ADD COLUMN handed_over_to TEXT;
+ALTER TABLE receipts ADD COLUMN staff_flag TEXT;
+ALTER TABLE redemptions ADD COLUMN voided_by INTEGER REFERENCES ledger (id);
+CREATE TABLE member_staff_history (
+    id          INTEGER PRIMARY KEY,
+    member_id   INTEGER NOT NULL REFERENCES members (id),
+    at          TEXT NOT NULL,
+    from_staff  TEXT,
+    to_staff    TEXT,
+    reason      TEXT NOT NULL,
+    operator    TEXT NOT NULL
+);
+CREATE INDEX member_staff_history_member ON member_staff_history (member_id);
+"#,
 ];
 
 /// The schema version this build writes.

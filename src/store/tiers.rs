@@ -34,13 +34,14 @@ pub fn for_each_day(
     Ok(())
 }
 
-/// Every active member: (id, member number, tier code, pinned, tier since).
+/// Every active member: (id, member number, tier code, pinned, tier since,
+/// tier floor).
 pub fn for_each_member(
     conn: &Connection,
-    mut each: impl FnMut(i64, &str, &str, bool, &str) -> Result<()>,
+    mut each: impl FnMut(i64, &str, &str, bool, &str, Option<&str>) -> Result<()>,
 ) -> Result<()> {
     let mut st = conn.prepare(
-        "SELECT id, member_no, tier, tier_pinned, tier_since FROM members WHERE status = 'active' ORDER BY id",
+        "SELECT id, member_no, tier, tier_pinned, tier_since, tier_floor FROM members WHERE status = 'active' ORDER BY id",
     )?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
@@ -50,6 +51,7 @@ pub fn for_each_member(
             r.get_ref(2)?.as_str()?,
             r.get(3)?,
             r.get_ref(4)?.as_str()?,
+            r.get_ref(5)?.as_str_or_null()?,
         )?;
     }
     Ok(())

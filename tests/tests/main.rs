@@ -26,6 +26,7 @@ mod test_journal;
 mod test_ledger;
 mod test_ledger_props;
 mod test_liability;
+mod test_lifecycle;
 mod test_member;
 mod test_migrations;
 mod test_program;

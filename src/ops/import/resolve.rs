@@ -112,6 +112,11 @@ pub(super) struct Directory {
     /// Position in `members` by member id (ids are dense); `u32::MAX`: none.
     index: Vec<u32>,
     members: Vec<MemberInfo>,
+    /// Staff who left, with the date: a sale after it credits nobody (R33).
+    left_staff: HashMap<Box<str>, NaiveDate>,
+    /// Closed members by member number, with the member a merge kept: a
+    /// receipt naming one is refused, naming it.
+    closed: HashMap<Box<str>, Option<Box<str>>>,
 }
 
 impl Directory {
@@ -162,13 +167,31 @@ impl Directory {
             }
         })?;
         cards.seal();
+        let left_staff = crate::store::lifecycle::staff_who_left(conn)?
+            .into_iter()
+            .filter_map(|(code, on)| {
+                let on = NaiveDate::parse_from_str(&on, "%Y-%m-%d").ok()?;
+                Some((code.into_boxed_str(), on))
+            })
+            .collect();
+        let closed = crate::store::lifecycle::closed_members(conn)?
+            .into_iter()
+            .map(|(no, into)| (no.into_boxed_str(), into.map(String::into_boxed_str)))
+            .collect();
         Ok(Directory {
             cards,
             blocked,
             phones,
             index,
             members,
+            left_staff,
+            closed,
         })
+    }
+
+    /// When the staff member `code` left, if they had left by `on`.
+    pub fn staff_left_by(&self, code: &str, on: NaiveDate) -> Option<NaiveDate> {
+        self.left_staff.get(code).copied().filter(|d| *d <= on)
     }
 
     pub fn member(&self, id: i64) -> Option<&MemberInfo> {
@@ -202,6 +225,14 @@ impl Directory {
         }
         if let Some(i) = self.phones.get(key) {
             return Resolved::Member(&self.members[i as usize]);
+        }
+        if let Some(into) = self.closed.get(key) {
+            return Resolved::Rejected(Rejection::refused(format!(
+                "member {key} is closed{}",
+                into.as_ref()
+                    .map(|k| format!(" (merged into {k})"))
+                    .unwrap_or_default()
+            )));
         }
         Resolved::Rejected(Rejection::unknown_member(format!(
             "unknown member {key:?} (no such card, member number or phone)"

@@ -145,6 +145,11 @@ impl Run<'_> {
         if !stored {
             return self.not_stored(conn, r);
         }
+        // A staff code that had left is kept on the receipt and flagged:
+        // nobody is credited with the sale (R33).
+        if !r.staff.is_empty() && self.dir.staff_left_by(r.staff, local_date).is_some() {
+            crate::store::lifecycle::flag_receipt_staff(conn, r.store, r.receipt, "left")?;
+        }
         let Some(m) = member else {
             return Ok(Outcome::Imported {
                 credited: 0,

@@ -1,0 +1,264 @@
+//! Members' lifecycle and privacy: consent, closing, erasing, merging two
+//! records of one person, staff who leave and hand their members over.
+//! Points never move here: they go through the ledger writer (`ops::ledger`).
+
+use anyhow::Result;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Sets a member's marketing consent (`yes`, `no`).
+pub fn set_consent(conn: &Connection, member_id: i64, consent: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE members SET consent = ?2 WHERE id = ?1",
+        params![member_id, consent],
+    )?;
+    Ok(())
+}
+
+/// Closes a member: their phone and ID number no longer count for R2.
+pub fn close(conn: &Connection, member_id: i64, at: &str, merged_into: Option<i64>) -> Result<()> {
+    conn.execute(
+        "UPDATE members SET status = 'closed', closed_at = ?2, merged_into = ?3 WHERE id = ?1",
+        params![member_id, at, merged_into],
+    )?;
+    Ok(())
+}
+
+/// Blocks every active card of a member, naming `replaced_by` (a card of the
+/// member a merge kept) when given. Returns how many were blocked.
+pub fn block_cards(
+    conn: &Connection,
+    member_id: i64,
+    at: &str,
+    replaced_by: Option<&str>,
+) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE cards SET status = 'blocked', blocked_at = ?2, replaced_by = COALESCE(?3, replaced_by)
+         WHERE member_id = ?1 AND status = 'active'",
+        params![member_id, at, replaced_by],
+    )?)
+}
+
+/// Replaces a member's name, phone, ID number and birthday with `marker`
+/// (the birthday and gender with nothing), and renames every card of theirs
+/// whose number holds the phone or the ID number (a phone may be a card
+/// number, R1), so that neither can be read back nor blocks a new enrolment.
+pub fn erase(conn: &Connection, member_id: i64, marker: &str, at: &str) -> Result<()> {
+    let (phone, id_number): (String, String) = conn.query_row(
+        "SELECT phone, id_number FROM members WHERE id = ?1",
+        [member_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let cards: Vec<String> = conn
+        .prepare("SELECT card_no FROM cards WHERE member_id = ?1 ORDER BY issued_at, card_no")?
+        .query_map([member_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for (i, card) in cards.iter().enumerate() {
+        let reveals = (!phone.is_empty() && card.contains(phone.as_str()))
+            || (!id_number.is_empty() && card.contains(id_number.as_str()));
+        if reveals {
+            let renamed = format!("{marker}-{}", i + 1);
+            conn.execute(
+                "UPDATE cards SET card_no = ?2 WHERE card_no = ?1",
+                params![card, renamed],
+            )?;
+            conn.execute(
+                "UPDATE cards SET replaced_by = ?2 WHERE replaced_by = ?1",
+                params![card, renamed],
+            )?;
+        }
+    }
+    conn.execute(
+        "UPDATE members SET name = ?2, phone = ?2, id_number = ?2, birthday = NULL, gender = NULL,
+                erased_at = ?3
+         WHERE id = ?1",
+        params![member_id, marker, at],
+    )?;
+    Ok(())
+}
+
+/// Moves DROP's receipts, activity per day, lifetime sales sums, last
+/// purchase, tier history, care calls, responsible-staff history and cards
+/// to KEEP. Cards arrive blocked, naming KEEP's card (`keep_card`). Points
+/// are not moved here. Returns the number of receipts moved.
+pub fn move_history(
+    conn: &Connection,
+    keep: i64,
+    drop: i64,
+    at: &str,
+    keep_card: Option<&str>,
+) -> Result<usize> {
+    let receipts = conn.execute(
+        "UPDATE receipts SET member_id = ?1 WHERE member_id = ?2",
+        params![keep, drop],
+    )?;
+    conn.execute(
+        "INSERT INTO member_days (member_id, local_date, spend_fen, points, purchases)
+         SELECT ?1, local_date, spend_fen, points, purchases FROM member_days WHERE member_id = ?2
+         ON CONFLICT (member_id, local_date) DO UPDATE SET
+             spend_fen = spend_fen + excluded.spend_fen,
+             points = points + excluded.points,
+             purchases = purchases + excluded.purchases",
+        params![keep, drop],
+    )?;
+    conn.execute("DELETE FROM member_days WHERE member_id = ?1", [drop])?;
+    conn.execute(
+        "UPDATE members SET
+             sales_fen = sales_fen + (SELECT sales_fen FROM members WHERE id = ?2),
+             sales_points = sales_points + (SELECT sales_points FROM members WHERE id = ?2),
+             sales_count = sales_count + (SELECT sales_count FROM members WHERE id = ?2),
+             last_purchase = (SELECT MAX(x) FROM (SELECT last_purchase AS x FROM members WHERE id IN (?1, ?2)))
+         WHERE id = ?1",
+        params![keep, drop],
+    )?;
+    conn.execute(
+        "UPDATE members SET sales_fen = 0, sales_points = 0, sales_count = 0 WHERE id = ?1",
+        [drop],
+    )?;
+    for table in ["tier_history", "member_contacts", "member_staff_history"] {
+        conn.execute(
+            &format!("UPDATE {table} SET member_id = ?1 WHERE member_id = ?2"),
+            params![keep, drop],
+        )?;
+    }
+    conn.execute(
+        "UPDATE cards SET status = 'blocked', blocked_at = COALESCE(blocked_at, ?3),
+                replaced_by = CASE WHEN status = 'active' THEN ?4 ELSE replaced_by END
+         WHERE member_id = ?2 AND status = 'active'",
+        params![keep, drop, at, keep_card],
+    )?;
+    conn.execute(
+        "UPDATE cards SET member_id = ?1 WHERE member_id = ?2",
+        params![keep, drop],
+    )?;
+    Ok(receipts)
+}
+
+/// A member's open lots grouped by expiry date: (expires_on, points, the
+/// earliest date earned), soonest first, never-expiring last.
+pub fn lots_by_expiry(
+    conn: &Connection,
+    member_id: i64,
+) -> Result<Vec<(Option<String>, i64, String)>> {
+    let mut st = conn.prepare(
+        "SELECT expires_on, SUM(remaining), MIN(earned_on) FROM lots
+         WHERE member_id = ?1 AND remaining > 0
+         GROUP BY expires_on ORDER BY expires_on IS NULL, expires_on",
+    )?;
+    let rows = st.query_map([member_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Appends a row to a member's responsible-staff history (R33).
+pub fn staff_change(
+    conn: &Connection,
+    member_id: i64,
+    at: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    reason: &str,
+    operator: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO member_staff_history (member_id, at, from_staff, to_staff, reason, operator)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![member_id, at, from, to, reason, operator],
+    )?;
+    Ok(())
+}
+
+/// A row of a member's responsible-staff history.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StaffChange {
+    pub at: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub reason: String,
+    pub operator: String,
+}
+
+pub fn staff_history(conn: &Connection, member_id: i64) -> Result<Vec<StaffChange>> {
+    let mut st = conn.prepare(
+        "SELECT at, from_staff, to_staff, reason, operator FROM member_staff_history
+         WHERE member_id = ?1 ORDER BY id",
+    )?;
+    let rows = st.query_map([member_id], |r| {
+        Ok(StaffChange {
+            at: r.get(0)?,
+            from: r.get(1)?,
+            to: r.get(2)?,
+            reason: r.get(3)?,
+            operator: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Active members a staff member is responsible for: (id, member number).
+pub fn members_of_staff(conn: &Connection, code: &str) -> Result<Vec<(i64, String)>> {
+    let mut st = conn.prepare(
+        "SELECT id, member_no FROM members WHERE staff = ?1 AND status = 'active' ORDER BY id",
+    )?;
+    let rows = st.query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// When a staff member left and who took over, if they left.
+pub fn staff_left(conn: &Connection, code: &str) -> Result<Option<(String, Option<String>)>> {
+    Ok(conn
+        .query_row(
+            "SELECT left_on, handed_over_to FROM staff WHERE code = ?1 AND left_on IS NOT NULL",
+            [code],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Every staff member who left: (code, left on).
+pub fn staff_who_left(conn: &Connection) -> Result<Vec<(String, String)>> {
+    let mut st = conn.prepare("SELECT code, left_on FROM staff WHERE left_on IS NOT NULL")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Records that a staff member left on `on`, handing over to `to`, and
+/// moves their active members to `to`.
+pub fn staff_leave(conn: &Connection, code: &str, on: &str, to: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE staff SET left_on = ?2, handed_over_to = ?3 WHERE code = ?1",
+        params![code, on, to],
+    )?;
+    conn.execute(
+        "UPDATE members SET staff = ?2 WHERE staff = ?1 AND status = 'active'",
+        params![code, to],
+    )?;
+    Ok(())
+}
+
+/// Sets (or clears) the tier a member never falls below (R26).
+pub fn set_tier_floor(conn: &Connection, member_id: i64, floor: Option<&str>) -> Result<()> {
+    conn.execute(
+        "UPDATE members SET tier_floor = ?2 WHERE id = ?1",
+        params![member_id, floor],
+    )?;
+    Ok(())
+}
+
+/// Flags a stored receipt's staff code: `left` when the staff member had
+/// left before the sale (the receipt is kept; nobody is credited with it).
+pub fn flag_receipt_staff(conn: &Connection, store: &str, receipt: &str, flag: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE receipts SET staff_flag = ?3 WHERE store = ?1 AND receipt = ?2",
+        params![store, receipt, flag],
+    )?;
+    Ok(())
+}
+
+/// Every closed member: (member number, the member number it was merged into).
+pub fn closed_members(conn: &Connection) -> Result<Vec<(String, Option<String>)>> {
+    let mut st = conn.prepare(
+        "SELECT m.member_no, (SELECT k.member_no FROM members k WHERE k.id = m.merged_into)
+         FROM members m WHERE m.status = 'closed'",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
