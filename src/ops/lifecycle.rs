@@ -6,6 +6,7 @@
 //! expiry date of DROP's lots, so every point keeps its expiry (R17, R27)
 //! and every balance stays the sum of its entries (R21).
 
+use super::journal::Kind as JournalKind;
 use super::ledger::{post, Entry, Kind};
 use super::Ctx;
 use crate::error::Rejection;
@@ -205,10 +206,10 @@ pub fn merge(
         &format!("{why}; tier judged again: {}", earned.1),
         &ctx.operator,
     )?;
-    store::journal(
+    super::journal::record(
         &tx,
-        &at,
-        &ctx.operator,
+        ctx,
+        JournalKind::Change,
         "member merge",
         &format!(
             "{} into {}: {moved} points, {receipts_moved} receipts{}",
@@ -303,7 +304,7 @@ pub fn close(st: &mut Store, reference: &str, ctx: &Ctx) -> Result<Closed> {
         "closed",
         &ctx.operator,
     )?;
-    store::journal(&tx, &at, &ctx.operator, "member close", &m.member_no)?;
+    super::journal::record(&tx, ctx, JournalKind::Change, "member close", &m.member_no)?;
     tx.commit()?;
     Ok(Closed {
         member_no: m.member_no,
@@ -348,10 +349,10 @@ pub fn erase(st: &mut Store, reference: &str, ctx: &Ctx) -> Result<Closed> {
         "personal data erased on request (PIPL); closed",
         &ctx.operator,
     )?;
-    store::journal(
+    super::journal::record(
         &tx,
-        &at,
-        &ctx.operator,
+        ctx,
+        JournalKind::Change,
         "member erase",
         &format!(
             "{}: name, phone, ID number and birthday erased",
@@ -443,10 +444,10 @@ pub fn staff_leave(st: &mut Store, code: &str, to: &str, ctx: &Ctx) -> Result<Le
     }
     let on = ctx.today.to_string();
     lc::staff_leave(&tx, code, &on, to)?;
-    store::journal(
+    super::journal::record(
         &tx,
-        &at,
-        &ctx.operator,
+        ctx,
+        JournalKind::Change,
         "staff leave",
         &format!(
             "{code} left on {on}: {} members handed over to {to}",

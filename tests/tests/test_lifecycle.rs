@@ -6,6 +6,37 @@ use crate::workdir::{
 };
 use serde_json::Value;
 
+/// A program with no enrolment threshold; silver is kept `keep_days` after
+/// reaching it (the line is left out when `keep` is empty).
+fn small_program(keep: &str) -> String {
+    format!(
+        r#"name = "Lifecycle test"
+timezone = "Asia/Shanghai"
+
+[earn]
+yuan_per_point = "1"
+
+[tiers]
+downgrade = "to-earned"
+
+[[tiers.tier]]
+code = "normal"
+name = "普卡"
+
+[[tiers.tier]]
+code = "silver"
+name = "银卡"
+{keep}
+any = [{{ metric = "spend", window = "182d", min = "3000" }}]
+"#
+    )
+}
+
+fn init_small(wd: &Workdir, keep: &str) {
+    let p = wd.write("small.toml", &small_program(keep));
+    wd.ok(&["init", "--program", p.to_str().unwrap()]);
+}
+
 fn row(i: usize) -> std::collections::HashMap<String, String> {
     fixture_rows("members.csv")[i].clone()
 }
@@ -510,7 +541,7 @@ fn consent_hostile_value_is_named_and_changes_nothing() {
 #[test]
 fn consent_column_on_enrolment_files() {
     let wd = Workdir::new();
-    wd.init("mall");
+    init_small(&wd, "");
     let f = wd.write(
         "m.csv",
         "name,phone,id_number,consent\n赵敏,13912345678,11010519491231002X,no\n钱多,13912345679,110101198403306818,maybe\n",
@@ -728,11 +759,9 @@ fn r26_floor_pin_never_falls_below_but_still_rises() {
 #[test]
 fn keep_days_keeps_a_tier_after_reaching_it() {
     let wd = Workdir::new();
-    let src = std::fs::read_to_string(crate::workdir::fixture("programs/mall.toml")).unwrap();
     // Silver is kept a year after reaching it.
-    let program = src.replacen("code = \"silver\"", "code = \"silver\"\nkeep_days = 365", 1);
-    let p = wd.write("keep.toml", &program);
-    wd.ok(&["init", "--program", p.to_str().unwrap()]);
+    init_small(&wd, "keep_days = 365");
+    let p = wd.path("small.toml");
     let explained = wd.ok(&["program", "check", p.to_str().unwrap()]);
     assert!(explained.contains("kept at least 365 days"), "{explained}");
     let no = wd.enroll("张伟", "13800138000", "11010519491231002X");
@@ -760,8 +789,7 @@ fn keep_days_keeps_a_tier_after_reaching_it() {
     assert_eq!(wd.member(&no)["tier"], "normal");
     assert_audit_ok(&wd);
     // A keep_days of zero is refused with the key.
-    let bad = src.replacen("code = \"silver\"", "code = \"silver\"\nkeep_days = 0", 1);
-    let b = wd.write("bad.toml", &bad);
+    let b = wd.write("bad.toml", &small_program("keep_days = 0"));
     expect_exit(
         &wd,
         &["program", "check", b.to_str().unwrap()],
