@@ -37,4 +37,5 @@ mod test_reports;
 mod test_returns_props;
 mod test_simulate;
 mod test_staff;
+mod test_tidy;
 mod test_tiers;
