@@ -36,6 +36,7 @@ mod test_redeem;
 mod test_reports;
 mod test_returns_props;
 mod test_simulate;
+mod test_snapshots;
 mod test_staff;
 mod test_tidy;
 mod test_tiers;
