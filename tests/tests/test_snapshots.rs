@@ -130,6 +130,7 @@ fn snapshot_tables_of_a_busy_day() {
             "report-top-points-table",
             &["report", "top", "--n", "5", "--by", "points"],
         ),
+        ("report-candidates-table", &["report", "candidates"]),
         ("staff-list-table", &["staff", "list"]),
         ("program-versions-table", &["program", "versions"]),
         (
@@ -188,6 +189,10 @@ fn snapshot_csv_headers_of_empty_exports_and_reports() {
         (
             "report-top-csv-empty",
             &["--format", "csv", "report", "top"],
+        ),
+        (
+            "report-candidates-csv-empty",
+            &["--format", "csv", "report", "candidates"],
         ),
         (
             "member-list-csv-empty",
