@@ -6,6 +6,10 @@
 //! - `clap` only in `src/cli/`;
 //! - the clock (`Utc::now`, `Local::now`, `SystemTime::now`) only in
 //!   `src/cli/` (`clippy.toml` bans the same methods by path);
+//! - `rules` pure: no store, no files, no streams, no environment;
+//! - `ops`, `rules`, `store` and `program` print nothing and know no
+//!   terminal (no `println!`, no standard streams, no progress bars, no
+//!   tables);
 //! - no source file over 600 lines of non-test code.
 //!
 //! `Instant::now` is allowed anywhere: it times a job (`elapsed_ms`), it
@@ -51,8 +55,37 @@ enum Rule {
     Rusqlite,
     Clap,
     Clock,
+    Pure,
+    Terminal,
     Size,
 }
+
+/// What `rules` may not name: it computes over plain data it is handed.
+const IMPURE: &[&str] = &[
+    "crate::store",
+    "crate::ops",
+    "crate::csvio",
+    "crate::cli",
+    "std::fs",
+    "std::io",
+    "std::env",
+    "std::net",
+    "std::process",
+    "File::",
+];
+
+/// What the core may not name: printing and terminals belong to `cli`.
+const TERMINAL: &[&str] = &[
+    "println!",
+    "eprintln!",
+    "print!",
+    "eprint!",
+    "stdout()",
+    "stderr()",
+    "IsTerminal",
+    "indicatif",
+    "comfy_table",
+];
 
 /// One Rust source file, split into its code (comments dropped, string
 /// literals emptied) and its string literals, by line.
@@ -295,9 +328,15 @@ fn breaches(rule: Rule) -> Vec<String> {
         let home = match rule {
             Rule::Sql | Rule::Rusqlite => "src/store/",
             Rule::Clap | Rule::Clock => "src/cli/",
-            Rule::Size => "",
+            Rule::Pure | Rule::Terminal | Rule::Size => "",
         };
         if (!home.is_empty() && src.path.starts_with(home)) || allowed(&src.path, rule) {
+            continue;
+        }
+        let core = ["src/ops/", "src/rules/", "src/store/", "src/program/"];
+        if (rule == Rule::Pure && !src.path.starts_with("src/rules/"))
+            || (rule == Rule::Terminal && !core.iter().any(|c| src.path.starts_with(c)))
+        {
             continue;
         }
         let code = |check: &dyn Fn(&str) -> Option<String>, out: &mut Vec<String>| {
@@ -345,6 +384,24 @@ fn breaches(rule: Rule) -> Vec<String> {
                 },
                 &mut out,
             ),
+            Rule::Pure => code(
+                &|l| {
+                    IMPURE
+                        .iter()
+                        .find(|w| l.contains(*w))
+                        .map(|w| format!("rules names {w}"))
+                },
+                &mut out,
+            ),
+            Rule::Terminal => code(
+                &|l| {
+                    TERMINAL
+                        .iter()
+                        .find(|w| l.contains(*w))
+                        .map(|w| format!("prints or knows a terminal ({w})"))
+                },
+                &mut out,
+            ),
             Rule::Size => {
                 if src.code_lines > MAX_CODE_LINES {
                     out.push(format!(
@@ -385,6 +442,16 @@ fn tidy_clap_only_in_cli() {
 #[test]
 fn tidy_clock_only_in_cli() {
     check(Rule::Clock, "the clock read outside src/cli");
+}
+
+#[test]
+fn tidy_rules_are_pure() {
+    check(Rule::Pure, "I/O or state named in src/rules");
+}
+
+#[test]
+fn tidy_the_core_prints_nothing() {
+    check(Rule::Terminal, "printing or terminals outside src/cli");
 }
 
 #[test]
@@ -429,6 +496,8 @@ fn tidy_allowlist_names_files_that_exist_and_still_break_their_rule() {
                     .iter()
                     .any(|w| l.contains(w))
             }),
+            Rule::Pure => s.code.iter().any(|l| IMPURE.iter().any(|w| l.contains(w))),
+            Rule::Terminal => s.code.iter().any(|l| TERMINAL.iter().any(|w| l.contains(w))),
             Rule::Size => s.code_lines > MAX_CODE_LINES,
         });
         assert!(
@@ -468,4 +537,10 @@ fn tidy_checks_catch_planted_breaches() {
     assert!(planted.code.iter().any(|l| l.contains("Utc::now")));
     assert!(planted.code.iter().any(|l| l.contains(".execute(")));
     assert!(!planted.code.iter().any(|l| l.contains("SELECT")));
+    let printing = split(
+        "src/ops/planted.rs".into(),
+        "fn f() { println!(\"x\"); let _ = std::io::stdout(); }\n",
+    );
+    assert!(printing.code.iter().any(|l| TERMINAL.iter().any(|w| l.contains(w))));
+    assert!(printing.code.iter().any(|l| IMPURE.iter().any(|w| l.contains(w))));
 }
