@@ -1376,4 +1376,31 @@ multiplier = "3"
             if fen >= min * 100 { prop_assert_eq!(a, b); } else { prop_assert_eq!(a, 0); }
         }
     }
+
+    proptest! {
+        /// Campaigns only add: with multipliers ≥ 1 and bonuses, a receipt
+        /// never earns less on a campaign day than the same program without
+        /// campaigns, and earns exactly the same outside the campaign's days.
+        #[test]
+        fn r12_campaigns_never_take_away(
+            fens in proptest::collection::vec((0i64..500_000, 0usize..3), 1..5),
+            day_offset in 0u64..60,
+            mult in 1u32..5,
+        ) {
+            let base = "name = \"x\"\ntimezone = \"Asia/Shanghai\"\n[earn]\nyuan_per_point = \"3\"\nno_points_categories = [\"tobacco\"]\n";
+            let with = earn_of(&format!("{base}[[earn.campaign]]\nname = \"a\"\nfrom = \"2025-06-10\"\nto = \"2025-06-20\"\nmultiplier = \"{mult}\"\nbonus = {{ min_points = 100, points = 5 }}\n[[earn.campaign]]\nname = \"b\"\nweekdays = [\"sat\"]\ncategories = [\"food\"]\nmultiplier = \"{mult}.5\"\n"));
+            let without = earn_of(base);
+            let cats = [None, Some("tobacco"), Some("food")];
+            let lines: Vec<Line> = fens.iter().map(|&(fen, c)| Line { amount_fen: fen, list_amount_fen: None, category: cats[c] }).collect();
+            let date = day(2025, 6, 1) + chrono::Days::new(day_offset);
+            let a = earn_sale(&with, &lines, date, None, Decimal::ONE).total;
+            let b = earn_sale(&without, &lines, date, None, Decimal::ONE).total;
+            prop_assert!(a >= b);
+            let in_range = (day(2025, 6, 10)..=day(2025, 6, 20)).contains(&date);
+            let saturday = date.weekday() == Weekday::Sat;
+            if !in_range && !saturday {
+                prop_assert_eq!(a, b);
+            }
+        }
+    }
 }

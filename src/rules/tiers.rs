@@ -414,6 +414,25 @@ invitation = true
 any = [{ metric = "spend", window = "365d", min = "40000" }]
 "#;
 
+    proptest::proptest! {
+        /// R26: an invitation tier is never earned, whatever the figures; a
+        /// member is its candidate exactly when its conditions hold; and an
+        /// all-of group holds only when each of its conditions would alone.
+        #[test]
+        fn r26_invitation_tiers_are_never_earned(spend in 0i64..6_000_000, purchases in 0i64..6) {
+            let tiers = crate::program::parse(ALL_AND_INVITATION).unwrap().tiers;
+            let as_of: NaiveDate = "2026-06-30".parse().unwrap();
+            let days = [Day { date: as_of, spend_fen: spend, points: 0, purchases }];
+            let v = |m: Measure| value(m, as_of, &days);
+            let (tier, _) = earned(&tiers, &v);
+            proptest::prop_assert!(!tiers.ladder[tier].invitation);
+            let cands = candidates(&tiers, tier, &v);
+            proptest::prop_assert_eq!(!cands.is_empty(), spend >= 4_000_000);
+            let group = spend >= 1_000_000 && purchases >= 3;
+            proptest::prop_assert_eq!(tier == 1, group);
+        }
+    }
+
     #[test]
     fn r23_all_of_inside_any_of_and_r26_invitation_tiers() {
         let tiers = crate::program::parse(ALL_AND_INVITATION).unwrap().tiers;
