@@ -1,71 +1,124 @@
 #!/usr/bin/env bash
-# Import benchmark (issue: nightly receipt import). Times, side by side in one
-# run on the same machine and file:
-#   1. sqlite3 .import of the receipts file into a plain table keyed by
-#      (store, receipt, line) — the floor;
-#   2. vipctl purchase --file, first import (200,000 members enrolled);
-#   3. vipctl purchase --file, re-import of the same file (all duplicates);
-# and the peak RSS of each vipctl run, for LINES and for 5×LINES.
+# Import benchmark (issue: the nightly import at the floor). For each shape
+# of receipts file, times back to back on the same machine, REPEAT times,
+# and prints the medians:
+#   1. the floor: `sqlite3 .import` of the file into a table keyed by
+#      (store, receipt, amount, category, list_amount, time), WITHOUT ROWID;
+#   2. `vipctl purchase --file`, first import, into a copy of a database
+#      with the members enrolled;
+#   3. the same file again (re-import: every receipt a duplicate);
+# with peak RSS from GNU time and user + system CPU. Ratios are against the
+# floor of the same run.
 #
-# Usage: benches/import.sh [LINES] [MEMBERS]     (default 1000000 200000)
-# Needs: sqlite3 and GNU time (/usr/bin/time); data goes to bench-data/.
+# Shapes (every one: 10% non-member sales, 2% returns, every member with a
+# stated birthday, 1–3 lines a receipt):
+#   phone-7m-50s  members named by phone, 7 months, 50 stores (a chain's night)
+#   card-7m-50s   by card
+#   number-7m-50s by member number
+#   phone-1m-50s  one month
+#   phone-7m-3s   3 stores
+#   card-1m-3s    the project's earlier shape (by card, one month, 3 stores)
+#
+# Usage: benches/import.sh [SHAPE...]      (default: all six)
+#   LINES (1000000), MEMBERS (200000), REPEAT (3), BENCH_DATA (bench-data)
+#   from the environment.
+#   MAINT=1 also times tier-recompute, export tiers, year-end-reset and audit
+#   on the database the first shape's import left, against its floor.
+# Needs sqlite3, GNU time (/usr/bin/time), python3. Data in bench-data/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LINES=${1:-1000000}
-MEMBERS=${2:-200000}
-DATA=bench-data
+LINES=${LINES:-1000000}
+MEMBERS=${MEMBERS:-200000}
+REPEAT=${REPEAT:-3}
+DATA=${BENCH_DATA:-bench-data}
 mkdir -p "$DATA"
-command -v sqlite3 >/dev/null || { echo "benches/import.sh needs sqlite3 (apt-get install sqlite3)"; exit 2; }
-[ -x /usr/bin/time ] || { echo "benches/import.sh needs GNU time (apt-get install time)"; exit 2; }
+command -v sqlite3 >/dev/null || { echo "needs sqlite3"; exit 2; }
+[ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)"; exit 2; }
+SHAPES=("$@")
+[ ${#SHAPES[@]} -gt 0 ] || SHAPES=(phone-7m-50s card-7m-50s number-7m-50s phone-1m-50s phone-7m-3s card-1m-3s)
 
 cargo build --release --quiet --bin vipctl --example gen_members --example gen_receipts
-BIN=target/release/vipctl
-EX=target/release/examples
+# Private copies: others may rebuild target/release while this runs.
+cp target/release/vipctl target/release/examples/gen_members target/release/examples/gen_receipts "$DATA/"
+BIN=$DATA/vipctl
+export VIPCTL_OPERATOR=bench
 
-[ -f "$DATA/members-$MEMBERS.csv" ] || "$EX/gen_members" "$MEMBERS" > "$DATA/members-$MEMBERS.csv"
+members="$DATA/members-$MEMBERS-all.csv"
+[ -f "$members" ] || "$DATA/gen_members" "$MEMBERS" 42 all > "$members"
+base="$DATA/enrolled-$MEMBERS.db"
+if [ ! -f "$base" ]; then
+  rm -f "$base.tmp" "$base.tmp-wal" "$base.tmp-shm"
+  "$BIN" --db "$base.tmp" -q init >/dev/null
+  "$BIN" --db "$base.tmp" -q enroll --file "$members" >/dev/null
+  sqlite3 "$base.tmp" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+  mv "$base.tmp" "$base"; rm -f "$base.tmp-wal" "$base.tmp-shm"
+fi
 
-secs() { python3 -c "import sys; print(f'{float(sys.argv[1]):.2f}')" "$1"; }
+fresh() { rm -f "$1" "$1-wal" "$1-shm"; cp "$base" "$1"; }
 
-run_one() { # LINES
-  local lines=$1
-  local csv="$DATA/receipts-$lines.csv"
-  [ -f "$csv" ] || "$EX/gen_receipts" "$lines" "$MEMBERS" > "$csv"
-  local size; size=$(du -m "$csv" | cut -f1)
+# timed OUT CMD...: wall, user+sys seconds and peak KB of CMD into OUT.
+timed() { local out=$1; shift; /usr/bin/time -f "%e %U %S %M" -o "$out" "$@" >/dev/null; }
 
-  # The floor: sqlite3 .import into a keyed table.
-  rm -f "$DATA/floor.db"
-  sqlite3 "$DATA/floor.db" "CREATE TABLE r (store TEXT, receipt TEXT, member TEXT, time TEXT, amount TEXT, list_amount TEXT, category TEXT, staff TEXT, line INTEGER DEFAULT 0, PRIMARY KEY (store, receipt, amount, category, list_amount, time)) WITHOUT ROWID;"
-  local t0 t1
-  t0=$(date +%s.%N)
-  sqlite3 "$DATA/floor.db" ".mode csv" ".import --skip 1 $csv r" 2>/dev/null || true
-  t1=$(date +%s.%N)
-  local floor; floor=$(python3 -c "print($t1-$t0)")
-
-  # A fresh vipctl database with the members enrolled.
-  local db="$DATA/bench.db"
-  rm -f "$db" "$db-wal" "$db-shm"
-  "$BIN" --db "$db" init -q >/dev/null
-  local te0 te1; te0=$(date +%s.%N)
-  "$BIN" --db "$db" -q enroll --file "$DATA/members-$MEMBERS.csv" >/dev/null
-  te1=$(date +%s.%N)
-  local enroll; enroll=$(python3 -c "print($te1-$te0)")
-
-  /usr/bin/time -f "%e %M" -o "$DATA/first.time" "$BIN" --db "$db" -q purchase --file "$csv" --format json > "$DATA/first.json"
-  /usr/bin/time -f "%e %M" -o "$DATA/again.time" "$BIN" --db "$db" -q purchase --file "$csv" --format json > "$DATA/again.json"
-  read -r first first_kb < "$DATA/first.time"
-  read -r again again_kb < "$DATA/again.time"
-  "$BIN" --db "$db" audit >/dev/null
-  python3 - "$lines" "$size" "$floor" "$first" "$first_kb" "$again" "$again_kb" "$enroll" "$MEMBERS" <<'PY'
-import sys
-lines, size, floor, first, fkb, again, akb, enroll, members = sys.argv[1:]
-floor, first, again = float(floor), float(first), float(again)
-print(f"| {int(lines):,} lines ({size} MB) | sqlite3 .import keyed {floor:.2f} s | first import {first:.2f} s ({first/floor:.2f}×), peak {int(fkb)//1024} MB | re-import {again:.2f} s ({again/floor:.2f}×), peak {int(akb)//1024} MB | enroll {int(members):,} members {float(enroll):.2f} s |")
-PY
+floor_run() { # CSV -> seconds
+  local csv=$1 db="$DATA/floor.db"
+  rm -f "$db"
+  local cols; cols=$(head -1 "$csv" | sed 's/,/ TEXT, /g; s/$/ TEXT/')
+  sqlite3 "$db" "CREATE TABLE r ($cols, PRIMARY KEY (store, receipt, amount, category, list_amount, time)) WITHOUT ROWID;"
+  timed "$DATA/floor.time" sqlite3 "$db" ".mode csv" ".import --skip 1 $csv r"
+  cut -d' ' -f1 "$DATA/floor.time"
 }
 
-echo "| file | floor | vipctl first import | vipctl re-import | enrolment |"
-echo "| --- | --- | --- | --- | --- |"
-run_one "$LINES"
-if [ "${BENCH_BIG:-1}" = 1 ]; then
-  run_one $((LINES * 5))
-fi
+median() { python3 -c "import sys,statistics; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+
+echo "| shape | lines | members | floor s | first import s | ratio | CPU s | peak MB | re-import s | ratio | peak MB |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+first_shape=1
+for shape in "${SHAPES[@]}"; do
+  IFS=- read -r by months stores <<<"$shape"
+  days=$(( ${months%m} == 1 ? 30 : 210 ))
+  csv="$DATA/receipts-$shape-$LINES-$MEMBERS.csv"
+  [ -f "$csv" ] || "$DATA/gen_receipts" "$LINES" "$MEMBERS" 42 G 9 2026-05-01 "$days" 0 "${stores%s}" 20 "$by" "$members" 3 > "$csv"
+  F=(); I=(); C=(); M=(); R=(); RM=()
+  for _ in $(seq "$REPEAT"); do
+    F+=("$(floor_run "$csv")")
+    db="$DATA/work.db"; fresh "$db"
+    timed "$DATA/first.time" "$BIN" --db "$db" -q purchase --file "$csv"
+    read -r e u s kb < "$DATA/first.time"
+    I+=("$e"); C+=("$(python3 -c "print($u+$s)")"); M+=("$kb")
+    timed "$DATA/again.time" "$BIN" --db "$db" -q purchase --file "$csv"
+    read -r e u s kb < "$DATA/again.time"
+    R+=("$e"); RM+=("$kb")
+  done
+  "$BIN" --db "$db" -q audit >/dev/null || echo "AUDIT FAILED after $shape" >&2
+  python3 - "$shape" "$LINES" "$MEMBERS" "$(median "${F[@]}")" "$(median "${I[@]}")" "$(median "${C[@]}")" \
+      "$(median "${M[@]}")" "$(median "${R[@]}")" "$(median "${RM[@]}")" <<'PY'
+import sys
+shape, lines, members, floor, first, cpu, kb, again, akb = sys.argv[1:]
+floor, first, again = float(floor), float(first), float(again)
+print(f"| {shape} | {int(lines):,} | {int(members):,} | {floor:.2f} | {first:.2f} | {first/floor:.2f}× | {float(cpu):.2f} | {float(kb)/1024:.0f} | {again:.2f} | {again/floor:.2f}× | {float(akb)/1024:.0f} |")
+PY
+  if [ "${MAINT:-0}" = 1 ] && [ $first_shape = 1 ]; then
+    floor=$(median "${F[@]}")
+    maint="$DATA/maint-after-$shape.db"; rm -f "$maint"*; cp "$db" "$maint"; [ ! -f "$db-wal" ] || cp "$db-wal" "$maint-wal"
+    echo
+    echo "| job ($shape, $LINES lines, $MEMBERS members) | seconds (median of $REPEAT) | ratio to the floor ($floor s) | peak MB |"
+    echo "| --- | ---: | ---: | ---: |"
+    for job in "tier-recompute" "export tiers" "year-end-reset" "audit"; do
+      T=(); K=()
+      for _ in $(seq "$REPEAT"); do
+        w="$DATA/maint-work.db"; rm -f "$w" "$w-wal" "$w-shm"; cp "$maint" "$w"; [ ! -f "$maint-wal" ] || cp "$maint-wal" "$w-wal"
+        case $job in
+          tier-recompute) timed "$DATA/job.time" "$BIN" --db "$w" -q --as-of 2026-11-28 tier-recompute ;;
+          "export tiers") timed "$DATA/job.time" "$BIN" --db "$w" -q --as-of 2026-11-28 export tiers -o "$DATA/tiers.csv" ;;
+          year-end-reset) timed "$DATA/job.time" "$BIN" --db "$w" -q --as-of 2027-01-01 year-end-reset --year 2026 --allow-future-date ;;
+          audit) timed "$DATA/job.time" "$BIN" --db "$w" -q audit ;;
+        esac
+        read -r e u s kb < "$DATA/job.time"; T+=("$e"); K+=("$kb")
+      done
+      python3 -c "import sys; t,f,kb=map(float,sys.argv[2:]); print(f'| {sys.argv[1]} | {t:.2f} | {t/f:.2f}× | {kb/1024:.0f} |')" \
+        "$job" "$(median "${T[@]}")" "$floor" "$(median "${K[@]}")"
+    done
+    echo
+  fi
+  first_shape=0
+done

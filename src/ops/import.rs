@@ -59,8 +59,11 @@ pub struct Options {
 }
 
 /// Default rows per committed chunk: large enough that per-chunk member
-/// writes stay cheap, small enough that a kill loses little work.
-pub const ROWS_PER_COMMIT_DEFAULT: u64 = 500_000;
+/// writes stay cheap, small enough that a kill loses little work and that
+/// a chunk's per-member sums stay small (measured on 1M lines, 200,000
+/// members: 500,000 rows peaked at 146 MB, 150,000 at 87 MB, for the same
+/// CPU time).
+pub const ROWS_PER_COMMIT_DEFAULT: u64 = 150_000;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
