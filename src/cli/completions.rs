@@ -12,6 +12,7 @@ pub(super) const HELP: &str = "Examples:
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
+    /// The shell to complete for.
     shell: clap_complete::Shell,
 }
 

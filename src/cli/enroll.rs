@@ -40,10 +40,13 @@ pub struct EnrollArgs {
     /// The file's encoding (default: detected).
     #[arg(long, value_enum, default_value_t = EncodingArg::Auto, requires = "file")]
     encoding: EncodingArg,
+    /// The member's name as on their ID (required without --file).
     #[arg(long, required_unless_present = "file")]
     name: Option<String>,
+    /// Mobile phone, 11 digits (R2: one active member per phone).
     #[arg(long, required_unless_present = "file")]
     phone: Option<String>,
+    /// Resident ID number, 18 characters, checksum checked (R1, R2).
     #[arg(long, required_unless_present = "file")]
     id_number: Option<String>,
     /// Default: the birth date in an 18-digit resident ID.
@@ -55,6 +58,7 @@ pub struct EnrollArgs {
     /// Card number (default: the member number).
     #[arg(long, value_name = "NO")]
     card: Option<String>,
+    /// The store that enrolled them (R33).
     #[arg(long, value_name = "CODE")]
     store: Option<String>,
     /// The staff member who enrolled them.

@@ -22,13 +22,16 @@ journalled with the operator). --excel writes a UTF-8 BOM so Excel shows Chinese
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// What to export.
     what: super::values::WhatArg,
     /// Output file (`-` for stdout, the default). Never the database or
     /// one of its files.
     #[arg(short, long, value_name = "FILE", default_value = "-")]
     output: String,
+    /// First day of the period (ledger, receipts; in the program's time zone).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
     from: Option<chrono::NaiveDate>,
+    /// Last day of the period, inclusive (default: --as-of).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
     to: Option<chrono::NaiveDate>,
     /// Unmasked phone, ID number, name and birthday (recorded with the operator, R35).

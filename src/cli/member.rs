@@ -37,10 +37,13 @@ pub enum MemberCmd {
 Name, phone, ID number and birthday are masked unless --include-pii (which is
 journalled with the operator).")]
     List {
+        /// Only members in this tier (its code).
         #[arg(long)]
         tier: Option<String>,
+        /// Only members of this store.
         #[arg(long)]
         store: Option<String>,
+        /// Only members served by this staff member.
         #[arg(long)]
         staff: Option<String>,
         /// Unmasked name, phone, ID number and birthday (recorded with the operator, R35).
@@ -55,19 +58,27 @@ journalled with the operator).")]
 A member who said no to marketing (--consent no) never appears in care lists
 or birthday lists; exports show the consent.")]
     Update {
+        /// Card number, member number or phone.
         reference: String,
+        /// New name.
         #[arg(long)]
         name: Option<String>,
+        /// New mobile phone (R2: not another active member's).
         #[arg(long)]
         phone: Option<String>,
+        /// New resident ID number (R1, R2).
         #[arg(long)]
         id_number: Option<String>,
+        /// New birthday.
         #[arg(long, value_name = "YYYY-MM-DD")]
         birthday: Option<String>,
+        /// M or F.
         #[arg(long)]
         gender: Option<String>,
+        /// New home store.
         #[arg(long)]
         store: Option<String>,
+        /// New staff member serving them (R33).
         #[arg(long)]
         staff: Option<String>,
         /// Marketing consent: yes or no.
@@ -78,7 +89,9 @@ or birthday lists; exports show the consent.")]
     #[command(after_help = "Example:
   vipctl member replace-card 13800138000 --card C100234")]
     ReplaceCard {
+        /// Card number, member number or phone.
         reference: String,
+        /// The new card's number.
         #[arg(long, value_name = "NEW")]
         card: String,
     },
@@ -86,7 +99,9 @@ or birthday lists; exports show the consent.")]
     #[command(after_help = "Example:
   vipctl member contacted M00000001 --note \"invited to the spring sale\"")]
     Contacted {
+        /// Card number, member number or phone.
         reference: String,
+        /// What was said, in a few words.
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
@@ -100,12 +115,15 @@ Without --floor the pin freezes the tier (recompute and purchases leave it).
 With --floor the member never falls below the tier but still rises to a
 higher one earned.")]
     PinTier {
+        /// Card number, member number or phone.
         reference: String,
+        /// The tier's code.
         #[arg(long, required_unless_present = "unpin", conflicts_with = "unpin")]
         tier: Option<String>,
         /// A floor instead of a freeze: never below the tier, still rises.
         #[arg(long, requires = "tier")]
         floor: bool,
+        /// Remove the pin: recompute ranks the member again.
         #[arg(long)]
         unpin: bool,
     },

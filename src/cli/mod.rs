@@ -21,6 +21,7 @@ mod export;
 mod init;
 mod io;
 mod journal;
+mod man;
 mod member;
 mod member_lifecycle;
 mod migrate;
@@ -58,6 +59,10 @@ Examples:
   vipctl audit
   vipctl --wait 60 purchase --file day.csv    # wait up to a minute for a running job";
 
+/// The help heading of the options every command takes, listed apart from
+/// a command's own.
+const GLOBAL: &str = "Global options";
+
 /// Run a retail VIP points program over one local SQLite file.
 #[derive(Debug, Parser)]
 #[command(name = "vipctl", version, about, after_help = EXAMPLES)]
@@ -66,31 +71,36 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         env = "VIPCTL_DB",
         default_value = "vipctl.db",
         value_name = "PATH"
     )]
     pub db: PathBuf,
 
-    /// Who is making the change (stored with every change); default $USER.
-    #[arg(long, global = true, env = "VIPCTL_OPERATOR", value_name = "NAME")]
+    /// Who is making the change (stored with every change); default $USER, else $LOGNAME.
+    #[arg(long, global = true,
+        help_heading = GLOBAL, env = "VIPCTL_OPERATOR", value_name = "NAME")]
     pub operator: Option<String>,
 
     /// How to print records and summaries.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    #[arg(long, global = true,
+        help_heading = GLOBAL, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
     /// No progress bar.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 
     /// The working date, in the program's time zone (default: today).
-    #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    #[arg(long, global = true,
+        help_heading = GLOBAL, value_name = "YYYY-MM-DD", value_parser = parse_day)]
     pub as_of: Option<NaiveDate>,
 
     /// The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program's time
     /// zone, or RFC 3339 with an offset (default: now).
-    #[arg(long, global = true, value_name = "TIME", value_parser = parse_at)]
+    #[arg(long, global = true,
+        help_heading = GLOBAL, value_name = "TIME", value_parser = parse_at)]
     pub at: Option<String>,
 
     /// How long to wait for another process that is writing to the database
@@ -98,6 +108,7 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         value_name = "SECONDS",
         default_value_t = crate::store::WAIT_DEFAULT_SECS,
         value_parser = clap::value_parser!(u64).range(0..=crate::store::WAIT_MAX_SECS)
@@ -179,6 +190,10 @@ pub enum Command {
     #[command(after_help = migrate::HELP)]
     Migrate(migrate::MigrateArgs),
 
+    /// Print a manual page (roff), generated from the same definitions as --help.
+    #[command(after_help = man::HELP)]
+    Man(man::ManArgs),
+
     /// Print a shell completion script.
     #[command(after_help = completions::HELP)]
     Completions(completions::CompletionsArgs),
@@ -205,6 +220,7 @@ impl Command {
             Command::Audit(a) => audit::run(cli, a, out),
             Command::Journal(a) => journal::run(cli, a, out),
             Command::Migrate(a) => migrate::run(cli, a, out),
+            Command::Man(a) => man::run(cli, a, out),
             Command::Completions(a) => completions::run(cli, a, out),
         }
     }
@@ -275,12 +291,27 @@ pub(crate) fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Re
 }
 
 impl Cli {
+    /// `--operator`, else `$VIPCTL_OPERATOR`, `$USER`, `$LOGNAME` (all cron
+    /// sets on Debian); `unknown` only as a last resort, with a warning.
     fn operator(&self) -> String {
+        let from_env = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
         self.operator
             .clone()
-            .filter(|s| !s.trim().is_empty())
-            .or_else(|| std::env::var("USER").ok().filter(|s| !s.is_empty()))
-            .unwrap_or_else(|| "unknown".to_string())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .or_else(|| from_env("USER"))
+            .or_else(|| from_env("LOGNAME"))
+            .unwrap_or_else(|| {
+                stderr_line!(
+                    "warning: no operator given (--operator, $VIPCTL_OPERATOR, $USER or $LOGNAME): changes are recorded as made by \"unknown\""
+                );
+                "unknown".to_string()
+            })
     }
 
     /// The operator and clock, in the program's time zone.
@@ -312,6 +343,11 @@ impl Cli {
 #[allow(clippy::disallowed_methods)]
 pub(crate) fn clock_now() -> chrono::DateTime<Utc> {
     Utc::now()
+}
+
+/// Every manual page as (file name, roff text), as kept in `man/`.
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    man::pages()
 }
 
 /// The clap command tree (for completions and tests).

@@ -33,11 +33,17 @@ pub enum ProgramCmd {
     /// Store a new program version (old versions are kept).
     #[command(after_help = "Example:
   vipctl program set fixtures/programs/department-store.toml")]
-    Set { file: String },
+    Set {
+        /// The program file (TOML; `-` for stdin).
+        file: String,
+    },
     /// Validate a program file and explain it, without storing it.
     #[command(after_help = "Example:
   vipctl program check fixtures/programs/mall.toml")]
-    Check { file: String },
+    Check {
+        /// The program file (TOML; `-` for stdin).
+        file: String,
+    },
     /// List the stored program versions.
     #[command(after_help = "Example:
   vipctl program versions")]

@@ -64,13 +64,16 @@ pub struct PurchaseArgs {
     /// The list price, for discount bands (R9).
     #[arg(long, value_name = "YUAN")]
     list_amount: Option<String>,
+    /// Product category, for category rates and no-points categories (R8).
     #[arg(long, value_name = "NAME")]
     category: Option<String>,
+    /// Store code (with --receipt, identifies the receipt).
     #[arg(long, value_name = "CODE")]
     store: Option<String>,
     /// Receipt number (default: made from the time and member number).
     #[arg(long, value_name = "NO")]
     receipt: Option<String>,
+    /// The staff member credited with the sale (R33).
     #[arg(long, value_name = "CODE")]
     staff: Option<String>,
     /// Points redeemed against this receipt (R10, R11).

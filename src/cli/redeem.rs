@@ -52,6 +52,7 @@ pub struct RedeemArgs {
     /// Who approved the use (R18).
     #[arg(long, value_name = "NAME", requires = "used_by")]
     approved_by: Option<String>,
+    /// A note kept with the entry.
     #[arg(long, value_name = "TEXT")]
     note: Option<String>,
 }

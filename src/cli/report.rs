@@ -65,6 +65,7 @@ conditions as of --as-of are listed here, and an admin grants it with
   vipctl report dormant
   vipctl report dormant --days 90 --store SH01")]
     Dormant {
+        /// At least this many days since the last purchase.
         #[arg(long, default_value_t = 180, value_name = "N")]
         days: i64,
         #[command(flatten)]
@@ -75,6 +76,7 @@ conditions as of --as-of are listed here, and an admin grants it with
   vipctl report birthdays
   vipctl report birthdays --days 30 --format csv")]
     Birthdays {
+        /// Birthdays within this many days (today counts as day 0).
         #[arg(long, default_value_t = 7, value_name = "N")]
         days: i64,
         #[command(flatten)]
@@ -103,8 +105,10 @@ conditions as of --as-of are listed here, and an admin grants it with
   vipctl report top --n 500
   vipctl report top --n 50 --by points --store BJ01")]
     Top {
+        /// How many members to list.
         #[arg(long, default_value_t = 500, value_name = "N")]
         n: i64,
+        /// Rank by spend in the period or by points balance.
         #[arg(long, value_enum, default_value_t = TopBy::Spend)]
         by: TopBy,
         #[command(flatten)]
@@ -123,8 +127,10 @@ pub enum TopBy {
 /// A reporting period (default: the 365 days ending on --as-of).
 #[derive(Debug, Args)]
 pub struct Period {
+    /// First day of the period (default: 364 days before --to).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
     from: Option<chrono::NaiveDate>,
+    /// Last day of the period, inclusive (default: --as-of).
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::parse_day)]
     to: Option<chrono::NaiveDate>,
 }

@@ -28,14 +28,19 @@ pub enum StaffCmd {
 
 File columns: code,name,phone,id_number,store")]
     Add {
+        /// The staff code (required without --file).
         #[arg(required_unless_present = "file", conflicts_with = "file")]
         code: Option<String>,
+        /// Full name (required without --file).
         #[arg(long, required_unless_present = "file")]
         name: Option<String>,
+        /// Mobile phone (staff cannot enroll themselves as members, R3).
         #[arg(long)]
         phone: Option<String>,
+        /// Resident ID number (staff cannot enroll themselves as members, R3).
         #[arg(long)]
         id_number: Option<String>,
+        /// The store they work in.
         #[arg(long)]
         store: Option<String>,
         /// A CSV file of staff (`-` for stdin).

@@ -22,6 +22,7 @@ An --as-of or --at later than today is refused (exit 4) unless --dry-run, or
 
 #[derive(Debug, Args)]
 pub struct YearEndResetArgs {
+    /// The year whose points expire (it must be over, R27).
     #[arg(long, value_name = "YYYY", value_parser = super::parse_year)]
     year: i32,
     #[command(flatten)]

@@ -27,6 +27,7 @@ mod test_ledger;
 mod test_ledger_props;
 mod test_liability;
 mod test_lifecycle;
+mod test_man;
 mod test_member;
 mod test_migrations;
 mod test_program;

@@ -95,6 +95,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "simulate",
     "audit",
     "journal",
+    "man",
     "migrate",
     "completions",
 ];
@@ -212,4 +213,45 @@ fn help_and_version_exit_0_on_stdout() {
         .assert()
         .success()
         .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+}
+
+/// Every argument of every command has a help line (SPEC "every flag has a
+/// help line"), so `--help` and the man pages explain each one.
+#[test]
+fn every_flag_and_argument_has_a_help_line() {
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for a in cmd.get_arguments() {
+            let id = a.get_id().as_str();
+            if id == "help" || id == "version" || a.is_hide_set() {
+                continue;
+            }
+            if a.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut cmd = vipctl::cli::command();
+    cmd.build();
+    let mut missing = Vec::new();
+    walk(&cmd, "vipctl", &mut missing);
+    assert!(missing.is_empty(), "arguments without help: {missing:#?}");
+}
+
+/// The global options are listed under their own heading, apart from a
+/// command's own options, in every command's help.
+#[test]
+fn global_options_are_listed_apart() {
+    let out = vipctl().args(["export", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let global = text
+        .find("Global options:")
+        .expect("a Global options heading");
+    let own = text.find("Options:").expect("an Options heading");
+    assert!(own < global, "{text}");
+    let db = text.find("--db").unwrap();
+    let include_pii = text.find("--include-pii").unwrap();
+    assert!(db > global && include_pii < global, "{text}");
 }

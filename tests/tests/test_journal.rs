@@ -219,3 +219,38 @@ fn migration_classifies_the_journal_rows_written_before_kinds() {
         ]
     );
 }
+
+/// Cron on Debian sets only $LOGNAME: the operator falls back to it, and to
+/// `unknown` only with a warning.
+#[test]
+fn r35_operator_falls_back_to_logname_then_unknown_with_a_warning() {
+    let wd = Workdir::setup();
+    let adjust = |logname: Option<&str>| {
+        let mut cmd = wd.cmd(&[
+            "adjust", "--member", "C000003", "--points", "5", "--reason", "cron",
+        ]);
+        cmd.env_remove("VIPCTL_OPERATOR").env_remove("USER");
+        match logname {
+            Some(l) => cmd.env("LOGNAME", l),
+            None => cmd.env_remove("LOGNAME"),
+        };
+        cmd.output().unwrap()
+    };
+    let out = adjust(Some("cronjob"));
+    assert!(out.status.success(), "{out:?}");
+    assert!(!crate::workdir::stderr_of(&out).contains("warning"));
+    let out = adjust(None);
+    assert!(out.status.success(), "{out:?}");
+    let err = crate::workdir::stderr_of(&out);
+    assert!(
+        err.contains("warning") && err.contains("unknown") && err.contains("LOGNAME"),
+        "{err}"
+    );
+    let changes = wd.json(&["journal", "--kind", "change"]);
+    let ops: Vec<&str> = rows(&changes)
+        .iter()
+        .filter(|r| r["command"] == "adjust")
+        .map(|r| r["operator"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["cronjob", "unknown"]);
+}
