@@ -57,6 +57,69 @@ pub fn format_fen(fen: impl Into<i128>) -> String {
     format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
+// ---------------------------------------------------------------- exact arithmetic
+// The one implementation of exact integer arithmetic on money, points and
+// rates: `Rate` and the earning rules (`rules::earn`) both use it.
+
+/// `a × b` as a 256-bit number `(high, low)`.
+pub fn mul_wide(a: u128, b: u128) -> (u128, u128) {
+    let mask = u128::from(u64::MAX);
+    let (a_hi, a_lo) = (a >> 64, a & mask);
+    let (b_hi, b_lo) = (b >> 64, b & mask);
+    // Each partial product of two 64-bit halves fits in 128 bits.
+    let ll = a_lo * b_lo;
+    let lh = a_lo * b_hi;
+    let hl = a_hi * b_lo;
+    let hh = a_hi * b_hi;
+    let mid = (ll >> 64) + (lh & mask) + (hl & mask);
+    let low = (ll & mask) | (mid << 64);
+    let high = hh + (lh >> 64) + (hl >> 64) + (mid >> 64);
+    (high, low)
+}
+
+/// `floor((high·2^128 + low) / d)`, or `None` when `d` is 0 or the quotient
+/// does not fit in 128 bits.
+pub fn div_wide(high: u128, low: u128, d: u128) -> Option<u128> {
+    if d == 0 || high >= d {
+        return None;
+    }
+    // Long division, one bit at a time; `rem < d` throughout.
+    let mut rem = high;
+    let mut quotient: u128 = 0;
+    for i in (0..128).rev() {
+        let carry = rem >> 127;
+        rem = (rem << 1) | ((low >> i) & 1);
+        quotient <<= 1;
+        if carry == 1 || rem >= d {
+            rem = rem.wrapping_sub(d);
+            quotient |= 1;
+        }
+    }
+    Some(quotient)
+}
+
+/// `floor(a × b / d)` as points, saturating at `i64::MAX`; `d = 0` means an
+/// unbounded rate.
+pub fn floor_points(a: u128, b: u128, d: u128) -> i64 {
+    if a == 0 || b == 0 {
+        return 0;
+    }
+    let quotient = match a.checked_mul(b) {
+        Some(product) => product.checked_div(d),
+        None => {
+            let (high, low) = mul_wide(a, b);
+            div_wide(high, low, d)
+        }
+    };
+    quotient.map_or(i64::MAX, |q| i64::try_from(q).unwrap_or(i64::MAX))
+}
+
+/// A decimal as `(mantissa, 10^scale)`.
+pub fn decimal_fraction(d: Decimal) -> (i128, u128) {
+    let power = 10u128.checked_pow(d.scale()).unwrap_or(u128::MAX);
+    (d.mantissa(), power)
+}
+
 /// An exact, non-negative earning rate in points per fen, kept as a reduced fraction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rate {
@@ -74,8 +137,9 @@ fn gcd(mut a: i128, mut b: i128) -> i128 {
 }
 
 fn decimal_parts(d: Decimal) -> (i128, i128) {
-    // d = mantissa / 10^scale
-    (d.mantissa(), 10i128.pow(d.scale()))
+    // d = mantissa / 10^scale; the scale is at most 28, so 10^scale fits.
+    let (mantissa, power) = decimal_fraction(d);
+    (mantissa, i128::try_from(power).unwrap_or(i128::MAX))
 }
 
 impl Rate {
@@ -110,12 +174,11 @@ impl Rate {
     /// `floor(fen × rate)`: the only rounding, always down (R7). Saturates
     /// rather than overflow (program rates are bounded so it cannot).
     pub fn points_floor(self, fen: i64) -> i64 {
-        let fen = i128::from(fen.max(0));
-        let whole = (fen / self.den).saturating_mul(self.num);
-        let part = (fen % self.den)
-            .checked_mul(self.num)
-            .map_or(i128::MAX, |v| v / self.den);
-        i64::try_from(whole.saturating_add(part)).unwrap_or(i64::MAX)
+        let Ok(fen) = u128::try_from(fen) else {
+            return 0;
+        };
+        // `num ≥ 0` and `den > 0` by construction.
+        floor_points(fen, self.num.unsigned_abs(), self.den.unsigned_abs())
     }
 
     /// A rate from its numerator and denominator (points per fen), as stored
@@ -144,25 +207,6 @@ impl Rate {
     }
 }
 
-/// Compares a/b with c/d (b, d > 0, a, c ≥ 0) without multiplying, by
-/// continued fractions, so no operand can overflow.
-fn cmp_fractions(mut a: i128, mut b: i128, mut c: i128, mut d: i128) -> Ordering {
-    loop {
-        let (qa, ra) = (a / b, a % b);
-        let (qc, rc) = (c / d, c % d);
-        if qa != qc {
-            return qa.cmp(&qc);
-        }
-        match (ra == 0, rc == 0) {
-            (true, true) => return Ordering::Equal,
-            (true, false) => return Ordering::Less,
-            (false, true) => return Ordering::Greater,
-            // ra/b against rc/d is d/rc against b/ra.
-            (false, false) => (a, b, c, d) = (d, rc, b, ra),
-        }
-    }
-}
-
 impl PartialOrd for Rate {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
@@ -170,7 +214,10 @@ impl PartialOrd for Rate {
 }
 impl Ord for Rate {
     fn cmp(&self, other: &Self) -> Ordering {
-        cmp_fractions(self.num, self.den, other.num, other.den)
+        // a/b against c/d is a·d against c·b (b, d > 0), exact in 256 bits.
+        let (a, b) = (self.num.unsigned_abs(), self.den.unsigned_abs());
+        let (c, d) = (other.num.unsigned_abs(), other.den.unsigned_abs());
+        mul_wide(a, d).cmp(&mul_wide(c, b))
     }
 }
 
@@ -237,8 +284,13 @@ mod tests {
         assert!(Rate::from_percent(dec("8.8")) > Rate::from_percent(dec("5")));
         assert_eq!(third.to_string(), "1 point per 3 yuan");
         assert!(Rate::from_yuan_per_point(dec("3")) < Rate::from_yuan_per_point(dec("2.99")));
-        assert_eq!(cmp_fractions(1, 3, 2, 6), Ordering::Equal);
-        assert_eq!(cmp_fractions(i128::MAX, 3, i128::MAX, 2), Ordering::Less);
+        let huge = |n: i128, d: i128| Rate::from_parts(n, d).unwrap();
+        assert_eq!(huge(1, 3).cmp(&huge(2, 6)), Ordering::Equal);
+        assert_eq!(huge(i128::MAX, 3).cmp(&huge(i128::MAX, 2)), Ordering::Less);
+        assert_eq!(
+            huge(i128::MAX, i128::MAX - 1).cmp(&huge(1, 1)),
+            Ordering::Greater
+        );
         assert_eq!(third.points_floor(i64::MAX), i64::MAX / 300);
         assert_eq!(pct.to_string(), "11 points per 125 yuan");
     }

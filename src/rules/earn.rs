@@ -8,7 +8,9 @@
 //! earns nothing, and no input makes it panic. Products that could overflow
 //! `i128` are done in 256 bits, so every floor is taken on the exact value.
 
-use crate::money::{format_fen, Rate};
+#[cfg(test)]
+use crate::money::div_wide;
+use crate::money::{decimal_fraction, floor_points, format_fen, mul_wide, Rate};
 use crate::program::{Campaign, Earn};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -42,59 +44,6 @@ pub struct Earned {
 
 // ---------------------------------------------------------------- exact arithmetic
 
-/// `a × b` as a 256-bit number `(high, low)`.
-fn mul_wide(a: u128, b: u128) -> (u128, u128) {
-    let mask = u128::from(u64::MAX);
-    let (a_hi, a_lo) = (a >> 64, a & mask);
-    let (b_hi, b_lo) = (b >> 64, b & mask);
-    // Each partial product of two 64-bit halves fits in 128 bits.
-    let ll = a_lo * b_lo;
-    let lh = a_lo * b_hi;
-    let hl = a_hi * b_lo;
-    let hh = a_hi * b_hi;
-    let mid = (ll >> 64) + (lh & mask) + (hl & mask);
-    let low = (ll & mask) | (mid << 64);
-    let high = hh + (lh >> 64) + (hl >> 64) + (mid >> 64);
-    (high, low)
-}
-
-/// `floor((high·2^128 + low) / d)`, or `None` when `d` is 0 or the quotient
-/// does not fit in 128 bits.
-fn div_wide(high: u128, low: u128, d: u128) -> Option<u128> {
-    if d == 0 || high >= d {
-        return None;
-    }
-    // Long division, one bit at a time; `rem < d` throughout.
-    let mut rem = high;
-    let mut quotient: u128 = 0;
-    for i in (0..128).rev() {
-        let carry = rem >> 127;
-        rem = (rem << 1) | ((low >> i) & 1);
-        quotient <<= 1;
-        if carry == 1 || rem >= d {
-            rem = rem.wrapping_sub(d);
-            quotient |= 1;
-        }
-    }
-    Some(quotient)
-}
-
-/// `floor(a × b / d)` as points, saturating at `i64::MAX`; `d = 0` means an
-/// unbounded rate.
-fn floor_points(a: u128, b: u128, d: u128) -> i64 {
-    if a == 0 || b == 0 {
-        return 0;
-    }
-    let quotient = match a.checked_mul(b) {
-        Some(product) => product.checked_div(d),
-        None => {
-            let (high, low) = mul_wide(a, b);
-            div_wide(high, low, d)
-        }
-    };
-    quotient.map_or(i64::MAX, |q| i64::try_from(q).unwrap_or(i64::MAX))
-}
-
 /// A rate as a non-negative fraction `(numerator, denominator)` of points per
 /// fen. A rate that is not positive earns nothing, `(0, 1)`; a zero
 /// denominator is unbounded, `(1, 0)`. `Rate` never builds either from a valid
@@ -106,12 +55,6 @@ fn rate_fraction(rate: Rate) -> (u128, u128) {
         (Ok(_), Ok(0)) => (1, 0),
         (Ok(n), Ok(d)) => (n, d),
     }
-}
-
-/// A decimal as `(mantissa, 10^scale)`.
-fn decimal_fraction(d: Decimal) -> (i128, u128) {
-    let power = 10u128.checked_pow(d.scale()).unwrap_or(u128::MAX);
-    (d.mantissa(), power)
 }
 
 /// `floor(fen × rate)`, exact for every input; a negative amount earns nothing.
