@@ -524,6 +524,33 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('void', 'void', [CompletionResultType]::ParameterValue, 'Void a mistaken redemption on its own day; its points go back to the lots they came from')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;redeem;void' {
+            [CompletionResult]::new('--approved-by', '--approved-by', [CompletionResultType]::ParameterName, 'Who approved the void (kept in the entry''s note and the journal)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER, else $LOGNAME')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;redeem;help' {
+            [CompletionResult]::new('void', 'void', [CompletionResultType]::ParameterValue, 'Void a mistaken redemption on its own day; its points go back to the lots they came from')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;redeem;help;void' {
+            break
+        }
+        'vipctl;redeem;help;help' {
             break
         }
         'vipctl;adjust' {
@@ -1023,6 +1050,10 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;help;redeem' {
+            [CompletionResult]::new('void', 'void', [CompletionResultType]::ParameterValue, 'Void a mistaken redemption on its own day; its points go back to the lots they came from')
+            break
+        }
+        'vipctl;help;redeem;void' {
             break
         }
         'vipctl;help;adjust' {

@@ -175,6 +175,9 @@ _vipctl() {
             vipctl__subcmd__help__subcmd__program,versions)
                 cmd="vipctl__subcmd__help__subcmd__program__subcmd__versions"
                 ;;
+            vipctl__subcmd__help__subcmd__redeem,void)
+                cmd="vipctl__subcmd__help__subcmd__redeem__subcmd__void"
+                ;;
             vipctl__subcmd__help__subcmd__report,birthdays)
                 cmd="vipctl__subcmd__help__subcmd__report__subcmd__birthdays"
                 ;;
@@ -300,6 +303,18 @@ _vipctl() {
                 ;;
             vipctl__subcmd__program__subcmd__help,versions)
                 cmd="vipctl__subcmd__program__subcmd__help__subcmd__versions"
+                ;;
+            vipctl__subcmd__redeem,help)
+                cmd="vipctl__subcmd__redeem__subcmd__help"
+                ;;
+            vipctl__subcmd__redeem,void)
+                cmd="vipctl__subcmd__redeem__subcmd__void"
+                ;;
+            vipctl__subcmd__redeem__subcmd__help,help)
+                cmd="vipctl__subcmd__redeem__subcmd__help__subcmd__help"
+                ;;
+            vipctl__subcmd__redeem__subcmd__help,void)
+                cmd="vipctl__subcmd__redeem__subcmd__help__subcmd__void"
                 ;;
             vipctl__subcmd__report,birthdays)
                 cmd="vipctl__subcmd__report__subcmd__birthdays"
@@ -1146,8 +1161,22 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__redeem)
-            opts=""
+            opts="void"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__redeem__subcmd__void)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2524,7 +2553,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__redeem)
-            opts="-q -h --file --rejects --encoding --member --points --reward --gift-price --used-by --approved-by --note --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-q -h --file --rejects --encoding --member --points --reward --gift-price --used-by --approved-by --note --db --operator --format --quiet --as-of --at --wait --help void help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2567,6 +2596,90 @@ _vipctl() {
                     return 0
                     ;;
                 --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__redeem__subcmd__help)
+            opts="void help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__redeem__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__redeem__subcmd__help__subcmd__void)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__redeem__subcmd__void)
+            opts="-q -h --approved-by --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --approved-by)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -377,28 +377,43 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "close" -d 'Close a member: cards blocked, ledger and receipts kept'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "erase" -d 'Erase a member\'s personal data on request (PIPL), keeping the figures'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l file -d 'A CSV file of redemptions (`-` for stdin)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv; `-` for stdout, the summary then goes to stderr)' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l file -d 'A CSV file of redemptions (`-` for stdin)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv; `-` for stdout, the summary then goes to stderr)' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l member -d 'Card number, member number or phone' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l points -d 'Points to take (with --reward, must equal the reward\'s points)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l reward -d 'A reward code from the program\'s catalogue' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l gift-price -d 'A gift listed at this price in yuan, priced by the program\'s gift ladder (e.g. 1000 points up to 200 yuan, +500 points per 200 more)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l used-by -d 'Who used the points, with the holder\'s consent (R18)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l approved-by -d 'Who approved the use (R18)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l note -d 'A note kept with the entry' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l db -d 'The database file' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l member -d 'Card number, member number or phone' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l points -d 'Points to take (with --reward, must equal the reward\'s points)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l reward -d 'A reward code from the program\'s catalogue' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l gift-price -d 'A gift listed at this price in yuan, priced by the program\'s gift ladder (e.g. 1000 points up to 200 yuan, +500 points per 200 more)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l used-by -d 'Who used the points, with the holder\'s consent (R18)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l approved-by -d 'Who approved the use (R18)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l note -d 'A note kept with the entry' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s q -l quiet -d 'No progress bar'
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -f -a "void" -d 'Void a mistaken redemption on its own day; its points go back to the lots they came from'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l approved-by -d 'Who approved the void (kept in the entry\'s note and the journal)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from help" -f -a "void" -d 'Void a mistaken redemption on its own day; its points go back to the lots they came from'
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l file -d 'Opening balances from a CSV file (`-` for stdin)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l rejects -d 'Where rejected rows go (default: the input path with .rejects.csv; `-` for stdout, the summary then goes to stderr)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
@@ -735,6 +750,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subc
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "merge" -d 'Merge two records of one person into KEEP; DROP is closed, its cards blocked'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "close" -d 'Close a member: cards blocked, ledger and receipts kept'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from member" -f -a "erase" -d 'Erase a member\'s personal data on request (PIPL), keeping the figures'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from redeem" -f -a "void" -d 'Void a mistaken redemption on its own day; its points go back to the lots they came from'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "liability" -d 'Points outstanding and their value at the redemption value, with what expires soon'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "tiers" -d 'Members and spend per tier, with shares (R34)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "care" -d 'The day\'s follow-up list: new members, birthdays, at risk, dormant, calls due (R31, R32)'

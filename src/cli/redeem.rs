@@ -19,10 +19,39 @@ pub(super) const HELP: &str = "Examples:
 
 File columns: member,points,reward,used_by,approved_by,note,time,ref
 (rows with a ref are redeemed once however often the file is run).
-Not enough points: exit 4, nothing changed.";
+Not enough points: exit 4, nothing changed.
+A mistaken redemption is voided on its own day: vipctl redeem void ENTRY_ID --approved-by NAME.";
+
+pub(super) const VOID_HELP: &str = "Examples:
+  vipctl redeem void 1042 --approved-by 张伟
+  vipctl redeem void 1042 --approved-by 张伟 --format json
+
+ID is the redemption's ledger entry id (`entry_id`, printed by `redeem`). The
+points go back into the very lots the redemption took them from, each with its
+own expiry date (R17), as new `reverse` entries (nothing is erased, R21); the
+void is journalled with the operator and who approved it. Only on the
+redemption's own local day (exit 4 otherwise: correct it with `adjust`).
+Voiding a voided redemption changes nothing (exit 0, \"changed\": false).";
+
+#[derive(Debug, clap::Subcommand)]
+pub enum RedeemCmd {
+    /// Void a mistaken redemption on its own day; its points go back to the lots they came from.
+    #[command(after_help = VOID_HELP)]
+    Void {
+        /// The redemption's ledger entry id (printed by `redeem` as entry_id).
+        #[arg(value_name = "ID")]
+        id: i64,
+        /// Who approved the void (kept in the entry's note and the journal).
+        #[arg(long, value_name = "NAME")]
+        approved_by: String,
+    },
+}
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct RedeemArgs {
+    #[command(subcommand)]
+    cmd: Option<RedeemCmd>,
     /// A CSV file of redemptions (`-` for stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["member", "points", "reward"])]
     file: Option<String>,
@@ -58,6 +87,24 @@ pub struct RedeemArgs {
 }
 
 pub(super) fn run(cli: &Cli, a: &RedeemArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    if let Some(RedeemCmd::Void { id, approved_by }) = &a.cmd {
+        let mut s = open(cli)?;
+        let done = ops::void::void(
+            &mut s.store,
+            &s.program,
+            s.version,
+            *id,
+            approved_by,
+            &s.ctx,
+        )?;
+        if !done.changed {
+            stderr_line!(
+                "note: redemption {id} was voided already (entry {}); nothing changed",
+                done.entry_id
+            );
+        }
+        return print_done(cli, out, &done);
+    }
     let rejects = match &a.file {
         Some(file) => rejects_path(cli, file, &a.rejects, false)?,
         None => None,

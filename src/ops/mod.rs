@@ -17,6 +17,7 @@ pub mod reports;
 pub mod simulate;
 pub mod staff;
 pub mod tiers;
+pub mod void;
 
 use chrono::{DateTime, NaiveDate, Utc};
 

@@ -123,6 +123,17 @@ impl LedgerBatch {
         Ok(())
     }
 
+    /// Gives `points` back to lot `lot_id`, now: what a voided redemption
+    /// took from it (R17). The lot grows by what comes back, so what was
+    /// used of it still equals its recorded uses.
+    pub fn restore_lot(&mut self, conn: &Connection, lot_id: i64, points: i64) -> Result<()> {
+        conn.prepare_cached(
+            "UPDATE lots SET size = size + ?2, remaining = remaining + ?2 WHERE id = ?1",
+        )?
+        .execute(params![lot_id, points])?;
+        Ok(())
+    }
+
     /// Adds `delta` to the member's balance.
     pub fn add_balance(&mut self, member_id: i64, delta: i64) {
         self.pending.entry(member_id).or_default().delta += delta;

@@ -262,3 +262,67 @@ pub fn closed_members(conn: &Connection) -> Result<Vec<(String, Option<String>)>
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// A redemption entry as a void sees it.
+#[derive(Debug, Clone)]
+pub struct RedemptionEntry {
+    pub member_id: i64,
+    pub member_no: String,
+    pub at: String,
+    /// Negative: the points taken.
+    pub points: i64,
+    pub kind: String,
+    pub source: String,
+    /// The entry that voided it, if any.
+    pub voided_by: Option<i64>,
+    pub has_row: bool,
+}
+
+/// The ledger entry `entry_id` with its redemption row, if the entry exists.
+pub fn redemption_entry(conn: &Connection, entry_id: i64) -> Result<Option<RedemptionEntry>> {
+    Ok(conn
+        .query_row(
+            "SELECT e.member_id, m.member_no, e.at, e.points, e.kind, e.source, r.voided_by, r.entry_id IS NOT NULL
+             FROM ledger e JOIN members m ON m.id = e.member_id
+             LEFT JOIN redemptions r ON r.entry_id = e.id
+             WHERE e.id = ?1",
+            [entry_id],
+            |r| {
+                Ok(RedemptionEntry {
+                    member_id: r.get(0)?,
+                    member_no: r.get(1)?,
+                    at: r.get(2)?,
+                    points: r.get(3)?,
+                    kind: r.get(4)?,
+                    source: r.get(5)?,
+                    voided_by: r.get(6)?,
+                    has_row: r.get(7)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// What a debit took from one lot: (lot id, points, the lot's expiry, earned on).
+pub type LotUse = (i64, i64, Option<String>, String);
+
+/// What a debit entry took from lots, soonest-expiring first.
+pub fn lot_uses_of(conn: &Connection, entry_id: i64) -> Result<Vec<LotUse>> {
+    let mut st = conn.prepare(
+        "SELECT u.lot_id, u.points, l.expires_on, l.earned_on FROM lot_uses u JOIN lots l ON l.id = u.lot_id
+         WHERE u.entry_id = ?1 ORDER BY l.expires_on IS NULL, l.expires_on, l.id",
+    )?;
+    let rows = st.query_map([entry_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Records that redemption `entry_id` was voided by entry `void_id`.
+pub fn mark_voided(conn: &Connection, entry_id: i64, void_id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE redemptions SET voided_by = ?2 WHERE entry_id = ?1",
+        params![entry_id, void_id],
+    )?;
+    Ok(())
+}

@@ -41,3 +41,4 @@ mod test_snapshots;
 mod test_staff;
 mod test_tidy;
 mod test_tiers;
+mod test_void;

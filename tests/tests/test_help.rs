@@ -77,6 +77,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "member close",
     "member erase",
     "redeem",
+    "redeem void",
     "adjust",
     "tier-recompute",
     "year-end-reset",

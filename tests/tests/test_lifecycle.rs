@@ -797,3 +797,47 @@ fn keep_days_keeps_a_tier_after_reaching_it() {
         &["keep_days", "line"],
     );
 }
+
+// ---------------------------------------------------------------- property
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 5, ..Default::default() })]
+
+    /// Property (R2, R17, R21): whatever points the members hold (debts
+    /// included), merging any of them into others keeps the total points of
+    /// all members and the points of every expiry date unchanged; audit passes.
+    #[test]
+    fn merge_keeps_the_total_points_of_all_members(
+        points in proptest::collection::vec(-50i64..400, 4),
+        merges in proptest::collection::vec((1usize..5, 1usize..5), 1..4),
+    ) {
+        let wd = Workdir::setup();
+        for (i, p) in points.iter().enumerate() {
+            if *p != 0 {
+                let no = format!("M{:08}", i + 1);
+                wd.ok(&["adjust", "--member", &no, "--points", &p.to_string(), "--reason", "seed", "--allow-debt"]);
+            }
+        }
+        let total = total_points(&wd);
+        let by_expiry = lots_by_expiry(&wd);
+        let mut merged = std::collections::HashSet::new();
+        for (k, d) in merges {
+            if k == d || merged.contains(&k) || merged.contains(&d) {
+                continue;
+            }
+            let (keep, drop) = (format!("M{k:08}"), format!("M{d:08}"));
+            wd.ok(&["member", "merge", &keep, &drop, "--force", "--reason", "property"]);
+            merged.insert(d);
+            proptest::prop_assert_eq!(total_points(&wd), total);
+            proptest::prop_assert_eq!(wd.points(&drop), 0);
+            // Positive lots are kept by date unless a debt of KEEP absorbed them.
+            let sum_lots: i64 = lots_by_expiry(&wd).iter().map(|l| l.1).sum();
+            let positive: i64 = wd.conn().query_row("SELECT COALESCE(SUM(MAX(balance, 0)), 0) FROM members", [], |r| r.get(0)).unwrap();
+            proptest::prop_assert_eq!(sum_lots, positive);
+            assert_audit_ok(&wd);
+        }
+        if points.iter().all(|p| *p >= 0) {
+            proptest::prop_assert_eq!(lots_by_expiry(&wd), by_expiry);
+        }
+    }
+}
