@@ -18,6 +18,7 @@ mod completions;
 mod enroll;
 mod expire;
 mod export;
+mod import;
 mod init;
 mod io;
 mod journal;
@@ -174,6 +175,10 @@ pub enum Command {
     #[command(subcommand, after_help = report::HELP)]
     Report(report::ReportCmd),
 
+    /// The receipts files imported (`purchase --file`).
+    #[command(subcommand, after_help = import::HELP)]
+    Import(import::ImportCmd),
+
     /// What a draft program would change: points, tiers, liability; writes nothing.
     #[command(after_help = simulate::HELP)]
     Simulate(simulate::SimulateArgs),
@@ -217,6 +222,7 @@ impl Command {
             Command::Export(a) => export::run(cli, a, out),
             Command::Report(cmd) => report::run(cli, cmd, out),
             Command::Simulate(a) => simulate::run(cli, a, out),
+            Command::Import(cmd) => import::run(cli, cmd, out),
             Command::Audit(a) => audit::run(cli, a, out),
             Command::Journal(a) => journal::run(cli, a, out),
             Command::Migrate(a) => migrate::run(cli, a, out),
@@ -237,6 +243,7 @@ impl Command {
                 | Command::Export(_)
                 | Command::Report(_)
                 | Command::Simulate(_)
+                | Command::Import(_)
                 | Command::Member(MemberCmd::Show { .. } | MemberCmd::List { .. })
                 | Command::Staff(StaffCmd::List { .. })
                 | Command::Program(ProgramCmd::Show { .. } | ProgramCmd::Versions)

@@ -6,6 +6,7 @@ pub mod enroll;
 pub mod expiry;
 pub mod export;
 pub mod import;
+pub mod imports;
 pub mod journal;
 pub mod ledger;
 pub mod liability;

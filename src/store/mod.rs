@@ -7,6 +7,7 @@ pub mod audit;
 pub mod batch;
 pub mod expiry;
 pub mod export;
+pub mod imports;
 pub mod journal;
 pub mod ledger;
 pub mod liability;

@@ -321,6 +321,15 @@ CREATE TABLE member_staff_history (
 );
 CREATE INDEX member_staff_history_member ON member_staff_history (member_id);
 "#,
+    // 8: what each import read (`vipctl import list`): the file's SHA-256
+    // (NULL for stdin), the rows read and when it finished (NULL: stopped
+    // part-way; a re-run is an import of its own). Receipts and points are
+    // counted from the receipts that carry the import's id.
+    r#"
+ALTER TABLE imports ADD COLUMN sha256 TEXT;
+ALTER TABLE imports ADD COLUMN rows_read INTEGER;
+ALTER TABLE imports ADD COLUMN finished_at TEXT;
+"#,
 ];
 
 /// The schema version this build writes.

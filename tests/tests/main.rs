@@ -21,6 +21,7 @@ mod test_hostile_fuzz;
 mod test_hostile_input;
 mod test_hostile_ledger;
 mod test_hostile_privacy;
+mod test_imports;
 mod test_init;
 mod test_journal;
 mod test_ledger;

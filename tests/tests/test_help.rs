@@ -94,6 +94,8 @@ pub(crate) const COMMANDS: &[&str] = &[
     "report candidates",
     "report liability",
     "simulate",
+    "import",
+    "import list",
     "audit",
     "journal",
     "man",

@@ -115,6 +115,11 @@ impl Job<'_> {
             &self.ctx.now_text(),
             &self.ctx.operator,
         )?;
+        if !self.opts.all_or_nothing {
+            if let Some(sha) = crate::ops::imports::file_sha256(&self.opts.path)? {
+                store::imports::set_sha256(&tx, import_id, &sha)?;
+            }
+        }
         let mut versions = HashMap::default();
         for (v, ..) in programs::list(&tx)? {
             versions.insert(v, programs::by_version(&tx, v)?);
@@ -172,6 +177,7 @@ impl Job<'_> {
         summary.rows_read = grouper.rows_read;
         pending.batch.write(&tx)?;
         summary.rejected = self.rejects.count;
+        store::imports::finish(&tx, import_id, summary.rows_read, &self.ctx.now_text())?;
         store::journal(
             &tx,
             &self.ctx.now_text(),
