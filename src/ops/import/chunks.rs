@@ -115,7 +115,9 @@ impl Job<'_> {
             &self.ctx.now_text(),
             &self.ctx.operator,
         )?;
-        if !self.opts.all_or_nothing {
+        // The file's fingerprint, when the table is the file named (not
+        // stdin, not rows handed over from elsewhere).
+        if !self.opts.all_or_nothing && self.table.name == self.opts.path {
             if let Some(sha) = crate::ops::imports::file_sha256(&self.opts.path)? {
                 store::imports::set_sha256(&tx, import_id, &sha)?;
             }
