@@ -37,6 +37,9 @@ _vipctl() {
             vipctl,help)
                 cmd="vipctl__subcmd__help"
                 ;;
+            vipctl,import)
+                cmd="vipctl__subcmd__import"
+                ;;
             vipctl,init)
                 cmd="vipctl__subcmd__init"
                 ;;
@@ -97,6 +100,9 @@ _vipctl() {
             vipctl__subcmd__help,help)
                 cmd="vipctl__subcmd__help__subcmd__help"
                 ;;
+            vipctl__subcmd__help,import)
+                cmd="vipctl__subcmd__help__subcmd__import"
+                ;;
             vipctl__subcmd__help,init)
                 cmd="vipctl__subcmd__help__subcmd__init"
                 ;;
@@ -135,6 +141,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help,year-end-reset)
                 cmd="vipctl__subcmd__help__subcmd__year__subcmd__end__subcmd__reset"
+                ;;
+            vipctl__subcmd__help__subcmd__import,list)
+                cmd="vipctl__subcmd__help__subcmd__import__subcmd__list"
                 ;;
             vipctl__subcmd__help__subcmd__member,close)
                 cmd="vipctl__subcmd__help__subcmd__member__subcmd__close"
@@ -213,6 +222,18 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help__subcmd__staff,list)
                 cmd="vipctl__subcmd__help__subcmd__staff__subcmd__list"
+                ;;
+            vipctl__subcmd__import,help)
+                cmd="vipctl__subcmd__import__subcmd__help"
+                ;;
+            vipctl__subcmd__import,list)
+                cmd="vipctl__subcmd__import__subcmd__list"
+                ;;
+            vipctl__subcmd__import__subcmd__help,help)
+                cmd="vipctl__subcmd__import__subcmd__help__subcmd__help"
+                ;;
+            vipctl__subcmd__import__subcmd__help,list)
+                cmd="vipctl__subcmd__import__subcmd__help__subcmd__list"
                 ;;
             vipctl__subcmd__member,close)
                 cmd="vipctl__subcmd__member__subcmd__close"
@@ -407,7 +428,7 @@ _vipctl() {
 
     case "${cmd}" in
         vipctl)
-            opts="-q -h -V --db --operator --format --quiet --as-of --at --wait --help --version init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report simulate audit journal migrate man completions help"
+            opts="-q -h -V --db --operator --format --quiet --as-of --at --wait --help --version init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -769,7 +790,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help)
-            opts="init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report simulate audit journal migrate man completions help"
+            opts="init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -869,6 +890,34 @@ _vipctl() {
         vipctl__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__import)
+            opts="list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__import__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1419,6 +1468,124 @@ _vipctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__import)
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__import__subcmd__help)
+            opts="list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__import__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__import__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__import__subcmd__list)
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
