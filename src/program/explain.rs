@@ -311,7 +311,7 @@ fn qualifying_words(q: &Qualifying) -> String {
     }
     if let (Some(f), Some(w)) = (q.total_min_fen, q.within) {
         parts.push(format!(
-            "at least {} yuan in all within {w} of the first purchase",
+            "at least {} yuan in all within {w} of the first purchase (the day {w} later included)",
             yuan(f)
         ));
     }

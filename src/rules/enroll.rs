@@ -74,11 +74,14 @@ pub fn shortfalls(q: &Qualifying, receipts: &[Purchase]) -> Vec<String> {
         }
     }
     if let (Some(min), Some(within)) = (q.total_min_fen, q.within) {
+        // The span counts from the day after the first purchase and ends on
+        // the day it falls due, inclusive (01-10 + 3 months: up to 04-10),
+        // as periods are counted in PRC civil law (民法典 art. 201, 203).
         let total = first.map_or(0, |f| {
             let end = within.after(f.date);
             receipts
                 .iter()
-                .filter(|r| end.is_none_or(|e| r.date < e))
+                .filter(|r| end.is_none_or(|e| r.date <= e))
                 .fold(0i64, |s, r| s.saturating_add(r.fen.max(0)))
         });
         if total < min {
@@ -152,9 +155,9 @@ any = [{ metric = "points", window = "lifetime", min = "8000" }]
     fn r6_first_purchase_then_a_total_within_months() {
         let src = "name = \"x\"\ntimezone = \"Asia/Shanghai\"\n[enroll]\nfirst_min = \"500\"\ntotal_min = \"1500\"\nwithin_months = 3\n";
         let q = parse(src).unwrap().enroll.require;
-        let ok = [p("2026-01-15", 500), p("2026-04-14", 1000)];
+        let ok = [p("2026-01-15", 500), p("2026-04-15", 1000)];
         assert!(shortfalls(&q, &ok).is_empty());
-        let late = [p("2026-01-15", 500), p("2026-04-15", 1000)];
+        let late = [p("2026-01-15", 500), p("2026-04-16", 1000)];
         let s = shortfalls(&q, &late);
         assert_eq!(s.len(), 1, "{s:?}");
         assert!(s[0].contains("1000.00 yuan short"), "{s:?}");

@@ -259,8 +259,8 @@ fn mall_entry_threshold_first_500_then_1500_within_three_months() {
             "SF,A1,,2026-01-10 10:00,499.00,,,",
             "SF,A2,,2026-02-01 10:00,1100.00,,,",
             "SF,B1,,2026-01-10 10:00,500.00,,,",
-            "SF,B2,,2026-04-10 10:00,1000.00,,,",
-            "SF,B3,,2026-04-09 10:00,1000.00,,,",
+            "SF,B2,,2026-04-11 10:00,1000.00,,,",
+            "SF,B3,,2026-04-10 10:00,1000.00,,,",
         ],
     );
     let a = enroll_args(1, "1985-01-01", &["SF:A1", "SF:A2"]);
@@ -271,7 +271,8 @@ fn mall_entry_threshold_first_500_then_1500_within_three_months() {
         4,
         &["first purchase of at least 500.00", "1.00 yuan short"],
     );
-    // 04-10 is past three months of 01-10.
+    // 04-11 is past three months of 01-10 (04-10, the day they fall due, is
+    // the last day within them).
     let late = enroll_args(2, "1985-01-02", &["SF:B1", "SF:B2"]);
     let late: Vec<&str> = late.iter().map(String::as_str).collect();
     refused_unchanged(
