@@ -3,7 +3,7 @@
 
 use super::Cli;
 use crate::ops::Session;
-use crate::store::{programs, Access, OpenOptions, Store};
+use crate::store::{Access, OpenOptions, Store};
 use anyhow::Result;
 
 /// Opens the database for a command that writes (migrating an older schema
@@ -15,7 +15,7 @@ pub(super) fn open(cli: &Cli) -> Result<Session> {
 /// Opens the database as `access` says, with the program and context.
 pub(super) fn open_as(cli: &Cli, access: Access) -> Result<Session> {
     let store = store(cli, access)?;
-    let (version, _, program) = programs::current(&store.conn)?;
+    let (version, program) = crate::ops::program::current(&store)?;
     let ctx = cli.ctx(&program)?;
     Ok(Session {
         store,

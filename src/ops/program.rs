@@ -84,3 +84,9 @@ pub fn show(st: &Store, version: Option<i64>) -> Result<(String, Program)> {
 pub fn versions(st: &Store) -> Result<Vec<programs::Version>> {
     programs::versions(&st.conn)
 }
+
+/// The program in force, parsed, and its version number.
+pub fn current(st: &Store) -> Result<(i64, Program)> {
+    let (version, _, program) = programs::current(&st.conn)?;
+    Ok((version, program))
+}
