@@ -2882,12 +2882,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report)
-            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help liability tiers care candidates dormant birthdays stores staff top help"
+            opts="-o -q -h --output --db --operator --format --quiet --as-of --at --wait --help liability tiers care candidates dormant birthdays stores staff top help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2920,7 +2928,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__birthdays)
-            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-o -q -h --days --store --staff --include-pii --output --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2935,6 +2943,14 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2970,7 +2986,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__candidates)
-            opts="-q -h --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-o -q -h --store --staff --include-pii --output --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2981,6 +2997,14 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3016,7 +3040,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__care)
-            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-o -q -h --days --store --staff --include-pii --output --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3031,6 +3055,14 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3066,7 +3098,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__dormant)
-            opts="-q -h --days --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-o -q -h --days --store --staff --include-pii --output --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3081,6 +3113,14 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3270,7 +3310,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__liability)
-            opts="-q -h --by --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-o -q -h --by --output --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3278,6 +3318,14 @@ _vipctl() {
             case "${prev}" in
                 --by)
                     COMPREPLY=($(compgen -W "tier store expiry-month" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --db)
@@ -3312,7 +3360,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__staff)
-            opts="-q -h --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-o -q -h --from --to --store --staff --include-pii --output --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3331,6 +3379,14 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3366,7 +3422,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__stores)
-            opts="-q -h --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-o -q -h --from --to --store --staff --include-pii --output --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3385,6 +3441,14 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3420,7 +3484,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__tiers)
-            opts="-q -h --from --to --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-o -q -h --from --to --output --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3431,6 +3495,14 @@ _vipctl() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3466,7 +3538,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__report__subcmd__top)
-            opts="-q -h --n --by --from --to --store --staff --include-pii --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-o -q -h --n --by --from --to --store --staff --include-pii --output --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3493,6 +3565,14 @@ _vipctl() {
                     return 0
                     ;;
                 --staff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

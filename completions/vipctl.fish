@@ -489,6 +489,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l excel -d 'Start
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l expiring -d '`export tiers`: add points_expiring_30d and points_expiring_year_end'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -512,6 +513,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_see
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l by -d 'Group by tier, by the member\'s store, or by the month the points expire' -r -f -a "tier\t''
 store\t''
 expiry-month\t''"
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -524,6 +526,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l from -d 'First day of the period (default: 364 days before --to)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l to -d 'Last day of the period, inclusive (default: --as-of)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -537,6 +540,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l days -d 'Birthdays within this many days (today counts as day 0)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -550,6 +554,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -564,6 +569,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l days -d 'At least this many days since the last purchase' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -578,6 +584,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l days -d 'Birthdays within this many days (today counts as day 0)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -593,6 +600,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l to -d 'Last day of the period, inclusive (default: --as-of)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -608,6 +616,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l to -d 'Last day of the period, inclusive (default: --as-of)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -626,6 +635,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l to -d 'Last day of the period, inclusive (default: --as-of)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l staff -d 'Only members (or rows) of this staff member' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'

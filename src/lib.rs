@@ -15,4 +15,5 @@ pub mod money;
 pub mod ops;
 pub mod program;
 pub mod rules;
+pub mod sheet;
 pub mod store;

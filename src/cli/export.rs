@@ -5,7 +5,9 @@ use super::output;
 use super::session::open_as;
 use super::Cli;
 use crate::error::ExitCode;
+use crate::error::Usage;
 use crate::ops;
+use crate::sheet::{self, Sink};
 use crate::store::Access;
 use anyhow::Result;
 use clap::Args;
@@ -48,6 +50,7 @@ pub struct ExportArgs {
 pub(super) fn run(cli: &Cli, a: &ExportArgs, out: &mut dyn Write) -> Result<ExitCode> {
     let path = &a.output;
     super::check_period(a.from, a.to)?;
+    check_flags(cli, a)?;
     super::paths::check_output("-o", Path::new(path), &cli.db, &[])?;
     let s = open_as(cli, Access::ReadJournal)?;
     let opts = ops::export::Options {
@@ -65,13 +68,22 @@ pub(super) fn run(cli: &Cli, a: &ExportArgs, out: &mut dyn Write) -> Result<Exit
     };
     ops::export::check(&s.store, &opts)?;
     let pb = spinner(cli, "exporting");
-    let mut sink = create_output(path)?;
-    let done = ops::export::export(&s.store, &s.program, &opts, &s.ctx, &mut sink, |n| {
+    let tick = |n| {
         if let Some(pb) = &pb {
             pb.set_position(n);
         }
-    })?;
-    sink.flush()?;
+    };
+    let done = if sheet::is_xlsx(path) {
+        let what: ops::export::What = a.what.into();
+        let sink = Sink::xlsx(Path::new(path), what.name(), s.program.timezone, true)?;
+        ops::export::export(&s.store, &s.program, &opts, &s.ctx, sink, tick)?
+    } else {
+        let mut file = create_output(path)?;
+        let sink = Sink::csv(&mut file, a.excel)?;
+        let done = ops::export::export(&s.store, &s.program, &opts, &s.ctx, sink, tick)?;
+        file.flush()?;
+        done
+    };
     if let Some(pb) = pb {
         pb.finish_and_clear();
     }
@@ -89,4 +101,30 @@ pub(super) fn run(cli: &Cli, a: &ExportArgs, out: &mut dyn Write) -> Result<Exit
         output::record(out, cli.format, &done)?;
     }
     Ok(ExitCode::Done)
+}
+
+/// Flags that do not apply are refused (exit 2), never ignored.
+fn check_flags(cli: &Cli, a: &ExportArgs) -> Result<()> {
+    use super::values::WhatArg;
+    let usage = |m: String| -> Result<()> { Err(Usage(m).into()) };
+    if a.what == WhatArg::Members && (a.from.is_some() || a.to.is_some()) {
+        return usage(
+            "export members lists every member: --from/--to do not apply (export ledger or receipts for a period)".into(),
+        );
+    }
+    if a.expiring && a.what != WhatArg::Tiers {
+        return usage("--expiring applies to export tiers only".into());
+    }
+    if sheet::is_xlsx(&a.output) && a.excel {
+        return usage(format!(
+            "--excel shapes a CSV file for Excel; {} is already an Excel workbook: drop --excel",
+            a.output
+        ));
+    }
+    if a.output == "-" && cli.format == output::Format::Json {
+        return usage(
+            "export writes CSV to standard output: --format json does not apply (with -o FILE the summary is printed as JSON)".into(),
+        );
+    }
+    Ok(())
 }

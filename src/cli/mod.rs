@@ -172,8 +172,8 @@ pub enum Command {
     Export(export::ExportArgs),
 
     /// Reports for analysts (R34).
-    #[command(subcommand, after_help = report::HELP)]
-    Report(report::ReportCmd),
+    #[command(after_help = report::HELP)]
+    Report(report::ReportArgs),
 
     /// The receipts files imported (`purchase --file`).
     #[command(subcommand, after_help = import::HELP)]

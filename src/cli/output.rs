@@ -75,6 +75,8 @@ const TABLE_ROWS_MAX: usize = 1000;
 /// drawn every `TABLE_ROWS_MAX` rows and at the end. `headers` is used when there are no rows.
 pub struct Records<'a> {
     out: &'a mut dyn Write,
+    /// Rows go to a workbook instead (`-o FILE.xlsx`); `out` is then unused.
+    sheet: Option<Box<crate::sheet::Xlsx>>,
     format: Format,
     headers: Vec<String>,
     table_rows: Vec<Vec<String>>,
@@ -87,12 +89,26 @@ impl<'a> Records<'a> {
     pub fn new(out: &'a mut dyn Write, format: Format, headers: &[&str]) -> Records<'a> {
         Records {
             out,
+            sheet: None,
             format,
             headers: headers.iter().map(|s| s.to_string()).collect(),
             table_rows: Vec::new(),
             table_only: None,
             count: 0,
         }
+    }
+
+    /// Records into a workbook: `headers` at once, then a row per record,
+    /// each column typed by its name (`sheet::kind_of`).
+    pub fn sheet(
+        out: &'a mut dyn Write,
+        mut sheet: crate::sheet::Xlsx,
+        headers: &[&str],
+    ) -> Result<Records<'a>> {
+        sheet.write_row(headers)?;
+        let mut r = Records::new(out, Format::Csv, headers);
+        r.sheet = Some(Box::new(sheet));
+        Ok(r)
     }
 
     /// Shows only `columns` when drawing a table.
@@ -103,6 +119,13 @@ impl<'a> Records<'a> {
 
     pub fn push(&mut self, v: &impl Serialize) -> Result<()> {
         let m = object(v)?;
+        if let Some(sheet) = &mut self.sheet {
+            let fields: Vec<String> = m.values().map(cell).collect();
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            sheet.write_row(&fields)?;
+            self.count += 1;
+            return Ok(());
+        }
         if self.count == 0 {
             self.headers = m.keys().cloned().collect();
         }
@@ -140,6 +163,9 @@ impl<'a> Records<'a> {
     }
 
     pub fn finish(mut self) -> Result<()> {
+        if let Some(sheet) = self.sheet.take() {
+            return sheet.save();
+        }
         match self.format {
             Format::Json => writeln!(self.out, "{}", if self.count == 0 { "[]" } else { "\n]" })?,
             Format::Csv => {

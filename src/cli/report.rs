@@ -1,10 +1,11 @@
 //! `vipctl report …` (R31–R34).
 
-use super::output::Records;
+use super::output::{Format, Records};
 use super::session::open_as;
 use super::Cli;
 use crate::error::{ExitCode, Usage};
 use crate::ops;
+use crate::sheet::{self, ChartSpec, Xlsx};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -12,6 +13,72 @@ use std::io::Write;
 pub(super) const HELP: &str = "Examples:
   vipctl report tiers
   vipctl report tiers --from 2026-01-01 --to 2026-12-31 --format csv";
+
+/// `vipctl report [-o FILE] REPORT`.
+#[derive(Debug, Args)]
+#[command(subcommand_required = true, arg_required_else_help = true)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    cmd: ReportCmd,
+    /// Write the report to FILE instead of standard output: an Excel workbook
+    /// when FILE ends in .xlsx (typed columns, filters, for `report tiers` a
+    /// chart), else in --format. Never the database or one of its files.
+    #[arg(short, long, global = true, value_name = "FILE")]
+    output: Option<String>,
+}
+
+/// Where a report's rows go.
+enum Target<'a> {
+    Out(&'a mut dyn Write),
+    Sheet {
+        out: &'a mut dyn Write,
+        path: String,
+        name: &'static str,
+        tz: chrono_tz::Tz,
+    },
+}
+
+impl Target<'_> {
+    fn records(&mut self, format: Format, headers: &[&str]) -> Result<Records<'_>> {
+        match self {
+            Target::Out(out) => Ok(Records::new(&mut **out, format, headers)),
+            Target::Sheet {
+                out,
+                path,
+                name,
+                tz,
+            } => {
+                let mut sink = Xlsx::create(std::path::Path::new(path.as_str()), name, *tz, false)?;
+                if *name == "tiers" {
+                    sink.set_chart(ChartSpec {
+                        title: "Members and spend per tier".into(),
+                        category: "name".into(),
+                        bars: "members".into(),
+                        line: "spend".into(),
+                    });
+                }
+                Records::sheet(&mut **out, sink, headers)
+            }
+        }
+    }
+}
+
+impl ReportCmd {
+    /// The report's name (its sheet's name in a workbook).
+    fn name(&self) -> &'static str {
+        match self {
+            ReportCmd::Tiers { .. } => "tiers",
+            ReportCmd::Care { .. } => "care",
+            ReportCmd::Candidates { .. } => "candidates",
+            ReportCmd::Dormant { .. } => "dormant",
+            ReportCmd::Birthdays { .. } => "birthdays",
+            ReportCmd::Stores { .. } => "stores",
+            ReportCmd::Staff { .. } => "staff",
+            ReportCmd::Top { .. } => "top",
+            ReportCmd::Liability(_) => "liability",
+        }
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCmd {
@@ -159,7 +226,18 @@ impl ReportFilter {
     }
 }
 
-pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<ExitCode> {
+pub(super) fn run(cli: &Cli, args: &ReportArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    let cmd = &args.cmd;
+    let path = args.output.as_deref().filter(|p| *p != "-");
+    if let Some(p) = path {
+        super::paths::check_output("-o", std::path::Path::new(p), &cli.db, &[])?;
+        if sheet::is_xlsx(p) && cli.format == Format::Json {
+            return Err(Usage(format!(
+                "{p} is an Excel workbook: --format json does not apply (give -o FILE.json)"
+            ))
+            .into());
+        }
+    }
     if let ReportCmd::Tiers { period }
     | ReportCmd::Stores { period, .. }
     | ReportCmd::Staff { period, .. }
@@ -168,6 +246,20 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
         super::check_period(period.from, period.to)?;
     }
     let s = open_as(cli, crate::store::Access::ReadJournal)?;
+    let mut file;
+    let mut target = match path {
+        None => Target::Out(out),
+        Some(p) if sheet::is_xlsx(p) => Target::Sheet {
+            out,
+            path: p.to_string(),
+            name: cmd.name(),
+            tz: s.program.timezone,
+        },
+        Some(p) => {
+            file = super::io::create_output(p)?;
+            Target::Out(&mut file)
+        }
+    };
     let (st, program, ctx) = (&s.store, &s.program, &s.ctx);
     let full_data = match cmd {
         ReportCmd::Tiers { .. } | ReportCmd::Liability(_) => None,
@@ -188,11 +280,18 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
         ops::journal_full_data(st, ctx, command)?;
     }
     match cmd {
-        ReportCmd::Liability(a) => return super::report_liability::run(cli, a, &s, out),
+        ReportCmd::Liability(a) => {
+            return match &mut target {
+                Target::Out(out) => super::report_liability::run(cli, a, &s, &mut **out),
+                Target::Sheet { path, .. } => Err(Usage(format!(
+                    "report liability does not write workbooks yet: give -o FILE.csv with --format csv instead of {path}"
+                ))
+                .into()),
+            };
+        }
         ReportCmd::Tiers { period } => {
             let rows = ops::reports::tiers(st, program, period.from, period.to, ctx)?;
-            let mut rec = Records::new(
-                out,
+            let mut rec = target.records(
                 cli.format,
                 &[
                     "tier",
@@ -202,15 +301,14 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "spend",
                     "spend_share",
                 ],
-            );
+            )?;
             for r in &rows {
                 rec.push(r)?;
             }
             rec.finish()?;
         }
         ReportCmd::Care { days, filter } => {
-            let mut rec = Records::new(
-                out,
+            let mut rec = target.records(
                 cli.format,
                 &[
                     "member_no",
@@ -222,13 +320,12 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "store",
                     "staff",
                 ],
-            );
+            )?;
             ops::reports::care(st, program, *days, &filter.ops(), ctx, |r| rec.push(&r))?;
             rec.finish()?;
         }
         ReportCmd::Candidates { filter } => {
-            let mut rec = Records::new(
-                out,
+            let mut rec = target.records(
                 cli.format,
                 &[
                     "member_no",
@@ -241,13 +338,12 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "store",
                     "staff",
                 ],
-            );
+            )?;
             ops::reports::candidates(st, program, &filter.ops(), ctx, |r| rec.push(&r))?;
             rec.finish()?;
         }
         ReportCmd::Dormant { days, filter } => {
-            let mut rec = Records::new(
-                out,
+            let mut rec = target.records(
                 cli.format,
                 &[
                     "member_no",
@@ -260,13 +356,12 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "store",
                     "staff",
                 ],
-            );
+            )?;
             ops::reports::dormant(st, *days, &filter.ops(), ctx, |r| rec.push(&r))?;
             rec.finish()?;
         }
         ReportCmd::Birthdays { days, filter } => {
-            let mut rec = Records::new(
-                out,
+            let mut rec = target.records(
                 cli.format,
                 &[
                     "member_no",
@@ -278,7 +373,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "store",
                     "staff",
                 ],
-            );
+            )?;
             ops::reports::birthdays(st, *days, &filter.ops(), ctx, |r| rec.push(&r))?;
             rec.finish()?;
         }
@@ -290,8 +385,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                 .into());
             }
             let (from, to) = ops::reports::period(period.from, period.to, ctx);
-            let mut rec = Records::new(
-                out,
+            let mut rec = target.records(
                 cli.format,
                 &[
                     "store",
@@ -301,7 +395,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "receipts",
                     "members_enrolled",
                 ],
-            );
+            )?;
             for r in ops::reports::stores(st, from, to, &filter.ops())? {
                 rec.push(&r)?;
             }
@@ -316,8 +410,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                 .into());
             }
             let (from, to) = ops::reports::period(period.from, period.to, ctx);
-            let mut rec = Records::new(
-                out,
+            let mut rec = target.records(
                 cli.format,
                 &[
                     "staff",
@@ -327,7 +420,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "tier_ups",
                     "lost_dormant",
                 ],
-            );
+            )?;
             for r in ops::reports::staff(st, program, from, to, &filter.ops())? {
                 rec.push(&r)?;
             }
@@ -343,8 +436,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                 return Err(Usage("--n must be at least 1".into()).into());
             }
             let (from, to) = ops::reports::period(period.from, period.to, ctx);
-            let mut rec = Records::new(
-                out,
+            let mut rec = target.records(
                 cli.format,
                 &[
                     "rank",
@@ -355,7 +447,7 @@ pub(super) fn run(cli: &Cli, cmd: &ReportCmd, out: &mut dyn Write) -> Result<Exi
                     "spend",
                     "points",
                 ],
-            );
+            )?;
             for r in ops::reports::top(st, *n, *by == TopBy::Points, from, to, &filter.ops())? {
                 rec.push(&r)?;
             }

@@ -8,10 +8,10 @@ use crate::program::Program;
 use crate::rules::identity::{
     mask_birthday, mask_card, mask_id, mask_in_text, mask_name, mask_phone,
 };
+use crate::sheet::Sink;
 use crate::store::{self, export, Store};
 use anyhow::Result;
 use chrono::{Days, NaiveDate, TimeZone};
-use std::io::Write;
 
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum What {
 }
 
 impl What {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             What::Tiers => "tiers",
             What::Members => "members",
@@ -107,13 +107,9 @@ pub fn export(
     program: &Program,
     opts: &Options,
     ctx: &Ctx,
-    out: &mut dyn Write,
+    mut w: Sink<'_>,
     mut progress: impl FnMut(u64),
 ) -> Result<Exported> {
-    if opts.excel {
-        out.write_all(b"\xEF\xBB\xBF")?;
-    }
-    let mut w = csv::Writer::from_writer(out);
     let pii = opts.include_pii;
     let name = |s: String| if pii { s } else { mask_name(&s) };
     let phone = |s: String| if pii { s } else { mask_phone(&s) };
@@ -313,7 +309,7 @@ pub fn export(
             })?;
         }
     }
-    w.flush()?;
+    w.finish()?;
     let detail = format!(
         "{} to {}: {rows} rows{}",
         opts.what.name(),

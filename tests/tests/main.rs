@@ -43,3 +43,4 @@ mod test_staff;
 mod test_tidy;
 mod test_tiers;
 mod test_void;
+mod test_xlsx;

@@ -13,7 +13,6 @@
 //!   C000005  redeems 50 of a 200 opening balance on 2026-11-20 10:00
 
 use crate::workdir::{stderr_of, stdout_of, Workdir};
-use serde_json::Value;
 use std::collections::HashMap;
 
 type Row = HashMap<String, String>;
@@ -449,14 +448,13 @@ fn export_to_stdout_writes_only_the_csv() {
     // The same as the file export.
     let file = export_file(&wd, "tiers.csv", &["tiers"]);
     assert_eq!(text, file);
-    // With --format json the CSV still goes to stdout, as the only output.
+    // --format json cannot hold a CSV export on stdout: refused (exit 2),
+    // never ignored (SPEC "One JSON document").
     let out = wd
         .cmd(&["--format", "json", "export", "ledger", "-o", "-"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr_of(&out));
-    let text = stdout_of(&out);
-    assert!(text.starts_with("id,member_no,"), "{text}");
-    assert!(serde_json::from_str::<Value>(&text).is_err());
-    assert_eq!(parse(&text).1.len() as i64, wd.count("ledger"));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("--format json"));
+    assert!(stdout_of(&out).is_empty());
 }
