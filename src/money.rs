@@ -205,6 +205,21 @@ impl Rate {
         let den = (self.den / g1).saturating_mul(p / g2);
         Rate::new(num, den.max(1))
     }
+
+    /// The rate divided by a positive divisor, exact (R12: a category
+    /// campaign that wins over the receipt's own promotion carries only the
+    /// part above it); saturates like `times`.
+    pub fn divided_by(self, divisor: Decimal) -> Rate {
+        let (m, p) = decimal_parts(divisor);
+        if m <= 0 || self.num == 0 {
+            return Rate::ZERO;
+        }
+        let g1 = gcd(p, self.den);
+        let g2 = gcd(self.num, m);
+        let num = (self.num / g2).saturating_mul(p / g1);
+        let den = (self.den / g1).saturating_mul(m / g2);
+        Rate::new(num, den.max(1))
+    }
 }
 
 impl PartialOrd for Rate {

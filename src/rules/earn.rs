@@ -166,6 +166,18 @@ fn campaigns_on(earn: &Earn, date: NaiveDate) -> impl Iterator<Item = &Campaign>
 /// highest of them, or their product when `earn.stack`). A line that earns
 /// nothing still earns nothing.
 pub fn line_rate_on(earn: &Earn, line: &Line, date: NaiveDate) -> Rate {
+    line_rate_in(earn, line, date, Decimal::ONE)
+}
+
+/// `line_rate_on` for a receipt whose promotional multiplier (birthday,
+/// member day, whole-receipt campaign; `promo_multiplier`) is `promo`. R12:
+/// unless `earn.stack`, the highest multiplier counts, so a line whose
+/// category campaign multiplier `c` is above `promo` gets its rate times
+/// `c / promo` (the receipt's `promo` then brings it to `c`), and a line
+/// whose category campaign is not above `promo` keeps its plain rate (the
+/// receipt's `promo` is the one that counts). With `earn.stack`, or
+/// `promo` 1, the campaign multiplies the rate as `line_rate_on` says.
+pub fn line_rate_in(earn: &Earn, line: &Line, date: NaiveDate, promo: Decimal) -> Rate {
     let rate = line_rate(earn, line);
     let Some(category) = line.category.filter(|c| !c.trim().is_empty()) else {
         return rate;
@@ -179,12 +191,17 @@ pub fn line_rate_on(earn: &Earn, line: &Line, date: NaiveDate) -> Rate {
     let Some(first) = multipliers.next() else {
         return rate;
     };
-    let m = if earn.stack {
-        multipliers.fold(first, mul_multipliers)
-    } else {
-        multipliers.fold(first, Decimal::max)
-    };
-    rate.times(m)
+    if earn.stack {
+        return rate.times(multipliers.fold(first, mul_multipliers));
+    }
+    let m = multipliers.fold(first, Decimal::max);
+    if promo <= Decimal::ONE {
+        return rate.times(m);
+    }
+    if m <= promo {
+        return rate;
+    }
+    rate.times(m).divided_by(promo)
 }
 
 /// Lines grouped by rate: `(rate, total fen)`, highest rate first. Every rate
@@ -198,6 +215,32 @@ pub fn rate_groups(earn: &Earn, lines: &[Line]) -> Vec<(Rate, i64)> {
 /// `rate_groups` with the rates of local date `date` (category campaigns).
 pub fn rate_groups_on(earn: &Earn, lines: &[Line], date: NaiveDate) -> Vec<(Rate, i64)> {
     group_by(lines, |l| line_rate_on(earn, l, date))
+}
+
+/// `rate_groups_on` for a receipt whose promotional multiplier is `promo`
+/// (`line_rate_in`).
+pub fn rate_groups_in(
+    earn: &Earn,
+    lines: &[Line],
+    date: NaiveDate,
+    promo: Decimal,
+) -> Vec<(Rate, i64)> {
+    group_by(lines, |l| line_rate_in(earn, l, date, promo))
+}
+
+/// Lines grouped by rates already known (one per line, as stored).
+pub fn rate_groups_by(lines: &[Line], rates: &[Rate]) -> Vec<(Rate, i64)> {
+    let mut groups: Vec<(Rate, i64)> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let rate = rates.get(i).copied().unwrap_or(Rate::ZERO);
+        let fen = line.amount_fen.max(0);
+        match groups.iter_mut().find(|(r, _)| *r == rate) {
+            Some((_, total)) => *total = total.saturating_add(fen),
+            None => groups.push((rate, fen)),
+        }
+    }
+    groups.sort_by(|a, b| cmp_rate(b.0, a.0));
+    groups
 }
 
 fn group_by(lines: &[Line], rate_of: impl Fn(&Line) -> Rate) -> Vec<(Rate, i64)> {
@@ -375,8 +418,9 @@ pub fn earn_sale_in_day(
     tier_multiplier: Decimal,
     earlier: &[(Rate, i64)],
 ) -> Earned {
-    let multiplier = mul_multipliers(tier_multiplier, promo_multiplier(earn, date, birthday));
-    let groups = rate_groups_on(earn, lines, date);
+    let promo = promo_multiplier(earn, date, birthday);
+    let multiplier = mul_multipliers(tier_multiplier, promo);
+    let groups = rate_groups_in(earn, lines, date, promo);
     let base = if earn.carry_within_day {
         groups.iter().fold(0i64, |sum, &(rate, fen)| {
             let before = earlier
@@ -1279,6 +1323,60 @@ multiplier = "3"
         )
         .unwrap();
         assert_eq!((back.points, back.bonus), (200, 10));
+    }
+
+    /// R12 "the highest one counts unless the program says they stack": a
+    /// category campaign and the birthday multiplier on one line do not
+    /// multiply; the highest of them counts, as for a whole-receipt campaign.
+    #[test]
+    fn r12_category_campaign_and_birthday_take_the_highest_unless_stacking() {
+        let toml = r#"
+name = "x"
+timezone = "Asia/Shanghai"
+[earn]
+yuan_per_point = "1"
+birthday_multiplier = "2"
+[[earn.campaign]]
+name = "shoes"
+weekdays = ["sat"]
+months = [11]
+categories = ["shoes"]
+multiplier = "5"
+"#;
+        let earn = earn_of(toml);
+        // Saturday 2025-11-01 is the member's birthday.
+        let sat = day(2025, 11, 1);
+        let birthday = Some(day(1990, 11, 1));
+        let shoes = [of(10_000, "shoes")];
+        assert_eq!(
+            earn_sale(&earn, &shoes, sat, birthday, Decimal::ONE).total,
+            500
+        );
+        // Other lines keep the birthday's × 2; not the birthday: × 5 and × 1.
+        let mixed = [of(10_000, "shoes"), plain(10_000)];
+        assert_eq!(
+            earn_sale(&earn, &mixed, sat, birthday, Decimal::ONE).total,
+            700
+        );
+        assert_eq!(earn_sale(&earn, &mixed, sat, None, Decimal::ONE).total, 600);
+        // A tier multiplier still multiplies: (500 + 200) × 1.5.
+        assert_eq!(
+            earn_sale(&earn, &mixed, sat, birthday, dec("1.5")).total,
+            1050
+        );
+        // A category campaign below the birthday's: the birthday counts.
+        let low = earn_of(&toml.replace("multiplier = \"5\"", "multiplier = \"1.5\""));
+        assert_eq!(
+            earn_sale(&low, &shoes, sat, birthday, Decimal::ONE).total,
+            200
+        );
+        // With stack = true they multiply (the program says so).
+        let stacking =
+            earn_of(&toml.replace("birthday_multiplier", "stack = true\nbirthday_multiplier"));
+        assert_eq!(
+            earn_sale(&stacking, &shoes, sat, birthday, Decimal::ONE).total,
+            1000
+        );
     }
 
     proptest! {

@@ -863,3 +863,39 @@ fn menswear_1500_points_are_worth_exactly_100_yuan() {
     let done = wd.json(&["redeem", "--member", &no, "--points", "1"]);
     assert_eq!(done["value_yuan"], "0.06", "{done}");
 }
+
+/// R12 "the highest one counts unless the program says they stack": a
+/// category campaign (× 5 on shoes) on the member's birthday (× 2) earns
+/// × 5 on the shoes line, not × 10; a return of it takes back what it earned.
+#[test]
+fn r12_category_campaign_on_a_birthday_does_not_multiply_with_it() {
+    let wd = Workdir::new();
+    let program = wd.write(
+        "shoes.toml",
+        "name = \"shoes\"\ntimezone = \"Asia/Shanghai\"\n[earn]\nyuan_per_point = \"1\"\n\
+         birthday_multiplier = \"2\"\n[[earn.campaign]]\nname = \"shoes\"\nweekdays = [\"sat\"]\n\
+         months = [11]\ncategories = [\"shoes\"]\nmultiplier = \"5\"\n",
+    );
+    wd.ok(&["init", "--program", program.to_str().unwrap()]);
+    // Born 7 November; 2026-11-07 is a Saturday.
+    let no = wd.enroll("李雷", &phone(7), &id_number("1990-11-07", 7));
+    import(
+        &wd,
+        &[
+            &format!("S,B1,{no},2026-11-07 10:00,100.00,,shoes,"),
+            &format!("S,B2,{no},2026-11-07 11:00,100.00,,,"),
+        ],
+    );
+    assert_eq!(earned(&wd, "S", "B1"), 500);
+    assert_eq!(earned(&wd, "S", "B2"), 200);
+    let f = wd.write(
+        "ret.csv",
+        "store,receipt,member,time,amount,category,type,original_receipt\n\
+         S,RB1,,2026-11-08 10:00,100.00,shoes,return,B1\n",
+    );
+    let s = wd.json(&["purchase", "--file", f.to_str().unwrap()]);
+    assert_eq!(s["rejected"], 0, "{s}");
+    assert_eq!(earned(&wd, "S", "RB1"), -500);
+    assert_eq!(wd.points(&no), 200);
+    assert_audit_ok(&wd);
+}

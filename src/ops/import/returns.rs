@@ -64,18 +64,28 @@ impl Run<'_> {
             .collect();
         // The sale's own day: its campaigns are part of what it earned.
         let sale_day = NaiveDate::parse_from_str(&sale.local_date, "%Y-%m-%d").ok();
-        let groups = match sale_day {
-            Some(d) => earn::rate_groups_on(&program.earn, &sold_lines, d),
-            None => earn::rate_groups(&program.earn, &sold_lines),
-        };
+        // A line stored with its rate (R12, the receipt's promotion lowered
+        // it) earned at that rate; any other at its category's rate that day.
+        let rates: Vec<Rate> = sold_lines
+            .iter()
+            .zip(&sale.lines)
+            .map(
+                |(l, stored)| match stored.rate.and_then(|(n, d)| Rate::from_parts(n, d)) {
+                    Some(rate) => rate,
+                    None => match sale_day {
+                        Some(d) => earn::line_rate_on(&program.earn, l, d),
+                        None => earn::line_rate(&program.earn, l),
+                    },
+                },
+            )
+            .collect();
+        let groups = earn::rate_groups_by(&sold_lines, &rates);
         let sold: Vec<SoldLine> = sold_lines
             .iter()
-            .map(|l| SoldLine {
+            .zip(&rates)
+            .map(|(l, &rate)| SoldLine {
                 category: l.category,
-                rate: match sale_day {
-                    Some(d) => earn::line_rate_on(&program.earn, l, d),
-                    None => earn::line_rate(&program.earn, l),
-                },
+                rate,
                 fen: l.amount_fen,
             })
             .collect();

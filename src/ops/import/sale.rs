@@ -48,7 +48,7 @@ impl Run<'_> {
         let (earned, multiplier) = match member {
             Some(m) => {
                 let lines: Vec<earn::Line> = r.lines.iter().map(|l| l.earn()).collect();
-                let earlier = self.earn_day_before(conn, m.id, local_date)?;
+                let earlier = self.earn_day_before(conn, m.id, local_date, m.birthday)?;
                 let e = earn::earn_sale_in_day(
                     &self.program.earn,
                     &lines,
@@ -110,14 +110,25 @@ impl Run<'_> {
             }
         }
         let at = time::stored(r.moment);
+        // R12: a line whose rate the receipt's promotion lowered (a category
+        // campaign and a birthday, not stacking) keeps that rate, so that a
+        // return takes back from the group it earned in.
+        let promo = member.map_or(rust_decimal::Decimal::ONE, |m| {
+            earn::promo_multiplier(&self.program.earn, local_date, m.birthday)
+        });
         let new_lines: Vec<receipts::NewLine> = r
             .lines
             .iter()
-            .map(|l| receipts::NewLine {
-                amount_fen: l.amount_fen,
-                list_amount_fen: l.list_amount_fen,
-                category: l.category,
-                rate: None,
+            .map(|l| {
+                let line = l.earn();
+                let plain = earn::line_rate_on(&self.program.earn, &line, local_date);
+                let own = earn::line_rate_in(&self.program.earn, &line, local_date, promo);
+                receipts::NewLine {
+                    amount_fen: l.amount_fen,
+                    list_amount_fen: l.list_amount_fen,
+                    category: l.category,
+                    rate: (own != plain).then(|| own.parts()),
+                }
             })
             .collect();
         let stored = receipts::insert_new(
@@ -226,6 +237,7 @@ impl Run<'_> {
         conn: &Connection,
         member_id: i64,
         date: chrono::NaiveDate,
+        birthday: Option<chrono::NaiveDate>,
     ) -> Result<Vec<(crate::money::Rate, i64)>> {
         let mut day = Vec::new();
         if !self.program.earn.carry_within_day {
@@ -240,9 +252,10 @@ impl Run<'_> {
                     category: l.category.as_deref(),
                 })
                 .collect();
+            let promo = earn::promo_multiplier(&self.program.earn, date, birthday);
             earn::add_groups(
                 &mut day,
-                &earn::rate_groups_on(&self.program.earn, &lines, date),
+                &earn::rate_groups_in(&self.program.earn, &lines, date, promo),
             );
         }
         Ok(day)
