@@ -23,11 +23,14 @@ pub struct ReceiptRef {
 impl std::str::FromStr for ReceiptRef {
     type Err = String;
     fn from_str(s: &str) -> Result<ReceiptRef, String> {
+        // Codes as every code is read (SPEC "Safety at the edges"): spaces
+        // and U+FEFF around them are not part of them.
+        let code = |c: &str| crate::csvio::trim_code(&c.replace('\u{feff}', "")).to_string();
         match s.split_once(':') {
-            Some((store, receipt)) if !store.trim().is_empty() && !receipt.trim().is_empty() => {
+            Some((store, receipt)) if !code(store).is_empty() && !code(receipt).is_empty() => {
                 Ok(ReceiptRef {
-                    store: store.trim().to_string(),
-                    receipt: receipt.trim().to_string(),
+                    store: code(store),
+                    receipt: code(receipt),
                 })
             }
             _ => Err(format!(
@@ -249,4 +252,20 @@ pub fn enroll_on_receipts(
         points: total,
         receipts: sales.len(),
     })
+}
+
+#[cfg(test)]
+mod receipt_ref_tests {
+    use super::ReceiptRef;
+
+    /// SPEC "Safety at the edges": a receipt named on the command line is
+    /// read like a code in a file, U+FEFF and spaces around it dropped.
+    #[test]
+    fn r6_a_receipt_reference_drops_bom_and_spaces() {
+        let r: ReceiptRef = " S1 :D1\u{feff} ".parse().unwrap();
+        assert_eq!((r.store.as_str(), r.receipt.as_str()), ("S1", "D1"));
+        let r: ReceiptRef = "\u{feff}S1:\u{feff}D1".parse().unwrap();
+        assert_eq!((r.store.as_str(), r.receipt.as_str()), ("S1", "D1"));
+        assert!(":\u{feff}".parse::<ReceiptRef>().is_err());
+    }
 }

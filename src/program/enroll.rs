@@ -20,6 +20,18 @@ pub(super) fn validate_expiry(ctx: &Ctx, raw_expiry: RawExpiry) -> Result<Expiry
         (_, Some(0)) => return Err(ctx.key_err(expiry_span, "expiry.days", "must be at least 1")),
         (m, d) => m.or(d),
     };
+    if raw_expiry.policy == ExpiryPolicy::Never && lifetime.is_some() {
+        let key = if raw_expiry.days.is_some() {
+            "expiry.days"
+        } else {
+            "expiry.months"
+        };
+        return Err(ctx.key_err(
+            expiry_span,
+            key,
+            "contradicts policy = \"never\" (points that never expire have no lifetime)",
+        ));
+    }
     if matches!(
         raw_expiry.policy,
         ExpiryPolicy::Inactivity | ExpiryPolicy::PerLot
@@ -161,8 +173,13 @@ pub(super) fn validate_care(ctx: &Ctx, raw: RawCare) -> Result<Care, ProgramErro
         if days.iter().any(|&d| d == 0 || d > 3660) {
             return Err(ctx.key_err(span, "care.followup_days", "each day count must be 1–3660"));
         }
-        days.sort_unstable();
-        days.dedup();
+        if days.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(ctx.key_err(
+                span,
+                "care.followup_days",
+                "the day counts must be strictly increasing (e.g. [1, 3, 5])",
+            ));
+        }
         care.followup_days = days;
     }
     care.followup_every_purchase = raw.followup_every_purchase;

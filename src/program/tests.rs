@@ -185,6 +185,17 @@ fn malformed_new_settings_are_refused_with_line_and_key() {
         ),
         ("[care]\nat_risk_days = 200\n", 3, "care.dormant_days"),
         ("[care]\nfollowup_days = [0]\n", 4, "care.followup_days"),
+        // The care plan's calls come in order (R31): a list out of order or
+        // repeated is refused, not silently sorted.
+        ("[care]\nfollowup_days = [5, 3]\n", 4, "care.followup_days"),
+        ("[care]\nfollowup_days = [3, 3]\n", 4, "care.followup_days"),
+        // R27: points that never expire have no lifetime.
+        ("[expiry]\npolicy = \"never\"\ndays = 30\n", 5, "expiry.days"),
+        (
+            "[[tiers.tier]]\ncode = \"a\"\nname = \"A\"\ncall_every_days = 4294967295\n",
+            6,
+            "tiers.tier.call_every_days",
+        ),
         (
             "[[tiers.tier]]\ncode = \"a\"\nname = \"A\"\n[[tiers.tier]]\ncode = \"b\"\nname = \"B\"\nany = [{ metric = \"spend\", window = \"year\" }]\n",
             9,

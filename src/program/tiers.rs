@@ -50,6 +50,13 @@ pub(super) fn validate(ctx: &Ctx, raw: Option<RawTiers>) -> Result<Tiers, Progra
         if t.call_every_days == Some(0) {
             return Err(ctx.err(span, "tiers.tier.call_every_days", "must be at least 1"));
         }
+        if let Some(n) = t.call_every_days.filter(|&n| n > 36_600) {
+            return Err(ctx.err(
+                span,
+                "tiers.tier.call_every_days",
+                format!("{n} must be from 1 to 36600 days"),
+            ));
+        }
         if let Some(n) = t.keep_days {
             if n == 0 || n > 36_600 {
                 return Err(ctx.err(
