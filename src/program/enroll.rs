@@ -166,7 +166,7 @@ pub(super) fn validate_care(ctx: &Ctx, raw: RawCare) -> Result<Care, ProgramErro
     let span: Loc = ("[care]", 0);
     let mut care = Care::default();
     if let Some(days) = raw.followup_days {
-        let mut days = days.0;
+        let days = days.0;
         if days.is_empty() {
             return Err(ctx.key_err(span, "care.followup_days", "give at least one day"));
         }
