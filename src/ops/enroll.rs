@@ -121,9 +121,33 @@ pub fn enroll_on_receipts(
             short.join("; ")
         )));
     }
-    let tier = enroll::direct_tier(&program.enroll, &purchases)
-        .unwrap_or(&program.lowest_tier().code)
-        .to_string();
+    let moments: Vec<(&str, chrono::DateTime<chrono::Utc>)> = sales
+        .iter()
+        .map(|(name, _, u)| {
+            crate::rules::time::read_stored(&u.at)
+                .map(|at| (name.as_str(), at))
+                .ok_or_else(|| anyhow::anyhow!("receipt {name} has an unreadable time {:?}", u.at))
+        })
+        .collect::<Result<_>>()?;
+    let dated: Vec<enroll::Dated> = moments
+        .iter()
+        .map(|(name, at)| enroll::Dated { name, at: *at })
+        .collect();
+    if let Some(why) = enroll::untimely(&program.enroll.require, &dated, ctx.now, program.timezone)
+    {
+        return Err(refuse(format!("enrolment refused (R6): {why}")));
+    }
+    let days: Vec<(&str, NaiveDate)> = sales.iter().map(|(n, d, _)| (n.as_str(), *d)).collect();
+    if let Some(why) =
+        enroll::in_closed_year(&program.expiry, &days, &store::expiry::closed_years(&tx)?)
+    {
+        return Err(refuse(format!("enrolment refused: {why}")));
+    }
+    let tier = enroll::direct_tier(&program.enroll, &purchases, |q| {
+        enroll::untimely(q, &dated, ctx.now, program.timezone).is_none()
+    })
+    .unwrap_or(&program.lowest_tier().code)
+    .to_string();
     let now_day = ctx.now.with_timezone(&program.timezone).date_naive();
     let (member_no, card) = match enroll_valid(&tx, &v, &tier, now_day, ctx)? {
         Enrolled::New { member_no, card } => (member_no, card),

@@ -331,6 +331,20 @@ fn enroll_words(s: &mut String, p: &Program) {
             "  - enrolment needs {}, shown by the person's own receipts (`enroll --receipt STORE:RECEIPT`, receipts with no member); below that it is refused, naming the shortfall; the receipts then belong to the new member and earn as of their own time",
             qualifying_words(&p.enroll.require)
         );
+        let when = if p.enroll.require.within.is_some() {
+            "no receipt dated after the enrolment, and the enrolment within that span of the first purchase"
+        } else {
+            "every receipt of the enrolment's own day, none after its moment (当天)"
+        };
+        let closed = if p.expiry.policy == ExpiryPolicy::CalendarYear {
+            "; a receipt whose points would fall in a year closed by year-end-reset is refused"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            s,
+            "  - the receipts count only when dated so: {when}{closed}"
+        );
     }
     for d in &p.enroll.direct {
         let name = p.tier(&d.tier).map_or(d.tier.as_str(), |t| t.name.as_str());

@@ -2,8 +2,9 @@
 //! and for which tier, with the shortfall named when they do not.
 
 use crate::money::format_fen;
-use crate::program::{Enroll, Qualifying};
-use chrono::NaiveDate;
+use crate::program::{Enroll, Expiry, ExpiryPolicy, Qualifying};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 /// A qualifying receipt: its local date and the money paid on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,13 +97,92 @@ pub fn shortfalls(q: &Qualifying, receipts: &[Purchase]) -> Vec<String> {
     out
 }
 
+/// A receipt named for enrolment, with its moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dated<'a> {
+    /// `STORE/RECEIPT`, for the refusal.
+    pub name: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// When the receipts must be dated for `q` to count them (R6): none after
+/// the enrolment moment; for a one-receipt, one-day or first-purchase
+/// threshold, all of the enrolment's local day (the card is issued on the
+/// day of the purchase, 当天); for a first purchase and then a total within
+/// a span, the enrolment inside the span of the first purchase. `None`
+/// when they may count, else the refusal, naming the receipt, its date and
+/// the rule.
+pub fn untimely(q: &Qualifying, receipts: &[Dated], at: DateTime<Utc>, tz: Tz) -> Option<String> {
+    let local = |m: DateTime<Utc>| m.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let day = |m: DateTime<Utc>| m.with_timezone(&tz).date_naive();
+    if let Some(r) = receipts.iter().find(|r| r.at > at) {
+        return Some(format!(
+            "receipt {} of {} is dated after the enrolment ({}): a receipt counts for enrolment only up to its moment (R6)",
+            r.name,
+            local(r.at),
+            local(at)
+        ));
+    }
+    let today = day(at);
+    if let Some(within) = q.within {
+        let first = receipts.iter().min_by_key(|r| r.at)?;
+        let opened = day(first.at);
+        let end = within.after(opened).unwrap_or(NaiveDate::MAX);
+        if end < today {
+            return Some(format!(
+                "receipt {} of {} opens the {within} after the first purchase, which ended on {end}, before the enrolment on {today}: enrolment happens within that span (R6)",
+                first.name,
+                local(first.at)
+            ));
+        }
+        return None;
+    }
+    if q.min_receipt_fen.is_some() || q.min_day_fen.is_some() || q.first_min_fen.is_some() {
+        if let Some(r) = receipts.iter().find(|r| day(r.at) != today) {
+            return Some(format!(
+                "receipt {} of {} is not of the enrolment's day ({today}): the card is issued on the day of the purchase (R6, 当天)",
+                r.name,
+                local(r.at)
+            ));
+        }
+    }
+    None
+}
+
+/// A receipt whose points would belong to a year already closed by
+/// `year-end-reset` (calendar-year programs, R27): it would bring back
+/// points that have expired. `None` when no receipt does.
+pub fn in_closed_year(
+    policy: &Expiry,
+    receipts: &[(&str, NaiveDate)],
+    closed: &[i32],
+) -> Option<String> {
+    if policy.policy != ExpiryPolicy::CalendarYear {
+        return None;
+    }
+    receipts.iter().find_map(|(name, date)| {
+        let year = crate::rules::expiry::expires_on(policy, *date)?.year();
+        closed.contains(&year).then(|| {
+            format!(
+                "receipt {name} of {date} earns points of {year}, a year already closed by year-end-reset: they would come back after expiring (R6, R27)"
+            )
+        })
+    })
+}
+
 /// The tier a new member starts in: the highest `[[enroll.direct]]` tier
 /// whose thresholds the receipts meet, else `None` (the lowest tier).
-pub fn direct_tier<'p>(enroll: &'p Enroll, receipts: &[Purchase]) -> Option<&'p str> {
+/// `timely` says whether the receipts are dated to count for a threshold
+/// (see [`untimely`]).
+pub fn direct_tier<'p>(
+    enroll: &'p Enroll,
+    receipts: &[Purchase],
+    timely: impl Fn(&Qualifying) -> bool,
+) -> Option<&'p str> {
     enroll
         .direct
         .iter()
-        .find(|d| shortfalls(&d.when, receipts).is_empty())
+        .find(|d| shortfalls(&d.when, receipts).is_empty() && timely(&d.when))
         .map(|d| d.tier.as_str())
 }
 
@@ -147,8 +227,11 @@ any = [{ metric = "points", window = "lifetime", min = "8000" }]
         let short = shortfalls(&e.require, &[p("2026-05-01", 200), p("2026-05-02", 99)]);
         assert_eq!(short.len(), 1);
         assert!(short[0].contains("100.00 yuan short"), "{short:?}");
-        assert_eq!(direct_tier(&e, &[p("2026-05-01", 3000)]), Some("diamond"));
-        assert_eq!(direct_tier(&e, &[p("2026-05-01", 2999)]), None);
+        assert_eq!(
+            direct_tier(&e, &[p("2026-05-01", 3000)], |_| true),
+            Some("diamond")
+        );
+        assert_eq!(direct_tier(&e, &[p("2026-05-01", 2999)], |_| true), None);
     }
 
     #[test]
@@ -163,6 +246,40 @@ any = [{ metric = "points", window = "lifetime", min = "8000" }]
         assert!(s[0].contains("1000.00 yuan short"), "{s:?}");
         let small_first = [p("2026-01-15", 499), p("2026-02-01", 1100)];
         assert!(shortfalls(&q, &small_first)[0].contains("first purchase"));
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        crate::rules::time::parse_moment(s, chrono_tz::Asia::Shanghai).unwrap()
+    }
+
+    /// R6 (004 line 479 "當天消費滿300元"; line 201 "首次消費滿500元,3個月…"):
+    /// receipts count only up to the enrolment's moment, of its own day for
+    /// a day's threshold, within the span of the first purchase for a total.
+    #[test]
+    fn r6_receipts_count_only_when_dated_so() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let day = parse(NANYA_LIKE).unwrap().enroll.require;
+        let r = |name, t| Dated { name, at: at(t) };
+        let now = at("2026-02-04 18:00");
+        assert!(untimely(&day, &[r("a", "2026-02-04 00:00")], now, tz).is_none());
+        assert!(untimely(&day, &[r("a", "2026-02-04 18:00")], now, tz).is_none());
+        let future = untimely(&day, &[r("a", "2026-02-04 18:01")], now, tz).unwrap();
+        assert!(future.contains("a of 2026-02-04 18:01"), "{future}");
+        let old = untimely(&day, &[r("b", "2026-02-03 23:59")], now, tz).unwrap();
+        assert!(old.contains("b of 2026-02-03 23:59"), "{old}");
+        let src = "name = \"x\"\ntimezone = \"Asia/Shanghai\"\n[enroll]\nfirst_min = \"500\"\ntotal_min = \"1500\"\nwithin_months = 3\n";
+        let span = parse(src).unwrap().enroll.require;
+        let first = [r("f", "2026-01-10 10:00"), r("g", "2026-03-01 10:00")];
+        assert!(untimely(&span, &first, at("2026-04-10 23:59"), tz).is_none());
+        let late = untimely(&span, &first, at("2026-04-11 00:00"), tz).unwrap();
+        assert!(
+            late.contains("f of 2026-01-10 10:00") && late.contains("2026-04-10"),
+            "{late}"
+        );
+        // Nothing required: any age, but never after the moment.
+        let none = Qualifying::default();
+        assert!(untimely(&none, &[r("a", "2020-01-01 10:00")], now, tz).is_none());
+        assert!(untimely(&none, &[r("a", "2027-01-01 10:00")], now, tz).is_some());
     }
 
     #[test]

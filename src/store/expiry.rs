@@ -64,3 +64,17 @@ pub fn expiring(conn: &Connection, member_id: i64, from: &str, until: &str) -> R
         )?
         .query_row(params![member_id, from, until], |r| r.get(0))?)
 }
+
+/// The years `year-end-reset` has closed (its journal records `year-end YYYY`).
+pub fn closed_years(conn: &Connection) -> Result<Vec<i32>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT command FROM journal WHERE command LIKE 'year-end %'")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for c in rows {
+        if let Some(y) = c?.strip_prefix("year-end ").and_then(|y| y.parse().ok()) {
+            out.push(y);
+        }
+    }
+    Ok(out)
+}

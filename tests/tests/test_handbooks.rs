@@ -58,6 +58,7 @@ fn earned(wd: &Workdir, store: &str, receipt: &str) -> i64 {
 
 /// `enroll` person `i` (born on `born`) on receipts; the JSON result.
 fn enroll_on(wd: &Workdir, i: usize, born: &str, receipts: &[&str]) -> Value {
+    let when = on_their_day(wd, receipts);
     let (ph, id) = (phone(i), id_number(born, i));
     let name = format!("会员{i}");
     let mut args = vec![
@@ -73,10 +74,18 @@ fn enroll_on(wd: &Workdir, i: usize, born: &str, receipts: &[&str]) -> Value {
         args.push("--receipt");
         args.push(r);
     }
+    args.extend(when.iter().map(String::as_str));
     wd.json(&args)
 }
 
-fn enroll_args(i: usize, born: &str, receipts: &[&str]) -> Vec<String> {
+fn enroll_args(wd: &Workdir, i: usize, born: &str, receipts: &[&str]) -> Vec<String> {
+    let mut args = enroll_base(i, born, receipts);
+    args.extend(on_their_day(wd, receipts));
+    args
+}
+
+/// `enroll` person `i` on receipts, at the test clock's moment.
+fn enroll_base(i: usize, born: &str, receipts: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = vec![
         "enroll".into(),
         "--name".into(),
@@ -91,6 +100,33 @@ fn enroll_args(i: usize, born: &str, receipts: &[&str]) -> Vec<String> {
         args.push((*r).into());
     }
     args
+}
+
+/// `--as-of DAY --at "DAY 23:59"` for the last day of the named receipts
+/// (R6: they count for an enrolment of their own day, 当天); nothing when
+/// none is stored.
+fn on_their_day(wd: &Workdir, receipts: &[&str]) -> Vec<String> {
+    let conn = wd.conn();
+    let day = receipts
+        .iter()
+        .filter_map(|r| {
+            let (store, no) = r.split_once(':')?;
+            conn.query_row(
+                "SELECT local_date FROM receipts WHERE store = ?1 AND receipt = ?2",
+                [store, no],
+                |row| row.get::<_, String>(0),
+            )
+            .ok()
+        })
+        .max();
+    day.map_or_else(Vec::new, |d| {
+        vec![
+            "--as-of".into(),
+            d.clone(),
+            "--at".into(),
+            format!("{d} 23:59"),
+        ]
+    })
 }
 
 /// `--format json ARGS…` as of `day` (at 10:00 that day).
@@ -134,11 +170,11 @@ fn nanya_ten_yuan_a_point_enrolment_gifts_and_diamond() {
             "NY,E3,,2026-05-01 16:00,1.00,,,",
         ],
     );
-    let args = enroll_args(1, "1990-06-15", &["NY:E1", "NY:E2"]);
+    let args = enroll_args(&wd, 1, "1990-06-15", &["NY:E1", "NY:E2"]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     refused_unchanged(&wd, &args, 4, &["300.00", "1.00 yuan short"]);
     // Without receipts the whole threshold is short.
-    let bare = enroll_args(1, "1990-06-15", &[]);
+    let bare = enroll_args(&wd, 1, "1990-06-15", &[]);
     let bare: Vec<&str> = bare.iter().map(String::as_str).collect();
     expect_exit(&wd, &bare, 4, &["300.00 yuan short", "--receipt"]);
     let done = enroll_on(&wd, 1, "1990-06-15", &["NY:E1", "NY:E2", "NY:E3"]);
@@ -149,7 +185,7 @@ fn nanya_ten_yuan_a_point_enrolment_gifts_and_diamond() {
     assert_eq!(done["points"], 29, "{done}");
     assert_eq!(wd.points(&no), 29);
     // A receipt of the new member's is not a non-member's any more.
-    let again = enroll_args(2, "1991-01-01", &["NY:E1"]);
+    let again = enroll_args(&wd, 2, "1991-01-01", &["NY:E1"]);
     let again: Vec<&str> = again.iter().map(String::as_str).collect();
     expect_exit(&wd, &again, 4, &["already belongs to member"]);
 
@@ -263,7 +299,7 @@ fn mall_entry_threshold_first_500_then_1500_within_three_months() {
             "SF,B3,,2026-04-10 10:00,1000.00,,,",
         ],
     );
-    let a = enroll_args(1, "1985-01-01", &["SF:A1", "SF:A2"]);
+    let a = enroll_args(&wd, 1, "1985-01-01", &["SF:A1", "SF:A2"]);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     refused_unchanged(
         &wd,
@@ -273,7 +309,7 @@ fn mall_entry_threshold_first_500_then_1500_within_three_months() {
     );
     // 04-11 is past three months of 01-10 (04-10, the day they fall due, is
     // the last day within them).
-    let late = enroll_args(2, "1985-01-02", &["SF:B1", "SF:B2"]);
+    let late = enroll_args(&wd, 2, "1985-01-02", &["SF:B1", "SF:B2"]);
     let late: Vec<&str> = late.iter().map(String::as_str).collect();
     refused_unchanged(
         &wd,
@@ -434,16 +470,20 @@ fn supermarket_receipts_of_a_day_add_up_for_enrolment_and_points() {
             "SM,E4,,2026-03-02 19:00,500.00,,,",
         ],
     );
-    let a = enroll_args(1, "1975-05-05", &["SM:E1", "SM:E2"]);
+    let a = enroll_args(&wd, 1, "1975-05-05", &["SM:E1", "SM:E2"]);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     refused_unchanged(&wd, &a, 4, &["200.00", "0.01 yuan short"]);
-    // Two days do not add up: the best day counts.
-    let b = enroll_args(1, "1975-05-05", &["SM:E1", "SM:E2", "SM:E4"]);
-    let done = wd.json(&b.iter().map(String::as_str).collect::<Vec<_>>());
+    // Two days do not add up: a receipt of the day before is not of the
+    // enrolment's day ("當天", R6), and nothing changes.
+    let b = enroll_args(&wd, 1, "1975-05-05", &["SM:E1", "SM:E2", "SM:E4"]);
+    let b: Vec<&str> = b.iter().map(String::as_str).collect();
+    refused_unchanged(&wd, &b, 4, &["SM/E1", "2026-03-01 09:00", "R6"]);
+    let c = enroll_args(&wd, 1, "1975-05-05", &["SM:E1", "SM:E2", "SM:E3"]);
+    let done = wd.json(&c.iter().map(String::as_str).collect::<Vec<_>>());
     let no = done["member_no"].as_str().unwrap().to_string();
-    // Line 27: "滿100元積1分,多張可累計,零頭不計": 120 + 79.99 on one day is 1
-    // point, 500 the next day 5.
-    assert_eq!(done["points"], 6, "{done}");
+    // Line 27: "滿100元積1分,多張可累計,零頭不計": 120 + 79.99 + 0.01 on one
+    // day is 2 points.
+    assert_eq!(done["points"], 2, "{done}");
     // Two 60-yuan receipts on one day: 0, then 1 (not 0 and 0).
     import(
         &wd,
@@ -457,8 +497,10 @@ fn supermarket_receipts_of_a_day_add_up_for_enrolment_and_points() {
     assert_eq!(earned(&wd, "SM", "C2"), 1);
     assert_eq!(earned(&wd, "SM", "C3"), 2);
     assert_eq!(tier_of(&wd, &no), "normal");
-    // Line 24: "累計消費積分達300分時,可自動升級為VIP會員": 9 so far, 291 more.
-    import(&wd, &[&format!("SM,V1,{no},2026-03-07 09:00,29100.00,,,")]);
+    // Line 24: "累計消費積分達300分時,可自動升級為VIP會員": 5 so far, 295 more.
+    import(&wd, &[&format!("SM,V1,{no},2026-03-07 09:00,29400.00,,,")]);
+    assert_eq!(tier_of(&wd, &no), "normal");
+    import(&wd, &[&format!("SM,V2,{no},2026-03-07 10:00,100.00,,,")]);
     assert_eq!(tier_of(&wd, &no), "vip");
     assert_audit_ok(&wd);
 }
@@ -543,7 +585,7 @@ fn website_a_needs_the_spend_and_the_purchases_of_a_year() {
             "WS,E2,,2026-02-01 11:00,100.00,,,",
         ],
     );
-    let a = enroll_args(1, "1970-02-02", &["WS:E1"]);
+    let a = enroll_args(&wd, 1, "1970-02-02", &["WS:E1"]);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     refused_unchanged(
         &wd,
@@ -612,7 +654,7 @@ fn hypermarket_big_ticket_and_no_points_categories() {
             "HM,E3,,2026-04-02 11:00,50.00,,,",
         ],
     );
-    let a = enroll_args(1, "1970-02-02", &["HM:E1", "HM:E2"]);
+    let a = enroll_args(&wd, 1, "1970-02-02", &["HM:E1", "HM:E2"]);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     refused_unchanged(
         &wd,
@@ -656,7 +698,7 @@ fn guocui_entry_at_5000_a_month_and_tiers_by_monthly_purchases() {
             "GC,E3,,2026-11-16 10:00,1.00,,,",
         ],
     );
-    let a = enroll_args(1, "1970-02-02", &["GC:E1", "GC:E2"]);
+    let a = enroll_args(&wd, 1, "1970-02-02", &["GC:E1", "GC:E2"]);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     refused_unchanged(&wd, &a, 4, &["5000.00", "1.00 yuan short"]);
     let done = enroll_on(&wd, 1, "1970-02-02", &["GC:E1", "GC:E2", "GC:E3"]);
@@ -897,5 +939,137 @@ fn r12_category_campaign_on_a_birthday_does_not_multiply_with_it() {
     assert_eq!(s["rejected"], 0, "{s}");
     assert_eq!(earned(&wd, "S", "RB1"), -500);
     assert_eq!(wd.points(&no), 200);
+    assert_audit_ok(&wd);
+}
+
+// ------------------------------------------------------------------ R6: when receipts count
+
+/// `enroll_args` for an enrolment at the moment `at` (local time, `YYYY-MM-DD HH:MM`).
+fn enroll_when(i: usize, born: &str, receipts: &[&str], at: &str) -> Vec<String> {
+    let mut args = enroll_base(i, born, receipts);
+    args.extend([
+        "--as-of".to_string(),
+        at[..10].to_string(),
+        "--at".to_string(),
+        at.to_string(),
+    ]);
+    args
+}
+
+/// R6, 004 line 479: "當天消費滿300元即可憑電腦小票領取尊貴VIP黃金卡一張"; 001
+/// line 21: "凡在本超市當天消費…均可…辦理超市的會員卡": the card is issued on the
+/// day of the purchase. A receipt dated after the enrolment (even in the
+/// future), one of another day, and one later the same day are refused,
+/// naming the receipt and its date; nothing changes; the day's receipt enrols.
+#[test]
+fn r6_nanya_receipts_count_on_their_own_day_only() {
+    let wd = shop("nanya");
+    import(
+        &wd,
+        &[
+            "NY,F1,,2026-12-01 10:00,300.00,,,",
+            "NY,O1,,2024-02-04 10:00,300.00,,,",
+            "NY,Y1,,2026-02-03 23:00,300.00,,,",
+            "NY,L1,,2026-02-04 19:00,300.00,,,",
+            "NY,D1,,2026-02-04 09:00,300.00,,,",
+        ],
+    );
+    let at = "2026-02-04 18:00";
+    for (r, needles) in [
+        (
+            "NY:F1",
+            ["NY/F1", "2026-12-01 10:00", "after the enrolment"],
+        ),
+        ("NY:O1", ["NY/O1", "2024-02-04 10:00", "当天"]),
+        ("NY:Y1", ["NY/Y1", "2026-02-03 23:00", "当天"]),
+        (
+            "NY:L1",
+            ["NY/L1", "2026-02-04 19:00", "after the enrolment"],
+        ),
+    ] {
+        let args = enroll_when(1, "1990-06-15", &[r], at);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = refused_unchanged(&wd, &args, 4, &needles);
+        assert!(err.contains("R6"), "{err}");
+    }
+    // A qualifying receipt of the day beside an untimely one: still refused.
+    let mixed = enroll_when(1, "1990-06-15", &["NY:D1", "NY:O1"], at);
+    let mixed: Vec<&str> = mixed.iter().map(String::as_str).collect();
+    refused_unchanged(&wd, &mixed, 4, &["NY/O1"]);
+    assert_eq!(wd.count("members"), 0);
+    let ok = enroll_when(1, "1990-06-15", &["NY:D1"], at);
+    let done = wd.json(&ok.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(done["tier"], "gold", "{done}");
+    let no = done["member_no"].as_str().unwrap();
+    assert!(done["points"].as_i64().unwrap() > 0, "{done}");
+    assert_eq!(Some(wd.points(no)), done["points"].as_i64());
+    assert_audit_ok(&wd);
+}
+
+/// R6, 004 line 201: "顧客首次消費滿500元,3個月累計消費滿1500元,憑借購物小票,
+/// 可辦理普通會員卡": the enrolment happens within the three months of the
+/// first purchase (01-10 + 3 months: up to 04-10 inclusive), not after.
+#[test]
+fn r6_mall_enrolment_within_three_months_of_the_first_purchase() {
+    let wd = shop("mall");
+    import(
+        &wd,
+        &[
+            "SF,M1,,2026-01-10 10:00,500.00,,,",
+            "SF,M2,,2026-03-01 10:00,1000.00,,,",
+            "SF,M3,,2026-04-10 20:00,10.00,,,",
+        ],
+    );
+    let late = enroll_when(1, "1985-01-01", &["SF:M1", "SF:M2"], "2026-04-11 09:00");
+    let late: Vec<&str> = late.iter().map(String::as_str).collect();
+    refused_unchanged(
+        &wd,
+        &late,
+        4,
+        &["SF/M1", "2026-01-10 10:00", "2026-04-10", "R6"],
+    );
+    // A receipt of the last day, after the enrolment's moment: refused.
+    let after = enroll_when(
+        1,
+        "1985-01-01",
+        &["SF:M1", "SF:M2", "SF:M3"],
+        "2026-04-10 19:00",
+    );
+    let after: Vec<&str> = after.iter().map(String::as_str).collect();
+    refused_unchanged(&wd, &after, 4, &["SF/M3", "after the enrolment"]);
+    // The last day of the span, at its end: enrols.
+    let ok = enroll_when(1, "1985-01-01", &["SF:M1", "SF:M2"], "2026-04-10 23:59");
+    let done = wd.json(&ok.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(done["tier"], "normal", "{done}");
+    assert_eq!(done["receipts"], 2, "{done}");
+    assert_audit_ok(&wd);
+}
+
+/// R6 with R27, 000 篇2 line 220 ("每年12月31日…自动归零"): a receipt whose
+/// points belong to a year `year-end-reset` has closed would bring back
+/// expired points; it is refused, naming the year, and nothing changes.
+#[test]
+fn r6_r27_a_receipt_of_a_closed_year_is_refused() {
+    let wd = shop("department-store");
+    import(
+        &wd,
+        &[
+            "DS,R1,,2025-06-01 10:00,100.00,,,",
+            "DS,R2,,2026-01-05 09:00,100.00,,,",
+        ],
+    );
+    wd.ok_on("2026-01-02", &["year-end-reset", "--year", "2025"]);
+    let old = enroll_when(1, "1980-03-03", &["DS:R1"], "2026-01-05 18:00");
+    let old: Vec<&str> = old.iter().map(String::as_str).collect();
+    refused_unchanged(
+        &wd,
+        &old,
+        4,
+        &["DS/R1", "2025-06-01", "2025", "year-end-reset"],
+    );
+    assert_eq!(wd.count("members"), 0);
+    let ok = enroll_when(1, "1980-03-03", &["DS:R2"], "2026-01-05 18:00");
+    let done = wd.json(&ok.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(done["receipts"], 1, "{done}");
     assert_audit_ok(&wd);
 }
