@@ -114,6 +114,16 @@ pub fn allocate(
     Ok(Allocation { rates, returned })
 }
 
+/// R20 when the program carries fractions of a point over a day's receipts
+/// (多张可累计, R7): the points a return takes back are what the member's
+/// day held before it (`held`, its sales' points less what returns took)
+/// less what the day's net spend earns after it (`day_after`, the day
+/// computed as one, per the carry rule), never negative and never more than
+/// the day held.
+pub fn carried_day_take(held: i64, day_after: i64) -> i64 {
+    held.saturating_sub(day_after.max(0)).clamp(0, held.max(0))
+}
+
 /// Adds `fen` to a category's running total and returns the new total.
 fn add_to(totals: &mut Vec<(Option<String>, i64)>, category: Option<String>, fen: i64) -> i64 {
     match totals.iter_mut().find(|x| x.0 == category) {
@@ -147,6 +157,104 @@ mod tests {
 
     fn ret(c: Option<&str>, fen: i64) -> ReturnLine<'_> {
         ReturnLine { category: c, fen }
+    }
+
+    /// 001 line 27: "满100元积1分,多张可累计,零头不计".
+    fn carry_earn() -> crate::program::Earn {
+        crate::program::parse(
+            "name = \"s\"\ntimezone = \"Asia/Shanghai\"\n[earn]\nyuan_per_point = \"100\"\ncarry_within_day = true\n",
+        )
+        .unwrap()
+        .earn
+    }
+
+    fn day_of(earn: &crate::program::Earn) -> chrono::NaiveDate {
+        let _ = earn;
+        chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+    }
+
+    /// Points the day earns on its net spend: the day as one receipt.
+    fn day_after(earn: &crate::program::Earn, sold: &[i64], returned: &[i64]) -> i64 {
+        use crate::rules::earn;
+        let rate = earn::rate_groups(earn, &[plain_line(100)])[0].0;
+        let groups = vec![(rate, sold.iter().sum::<i64>())];
+        let back: Vec<(Rate, i64)> = returned.iter().map(|&f| (rate, f)).collect();
+        earn::after_returns_on(
+            earn,
+            &groups,
+            &back,
+            rust_decimal::Decimal::ONE,
+            Some(day_of(earn)),
+        )
+        .unwrap()
+        .total
+    }
+
+    fn plain_line(fen: i64) -> crate::rules::earn::Line<'static> {
+        crate::rules::earn::Line {
+            amount_fen: fen,
+            list_amount_fen: None,
+            category: None,
+        }
+    }
+
+    #[test]
+    fn r20_r7_a_return_takes_back_what_the_carried_day_no_longer_earns() {
+        // 60 + 60 yuan earned 0 + 1; returning the first 60 leaves 60 yuan: 0.
+        let earn = carry_earn();
+        let after = day_after(&earn, &[6_000, 6_000], &[6_000]);
+        assert_eq!(after, 0);
+        assert_eq!(carried_day_take(1, after), 1);
+        // 60 + 60 + 85 earned 0 + 1 + 1 = 2; 30 of the first back: 175 → 1.
+        let after = day_after(&earn, &[6_000, 6_000, 8_500], &[3_000]);
+        assert_eq!(carried_day_take(2, after), 1);
+        // Never more than the day held, never negative.
+        assert_eq!(carried_day_take(1, 0), 1);
+        assert_eq!(carried_day_take(0, 0), 0);
+        assert_eq!(carried_day_take(1, 3), 0);
+        assert_eq!(carried_day_take(-2, 0), 0);
+    }
+
+    proptest! {
+        /// R20 with 多张可累计 (001 line 27): for any sequence of one day's
+        /// sales and returns, the points the day holds never exceed what its
+        /// net spend earns and are never less than flooring each receipt's net.
+        #[test]
+        fn r20_r7_a_carried_day_after_returns_stays_between_the_floors(
+            steps in proptest::collection::vec((any::<bool>(), 0i64..30_000, 0usize..8), 1..12),
+        ) {
+            use crate::rules::earn;
+            let earn = carry_earn();
+            let date = day_of(&earn);
+            let rate = earn::rate_groups(&earn, &[plain_line(100)])[0].0;
+            let mut sales: Vec<i64> = Vec::new();
+            let mut back: Vec<i64> = Vec::new(); // per sale
+            let mut all_back: Vec<i64> = Vec::new();
+            let mut held = 0i64;
+            for (is_sale, fen, pick) in steps {
+                if is_sale || sales.is_empty() {
+                    let net = sales.iter().sum::<i64>() - back.iter().sum::<i64>();
+                    let day: Vec<(Rate, i64)> = if sales.is_empty() { vec![] } else { vec![(rate, net)] };
+                    let e = earn::earn_sale_in_day(&earn, &[plain_line(fen)], date, None, rust_decimal::Decimal::ONE, &day);
+                    held += e.total;
+                    sales.push(fen);
+                    back.push(0);
+                } else {
+                    let i = pick % sales.len();
+                    let amount = fen.min(sales[i] - back[i]);
+                    back[i] += amount;
+                    all_back.push(amount);
+                    let after = day_after(&earn, &sales, &all_back);
+                    let take = carried_day_take(held, after);
+                    prop_assert!(take >= 0 && take <= held);
+                    held -= take;
+                }
+                let net: i64 = sales.iter().sum::<i64>() - back.iter().sum::<i64>();
+                let floor_each: i64 = sales.iter().zip(&back).map(|(s, b)| (s - b) / 10_000).sum();
+                prop_assert!(held <= net / 10_000, "held {} > day's net {}", held, net);
+                prop_assert!(held >= floor_each, "held {} < floors {}", held, floor_each);
+            }
+        }
     }
 
     #[test]

@@ -303,6 +303,42 @@ pub fn member_sales_on(
     Ok(out)
 }
 
+/// A member's sales on one local date and the returns stored against them
+/// (whenever made), each as `(points_earned, lines)`: the day a return
+/// recomputes when the program carries fractions of a point over a day's
+/// receipts (多张可累计, R20).
+#[derive(Debug, Clone, Default)]
+pub struct MemberDay {
+    pub sales: Vec<(i64, Vec<StoredLine>)>,
+    pub returns: Vec<(i64, Vec<StoredLine>)>,
+}
+
+/// The member's day `local_date` (see `MemberDay`).
+pub fn member_day(conn: &Connection, member_id: i64, local_date: &str) -> Result<MemberDay> {
+    let mut day = MemberDay::default();
+    let mut st = conn.prepare_cached(
+        "SELECT points_earned, lines FROM receipts
+         WHERE member_id = ?1 AND local_date = ?2 AND kind = 'sale' ORDER BY at, receipt",
+    )?;
+    let mut rows = st.query(rusqlite::params![member_id, local_date])?;
+    while let Some(r) = rows.next()? {
+        let lines: String = r.get(1)?;
+        day.sales.push((r.get(0)?, parse_lines(&lines)?));
+    }
+    let mut st = conn.prepare_cached(
+        "SELECT r.points_earned, r.lines FROM receipts s
+         JOIN receipts r INDEXED BY receipts_returns
+           ON r.store = s.store AND r.original_receipt = s.receipt AND r.kind = 'return'
+         WHERE s.member_id = ?1 AND s.local_date = ?2 AND s.kind = 'sale'",
+    )?;
+    let mut rows = st.query(rusqlite::params![member_id, local_date])?;
+    while let Some(r) = rows.next()? {
+        let lines: String = r.get(1)?;
+        day.returns.push((r.get(0)?, parse_lines(&lines)?));
+    }
+    Ok(day)
+}
+
 /// A sale stored with no member (R33), as enrolment on receipts needs it (R6).
 #[derive(Debug, Clone)]
 pub struct Unclaimed {

@@ -505,6 +505,75 @@ fn supermarket_receipts_of_a_day_add_up_for_enrolment_and_points() {
     assert_audit_ok(&wd);
 }
 
+/// Imports one return row of `original` from a CSV with a type column; the summary.
+fn return_of(
+    wd: &Workdir,
+    receipt: &str,
+    member: &str,
+    at: &str,
+    amount: &str,
+    original: &str,
+) -> Value {
+    let text = format!(
+        "store,receipt,member,time,amount,type,original_receipt\nSM,{receipt},{member},{at},{amount},return,{original}\n"
+    );
+    let f = wd.write(&format!("{receipt}.csv"), &text);
+    let s = wd.json(&["purchase", "--file", f.to_str().unwrap()]);
+    assert_eq!(s["rejected"], 0, "{s}");
+    s
+}
+
+#[test]
+fn supermarket_a_return_takes_back_what_the_carried_day_no_longer_earns() {
+    // 001 line 27: "满100元积1分,多张可累计,零头不计": a day's receipts earn what
+    // their total earns; R20: a return takes back what the day, net of it,
+    // no longer earns (never more than the day was credited).
+    let wd = shop("supermarket");
+    import(&wd, &["SM,E1,,2026-03-01 09:00,200.00,,,"]);
+    let a = enroll_args(1, "1980-01-01", &["SM:E1"]);
+    let done = wd.json(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let no = done["member_no"].as_str().unwrap().to_string();
+    assert_eq!(wd.member(&no)["points"], 2);
+    import(
+        &wd,
+        &[
+            &format!("SM,L1,{no},2026-07-01 10:00,60.00,,,"),
+            &format!("SM,L2,{no},2026-07-01 11:00,60.00,,,"),
+        ],
+    );
+    assert_eq!(earned(&wd, "SM", "L1"), 0);
+    assert_eq!(earned(&wd, "SM", "L2"), 1);
+    // Returning L1 (which earned 0) leaves 60 yuan that day: 0 points.
+    let s = return_of(&wd, "Y1", &no, "2026-07-02 10:00", "60.00", "L1");
+    assert_eq!(s["points_taken_back"], 1, "{s}");
+    assert_eq!(wd.member(&no)["points"], 2);
+    // Returning L2 too takes nothing more: the day holds 0 already.
+    let s = return_of(&wd, "Y2", &no, "2026-07-02 11:00", "60.00", "L2");
+    assert_eq!(s["points_taken_back"], 0, "{s}");
+    assert_eq!(wd.member(&no)["points"], 2);
+
+    // 60 + 60 + 85 = 205 yuan earned 0 + 1 + 1; 30 of the first back
+    // leaves 175 yuan: 1 point, so 1 is taken back.
+    import(
+        &wd,
+        &[
+            &format!("SM,P1,{no},2026-07-03 10:00,60.00,,,"),
+            &format!("SM,P2,{no},2026-07-03 11:00,60.00,,,"),
+            &format!("SM,P3,{no},2026-07-03 12:00,85.00,,,"),
+        ],
+    );
+    assert_eq!(wd.member(&no)["points"], 4);
+    let s = return_of(&wd, "Y3", &no, "2026-07-04 10:00", "30.00", "P1");
+    assert_eq!(s["points_taken_back"], 1, "{s}");
+    assert_eq!(wd.member(&no)["points"], 3);
+    // A partial return of P3, which earned with a carried fraction: 5 yuan
+    // back leaves 170 yuan, still 1 point: nothing more is taken.
+    let s = return_of(&wd, "Y4", &no, "2026-07-04 11:00", "5.00", "P3");
+    assert_eq!(s["points_taken_back"], 0, "{s}");
+    assert_eq!(wd.member(&no)["points"], 3);
+    assert_audit_ok(&wd);
+}
+
 // ------------------------------------------------------------------ 002: menswear.toml
 
 #[test]

@@ -139,7 +139,28 @@ impl Run<'_> {
             Ok(a) => a,
             Err(why) => return self.stored_or(conn, r, Rejection::refused(why)),
         };
-        let target = sale.points_earned - after.total;
+        let mut target = sale.points_earned - after.total;
+        // 多张可累计 (R7): the sale's points were earned together with the
+        // member's other receipts that day; what the return takes back is
+        // what the day held less what its net spend now earns (R20).
+        let carried = match (self.program_carries(program), sale.member_id, sale_day) {
+            (true, Some(member_id), Some(day)) => {
+                let this: Vec<(Rate, i64)> = allocation
+                    .rates
+                    .iter()
+                    .zip(&r.lines)
+                    .map(|(&rate, l)| (rate, l.amount_fen))
+                    .collect();
+                match self.carried_take(conn, program, member_id, day, &this, multiplier) {
+                    Ok(take) => Some(take),
+                    Err(why) => return self.stored_or(conn, r, Rejection::refused(why)),
+                }
+            }
+            _ => None,
+        };
+        if let Some(take) = carried {
+            target = take;
+        }
         let at = time::stored(r.moment);
         let local_date = time::local_date(r.moment, self.program.timezone);
         let return_fen: i64 = r.lines.iter().map(|l| l.amount_fen).sum();
@@ -151,7 +172,10 @@ impl Run<'_> {
         // R20 after expiry: what is left of the sale's own credit is taken
         // first, then the part that was spent (as a debt when nothing else
         // covers it); the part that expired is not taken a second time.
-        let mut take = (target - taken_already).max(0);
+        let mut take = match carried {
+            Some(take) => take,
+            None => (target - taken_already).max(0),
+        };
         let mut own: Option<(Option<NaiveDate>, i64)> = None;
         let mut refund = 0;
         if let Some(member_id) = sale.member_id {
@@ -160,7 +184,9 @@ impl Run<'_> {
                     pending.flush_member(conn, member_id)?;
                     let (credits, uses) = ledger::lot_stream(conn, member_id, lot_date)?;
                     let state = credit_state(&credits, &uses, credit.entry_id);
-                    take = return_take(target, credit.points, state.expired, taken_already);
+                    if carried.is_none() {
+                        take = return_take(target, credit.points, state.expired, taken_already);
+                    }
                     own = Some((lot_date, take.min(state.left)));
                 }
             }
@@ -269,5 +295,66 @@ impl Run<'_> {
         }
         pending.activity(member_id, local_date, -return_fen, -take, false)?;
         Ok(Outcome::Returned { taken_back: take })
+    }
+}
+
+impl Run<'_> {
+    fn program_carries(&self, program: &crate::program::Program) -> bool {
+        program.earn.carry_within_day
+    }
+
+    /// R20 under 多张可累计: the points a return takes back from the member's
+    /// day `day` (the sale's local date), `this` being the return's amounts
+    /// per rate group. The day is recomputed as one receipt from its sales'
+    /// rate groups less every return of them, this one included.
+    fn carried_take(
+        &self,
+        conn: &Connection,
+        program: &crate::program::Program,
+        member_id: i64,
+        day: NaiveDate,
+        this: &[(Rate, i64)],
+        multiplier: Decimal,
+    ) -> Result<i64, String> {
+        let stored = receipts::member_day(conn, member_id, &day.to_string())
+            .map_err(|e| format!("reading the member's day {day}: {e}"))?;
+        let rate_of = |l: &receipts::StoredLine| {
+            l.rate
+                .and_then(|(n, d)| Rate::from_parts(n, d))
+                .unwrap_or_else(|| {
+                    earn::line_rate_on(
+                        &program.earn,
+                        &earn::Line {
+                            amount_fen: l.amount_fen,
+                            list_amount_fen: l.list_amount_fen,
+                            category: l.category.as_deref(),
+                        },
+                        day,
+                    )
+                })
+        };
+        let mut groups: Vec<(Rate, i64)> = Vec::new();
+        let mut held = 0i64;
+        for (points, lines) in &stored.sales {
+            held = held.saturating_add(*points);
+            let sale: Vec<(Rate, i64)> = lines.iter().map(|l| (rate_of(l), l.amount_fen)).collect();
+            earn::add_groups(&mut groups, &sale);
+        }
+        let mut returned: Vec<(Rate, i64)> = Vec::new();
+        for (points, lines) in &stored.returns {
+            held = held.saturating_add(*points);
+            returned.extend(lines.iter().map(|l| {
+                (
+                    l.rate
+                        .and_then(|(n, d)| Rate::from_parts(n, d))
+                        .unwrap_or(Rate::ZERO),
+                    l.amount_fen,
+                )
+            }));
+        }
+        returned.extend_from_slice(this);
+        let after =
+            earn::after_returns_on(&program.earn, &groups, &returned, multiplier, Some(day))?;
+        Ok(returns::carried_day_take(held, after.total))
     }
 }

@@ -243,7 +243,8 @@ impl Run<'_> {
         if !self.program.earn.carry_within_day {
             return Ok(day);
         }
-        for sale in receipts::member_sales_on(conn, member_id, &date.to_string())? {
+        let stored = receipts::member_day(conn, member_id, &date.to_string())?;
+        for (_, sale) in &stored.sales {
             let lines: Vec<earn::Line> = sale
                 .iter()
                 .map(|l| earn::Line {
@@ -257,6 +258,16 @@ impl Run<'_> {
                 &mut day,
                 &earn::rate_groups_in(&self.program.earn, &lines, date, promo),
             );
+        }
+        // What was returned of the day's sales no longer carries (R20): the
+        // day carries from its net spend, so it never earns more than that.
+        for line in stored.returns.iter().flat_map(|(_, lines)| lines) {
+            let rate = line
+                .rate
+                .and_then(|(n, d)| crate::money::Rate::from_parts(n, d));
+            if let Some((_, total)) = day.iter_mut().find(|(r, _)| Some(*r) == rate) {
+                *total = total.saturating_sub(line.amount_fen.max(0)).max(0);
+            }
         }
         Ok(day)
     }
