@@ -530,8 +530,7 @@ fn supermarket_a_return_takes_back_what_the_carried_day_no_longer_earns() {
     // no longer earns (never more than the day was credited).
     let wd = shop("supermarket");
     import(&wd, &["SM,E1,,2026-03-01 09:00,200.00,,,"]);
-    let a = enroll_args(1, "1980-01-01", &["SM:E1"]);
-    let done = wd.json(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let done = enroll_on(&wd, 1, "1980-01-01", &["SM:E1"]);
     let no = done["member_no"].as_str().unwrap().to_string();
     assert_eq!(wd.member(&no)["points"], 2);
     import(
