@@ -297,7 +297,7 @@ pub struct Expiring {
 }
 
 /// For `member show`: as of `today`.
-pub fn expiring(conn: &rusqlite::Connection, member_id: i64, today: NaiveDate) -> Result<Expiring> {
+pub fn expiring(conn: &store::Conn, member_id: i64, today: NaiveDate) -> Result<Expiring> {
     let in_30 = today
         .checked_add_days(chrono::Days::new(30))
         .unwrap_or(today);

@@ -5,10 +5,10 @@ use super::Ctx;
 use crate::error::{Rejection, Usage};
 use crate::rules::ledger::{check_entry, checked_balance, plan_debit_preferring, split_credit};
 use crate::store::batch::{LedgerBatch, LotMode};
+use crate::store::Conn;
 use crate::store::{self, audit, members, programs, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::Connection;
 
 pub use crate::store::ledger::{balance, spendable, Entry, Kind, Posted};
 
@@ -24,7 +24,7 @@ pub use crate::store::ledger::{balance, spendable, Entry, Kind, Posted};
 /// though the expiry run has not run yet (R27); a debt-allowed debit (a
 /// return, R20) takes from every lot, expired ones first, so lots keep
 /// matching the balance.
-pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
+pub fn post(conn: &Conn, e: &Entry) -> Result<Posted> {
     post_preferring(conn, e, None)
 }
 
@@ -32,7 +32,7 @@ pub fn post(conn: &Connection, e: &Entry) -> Result<Posted> {
 /// member's lots expiring on `prefer.0` (what is left of a returned sale's
 /// own credit, R20), then from the others oldest-expiring first.
 pub fn post_preferring(
-    conn: &Connection,
+    conn: &Conn,
     e: &Entry,
     prefer: Option<(Option<NaiveDate>, i64)>,
 ) -> Result<Posted> {

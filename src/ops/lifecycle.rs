@@ -12,10 +12,10 @@ use super::Ctx;
 use crate::error::Rejection;
 use crate::program::Program;
 use crate::rules::{lifecycle as rules, tiers};
+use crate::store::Conn;
 use crate::store::{self, lifecycle as lc, members, receipts, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::Connection;
 
 /// The marker that replaces an erased member's name, phone and ID number.
 pub const ERASED: &str = "ERASED";
@@ -245,7 +245,7 @@ fn parse_day(text: Option<&str>) -> Result<Option<NaiveDate>> {
 
 /// The tier (rank, reason) a member's own activity earns as of `today`.
 pub fn earned_now(
-    conn: &Connection,
+    conn: &Conn,
     program: &Program,
     member_id: i64,
     today: NaiveDate,
@@ -380,12 +380,12 @@ pub fn parse_consent(text: &str) -> Result<String, String> {
 }
 
 /// Sets (or clears) a member's tier floor inside the caller's transaction.
-pub fn set_tier_floor(conn: &Connection, member_id: i64, floor: Option<&str>) -> Result<()> {
+pub fn set_tier_floor(conn: &Conn, member_id: i64, floor: Option<&str>) -> Result<()> {
     lc::set_tier_floor(conn, member_id, floor)
 }
 
 /// Sets a member's consent inside the caller's transaction.
-pub fn set_consent(conn: &Connection, member_id: i64, consent: &str) -> Result<()> {
+pub fn set_consent(conn: &Conn, member_id: i64, consent: &str) -> Result<()> {
     lc::set_consent(conn, member_id, consent)
 }
 

@@ -6,9 +6,9 @@ use crate::csvio::Encoding;
 use crate::error::Rejection;
 use crate::program::Program;
 use crate::rules::{expiry, time};
+use crate::store::Conn;
 use crate::store::{self, ledger, members, programs, Store};
 use anyhow::Result;
-use rusqlite::Connection;
 use std::path::PathBuf;
 
 /// A redemption as asked for.
@@ -98,7 +98,7 @@ fn points_of(r: &Redemption, program: &Program) -> Result<i64, String> {
 
 /// A member reference resolved (R1), or why it names nobody usable: an
 /// unknown reference, or a blocked card (R5).
-pub fn member_of(conn: &Connection, reference: &str) -> Result<Result<i64, Rejection>> {
+pub fn member_of(conn: &Conn, reference: &str) -> Result<Result<i64, Rejection>> {
     Ok(match members::lookup(conn, reference)? {
         members::Lookup::Found(id) => Ok(id),
         members::Lookup::BlockedCard { card, replaced_by } => Err(Rejection::refused(format!(
@@ -116,7 +116,7 @@ pub fn member_of(conn: &Connection, reference: &str) -> Result<Result<i64, Rejec
 /// A redemption inside the caller's transaction; the inner `Err` says why
 /// it was turned away (nothing written).
 fn redeem_in(
-    conn: &Connection,
+    conn: &Conn,
     r: &Redemption,
     program: &Program,
     version: i64,
@@ -260,7 +260,7 @@ enum RefUse {
 
 /// Whether the member reference `text` (card, blocked card, member number or
 /// phone) names the member `member_id`.
-fn names_member(conn: &Connection, text: &str, member_id: i64) -> Result<bool> {
+fn names_member(conn: &Conn, text: &str, member_id: i64) -> Result<bool> {
     Ok(match members::lookup(conn, text)? {
         members::Lookup::Found(id) => id == member_id,
         members::Lookup::BlockedCard { card, .. } => {
@@ -277,7 +277,7 @@ fn names_member(conn: &Connection, text: &str, member_id: i64) -> Result<bool> {
 /// member named by card once and by phone the next time, or a reward's
 /// points given once and left to the catalogue the next.
 fn check_ref(
-    conn: &Connection,
+    conn: &Conn,
     source: &str,
     reference: &str,
     row: &[(&'static str, String)],
@@ -327,7 +327,7 @@ fn check_ref(
 
 /// Keeps what a row with a `ref` said, with the entry it made.
 fn remember(
-    conn: &Connection,
+    conn: &Conn,
     source: &str,
     reference: &str,
     entry_id: i64,

@@ -11,9 +11,9 @@ use crate::rules::ledger::{
 use crate::rules::tiers::Day;
 use crate::store::batch::{LedgerBatch, LotMode};
 use crate::store::ledger;
+use crate::store::Conn;
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use rustc_hash::FxHashMap as HashMap;
 
 /// A member whose stored balance is not in `outside` has one between 0 and
@@ -30,7 +30,7 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    pub fn new(conn: &Connection) -> Result<Pending> {
+    pub fn new(conn: &Conn) -> Result<Pending> {
         Ok(Pending {
             batch: LedgerBatch::new(),
             outside: ledger::balances_outside(conn, MAX_BALANCE - HEADROOM)?
@@ -41,7 +41,7 @@ impl Pending {
 
     /// The member's balance with this chunk's pending credits: exact when
     /// it could matter for the bound.
-    fn balance(&self, conn: &Connection, id: i64) -> Result<i64> {
+    fn balance(&self, conn: &Conn, id: i64) -> Result<i64> {
         let delta = self.batch.pending_delta(id);
         let start = match self.outside.get(&id) {
             Some(&b) => b,
@@ -57,7 +57,7 @@ impl Pending {
     /// first, R20).
     pub fn check_credit(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         id: i64,
         points: i64,
         refuse: impl FnOnce(String) -> Rejection,
@@ -77,7 +77,7 @@ impl Pending {
     }
 
     /// Writes one member's pending changes and returns the exact balance.
-    pub fn flush_member(&mut self, conn: &Connection, id: i64) -> Result<i64> {
+    pub fn flush_member(&mut self, conn: &Conn, id: i64) -> Result<i64> {
         self.batch.flush_member(conn, id)?;
         let balance = ledger::balance(conn, id)?;
         self.note_balance(id, balance);

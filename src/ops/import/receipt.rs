@@ -11,8 +11,8 @@ use crate::error::Rejection;
 use crate::ops::Ctx;
 use crate::program::Program;
 use crate::store::receipts;
+use crate::store::Conn;
 use anyhow::Result;
-use rusqlite::Connection;
 use rustc_hash::FxHashMap as HashMap;
 
 /// What became of one receipt.
@@ -44,7 +44,7 @@ pub(super) struct Run<'a> {
 
 impl Run<'_> {
     /// Imports one receipt's rows inside the open transaction.
-    pub fn receipt(&self, conn: &Connection, pending: &mut Pending, g: &Group) -> Result<Outcome> {
+    pub fn receipt(&self, conn: &Conn, pending: &mut Pending, g: &Group) -> Result<Outcome> {
         let r = match parse::parse(g, &self.cols, self.program.timezone) {
             Ok(r) => r,
             Err(rejected) => return Ok(Outcome::Rejected(rejected)),
@@ -61,7 +61,7 @@ impl Run<'_> {
 
     /// The outcome of a receipt that is not taken for `why`: a duplicate or
     /// a conflict when the receipt is already stored, else rejected for `why`.
-    pub fn stored_or(&self, conn: &Connection, r: &Receipt, why: Rejection) -> Result<Outcome> {
+    pub fn stored_or(&self, conn: &Conn, r: &Receipt, why: Rejection) -> Result<Outcome> {
         let rejected = |rejection| {
             Ok(Outcome::Rejected(LineRejection {
                 line: r.line,
@@ -84,7 +84,7 @@ impl Run<'_> {
 
     /// `stored_or` for a receipt the store did not take because one with its
     /// (store, receipt) is there: never a plain rejection.
-    pub fn not_stored(&self, conn: &Connection, r: &Receipt) -> Result<Outcome> {
+    pub fn not_stored(&self, conn: &Conn, r: &Receipt) -> Result<Outcome> {
         self.stored_or(
             conn,
             r,

@@ -10,9 +10,9 @@ use super::upgrade::Headroom;
 use crate::error::Rejection;
 use crate::program::Program;
 use crate::store::receipts;
+use crate::store::Conn;
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::Cell;
 
@@ -120,7 +120,7 @@ pub(super) struct Directory {
 }
 
 impl Directory {
-    pub fn load(conn: &Connection, program: &Program) -> Result<Directory> {
+    pub fn load(conn: &Conn, program: &Program) -> Result<Directory> {
         let mut members = Vec::new();
         let mut index: Vec<u32> = Vec::new();
         let mut phones = Keys::default();

@@ -16,16 +16,16 @@ use crate::rules::ledger::{
 };
 use crate::rules::returns::{self, Refusal, ReturnLine, ReturnedLine, SoldLine};
 use crate::rules::{earn, expiry, time};
+use crate::store::Conn;
 use crate::store::{ledger, receipts};
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::Connection;
 use rust_decimal::Decimal;
 
 impl Run<'_> {
     pub(super) fn return_receipt(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         pending: &mut Pending,
         r: &Receipt,
         original: &str,
@@ -309,7 +309,7 @@ impl Run<'_> {
     /// rate groups less every return of them, this one included.
     fn carried_take(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         program: &crate::program::Program,
         member_id: i64,
         day: NaiveDate,

@@ -15,15 +15,15 @@ use crate::rules::ledger::{
     MAX_MONEY_FEN, MONEY_BOUND,
 };
 use crate::rules::{earn, expiry, time};
+use crate::store::Conn;
 use crate::store::{ledger, receipts};
 use anyhow::Result;
-use rusqlite::Connection;
 
 impl Run<'_> {
     /// Imports a sale, for `member` or for nobody (a non-member sale).
     pub(super) fn sale(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         pending: &mut Pending,
         r: &Receipt,
         member: Option<&MemberInfo>,
@@ -234,7 +234,7 @@ impl Run<'_> {
     /// (多张可累计); empty otherwise (no query).
     fn earn_day_before(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         member_id: i64,
         date: chrono::NaiveDate,
         birthday: Option<chrono::NaiveDate>,
@@ -277,7 +277,7 @@ impl Run<'_> {
     /// their expiry date are not spendable), if it cannot.
     fn points_used_refusal(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         pending: &mut Pending,
         m: &MemberInfo,
         points_used: i64,

@@ -10,10 +10,10 @@ use super::receipt::Run;
 use super::resolve::MemberInfo;
 use crate::program::Metric;
 use crate::rules::tiers;
+use crate::store::Conn;
 use crate::store::{members, receipts};
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
-use rusqlite::Connection;
 
 /// A sale just imported, as the R24 check sees it.
 pub(super) struct Sale<'a> {
@@ -40,7 +40,7 @@ impl Run<'_> {
     /// R24 for the member of a sale just imported.
     pub(super) fn upgrade_on_purchase(
         &self,
-        conn: &Connection,
+        conn: &Conn,
         pending: &mut Pending,
         m: &MemberInfo,
         sale: &Sale,
