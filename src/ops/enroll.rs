@@ -62,7 +62,7 @@ pub fn enroll_on_receipts(
     refs: &[ReceiptRef],
     ctx: &Ctx,
 ) -> Result<EnrolledOnReceipts> {
-    let v = validate(app, ctx.today).map_err(Usage)?;
+    let v = validate(app, ctx.today)?;
     for (i, r) in refs.iter().enumerate() {
         if refs[..i].contains(r) {
             return Err(Usage(format!(

@@ -68,37 +68,37 @@ pub(super) fn gender(text: &str) -> Result<Option<String>, String> {
 }
 
 /// Checks every field of an application (R1, R4); pure.
-pub fn validate(a: &Application, today: NaiveDate) -> Result<Valid, String> {
-    identity::check_name(&a.name)?;
+pub fn validate(a: &Application, today: NaiveDate) -> Result<Valid, Rejection> {
+    identity::check_name(&a.name).map_err(Rejection::invalid)?;
     let phone = a.phone.trim();
     if phone.is_empty() {
-        return Err("phone is empty".into());
+        return Err(Rejection::invalid("phone is empty"));
     }
-    identity::check_phone(phone)?;
+    identity::check_phone(phone).map_err(Rejection::invalid)?;
     let id_number = identity::normalize_id(&a.id_number);
     if id_number.is_empty() {
-        return Err("id_number is empty".into());
+        return Err(Rejection::invalid("id_number is empty"));
     }
-    let id_birthday = identity::check_id_number(&id_number)?;
+    let id_birthday = identity::check_id_number(&id_number).map_err(Rejection::invalid)?;
     let birthday = match opt(&a.birthday) {
-        Some(b) => Some(parse_date(&b, "birthday")?),
+        Some(b) => Some(parse_date(&b, "birthday").map_err(Rejection::invalid)?),
         None => id_birthday,
     };
     if let Some(b) = birthday {
         if b > today {
-            return Err(format!("birthday {b} is in the future"));
+            return Err(Rejection::invalid(format!("birthday {b} is in the future")));
         }
     }
     let enrolled_on = match opt(&a.enrolled_at) {
-        Some(d) => parse_date(&d, "enrolled_at")?,
+        Some(d) => parse_date(&d, "enrolled_at").map_err(Rejection::invalid)?,
         None => today,
     };
     let card = opt(&a.card);
     if let Some(c) = &card {
         if c.len() > 32 || !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') {
-            return Err(format!(
+            return Err(Rejection::invalid(format!(
                 "card {c:?} must be up to 32 letters, digits or dashes"
-            ));
+            )));
         }
     }
     Ok(Valid {
@@ -107,12 +107,12 @@ pub fn validate(a: &Application, today: NaiveDate) -> Result<Valid, String> {
         phone: phone.to_string(),
         id_number,
         birthday,
-        gender: gender(&a.gender)?,
+        gender: gender(&a.gender).map_err(Rejection::invalid)?,
         store: opt(&a.store),
         staff: opt(&a.staff),
         enrolled_on,
         consent: match opt(&a.consent) {
-            Some(c) => Some(super::lifecycle::parse_consent(&c)?),
+            Some(c) => Some(super::lifecycle::parse_consent(&c).map_err(Rejection::invalid)?),
             None => None,
         },
     })
@@ -283,7 +283,7 @@ pub fn enroll_one(
     a: &Application,
     ctx: &Ctx,
 ) -> Result<(String, String)> {
-    let v = validate(a, ctx.today).map_err(crate::error::Usage)?;
+    let v = validate(a, ctx.today)?;
     let tx = st.write()?;
     let now_day = ctx.now.with_timezone(&program.timezone).date_naive();
     match enroll_valid(&tx, &v, &program.lowest_tier().code, now_day, ctx)? {
@@ -366,7 +366,7 @@ pub fn enroll_file(
                 Ok(Enrolled::Already { .. }) => Ok(RowOutcome::Already),
                 Err(e) => RowOutcome::from_error(e),
             },
-            Err(reason) => Ok(RowOutcome::Rejected(reason)),
+            Err(r) => Ok(RowOutcome::Rejected(r.reason)),
         }
     })?;
     let detail = format!(
@@ -403,6 +403,7 @@ pub fn resolve(st: &Store, reference: &str) -> Result<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::RejectKind;
 
     fn app(phone: &str, id: &str) -> Application {
         Application {
@@ -427,15 +428,20 @@ mod tests {
     fn r4_required_fields_are_named() {
         let mut a = app("13800138000", "11010519491231002X");
         a.name = " ".into();
-        assert!(validate(&a, today()).unwrap_err().contains("name"));
+        // A bad field is a malformed value: exit 2 for a single command.
+        assert_eq!(validate(&a, today()).unwrap_err().kind, RejectKind::Invalid);
+        assert!(validate(&a, today()).unwrap_err().reason.contains("name"));
         assert!(validate(&app("", "11010519491231002X"), today())
             .unwrap_err()
+            .reason
             .contains("phone"));
         assert!(validate(&app("13800138000", ""), today())
             .unwrap_err()
+            .reason
             .contains("id_number"));
         assert!(validate(&app("1380013800", "11010519491231002X"), today())
             .unwrap_err()
+            .reason
             .contains("phone"));
     }
 
