@@ -15,6 +15,9 @@ use chrono::{Datelike, Timelike};
 use chrono_tz::Tz;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+
+/// 2^53: every whole number up to it has an exact binary double.
+const EXACT_IN_DOUBLE: u64 = 1 << 53;
 use rust_xlsxwriter::{
     Chart, ChartType, ExcelDateTime, Format, FormatAlign, Workbook, Worksheet, XlsxError,
 };
@@ -310,14 +313,24 @@ impl Xlsx {
         );
         let ws = self.sheet()?;
         let r = match kind {
+            // A workbook's numbers are binary doubles: a value that would not
+            // survive the round trip (beyond 2^53 units of its last digit) is
+            // written as text, so no point or fen is ever changed by Excel.
             Kind::Int => match value.parse::<i64>() {
-                // Exact up to 2^53; points and counts stay far below (10^15).
                 #[allow(clippy::cast_precision_loss)]
-                Ok(n) => ws.write_number(row, c, n as f64).map(|_| ()),
-                Err(_) => ws.write_string(row, c, value).map(|_| ()),
+                Ok(n) if n.unsigned_abs() <= EXACT_IN_DOUBLE => {
+                    ws.write_number(row, c, n as f64).map(|_| ())
+                }
+                _ => ws.write_string(row, c, value).map(|_| ()),
             },
             Kind::Money | Kind::Share => {
-                match Decimal::from_str(value).ok().and_then(|d| d.to_f64()) {
+                let exact =
+                    |d: &Decimal| d.mantissa().unsigned_abs() <= u128::from(EXACT_IN_DOUBLE);
+                match Decimal::from_str(value)
+                    .ok()
+                    .filter(exact)
+                    .and_then(|d| d.to_f64())
+                {
                     Some(n) => {
                         let f = if kind == Kind::Money { &money } else { &share };
                         ws.write_number_with_format(row, c, n, f).map(|_| ())
