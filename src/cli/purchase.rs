@@ -120,6 +120,8 @@ pub(super) fn run(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<Ex
         dry_run: a.dry_run,
         rows_per_commit: a.rows_per_commit,
         all_or_nothing: false,
+        // A test-only kill point (the crash tests set it).
+        abort_at: std::env::var("VIPCTL_ABORT_AT").ok(),
     };
     let size = std::fs::metadata(file)
         .map(|m| m.len())

@@ -56,6 +56,10 @@ pub struct Options {
     /// refusal must leave the database as it was, and is returned as the
     /// error, a `crate::error::Rejection`).
     pub all_or_nothing: bool,
+    /// Where the crash tests stop the process, as `WHERE:N` (see
+    /// `chunks::fault_point`); `None` in normal use. The command line reads
+    /// it from `VIPCTL_ABORT_AT`.
+    pub abort_at: Option<String>,
 }
 
 /// Default rows per committed chunk: large enough that per-chunk member

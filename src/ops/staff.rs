@@ -5,7 +5,7 @@ use super::{BatchFile, BatchSummary, Ctx, RowOutcome};
 use crate::csvio::Encoding;
 use crate::error::Rejection;
 use crate::rules::identity;
-use crate::store::{self, members, members::Staff, Conn as Connection, Store};
+use crate::store::{self, members, members::Staff, Conn, Store};
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -49,7 +49,7 @@ pub fn validate(
 
 /// Adds one validated staff member; `Ok(false)` when the identical record
 /// already exists. A refusal is a [`Rejection`].
-fn add_valid(conn: &Connection, s: &Staff, ctx: &Ctx) -> Result<bool> {
+fn add_valid(conn: &Conn, s: &Staff, ctx: &Ctx) -> Result<bool> {
     let refuse = |reason: String| Err(Rejection::refused(reason).into());
     if let Some(existing) = members::staff_get(conn, &s.code)? {
         if &existing == s {

@@ -130,6 +130,7 @@ impl Base {
             dry_run: false,
             rows_per_commit,
             all_or_nothing: false,
+            abort_at: None,
         };
         import::import_table(&mut self.st, table, &opts, &ctx(day), |_| {}).unwrap()
     }

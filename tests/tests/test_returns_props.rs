@@ -1179,6 +1179,7 @@ fn year_of_returns(steps: &[Step], reset: bool) {
             dry_run: false,
             rows_per_commit: import::ROWS_PER_COMMIT_DEFAULT,
             all_or_nothing: false,
+            abort_at: None,
         };
         let s = import::import_table(st, table, &opts, &ctx(day), |_| {}).unwrap();
         assert_eq!(s.rejected, 0, "{s:?}");

@@ -6,6 +6,8 @@
 //! - `clap` only in `src/cli/`;
 //! - the clock (`Utc::now`, `Local::now`, `SystemTime::now`) only in
 //!   `src/cli/` (`clippy.toml` bans the same methods by path);
+//! - environment variables (`std::env::var`, `var_os`, `vars`) read only
+//!   in `src/cli/`: the core is handed what they say;
 //! - `rules` pure: no store, no files, no streams, no environment;
 //! - `ops`, `rules`, `store` and `program` print nothing and know no
 //!   terminal (no `println!`, no standard streams, no progress bars, no
@@ -30,10 +32,15 @@ enum Rule {
     Rusqlite,
     Clap,
     Clock,
+    Env,
     Pure,
     Terminal,
     Size,
 }
+
+/// Reading an environment variable (`env::var` also prefixes `var_os`,
+/// `vars`, `vars_os`).
+const ENV_READS: &[&str] = &["env::var"];
 
 /// What `rules` may not name: it computes over plain data it is handed.
 const IMPURE: &[&str] = &[
@@ -302,7 +309,7 @@ fn breaches(rule: Rule) -> Vec<String> {
     for src in sources() {
         let home = match rule {
             Rule::Sql | Rule::Rusqlite => "src/store/",
-            Rule::Clap | Rule::Clock => "src/cli/",
+            Rule::Clap | Rule::Clock | Rule::Env => "src/cli/",
             Rule::Pure | Rule::Terminal | Rule::Size => "",
         };
         if (!home.is_empty() && src.path.starts_with(home)) || allowed(&src.path, rule) {
@@ -356,6 +363,15 @@ fn breaches(rule: Rule) -> Vec<String> {
                         .iter()
                         .find(|w| l.contains(*w))
                         .map(|w| format!("reads the clock ({w})"))
+                },
+                &mut out,
+            ),
+            Rule::Env => code(
+                &|l| {
+                    ENV_READS
+                        .iter()
+                        .find(|w| l.contains(*w))
+                        .map(|w| format!("reads the environment ({w}…)"))
                 },
                 &mut out,
             ),
@@ -420,6 +436,11 @@ fn tidy_clock_only_in_cli() {
 }
 
 #[test]
+fn tidy_environment_read_only_in_cli() {
+    check(Rule::Env, "an environment variable read outside src/cli");
+}
+
+#[test]
 fn tidy_rules_are_pure() {
     check(Rule::Pure, "I/O or state named in src/rules");
 }
@@ -471,6 +492,10 @@ fn tidy_allowlist_names_files_that_exist_and_still_break_their_rule() {
                     .iter()
                     .any(|w| l.contains(w))
             }),
+            Rule::Env => s
+                .code
+                .iter()
+                .any(|l| ENV_READS.iter().any(|w| l.contains(w))),
             Rule::Pure => s.code.iter().any(|l| IMPURE.iter().any(|w| l.contains(w))),
             Rule::Terminal => s
                 .code
@@ -518,6 +543,21 @@ fn tidy_checks_catch_planted_breaches() {
     let printing = split(
         "src/ops/planted.rs".into(),
         "fn f() { println!(\"x\"); let _ = std::io::stdout(); }\n",
+    );
+    let env = split(
+        "src/ops/planted.rs".into(),
+        concat!(
+            "// std::env::var in a comment is fine\n",
+            "fn f() { let _ = std::env::var_os(\"X\"); }\n",
+            "fn g() { for _ in std::env::vars() {} let _ = env::var(\"Y\"); }\n",
+        ),
+    );
+    assert_eq!(
+        env.code
+            .iter()
+            .filter(|l| ENV_READS.iter().any(|w| l.contains(w)))
+            .count(),
+        2
     );
     assert!(printing
         .code

@@ -152,7 +152,7 @@ impl Job<'_> {
             if rows_in_chunk >= self.opts.rows_per_commit && !self.opts.dry_run {
                 let chunk = self.committed.chunks + 1;
                 pending.batch.write(&tx)?;
-                fault_point("chunk-written", chunk);
+                fault_point(self.opts, "chunk-written", chunk);
                 // The chunk's rejected rows are in the file before its
                 // receipts commit; if they cannot be written, it does not.
                 self.rejects.flush()?;
@@ -164,7 +164,7 @@ impl Job<'_> {
                     duplicates: self.summary.duplicates,
                     line: line_done,
                 };
-                fault_point("chunk-committed", chunk);
+                fault_point(self.opts, "chunk-committed", chunk);
                 store::let_others_in();
                 tx = bulk.begin()?;
                 pending = Pending::new(&tx)?;
@@ -241,15 +241,14 @@ impl Job<'_> {
     }
 }
 
-/// Where the crash tests stop the process: with `VIPCTL_ABORT_AT` set to
-/// `WHERE:N` the process aborts (stopping dead, as `kill -9` does) the N-th
-/// time it passes `WHERE`: `chunk-written` (a chunk's ledger writes are done,
-/// its commit not) or `chunk-committed`.
-fn fault_point(at: &str, n: u64) {
-    if let Some(v) = std::env::var_os("VIPCTL_ABORT_AT") {
-        if v.to_str() == Some(format!("{at}:{n}").as_str()) {
-            std::process::abort();
-        }
+/// Where the crash tests stop the process: with `opts.abort_at` (the
+/// command line's `VIPCTL_ABORT_AT`) set to `WHERE:N` the process aborts
+/// (stopping dead, as `kill -9` does) the N-th time it passes `WHERE`:
+/// `chunk-written` (a chunk's ledger writes are done, its commit not) or
+/// `chunk-committed`.
+fn fault_point(opts: &Options, at: &str, n: u64) {
+    if opts.abort_at.as_deref() == Some(format!("{at}:{n}").as_str()) {
+        std::process::abort();
     }
 }
 

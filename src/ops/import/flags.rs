@@ -147,6 +147,7 @@ pub fn one(st: &mut Store, r: &OneReceipt, ctx: &Ctx) -> Result<OneResult> {
         dry_run: false,
         rows_per_commit: ROWS_PER_COMMIT_DEFAULT,
         all_or_nothing: true,
+        abort_at: None,
     };
     // A rejection comes back as the error (a `Rejection`: its kind picks
     // the exit code), with nothing committed.

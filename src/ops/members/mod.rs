@@ -6,7 +6,7 @@ use crate::csvio::Encoding;
 use crate::error::{refused, Rejection};
 use crate::program::Program;
 use crate::rules::identity;
-use crate::store::{self, members, Conn as Connection, Store};
+use crate::store::{self, members, Conn, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
 use std::path::PathBuf;
@@ -200,7 +200,7 @@ fn enrolled_moment(enrolled_on: NaiveDate, now_day: NaiveDate, ctx: &Ctx) -> Str
 /// Enrols one validated application inside the caller's transaction. A
 /// refusal (R2, R3, card taken) is returned as a [`Rejection`].
 pub(crate) fn enroll_valid(
-    conn: &Connection,
+    conn: &Conn,
     v: &Valid,
     tier: &str,
     now_day: NaiveDate,

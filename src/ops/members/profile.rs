@@ -1,7 +1,7 @@
 //! `member show`: everything about one member.
 
 use crate::program::Program;
-use crate::store::{self, ledger, members, Conn as Connection, Store};
+use crate::store::{self, ledger, members, Conn, Store};
 use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
 
@@ -49,7 +49,7 @@ pub fn show(st: &Store, program: &Program, reference: &str, today: NaiveDate) ->
 }
 
 /// `member show` also finds a member by a blocked card, to answer "whose card was this".
-fn resolve_for_show(conn: &Connection, reference: &str) -> Result<i64> {
+fn resolve_for_show(conn: &Conn, reference: &str) -> Result<i64> {
     match members::lookup(conn, reference)? {
         members::Lookup::Found(id) => Ok(id),
         members::Lookup::BlockedCard { card, .. } => members::card_holder(conn, &card)?
