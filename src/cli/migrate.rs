@@ -33,7 +33,12 @@ pub(super) fn run(cli: &Cli, _: &MigrateArgs, out: &mut dyn Write) -> Result<Exi
         database: cli.db.display().to_string(),
         schema_from: st.migrated.as_ref().map_or(st.schema, |m| m.from),
         schema: st.schema,
-        copy: st.migrated.as_ref().map(|m| m.copy.display().to_string()),
+        copy: st.migrated.as_ref().map(|m| {
+            m.copy.as_ref().map_or_else(
+                || "none (PostgreSQL: one transaction)".to_string(),
+                |c| c.display().to_string(),
+            )
+        }),
     };
     let printed = if cli.format == Format::Table {
         match &done.copy {

@@ -42,13 +42,21 @@ pub(super) fn store(cli: &Cli, access: Access) -> Result<Store> {
         );
     }
     if let Some(m) = &st.migrated {
-        stderr_line!(
-            "migrating {} from schema v{} to v{}; a copy of the old file is at {}",
-            cli.db.display(),
-            m.from,
-            m.to,
-            m.copy.display()
-        );
+        match &m.copy {
+            Some(copy) => stderr_line!(
+                "migrating {} from schema v{} to v{}; a copy of the old file is at {}",
+                cli.db.display(),
+                m.from,
+                m.to,
+                copy.display()
+            ),
+            None => stderr_line!(
+                "migrated {} from schema v{} to v{} in one transaction",
+                st.path.display(),
+                m.from,
+                m.to
+            ),
+        }
     }
     Ok(st)
 }

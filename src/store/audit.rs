@@ -1,7 +1,7 @@
 //! `vipctl audit`: checks every invariant of the ledger and names each violation.
 
+use super::db::Conn;
 use anyhow::Result;
-use rusqlite::Connection;
 
 /// One broken invariant.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -82,7 +82,7 @@ const CHECKS: &[(&str, &str)] = &[
         "SELECT 'member ' || m.member_no || ': lots hold ' || COALESCE(l.left_, 0) || ' but balance is ' || m.balance
          FROM members m LEFT JOIN (SELECT member_id, SUM(remaining) AS left_ FROM lots GROUP BY member_id) l
            ON l.member_id = m.id
-         WHERE COALESCE(l.left_, 0) != MAX(m.balance, 0)",
+         WHERE COALESCE(l.left_, 0) != CASE WHEN m.balance > 0 THEN m.balance ELSE 0 END",
     ),
     (
         "receipt_points_in_ledger",
@@ -119,7 +119,7 @@ const CHECKS: &[(&str, &str)] = &[
          FROM (SELECT member_id, local_date,
                       SUM(CASE kind WHEN 'sale' THEN amount_fen ELSE -amount_fen END) AS spend_fen,
                       SUM(points_earned) AS points,
-                      SUM(kind = 'sale') AS purchases
+                      SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END) AS purchases
                FROM receipts WHERE member_id IS NOT NULL GROUP BY member_id, local_date) r
          FULL JOIN member_days d ON d.member_id = r.member_id AND d.local_date = r.local_date
          JOIN members m ON m.id = COALESCE(d.member_id, r.member_id)
@@ -172,15 +172,66 @@ const CHECKS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The checks PostgreSQL runs in its own words: its columns are typed
+/// (`BIGINT` with CHECK bounds, so only the bounds are left to check) and
+/// it reads JSON with its own functions.
+const PG_CHECKS: &[(&str, &str)] = &[
+    (
+        "integers_within_bounds",
+        "SELECT 'member ' || member_no || ': balance ' || balance || ', lifetime sales ' ||
+                sales_fen || ' fen/' || sales_points || ' points/' || sales_count ||
+                ': balances, points and money must be integers within their bounds'
+         FROM members
+         WHERE balance NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR sales_fen NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR sales_points NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR sales_count < 0
+         UNION ALL
+         SELECT 'ledger entry ' || id || ': points ' || points || ' is not an integer within ±10^15'
+         FROM ledger WHERE points NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR lot_points NOT BETWEEN 0 AND 1000000000000000
+         UNION ALL
+         SELECT 'lot ' || id || ': size ' || size || ', remaining ' || remaining || ' are not integers within 0..10^15'
+         FROM lots WHERE size NOT BETWEEN 0 AND 1000000000000000 OR remaining NOT BETWEEN 0 AND 1000000000000000
+         UNION ALL
+         SELECT 'lot use of entry ' || entry_id || ': points ' || points || ' is not an integer within 0..10^15'
+         FROM lot_uses WHERE points NOT BETWEEN 0 AND 1000000000000000
+         UNION ALL
+         SELECT 'receipt ' || store || '/' || receipt || ': amount ' || amount_fen || ' fen, points ' || points_earned ||
+                '/' || points_used || '/' || points_refunded || ' are not integers within their bounds'
+         FROM receipts WHERE amount_fen NOT BETWEEN 0 AND 1000000000000000
+            OR points_earned NOT BETWEEN -1000000000000 AND 1000000000000
+            OR points_used NOT BETWEEN 0 AND 1000000000000
+            OR points_refunded NOT BETWEEN 0 AND 1000000000000
+         UNION ALL
+         SELECT 'member id ' || member_id || ' on ' || local_date || ': activity ' || spend_fen || ' fen/' || points ||
+                ' points/' || purchases || ' are not integers within their bounds'
+         FROM member_days WHERE spend_fen NOT BETWEEN -1000000000000000 AND 1000000000000000
+            OR points NOT BETWEEN -1000000000000000 AND 1000000000000000",
+    ),
+    (
+        "receipt_amount_equals_lines",
+        "SELECT 'receipt ' || r.store || '/' || r.receipt || ': amount ' || r.amount_fen || ' fen but its lines sum to ' || l.total
+         FROM receipts r
+         CROSS JOIN LATERAL (SELECT COALESCE(SUM((j.value ->> 0)::numeric), 0) AS total
+                             FROM jsonb_array_elements(r.lines::jsonb) j) l
+         WHERE r.amount_fen != l.total",
+    ),
+];
+
 /// At most this many violations are reported per check.
 const PER_CHECK_MAX: usize = 100;
 
 /// Runs every check; an empty result means the database is consistent.
-pub fn run(conn: &Connection) -> Result<(Vec<&'static str>, Vec<Violation>)> {
+pub fn run(conn: &Conn) -> Result<(Vec<&'static str>, Vec<Violation>)> {
     let mut violations = Vec::new();
     let mut names = Vec::new();
     for (check, sql) in CHECKS {
         names.push(*check);
+        let sql = match PG_CHECKS.iter().find(|(c, _)| c == check) {
+            Some((_, pg)) if conn.is_pg() => pg,
+            _ => sql,
+        };
         let mut st = conn.prepare(sql)?;
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
         for detail in rows.take(PER_CHECK_MAX) {
@@ -201,7 +252,7 @@ pub struct Counts {
 }
 
 /// Counts members and ledger entries.
-pub fn counts(conn: &Connection) -> Result<Counts> {
+pub fn counts(conn: &Conn) -> Result<Counts> {
     Ok(Counts {
         members: conn.query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0))?,
         entries: conn.query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get(0))?,

@@ -12,11 +12,12 @@
 //! ([`LedgerBatch::flush_member`]). Nothing here decides whether a change is
 //! allowed: the caller has checked it by the rules.
 
+use super::db::Conn;
 use super::ledger::{self, Entry};
+use crate::params;
 use crate::rules::tiers::Day;
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection};
 use rustc_hash::FxHashMap as HashMap;
 
 /// How a credit reaches the lots.
@@ -69,7 +70,7 @@ impl LedgerBatch {
     /// expiry date of its lot and `lot_points`, the part of it that goes to
     /// a lot (the rest pays a debt, R20); the caller adds the lot with
     /// [`LedgerBatch::credit_lot`] and the balance with [`LedgerBatch::add_balance`].
-    pub fn entry(&mut self, conn: &Connection, e: &Entry, lot_points: i64) -> Result<i64> {
+    pub fn entry(&mut self, conn: &Conn, e: &Entry, lot_points: i64) -> Result<i64> {
         ledger::append(conn, e, lot_points)
     }
 
@@ -109,13 +110,7 @@ impl LedgerBatch {
     }
 
     /// Takes `points` from lot `lot_id` for the debit entry `entry_id`, now.
-    pub fn take_lot(
-        &mut self,
-        conn: &Connection,
-        entry_id: i64,
-        lot_id: i64,
-        points: i64,
-    ) -> Result<()> {
+    pub fn take_lot(&mut self, conn: &Conn, entry_id: i64, lot_id: i64, points: i64) -> Result<()> {
         conn.prepare_cached("UPDATE lots SET remaining = remaining - ?2 WHERE id = ?1")?
             .execute(params![lot_id, points])?;
         conn.prepare_cached("INSERT INTO lot_uses (entry_id, lot_id, points) VALUES (?1, ?2, ?3)")?
@@ -126,7 +121,7 @@ impl LedgerBatch {
     /// Gives `points` back to lot `lot_id`, now: what a voided redemption
     /// took from it (R17). The lot grows by what comes back, so what was
     /// used of it still equals its recorded uses.
-    pub fn restore_lot(&mut self, conn: &Connection, lot_id: i64, points: i64) -> Result<()> {
+    pub fn restore_lot(&mut self, conn: &Conn, lot_id: i64, points: i64) -> Result<()> {
         conn.prepare_cached(
             "UPDATE lots SET size = size + ?2, remaining = remaining + ?2 WHERE id = ?1",
         )?
@@ -183,7 +178,7 @@ impl LedgerBatch {
 
     /// Writes one member's pending changes, so that the store's balance,
     /// lots and days are exact for them.
-    pub fn flush_member(&mut self, conn: &Connection, member_id: i64) -> Result<()> {
+    pub fn flush_member(&mut self, conn: &Conn, member_id: i64) -> Result<()> {
         if let Some(p) = self.pending.remove(&member_id) {
             write_member(conn, member_id, &p)?;
         }
@@ -192,7 +187,7 @@ impl LedgerBatch {
 
     /// Writes every member's pending changes: the chunk's coarse write,
     /// made once before it commits. Members go in id order (B-tree order).
-    pub fn write(&mut self, conn: &Connection) -> Result<()> {
+    pub fn write(&mut self, conn: &Conn) -> Result<()> {
         let mut pending: Vec<(i64, MemberSums)> = self.pending.drain().collect();
         pending.sort_unstable_by_key(|p| p.0);
         for (id, p) in &pending {
@@ -202,7 +197,7 @@ impl LedgerBatch {
     }
 }
 
-fn write_member(conn: &Connection, id: i64, p: &MemberSums) -> Result<()> {
+fn write_member(conn: &Conn, id: i64, p: &MemberSums) -> Result<()> {
     for l in &p.lots {
         match l.mode {
             LotMode::Merge => {

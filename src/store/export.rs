@@ -1,25 +1,26 @@
 //! Streaming reads for `export` and `report`: rows are handed to a callback
 //! one at a time, so memory does not grow with the data.
 
+use super::db::{Conn, Row};
+use crate::params;
 use anyhow::Result;
-use rusqlite::{params, Connection, Row};
 
 fn each_row(
-    conn: &Connection,
+    conn: &Conn,
     sql: &str,
-    params: impl rusqlite::Params,
+    params: impl super::db::Params,
     mut each: impl FnMut(&Row) -> Result<()>,
 ) -> Result<()> {
     let mut st = conn.prepare(sql)?;
     let mut rows = st.query(params)?;
     while let Some(r) = rows.next()? {
-        each(r)?;
+        each(&r)?;
     }
     Ok(())
 }
 
 /// A text column, empty when NULL.
-fn text(r: &Row, i: usize) -> rusqlite::Result<String> {
+fn text(r: &Row, i: usize) -> Result<String> {
     Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
 }
 
@@ -47,7 +48,7 @@ pub struct TierRow {
 
 /// `export tiers`: active members with balance and activity in `from..=to`.
 pub fn tiers(
-    conn: &Connection,
+    conn: &Conn,
     from: &str,
     to: &str,
     mut each: impl FnMut(TierRow) -> Result<()>,
@@ -112,7 +113,7 @@ pub struct MemberRow {
 }
 
 /// `export members`: every member's record.
-pub fn members(conn: &Connection, mut each: impl FnMut(MemberRow) -> Result<()>) -> Result<()> {
+pub fn members(conn: &Conn, mut each: impl FnMut(MemberRow) -> Result<()>) -> Result<()> {
     each_row(
         conn,
         "SELECT m.member_no,
@@ -162,7 +163,7 @@ pub struct LedgerRow {
 
 /// `export ledger`: entries with `at` in `[from, to)` (UTC text bounds).
 pub fn ledger(
-    conn: &Connection,
+    conn: &Conn,
     from: &str,
     to: &str,
     mut each: impl FnMut(LedgerRow) -> Result<()>,
@@ -212,7 +213,7 @@ pub struct ReceiptRow {
 
 /// `export receipts`: receipts with local dates in `from..=to`.
 pub fn receipts(
-    conn: &Connection,
+    conn: &Conn,
     from: &str,
     to: &str,
     mut each: impl FnMut(ReceiptRow) -> Result<()>,
@@ -246,7 +247,7 @@ pub fn receipts(
 }
 
 /// `report tiers`: per tier code, members and spend in `from..=to`.
-pub fn tier_totals(conn: &Connection, from: &str, to: &str) -> Result<Vec<(String, i64, i128)>> {
+pub fn tier_totals(conn: &Conn, from: &str, to: &str) -> Result<Vec<(String, i64, i128)>> {
     let mut out = Vec::new();
     each_row(
         conn,

@@ -1,10 +1,11 @@
 //! The record of each import run (`vipctl import list`).
 
+use super::db::Conn;
+use crate::params;
 use anyhow::Result;
-use rusqlite::{params, Connection};
 
 /// Records the file's SHA-256 on the import row (right after it is made).
-pub fn set_sha256(conn: &Connection, import_id: i64, sha256: &str) -> Result<()> {
+pub fn set_sha256(conn: &Conn, import_id: i64, sha256: &str) -> Result<()> {
     conn.execute(
         "UPDATE imports SET sha256 = ?2 WHERE id = ?1",
         params![import_id, sha256],
@@ -13,7 +14,7 @@ pub fn set_sha256(conn: &Connection, import_id: i64, sha256: &str) -> Result<()>
 }
 
 /// Records the rows read and the end, in the import's last transaction.
-pub fn finish(conn: &Connection, import_id: i64, rows_read: u64, at: &str) -> Result<()> {
+pub fn finish(conn: &Conn, import_id: i64, rows_read: u64, at: &str) -> Result<()> {
     conn.execute(
         "UPDATE imports SET rows_read = ?2, finished_at = ?3 WHERE id = ?1",
         params![import_id, i64::try_from(rows_read).unwrap_or(i64::MAX), at],
@@ -38,7 +39,7 @@ pub struct ImportRow {
 
 /// Every import, oldest first, with the receipts it wrote (one pass over
 /// the receipts).
-pub fn list(conn: &Connection) -> Result<Vec<ImportRow>> {
+pub fn list(conn: &Conn) -> Result<Vec<ImportRow>> {
     let mut st = conn.prepare(
         "SELECT i.id, i.file, i.sha256, i.rows_read, COALESCE(c.sales, 0), COALESCE(c.returns, 0),
                 COALESCE(c.points, 0), i.operator, i.started_at, i.finished_at
@@ -63,5 +64,5 @@ pub fn list(conn: &Connection) -> Result<Vec<ImportRow>> {
             finished_at: r.get(9)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }

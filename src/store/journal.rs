@@ -103,13 +103,13 @@ pub fn each(conn: &Conn, f: &Filter, mut each: impl FnMut(Entry) -> Result<()>) 
 mod tests {
     use super::*;
 
-    fn db() -> rusqlite::Connection {
+    fn db() -> Conn {
         let mut c = rusqlite::Connection::open_in_memory().unwrap();
         crate::store::migrate(&mut c, crate::store::schema::LATEST).unwrap();
-        c
+        Conn::Lite(c)
     }
 
-    fn rows(c: &rusqlite::Connection, f: &Filter) -> Vec<(String, Kind, String)> {
+    fn rows(c: &Conn, f: &Filter) -> Vec<(String, Kind, String)> {
         let mut v = Vec::new();
         each(c, f, |e| {
             v.push((e.at, e.kind, e.command));

@@ -3,10 +3,11 @@
 //! transaction. Writes go through `store::batch::LedgerBatch`; posting one
 //! entry (the rules' decisions) is `ops::ledger::post`.
 
+use super::db::{Conn, OptionalExt};
+use crate::params;
 use crate::rules::ledger::{OpenLot, StreamCredit, StreamUse, UseKind};
 use anyhow::Result;
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// The kind of a ledger entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,14 +65,13 @@ pub struct Posted {
 }
 
 /// The cached balance of a member.
-pub fn balance(conn: &Connection, member_id: i64) -> Result<i64> {
-    Ok(conn
-        .prepare_cached("SELECT balance FROM members WHERE id = ?1")?
-        .query_row([member_id], |r| r.get(0))?)
+pub fn balance(conn: &Conn, member_id: i64) -> Result<i64> {
+    conn.prepare_cached("SELECT balance FROM members WHERE id = ?1")?
+        .query_row([member_id], |r| r.get(0))
 }
 
 /// The member's lots with points left.
-pub fn open_lots(conn: &Connection, member_id: i64) -> Result<Vec<OpenLot>> {
+pub fn open_lots(conn: &Conn, member_id: i64) -> Result<Vec<OpenLot>> {
     let mut st = conn.prepare_cached(
         "SELECT id, expires_on, remaining FROM lots WHERE member_id = ?1 AND remaining > 0",
     )?;
@@ -99,18 +99,18 @@ pub fn open_lots(conn: &Connection, member_id: i64) -> Result<Vec<OpenLot>> {
 /// (the import does, summing per member before it commits). A credit
 /// (`points > 0`) records the expiry date of its lot and `lot_points`, the
 /// part of it that went to a lot (the rest paid a debt, R20).
-pub fn append(conn: &Connection, e: &Entry, lot_points: i64) -> Result<i64> {
+pub fn append(conn: &Conn, e: &Entry, lot_points: i64) -> Result<i64> {
     let (lot_date, lot_points) = if e.points > 0 {
         (e.expires_on.map(|d| d.to_string()), Some(lot_points))
     } else {
         (None, None)
     };
-    conn.prepare_cached(
+    conn.insert(
         "INSERT INTO ledger (member_id, at, kind, points, source, ref, program_version, operator, note,
                              lot_expires_on, lot_points)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?
-    .execute(params![
+        "id",
+        params![
         e.member_id,
         e.at,
         e.kind.as_str(),
@@ -122,22 +122,21 @@ pub fn append(conn: &Connection, e: &Entry, lot_points: i64) -> Result<i64> {
         e.note,
         lot_date,
         lot_points
-    ])?;
-    Ok(conn.last_insert_rowid())
+        ],
+    )
 }
 
 /// A member's number, for messages.
-pub fn member_no(conn: &Connection, member_id: i64) -> Result<String> {
-    Ok(conn
-        .prepare_cached("SELECT member_no FROM members WHERE id = ?1")?
-        .query_row([member_id], |r| r.get(0))?)
+pub fn member_no(conn: &Conn, member_id: i64) -> Result<String> {
+    conn.prepare_cached("SELECT member_no FROM members WHERE id = ?1")?
+        .query_row([member_id], |r| r.get(0))
 }
 
 /// Adds `points` (> 0) to the member's open lot with this expiry, or opens one
 /// whose credit entry is `entry_id`. Lots of one expiry date are
 /// interchangeable for R17, so one lot per date keeps the table small.
 pub fn credit_lot(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     entry_id: i64,
     earned_on: NaiveDate,
@@ -148,7 +147,7 @@ pub fn credit_lot(
     let merged = conn
         .prepare_cached(
             "UPDATE lots SET size = size + ?3, remaining = remaining + ?3
-             WHERE id = (SELECT id FROM lots WHERE member_id = ?1 AND expires_on IS ?2 AND remaining > 0
+             WHERE id = (SELECT id FROM lots WHERE member_id = ?1 AND expires_on IS NOT DISTINCT FROM ?2 AND remaining > 0
                          ORDER BY id DESC LIMIT 1)",
         )?
         .execute(params![member_id, expires, points])?;
@@ -171,7 +170,7 @@ pub fn credit_lot(
 /// Adds `delta` to the cached balance, moves `last_purchase` forward and
 /// adds to the lifetime sales sums (fen, points, receipts).
 pub fn apply_member_sums(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     delta: i64,
     last_purchase: Option<&str>,
@@ -189,27 +188,26 @@ pub fn apply_member_sums(
 }
 
 /// Points a member may spend on `today`: lots not yet past their expiry.
-pub fn spendable(conn: &Connection, member_id: i64, today: NaiveDate) -> Result<i64> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(remaining), 0) FROM lots
+pub fn spendable(conn: &Conn, member_id: i64, today: NaiveDate) -> Result<i64> {
+    conn.prepare_cached(
+        "SELECT COALESCE(SUM(remaining), 0) FROM lots
              WHERE member_id = ?1 AND remaining > 0 AND (expires_on IS NULL OR expires_on >= ?2)",
-        )?
-        .query_row(params![member_id, today.to_string()], |r| r.get(0))?)
+    )?
+    .query_row(params![member_id, today.to_string()], |r| r.get(0))
 }
 
 /// Members whose balance is below zero (owed points, R20) or above `high`,
 /// with that balance.
-pub fn balances_outside(conn: &Connection, high: i64) -> Result<Vec<(i64, i64)>> {
+pub fn balances_outside(conn: &Conn, high: i64) -> Result<Vec<(i64, i64)>> {
     let mut st =
         conn.prepare_cached("SELECT id, balance FROM members WHERE balance < 0 OR balance > ?1")?;
     let rows = st.query_map([high], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Opens a lot of its own for a credit entry.
 pub fn open_lot(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     entry_id: i64,
     earned_on: NaiveDate,
@@ -243,11 +241,7 @@ pub struct SaleCredit {
 }
 
 /// The earn entry of the sale `reference` (`store/receipt`) of a member.
-pub fn sale_credit(
-    conn: &Connection,
-    member_id: i64,
-    reference: &str,
-) -> Result<Option<SaleCredit>> {
+pub fn sale_credit(conn: &Conn, member_id: i64, reference: &str) -> Result<Option<SaleCredit>> {
     let row: Option<(i64, i64, Option<String>, Option<i64>)> = conn
         .prepare_cached(
             "SELECT id, points, lot_expires_on, lot_points FROM ledger
@@ -280,7 +274,7 @@ pub fn sale_credit(
 /// everything taken from those lots, with what took it. A take by a return
 /// names the credit entry of the sale it returned (R20).
 pub fn lot_stream(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     date: Option<NaiveDate>,
 ) -> Result<(Vec<StreamCredit>, Vec<StreamUse>)> {
@@ -288,7 +282,7 @@ pub fn lot_stream(
     let credits = conn
         .prepare_cached(
             "SELECT id, lot_points FROM ledger
-             WHERE member_id = ?1 AND points > 0 AND lot_points > 0 AND lot_expires_on IS ?2
+             WHERE member_id = ?1 AND points > 0 AND lot_points > 0 AND lot_expires_on IS NOT DISTINCT FROM ?2
              ORDER BY id",
         )?
         .query_map(params![member_id, date], |r| {
@@ -302,7 +296,7 @@ pub fn lot_stream(
         .prepare_cached(
             "SELECT u.entry_id, e.kind, e.source, e.ref, SUM(u.points) FROM lot_uses u
              JOIN lots l ON l.id = u.lot_id JOIN ledger e ON e.id = u.entry_id
-             WHERE l.member_id = ?1 AND l.expires_on IS ?2
+             WHERE l.member_id = ?1 AND l.expires_on IS NOT DISTINCT FROM ?2
              GROUP BY u.entry_id ORDER BY u.entry_id",
         )?
         .query_map(params![member_id, date], |r| {
@@ -358,7 +352,7 @@ pub struct EntryRow {
 }
 
 /// The member's last `limit` entries, newest first.
-pub fn recent(conn: &Connection, member_id: i64, limit: i64) -> Result<Vec<EntryRow>> {
+pub fn recent(conn: &Conn, member_id: i64, limit: i64) -> Result<Vec<EntryRow>> {
     let mut st = conn.prepare_cached(
         "SELECT id, at, kind, points, source, ref, program_version, operator, note
          FROM ledger WHERE member_id = ?1 ORDER BY id DESC LIMIT ?2",
@@ -376,17 +370,17 @@ pub fn recent(conn: &Connection, member_id: i64, limit: i64) -> Result<Vec<Entry
             note: r.get(8)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Points left per expiry date (`None`: never), soonest first.
-pub fn points_by_expiry(conn: &Connection, member_id: i64) -> Result<Vec<(Option<String>, i64)>> {
+pub fn points_by_expiry(conn: &Conn, member_id: i64) -> Result<Vec<(Option<String>, i64)>> {
     let mut st = conn.prepare_cached(
         "SELECT expires_on, SUM(remaining) FROM lots WHERE member_id = ?1 AND remaining > 0
          GROUP BY expires_on ORDER BY expires_on IS NULL, expires_on",
     )?;
     let rows = st.query_map([member_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// What an earlier batch row with a `ref` did (SPEC "References are not
@@ -403,9 +397,9 @@ pub struct BatchRef {
 
 /// The earlier use of `reference` by a batch of `source` rows, by the
 /// (source, ref) key: never a scan of the ledger.
-pub fn batch_ref(conn: &Connection, source: &str, reference: &str) -> Result<Option<BatchRef>> {
-    use rusqlite::OptionalExtension;
-    Ok(conn
+pub fn batch_ref(conn: &Conn, source: &str, reference: &str) -> Result<Option<BatchRef>> {
+    use super::db::OptionalExt;
+    conn
         .prepare_cached(
             "SELECT b.entry_id, l.member_id, m.member_no, l.points, b.content
              FROM batch_refs b JOIN ledger l ON l.id = b.entry_id JOIN members m ON m.id = l.member_id
@@ -420,12 +414,12 @@ pub fn batch_ref(conn: &Connection, source: &str, reference: &str) -> Result<Opt
                 content: r.get(4)?,
             })
         })
-        .optional()?)
+        .optional()
 }
 
 /// Records that `reference` was used by `entry_id`, with the row's fields.
 pub fn insert_batch_ref(
-    conn: &Connection,
+    conn: &Conn,
     source: &str,
     reference: &str,
     entry_id: i64,
@@ -448,7 +442,7 @@ pub struct RedemptionRow<'a> {
 }
 
 /// Records what a redemption entry was for.
-pub fn insert_redemption(conn: &Connection, r: &RedemptionRow) -> Result<()> {
+pub fn insert_redemption(conn: &Conn, r: &RedemptionRow) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO redemptions (entry_id, reward, used_by, approved_by) VALUES (?1, ?2, ?3, ?4)",
     )?

@@ -1,7 +1,7 @@
 //! Reads for `report liability`: every member with points, and their lots.
 
+use super::db::Conn;
 use anyhow::Result;
-use rusqlite::Connection;
 
 /// A member with a balance other than zero, with points left per lot
 /// expiry date (`None`: never).
@@ -16,7 +16,7 @@ pub struct Holder {
 
 /// Every active member whose balance is not zero, in member order, with
 /// their lots: two ordered passes merged, one member held at a time.
-pub fn holders(conn: &Connection, mut each: impl FnMut(Holder) -> Result<()>) -> Result<()> {
+pub fn holders(conn: &Conn, mut each: impl FnMut(Holder) -> Result<()>) -> Result<()> {
     let mut lots_st = conn.prepare(
         "SELECT member_id, expires_on, SUM(remaining) FROM lots WHERE remaining > 0
          GROUP BY member_id, expires_on ORDER BY member_id",
@@ -55,7 +55,7 @@ pub fn holders(conn: &Connection, mut each: impl FnMut(Holder) -> Result<()>) ->
                 }
                 Some(Err(_)) => {
                     if let Some(Err(e)) = lots.next() {
-                        return Err(e.into());
+                        return Err(e);
                     }
                 }
                 _ => break,

@@ -2,11 +2,12 @@
 //! records of one person, staff who leave and hand their members over.
 //! Points never move here: they go through the ledger writer (`ops::ledger`).
 
+use super::db::{Conn, OptionalExt};
+use crate::params;
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// Sets a member's marketing consent (`yes`, `no`).
-pub fn set_consent(conn: &Connection, member_id: i64, consent: &str) -> Result<()> {
+pub fn set_consent(conn: &Conn, member_id: i64, consent: &str) -> Result<()> {
     conn.execute(
         "UPDATE members SET consent = ?2 WHERE id = ?1",
         params![member_id, consent],
@@ -15,7 +16,7 @@ pub fn set_consent(conn: &Connection, member_id: i64, consent: &str) -> Result<(
 }
 
 /// Closes a member: their phone and ID number no longer count for R2.
-pub fn close(conn: &Connection, member_id: i64, at: &str, merged_into: Option<i64>) -> Result<()> {
+pub fn close(conn: &Conn, member_id: i64, at: &str, merged_into: Option<i64>) -> Result<()> {
     conn.execute(
         "UPDATE members SET status = 'closed', closed_at = ?2, merged_into = ?3 WHERE id = ?1",
         params![member_id, at, merged_into],
@@ -26,23 +27,23 @@ pub fn close(conn: &Connection, member_id: i64, at: &str, merged_into: Option<i6
 /// Blocks every active card of a member, naming `replaced_by` (a card of the
 /// member a merge kept) when given. Returns how many were blocked.
 pub fn block_cards(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     at: &str,
     replaced_by: Option<&str>,
 ) -> Result<usize> {
-    Ok(conn.execute(
+    conn.execute(
         "UPDATE cards SET status = 'blocked', blocked_at = ?2, replaced_by = COALESCE(?3, replaced_by)
          WHERE member_id = ?1 AND status = 'active'",
         params![member_id, at, replaced_by],
-    )?)
+    )
 }
 
 /// Replaces a member's name, phone, ID number and birthday with `marker`
 /// (the birthday and gender with nothing), and renames every card of theirs
 /// whose number holds the phone or the ID number (a phone may be a card
 /// number, R1), so that neither can be read back nor blocks a new enrolment.
-pub fn erase(conn: &Connection, member_id: i64, marker: &str, at: &str) -> Result<()> {
+pub fn erase(conn: &Conn, member_id: i64, marker: &str, at: &str) -> Result<()> {
     let (phone, id_number): (String, String) = conn.query_row(
         "SELECT phone, id_number FROM members WHERE id = ?1",
         [member_id],
@@ -81,7 +82,7 @@ pub fn erase(conn: &Connection, member_id: i64, marker: &str, at: &str) -> Resul
 /// to KEEP. Cards arrive blocked, naming KEEP's card (`keep_card`). Points
 /// are not moved here. Returns the number of receipts moved.
 pub fn move_history(
-    conn: &Connection,
+    conn: &Conn,
     keep: i64,
     drop: i64,
     at: &str,
@@ -135,22 +136,19 @@ pub fn move_history(
 
 /// A member's open lots grouped by expiry date: (expires_on, points, the
 /// earliest date earned), soonest first, never-expiring last.
-pub fn lots_by_expiry(
-    conn: &Connection,
-    member_id: i64,
-) -> Result<Vec<(Option<String>, i64, String)>> {
+pub fn lots_by_expiry(conn: &Conn, member_id: i64) -> Result<Vec<(Option<String>, i64, String)>> {
     let mut st = conn.prepare(
         "SELECT expires_on, SUM(remaining), MIN(earned_on) FROM lots
          WHERE member_id = ?1 AND remaining > 0
          GROUP BY expires_on ORDER BY expires_on IS NULL, expires_on",
     )?;
     let rows = st.query_map([member_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Appends a row to a member's responsible-staff history (R33).
 pub fn staff_change(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     at: &str,
     from: Option<&str>,
@@ -176,7 +174,7 @@ pub struct StaffChange {
     pub operator: String,
 }
 
-pub fn staff_history(conn: &Connection, member_id: i64) -> Result<Vec<StaffChange>> {
+pub fn staff_history(conn: &Conn, member_id: i64) -> Result<Vec<StaffChange>> {
     let mut st = conn.prepare(
         "SELECT at, from_staff, to_staff, reason, operator FROM member_staff_history
          WHERE member_id = ?1 ORDER BY id",
@@ -190,39 +188,38 @@ pub fn staff_history(conn: &Connection, member_id: i64) -> Result<Vec<StaffChang
             operator: r.get(4)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Active members a staff member is responsible for: (id, member number).
-pub fn members_of_staff(conn: &Connection, code: &str) -> Result<Vec<(i64, String)>> {
+pub fn members_of_staff(conn: &Conn, code: &str) -> Result<Vec<(i64, String)>> {
     let mut st = conn.prepare(
         "SELECT id, member_no FROM members WHERE staff = ?1 AND status = 'active' ORDER BY id",
     )?;
     let rows = st.query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// When a staff member left and who took over, if they left.
-pub fn staff_left(conn: &Connection, code: &str) -> Result<Option<(String, Option<String>)>> {
-    Ok(conn
-        .query_row(
-            "SELECT left_on, handed_over_to FROM staff WHERE code = ?1 AND left_on IS NOT NULL",
-            [code],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
+pub fn staff_left(conn: &Conn, code: &str) -> Result<Option<(String, Option<String>)>> {
+    conn.query_row(
+        "SELECT left_on, handed_over_to FROM staff WHERE code = ?1 AND left_on IS NOT NULL",
+        [code],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
 }
 
 /// Every staff member who left: (code, left on).
-pub fn staff_who_left(conn: &Connection) -> Result<Vec<(String, String)>> {
+pub fn staff_who_left(conn: &Conn) -> Result<Vec<(String, String)>> {
     let mut st = conn.prepare("SELECT code, left_on FROM staff WHERE left_on IS NOT NULL")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Records that a staff member left on `on`, handing over to `to`, and
 /// moves their active members to `to`.
-pub fn staff_leave(conn: &Connection, code: &str, on: &str, to: &str) -> Result<()> {
+pub fn staff_leave(conn: &Conn, code: &str, on: &str, to: &str) -> Result<()> {
     conn.execute(
         "UPDATE staff SET left_on = ?2, handed_over_to = ?3 WHERE code = ?1",
         params![code, on, to],
@@ -235,7 +232,7 @@ pub fn staff_leave(conn: &Connection, code: &str, on: &str, to: &str) -> Result<
 }
 
 /// Sets (or clears) the tier a member never falls below (R26).
-pub fn set_tier_floor(conn: &Connection, member_id: i64, floor: Option<&str>) -> Result<()> {
+pub fn set_tier_floor(conn: &Conn, member_id: i64, floor: Option<&str>) -> Result<()> {
     conn.execute(
         "UPDATE members SET tier_floor = ?2 WHERE id = ?1",
         params![member_id, floor],
@@ -245,7 +242,7 @@ pub fn set_tier_floor(conn: &Connection, member_id: i64, floor: Option<&str>) ->
 
 /// Flags a stored receipt's staff code: `left` when the staff member had
 /// left before the sale (the receipt is kept; nobody is credited with it).
-pub fn flag_receipt_staff(conn: &Connection, store: &str, receipt: &str, flag: &str) -> Result<()> {
+pub fn flag_receipt_staff(conn: &Conn, store: &str, receipt: &str, flag: &str) -> Result<()> {
     conn.execute(
         "UPDATE receipts SET staff_flag = ?3 WHERE store = ?1 AND receipt = ?2",
         params![store, receipt, flag],
@@ -254,13 +251,13 @@ pub fn flag_receipt_staff(conn: &Connection, store: &str, receipt: &str, flag: &
 }
 
 /// Every closed member: (member number, the member number it was merged into).
-pub fn closed_members(conn: &Connection) -> Result<Vec<(String, Option<String>)>> {
+pub fn closed_members(conn: &Conn) -> Result<Vec<(String, Option<String>)>> {
     let mut st = conn.prepare(
         "SELECT m.member_no, (SELECT k.member_no FROM members k WHERE k.id = m.merged_into)
          FROM members m WHERE m.status = 'closed'",
     )?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// A redemption entry as a void sees it.
@@ -279,8 +276,8 @@ pub struct RedemptionEntry {
 }
 
 /// The ledger entry `entry_id` with its redemption row, if the entry exists.
-pub fn redemption_entry(conn: &Connection, entry_id: i64) -> Result<Option<RedemptionEntry>> {
-    Ok(conn
+pub fn redemption_entry(conn: &Conn, entry_id: i64) -> Result<Option<RedemptionEntry>> {
+    conn
         .query_row(
             "SELECT e.member_id, m.member_no, e.at, e.points, e.kind, e.source, r.voided_by, r.entry_id IS NOT NULL
              FROM ledger e JOIN members m ON m.id = e.member_id
@@ -300,14 +297,14 @@ pub fn redemption_entry(conn: &Connection, entry_id: i64) -> Result<Option<Redem
                 })
             },
         )
-        .optional()?)
+        .optional()
 }
 
 /// What a debit took from one lot: (lot id, points, the lot's expiry, earned on).
 pub type LotUse = (i64, i64, Option<String>, String);
 
 /// What a debit entry took from lots, soonest-expiring first.
-pub fn lot_uses_of(conn: &Connection, entry_id: i64) -> Result<Vec<LotUse>> {
+pub fn lot_uses_of(conn: &Conn, entry_id: i64) -> Result<Vec<LotUse>> {
     let mut st = conn.prepare(
         "SELECT u.lot_id, u.points, l.expires_on, l.earned_on FROM lot_uses u JOIN lots l ON l.id = u.lot_id
          WHERE u.entry_id = ?1 ORDER BY l.expires_on IS NULL, l.expires_on, l.id",
@@ -315,11 +312,11 @@ pub fn lot_uses_of(conn: &Connection, entry_id: i64) -> Result<Vec<LotUse>> {
     let rows = st.query_map([entry_id], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Records that redemption `entry_id` was voided by entry `void_id`.
-pub fn mark_voided(conn: &Connection, entry_id: i64, void_id: i64) -> Result<()> {
+pub fn mark_voided(conn: &Conn, entry_id: i64, void_id: i64) -> Result<()> {
     conn.execute(
         "UPDATE redemptions SET voided_by = ?2 WHERE entry_id = ?1",
         params![entry_id, void_id],

@@ -1,7 +1,8 @@
 //! Members, cards, staff and tier history.
 
+use super::db::{Conn, OptionalExt, Row};
+use crate::params;
 use anyhow::{anyhow, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// A member row.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -37,7 +38,7 @@ pub struct Member {
 
 const MEMBER_COLUMNS: &str = "m.id, m.member_no, (SELECT c.card_no FROM cards c WHERE c.member_id = m.id AND c.status = 'active'), m.name, m.phone, m.id_number, m.birthday, m.gender, m.store, m.staff, m.enrolled_at, m.status, m.tier, m.tier_since, m.tier_pinned, m.balance, m.last_purchase, m.consent, m.tier_floor, m.closed_at, (SELECT k.member_no FROM members k WHERE k.id = m.merged_into), m.erased_at";
 
-fn member_from_row(r: &Row) -> rusqlite::Result<Member> {
+fn member_from_row(r: &Row) -> Result<Member> {
     Ok(Member {
         id: r.get(0)?,
         member_no: r.get(1)?,
@@ -77,7 +78,7 @@ pub enum Lookup {
 }
 
 /// Resolves a member reference: an active card, a member number, or a phone.
-pub fn lookup(conn: &Connection, reference: &str) -> Result<Lookup> {
+pub fn lookup(conn: &Conn, reference: &str) -> Result<Lookup> {
     let card: Option<(i64, String, Option<String>)> = conn
         .prepare_cached("SELECT member_id, status, replaced_by FROM cards WHERE card_no = ?1")?
         .query_row([reference], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -103,7 +104,7 @@ pub fn lookup(conn: &Connection, reference: &str) -> Result<Lookup> {
 }
 
 /// Resolves a reference or fails with a message naming it.
-pub fn resolve(conn: &Connection, reference: &str) -> Result<i64> {
+pub fn resolve(conn: &Conn, reference: &str) -> Result<i64> {
     match lookup(conn, reference)? {
         Lookup::Found(id) => Ok(id),
         Lookup::BlockedCard { card, replaced_by } => Err(crate::error::Refused(format!(
@@ -119,46 +120,39 @@ pub fn resolve(conn: &Connection, reference: &str) -> Result<i64> {
     }
 }
 
-pub fn get(conn: &Connection, id: i64) -> Result<Member> {
+pub fn get(conn: &Conn, id: i64) -> Result<Member> {
     let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], member_from_row)?)
+    conn.prepare_cached(&sql)?.query_row([id], member_from_row)
 }
 
 /// Active member holding this phone, if any.
-pub fn id_by_phone(conn: &Connection, phone: &str) -> Result<Option<(i64, String)>> {
-    Ok(conn
-        .prepare_cached("SELECT id, member_no FROM members WHERE phone = ?1 AND status = 'active'")?
+pub fn id_by_phone(conn: &Conn, phone: &str) -> Result<Option<(i64, String)>> {
+    conn.prepare_cached("SELECT id, member_no FROM members WHERE phone = ?1 AND status = 'active'")?
         .query_row([phone], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+        .optional()
 }
 
 /// Active member holding this ID number, if any.
-pub fn id_by_id_number(conn: &Connection, id_number: &str) -> Result<Option<(i64, String)>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, member_no FROM members WHERE id_number = ?1 AND status = 'active'",
-        )?
-        .query_row([id_number], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+pub fn id_by_id_number(conn: &Conn, id_number: &str) -> Result<Option<(i64, String)>> {
+    conn.prepare_cached(
+        "SELECT id, member_no FROM members WHERE id_number = ?1 AND status = 'active'",
+    )?
+    .query_row([id_number], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()
 }
 
 /// Who holds a card number (active or blocked).
-pub fn card_holder(conn: &Connection, card: &str) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT member_id FROM cards WHERE card_no = ?1")?
+pub fn card_holder(conn: &Conn, card: &str) -> Result<Option<i64>> {
+    conn.prepare_cached("SELECT member_id FROM cards WHERE card_no = ?1")?
         .query_row([card], |r| r.get(0))
-        .optional()?)
+        .optional()
 }
 
 /// The next free member id (member numbers derive from it).
-pub fn next_id(conn: &Connection) -> Result<i64> {
-    Ok(
-        conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM members", [], |r| {
-            r.get(0)
-        })?,
-    )
+pub fn next_id(conn: &Conn) -> Result<i64> {
+    conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM members", [], |r| {
+        r.get(0)
+    })
 }
 
 /// A validated member to insert.
@@ -183,7 +177,7 @@ pub struct NewMember<'a> {
     pub enrolled_moment: &'a str,
 }
 
-pub fn insert(conn: &Connection, m: &NewMember) -> Result<()> {
+pub fn insert(conn: &Conn, m: &NewMember) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO members (id, member_no, name, phone, id_number, birthday, gender, store, staff,
                               enrolled_at, tier, tier_since, created_by)
@@ -211,7 +205,7 @@ pub fn insert(conn: &Connection, m: &NewMember) -> Result<()> {
 
 /// Appends a tier-history row (R25).
 pub fn tier_change(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     at: &str,
     from: Option<&str>,
@@ -236,7 +230,7 @@ pub struct TierChange {
     pub operator: String,
 }
 
-pub fn tier_history(conn: &Connection, member_id: i64) -> Result<Vec<TierChange>> {
+pub fn tier_history(conn: &Conn, member_id: i64) -> Result<Vec<TierChange>> {
     let mut st = conn.prepare_cached(
         "SELECT at, from_tier, to_tier, reason, operator FROM tier_history WHERE member_id = ?1 ORDER BY id",
     )?;
@@ -249,7 +243,7 @@ pub fn tier_history(conn: &Connection, member_id: i64) -> Result<Vec<TierChange>
             operator: r.get(4)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// A card of a member.
@@ -262,7 +256,7 @@ pub struct Card {
     pub replaced_by: Option<String>,
 }
 
-pub fn cards(conn: &Connection, member_id: i64) -> Result<Vec<Card>> {
+pub fn cards(conn: &Conn, member_id: i64) -> Result<Vec<Card>> {
     let mut st = conn.prepare_cached(
         "SELECT card_no, status, issued_at, blocked_at, replaced_by FROM cards WHERE member_id = ?1 ORDER BY issued_at, card_no",
     )?;
@@ -275,17 +269,11 @@ pub fn cards(conn: &Connection, member_id: i64) -> Result<Vec<Card>> {
             replaced_by: r.get(4)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Blocks `old` and issues `new` to the same member (R5).
-pub fn replace_card(
-    conn: &Connection,
-    member_id: i64,
-    old: &str,
-    new: &str,
-    at: &str,
-) -> Result<()> {
+pub fn replace_card(conn: &Conn, member_id: i64, old: &str, new: &str, at: &str) -> Result<()> {
     conn.execute(
         "UPDATE cards SET status = 'blocked', blocked_at = ?2, replaced_by = ?3 WHERE card_no = ?1",
         params![old, at, new],
@@ -298,12 +286,7 @@ pub fn replace_card(
 }
 
 /// Sets one text column of a member (the caller validated the value).
-pub fn set_field(
-    conn: &Connection,
-    member_id: i64,
-    column: &str,
-    value: Option<&str>,
-) -> Result<()> {
+pub fn set_field(conn: &Conn, member_id: i64, column: &str, value: Option<&str>) -> Result<()> {
     const ALLOWED: &[&str] = &[
         "name",
         "phone",
@@ -323,13 +306,7 @@ pub fn set_field(
     Ok(())
 }
 
-pub fn set_tier(
-    conn: &Connection,
-    member_id: i64,
-    tier: &str,
-    since: &str,
-    pinned: bool,
-) -> Result<()> {
+pub fn set_tier(conn: &Conn, member_id: i64, tier: &str, since: &str, pinned: bool) -> Result<()> {
     conn.prepare_cached(
         "UPDATE members SET tier = ?2, tier_since = ?3, tier_pinned = ?4 WHERE id = ?1",
     )?
@@ -337,7 +314,7 @@ pub fn set_tier(
     Ok(())
 }
 
-pub fn set_pinned(conn: &Connection, member_id: i64, pinned: bool) -> Result<()> {
+pub fn set_pinned(conn: &Conn, member_id: i64, pinned: bool) -> Result<()> {
     conn.execute(
         "UPDATE members SET tier_pinned = ?2 WHERE id = ?1",
         params![member_id, pinned],
@@ -347,7 +324,7 @@ pub fn set_pinned(conn: &Connection, member_id: i64, pinned: bool) -> Result<()>
 
 /// Members filtered by tier, store and staff, in member-number order.
 pub fn list(
-    conn: &Connection,
+    conn: &Conn,
     tier: Option<&str>,
     store: Option<&str>,
     staff: Option<&str>,
@@ -361,7 +338,7 @@ pub fn list(
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query(params![tier, store, staff])?;
     while let Some(r) = rows.next()? {
-        each(member_from_row(r)?)?;
+        each(member_from_row(&r)?)?;
     }
     Ok(())
 }
@@ -378,9 +355,8 @@ pub struct Staff {
     pub store: Option<String>,
 }
 
-pub fn staff_get(conn: &Connection, code: &str) -> Result<Option<Staff>> {
-    Ok(conn
-        .prepare_cached("SELECT code, name, phone, id_number, store FROM staff WHERE code = ?1")?
+pub fn staff_get(conn: &Conn, code: &str) -> Result<Option<Staff>> {
+    conn.prepare_cached("SELECT code, name, phone, id_number, store FROM staff WHERE code = ?1")?
         .query_row([code], |r| {
             Ok(Staff {
                 code: r.get(0)?,
@@ -390,22 +366,17 @@ pub fn staff_get(conn: &Connection, code: &str) -> Result<Option<Staff>> {
                 store: r.get(4)?,
             })
         })
-        .optional()?)
+        .optional()
 }
 
 /// The staff code holding this phone or ID number (R3).
-pub fn staff_by_phone_or_id(
-    conn: &Connection,
-    phone: &str,
-    id_number: &str,
-) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT code FROM staff WHERE phone = ?1 OR id_number = ?2 LIMIT 1")?
+pub fn staff_by_phone_or_id(conn: &Conn, phone: &str, id_number: &str) -> Result<Option<String>> {
+    conn.prepare_cached("SELECT code FROM staff WHERE phone = ?1 OR id_number = ?2 LIMIT 1")?
         .query_row([phone, id_number], |r| r.get(0))
-        .optional()?)
+        .optional()
 }
 
-pub fn staff_insert(conn: &Connection, s: &Staff, at: &str, operator: &str) -> Result<()> {
+pub fn staff_insert(conn: &Conn, s: &Staff, at: &str, operator: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO staff (code, name, phone, id_number, store, created_at, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
@@ -413,7 +384,7 @@ pub fn staff_insert(conn: &Connection, s: &Staff, at: &str, operator: &str) -> R
     Ok(())
 }
 
-pub fn staff_list(conn: &Connection) -> Result<Vec<Staff>> {
+pub fn staff_list(conn: &Conn) -> Result<Vec<Staff>> {
     let mut st =
         conn.prepare("SELECT code, name, phone, id_number, store FROM staff ORDER BY code")?;
     let rows = st.query_map([], |r| {
@@ -425,5 +396,5 @@ pub fn staff_list(conn: &Connection) -> Result<Vec<Staff>> {
             store: r.get(4)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }

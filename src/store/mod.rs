@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod db;
 pub mod expiry;
 pub mod export;
 pub mod imports;
@@ -13,6 +14,7 @@ pub mod ledger;
 pub mod liability;
 pub mod lifecycle;
 pub mod members;
+mod pg;
 pub mod programs;
 pub mod receipts;
 pub mod reports;
@@ -24,14 +26,30 @@ use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
-/// A connection or an open transaction (a `Transaction` derefs to it), as
-/// `ops` hands it back to the store's functions. Above the store it is an
-/// opaque handle: only `store` runs SQL on it (the tidy test checks).
-pub type Conn = Connection;
+/// A connection or an open transaction (a [`db::Tx`] derefs to it), on
+/// SQLite or PostgreSQL, as `ops` hands it back to the store's functions.
+/// Above the store it is an opaque handle: only `store` runs SQL on it (the
+/// tidy test checks).
+pub use db::{Conn, Tx};
+
+/// Whether `--db` names a PostgreSQL server (`postgres://` or
+/// `postgresql://`) rather than a file.
+pub fn is_server_url(db: &Path) -> bool {
+    db.to_str().is_some_and(pg::is_url)
+}
+
+/// How a database is named to people: a file's path, or a server's URL
+/// without its password.
+pub fn display_name(db: &Path) -> String {
+    match db.to_str() {
+        Some(url) if pg::is_url(url) => pg::mask_password(url),
+        _ => db.display().to_string(),
+    }
+}
 
 /// An open vipctl database.
 pub struct Store {
-    pub conn: Connection,
+    pub conn: Conn,
     pub path: PathBuf,
     /// Opened read-only: nothing can be written (not even the journal).
     pub read_only: bool,
@@ -51,7 +69,9 @@ pub struct Store {
 pub struct Migrated {
     pub from: u32,
     pub to: u32,
-    pub copy: PathBuf,
+    /// The copy of the old file (SQLite); `None` on PostgreSQL, where the
+    /// migration is one transaction and a backup is the operator's (pg_dump).
+    pub copy: Option<PathBuf>,
 }
 
 /// How long to wait for another process's write lock by default (`--wait`).
@@ -107,37 +127,43 @@ fn set_wait(conn: &Connection, wait: std::time::Duration) -> Result<()> {
 /// Foreign keys cost a parent lookup per insert; a bulk writer resolves
 /// every reference itself and `audit` checks for orphans, so they are off.
 pub struct BulkWrite<'c> {
-    conn: &'c Connection,
+    conn: &'c Conn,
     foreign_keys: bool,
     cache_size: i64,
 }
 
 impl<'c> BulkWrite<'c> {
     /// Switches `conn` to bulk settings with a page cache of `cache_kib` KiB.
-    pub fn start(conn: &'c Connection, cache_kib: i64) -> Result<BulkWrite<'c>> {
-        let foreign_keys: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
-        let cache_size: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    /// PostgreSQL keeps its settings: its buffers are the server's, and
+    /// its foreign keys stay on.
+    pub fn start(conn: &'c Conn, cache_kib: i64) -> Result<BulkWrite<'c>> {
+        let Some(lite) = conn.lite() else {
+            return Ok(BulkWrite {
+                conn,
+                foreign_keys: true,
+                cache_size: 0,
+            });
+        };
+        let foreign_keys: bool = lite.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+        let cache_size: i64 = lite.pragma_query_value(None, "cache_size", |r| r.get(0))?;
         let guard = BulkWrite {
             conn,
             foreign_keys,
             cache_size,
         };
-        conn.pragma_update(None, "cache_size", -cache_kib.abs())?;
-        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        lite.pragma_update(None, "cache_size", -cache_kib.abs())?;
+        lite.pragma_update(None, "foreign_keys", "OFF")?;
         Ok(guard)
     }
 
     /// The connection, for reads and writes inside a chunk.
-    pub fn conn(&self) -> &'c Connection {
+    pub fn conn(&self) -> &'c Conn {
         self.conn
     }
 
     /// Starts a chunk's transaction, taking the write lock at once.
-    pub fn begin(&self) -> Result<rusqlite::Transaction<'c>> {
-        Ok(rusqlite::Transaction::new_unchecked(
-            self.conn,
-            rusqlite::TransactionBehavior::Immediate,
-        )?)
+    pub fn begin(&self) -> Result<Tx<'c>> {
+        self.conn.begin_write()
     }
 }
 
@@ -145,10 +171,10 @@ impl Drop for BulkWrite<'_> {
     fn drop(&mut self) {
         // Runs after any transaction begun here has ended (it borrows the
         // guard's connection for no longer than the guard lives).
-        let _ = self
-            .conn
-            .pragma_update(None, "foreign_keys", self.foreign_keys);
-        let _ = self.conn.pragma_update(None, "cache_size", self.cache_size);
+        if let Some(lite) = self.conn.lite() {
+            let _ = lite.pragma_update(None, "foreign_keys", self.foreign_keys);
+            let _ = lite.pragma_update(None, "cache_size", self.cache_size);
+        }
     }
 }
 
@@ -277,12 +303,16 @@ fn migrate_with_copy(conn: &mut Connection, path: &Path) -> Result<Option<Migrat
     Ok(Some(Migrated {
         from,
         to: schema::LATEST,
-        copy,
+        copy: Some(copy),
     }))
 }
 
-/// Whether a storage error means the file cannot be written.
+/// Whether a storage error means the file cannot be written (on
+/// PostgreSQL: the session is read-only, SQLSTATE 25006).
 pub fn is_read_only_error(e: &anyhow::Error) -> bool {
+    if db::pg_state(e).is_some_and(|s| s == "25006") {
+        return true;
+    }
     e.chain().any(|c| {
         matches!(
             c.downcast_ref::<rusqlite::Error>(),
@@ -292,8 +322,12 @@ pub fn is_read_only_error(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Whether a storage error means another process holds the database.
+/// Whether a storage error means another process holds the database (on
+/// PostgreSQL: the lock wait ran out, SQLSTATE 55P03).
 pub fn is_busy_error(e: &anyhow::Error) -> bool {
+    if db::pg_state(e).is_some_and(|s| s == "55P03") {
+        return true;
+    }
     e.chain().any(|c| {
         matches!(
             c.downcast_ref::<rusqlite::Error>(),
@@ -327,6 +361,9 @@ fn read_only_message(path: &Path) -> String {
 impl Store {
     /// Creates a new database; refuses to touch an existing file.
     pub fn create(path: &Path) -> Result<Store> {
+        if let Some(url) = path.to_str().filter(|u| pg::is_url(u)) {
+            return pg::create(url);
+        }
         if path.exists() {
             bail!(
                 "{} already exists; init refuses to touch an existing database",
@@ -344,7 +381,7 @@ impl Store {
         set_pragmas(&conn, OpenOptions::default().wait)?;
         migrate(&mut conn, schema::LATEST)?;
         Ok(Store {
-            conn,
+            conn: Conn::Lite(conn),
             path: path.to_path_buf(),
             read_only: false,
             schema: schema::LATEST,
@@ -360,6 +397,9 @@ impl Store {
 
     /// Opens an existing database as `opts` says.
     pub fn open_with(path: &Path, opts: OpenOptions) -> Result<Store> {
+        if let Some(url) = path.to_str().filter(|u| pg::is_url(u)) {
+            return pg::open(url, opts);
+        }
         let meta = std::fs::metadata(path).map_err(|_| {
             anyhow::anyhow!(
                 "no database at {}: create one with `vipctl init` (or name it with --db / $VIPCTL_DB)",
@@ -422,7 +462,7 @@ impl Store {
             .with_context(|| format!("cannot open database {}", path.display()))?;
         let schema = Store::schema_of(&conn, path)?;
         Ok(Store {
-            conn,
+            conn: Conn::Lite(conn),
             path: path.to_path_buf(),
             read_only: false,
             schema,
@@ -440,7 +480,10 @@ impl Store {
             }
         })?;
         if st.schema < schema::LATEST {
-            st.migrated = migrate_with_copy(&mut st.conn, path)?;
+            let Conn::Lite(conn) = &mut st.conn else {
+                unreachable!("a file is SQLite")
+            };
+            st.migrated = migrate_with_copy(conn, path)?;
             st.schema = schema::LATEST;
         }
         Ok(st)
@@ -492,7 +535,7 @@ impl Store {
                 )
             })?;
             return Ok(Store {
-                conn: mem,
+                conn: Conn::Lite(mem),
                 path: path.to_path_buf(),
                 read_only: true,
                 schema: schema::LATEST,
@@ -501,7 +544,7 @@ impl Store {
             });
         }
         Ok(Store {
-            conn,
+            conn: Conn::Lite(conn),
             path: path.to_path_buf(),
             read_only: true,
             schema,
@@ -513,23 +556,15 @@ impl Store {
     /// Starts a write transaction, taking the write lock at once (waiting up
     /// to the busy timeout for another writer, such as a running import),
     /// so that what it reads stays true until it commits.
-    pub fn write(&mut self) -> Result<rusqlite::Transaction<'_>> {
-        Ok(self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+    pub fn write(&mut self) -> Result<Tx<'_>> {
+        self.conn.begin_write()
     }
 }
 
 /// Writes one operator-journal row (R35) of kind `change` inside the
 /// caller's transaction. Shorthand for [`journal::record`], which also
 /// takes the kind (`ops::journal::record` takes it from a `Ctx`).
-pub fn journal(
-    conn: &Connection,
-    at: &str,
-    operator: &str,
-    command: &str,
-    detail: &str,
-) -> Result<()> {
+pub fn journal(conn: &Conn, at: &str, operator: &str, command: &str, detail: &str) -> Result<()> {
     journal::record(
         conn,
         &journal::Record {

@@ -1,26 +1,20 @@
 //! Program versions: every `program set` adds one; the newest is in force.
 
+use super::db::{Conn, OptionalExt};
 use crate::program::{self, Program};
 use anyhow::{anyhow, Context, Result};
-use rusqlite::{Connection, OptionalExtension};
 
 /// Stores a new program version and returns its number.
-pub fn insert(
-    conn: &Connection,
-    at: &str,
-    operator: &str,
-    name: &str,
-    source: &str,
-) -> Result<i64> {
-    conn.execute(
+pub fn insert(conn: &Conn, at: &str, operator: &str, name: &str, source: &str) -> Result<i64> {
+    conn.insert(
         "INSERT INTO program_versions (created_at, operator, name, source) VALUES (?1, ?2, ?3, ?4)",
+        "version",
         (at, operator, name, source),
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// The program in force: (version, source, parsed).
-pub fn current(conn: &Connection) -> Result<(i64, String, Program)> {
+pub fn current(conn: &Conn) -> Result<(i64, String, Program)> {
     let row: Option<(i64, String)> = conn
         .query_row(
             "SELECT version, source FROM program_versions ORDER BY version DESC LIMIT 1",
@@ -36,7 +30,7 @@ pub fn current(conn: &Connection) -> Result<(i64, String, Program)> {
 }
 
 /// The number of the program version in force (without parsing it).
-pub fn current_version(conn: &Connection) -> Result<i64> {
+pub fn current_version(conn: &Conn) -> Result<i64> {
     conn.query_row("SELECT max(version) FROM program_versions", [], |r| {
         r.get::<_, Option<i64>>(0)
     })?
@@ -44,12 +38,12 @@ pub fn current_version(conn: &Connection) -> Result<i64> {
 }
 
 /// A stored program version by number.
-pub fn by_version(conn: &Connection, version: i64) -> Result<Program> {
+pub fn by_version(conn: &Conn, version: i64) -> Result<Program> {
     Ok(program::parse(&source(conn, version)?)?)
 }
 
 /// The text of a stored program version, as it was set.
-pub fn source(conn: &Connection, version: i64) -> Result<String> {
+pub fn source(conn: &Conn, version: i64) -> Result<String> {
     conn.query_row(
         "SELECT source FROM program_versions WHERE version = ?1",
         [version],
@@ -69,7 +63,7 @@ pub struct Version {
 }
 
 /// (version, created_at, operator, name) of every stored version, oldest first.
-pub fn list(conn: &Connection) -> Result<Vec<(i64, String, String, String)>> {
+pub fn list(conn: &Conn) -> Result<Vec<(i64, String, String, String)>> {
     Ok(versions(conn)?
         .into_iter()
         .map(|v| (v.version, v.created_at, v.operator, v.name))
@@ -77,7 +71,7 @@ pub fn list(conn: &Connection) -> Result<Vec<(i64, String, String, String)>> {
 }
 
 /// Every stored version, oldest first.
-pub fn versions(conn: &Connection) -> Result<Vec<Version>> {
+pub fn versions(conn: &Conn) -> Result<Vec<Version>> {
     let mut st = conn.prepare(
         "SELECT version, created_at, operator, name FROM program_versions ORDER BY version",
     )?;
@@ -89,5 +83,5 @@ pub fn versions(conn: &Connection) -> Result<Vec<Version>> {
             name: r.get(3)?,
         })
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }

@@ -1,21 +1,22 @@
 //! Receipts and their lines, and the member directory the import keeps in memory.
 
+use super::db::{Conn, OptionalExt};
+use crate::params;
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// Every card (active or blocked): (card, member id or None when blocked,
 /// replaced-by card).
 pub fn for_each_card(
-    conn: &Connection,
+    conn: &Conn,
     mut each: impl FnMut(&str, Option<i64>, Option<&str>),
 ) -> Result<()> {
     let mut st = conn.prepare("SELECT card_no, member_id, status, replaced_by FROM cards")?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
-        let active = r.get_ref(2)?.as_str()? == "active";
+        let active = r.get_str(2)? == "active";
         let replaced: Option<String> = r.get(3)?;
         each(
-            r.get_ref(0)?.as_str()?,
+            r.get_str(0)?,
             active.then_some(r.get(1)?),
             replaced.as_deref(),
         );
@@ -37,7 +38,7 @@ pub struct Profile<'a> {
 }
 
 /// The profile of every active member (a closed one earns nothing).
-pub fn for_each_member_profile(conn: &Connection, mut each: impl FnMut(Profile)) -> Result<()> {
+pub fn for_each_member_profile(conn: &Conn, mut each: impl FnMut(Profile)) -> Result<()> {
     let mut st = conn.prepare(
         "SELECT id, birthday, tier, tier_pinned, sales_fen, sales_points, sales_count,
                 CASE WHEN status = 'active' THEN phone END FROM members WHERE status = 'active'",
@@ -46,23 +47,23 @@ pub fn for_each_member_profile(conn: &Connection, mut each: impl FnMut(Profile))
     while let Some(r) = rows.next()? {
         each(Profile {
             id: r.get(0)?,
-            birthday: r.get_ref(1)?.as_str_or_null()?,
-            tier: r.get_ref(2)?.as_str()?,
+            birthday: r.get_opt_str(1)?,
+            tier: r.get_str(2)?,
             pinned: r.get(3)?,
             sales: (r.get(4)?, r.get(5)?, r.get(6)?),
-            phone: r.get_ref(7)?.as_str_or_null()?,
+            phone: r.get_opt_str(7)?,
         });
     }
     Ok(())
 }
 
 /// Starts an import run; its id marks the receipts it writes.
-pub fn begin_import(conn: &Connection, file: &str, at: &str, operator: &str) -> Result<i64> {
-    conn.execute(
+pub fn begin_import(conn: &Conn, file: &str, at: &str, operator: &str) -> Result<i64> {
+    conn.insert(
         "INSERT INTO imports (file, started_at, operator) VALUES (?1, ?2, ?3)",
+        "id",
         (file, at, operator),
-    )?;
-    Ok(conn.last_insert_rowid())
+    )
 }
 
 /// A stored receipt's digest and the import run that wrote it.
@@ -73,16 +74,15 @@ pub struct Existing {
 }
 
 /// The receipt (store, receipt), if stored.
-pub fn existing(conn: &Connection, store: &str, receipt: &str) -> Result<Option<Existing>> {
-    Ok(conn
-        .prepare_cached("SELECT digest, import_id FROM receipts WHERE store = ?1 AND receipt = ?2")?
+pub fn existing(conn: &Conn, store: &str, receipt: &str) -> Result<Option<Existing>> {
+    conn.prepare_cached("SELECT digest, import_id FROM receipts WHERE store = ?1 AND receipt = ?2")?
         .query_row([store, receipt], |r| {
             Ok(Existing {
                 digest: r.get(0)?,
                 import_id: r.get(1)?,
             })
         })
-        .optional()?)
+        .optional()
 }
 
 /// Points a stored receipt earned (negative: taken back by a return) and used.
@@ -93,17 +93,16 @@ pub struct Points {
 }
 
 /// The points of the stored receipt (store, receipt).
-pub fn points(conn: &Connection, store: &str, receipt: &str) -> Result<Points> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT points_earned, points_used FROM receipts WHERE store = ?1 AND receipt = ?2",
-        )?
-        .query_row([store, receipt], |r| {
-            Ok(Points {
-                earned: r.get(0)?,
-                used: r.get(1)?,
-            })
-        })?)
+pub fn points(conn: &Conn, store: &str, receipt: &str) -> Result<Points> {
+    conn.prepare_cached(
+        "SELECT points_earned, points_used FROM receipts WHERE store = ?1 AND receipt = ?2",
+    )?
+    .query_row([store, receipt], |r| {
+        Ok(Points {
+            earned: r.get(0)?,
+            used: r.get(1)?,
+        })
+    })
 }
 
 /// A receipt to store.
@@ -141,7 +140,7 @@ pub struct NewLine<'a> {
 
 /// Stores a receipt unless one with its (store, receipt) exists; returns
 /// whether it was stored. Trying the insert first spares a lookup per new receipt.
-pub fn insert_new(conn: &Connection, r: &NewReceipt, lines: &[NewLine]) -> Result<bool> {
+pub fn insert_new(conn: &Conn, r: &NewReceipt, lines: &[NewLine]) -> Result<bool> {
     let n = conn
         .prepare_cached(
             "INSERT INTO receipts (store, receipt, member_id, at, local_date, kind, original_receipt, amount_fen,
@@ -238,7 +237,7 @@ pub struct StoredSale {
 }
 
 /// The sale (store, receipt), if stored.
-pub fn sale(conn: &Connection, store: &str, receipt: &str) -> Result<Option<StoredSale>> {
+pub fn sale(conn: &Conn, store: &str, receipt: &str) -> Result<Option<StoredSale>> {
     type Row = (Option<i64>, i64, String, i64, String, i64, i64, String);
     let row: Option<Row> = conn
         .prepare_cached(
@@ -287,14 +286,14 @@ pub fn sale(conn: &Connection, store: &str, receipt: &str) -> Result<Option<Stor
 /// The lines of a member's sales on one local date, one list per receipt
 /// (for carrying fractions of a point within a day, 多张可累计).
 pub fn member_sales_on(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     local_date: &str,
 ) -> Result<Vec<Vec<StoredLine>>> {
     let mut st = conn.prepare_cached(
         "SELECT lines FROM receipts WHERE member_id = ?1 AND local_date = ?2 AND kind = 'sale' ORDER BY at, receipt",
     )?;
-    let mut rows = st.query(rusqlite::params![member_id, local_date])?;
+    let mut rows = st.query(crate::params![member_id, local_date])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let lines: String = r.get(0)?;
@@ -314,13 +313,13 @@ pub struct MemberDay {
 }
 
 /// The member's day `local_date` (see `MemberDay`).
-pub fn member_day(conn: &Connection, member_id: i64, local_date: &str) -> Result<MemberDay> {
+pub fn member_day(conn: &Conn, member_id: i64, local_date: &str) -> Result<MemberDay> {
     let mut day = MemberDay::default();
     let mut st = conn.prepare_cached(
         "SELECT points_earned, lines FROM receipts
          WHERE member_id = ?1 AND local_date = ?2 AND kind = 'sale' ORDER BY at, receipt",
     )?;
-    let mut rows = st.query(rusqlite::params![member_id, local_date])?;
+    let mut rows = st.query(crate::params![member_id, local_date])?;
     while let Some(r) = rows.next()? {
         let lines: String = r.get(1)?;
         day.sales.push((r.get(0)?, parse_lines(&lines)?));
@@ -331,7 +330,7 @@ pub fn member_day(conn: &Connection, member_id: i64, local_date: &str) -> Result
            ON r.store = s.store AND r.original_receipt = s.receipt AND r.kind = 'return'
          WHERE s.member_id = ?1 AND s.local_date = ?2 AND s.kind = 'sale'",
     )?;
-    let mut rows = st.query(rusqlite::params![member_id, local_date])?;
+    let mut rows = st.query(crate::params![member_id, local_date])?;
     while let Some(r) = rows.next()? {
         let lines: String = r.get(1)?;
         day.returns.push((r.get(0)?, parse_lines(&lines)?));
@@ -363,7 +362,7 @@ pub enum ForEnrolment {
 }
 
 /// The receipt (store, receipt) as enrolment on receipts sees it (R6).
-pub fn for_enrolment(conn: &Connection, store: &str, receipt: &str) -> Result<ForEnrolment> {
+pub fn for_enrolment(conn: &Conn, store: &str, receipt: &str) -> Result<ForEnrolment> {
     type Row = (String, Option<i64>, String, String, i64, String);
     let row: Option<Row> = conn
         .prepare_cached(
@@ -403,7 +402,7 @@ pub fn for_enrolment(conn: &Connection, store: &str, receipt: &str) -> Result<Fo
 /// the program version and multiplier that computed them (R6). `false` when
 /// it is no longer a sale without a member.
 pub fn claim_sale(
-    conn: &Connection,
+    conn: &Conn,
     store: &str,
     receipt: &str,
     member_id: i64,
@@ -432,7 +431,7 @@ pub struct StoredReturn {
 }
 
 /// Returns already stored against a sale.
-pub fn returns_of(conn: &Connection, store: &str, original: &str) -> Result<Vec<StoredReturn>> {
+pub fn returns_of(conn: &Conn, store: &str, original: &str) -> Result<Vec<StoredReturn>> {
     let mut st = conn.prepare_cached(
         // Without statistics SQLite picks the primary key's store prefix
         // (every receipt of the store) over the partial index of returns.
@@ -462,7 +461,7 @@ pub fn returns_of(conn: &Connection, store: &str, original: &str) -> Result<Vec<
 
 /// A receipt number for a receipt entered from flags without one: `base`,
 /// or `base-2`, `base-3`… the first not yet used in `store`.
-pub fn free_number(conn: &Connection, store: &str, base: &str) -> Result<String> {
+pub fn free_number(conn: &Conn, store: &str, base: &str) -> Result<String> {
     let mut st = conn.prepare_cached("SELECT 1 FROM receipts WHERE store = ?1 AND receipt = ?2")?;
     let mut candidate = base.to_string();
     for n in 2u64.. {
@@ -480,7 +479,7 @@ pub fn free_number(conn: &Connection, store: &str, base: &str) -> Result<String>
 
 /// Adds to a member's activity on a local date (R23 metrics).
 pub fn add_member_day(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     date: chrono::NaiveDate,
     spend_fen: i64,
@@ -498,7 +497,7 @@ pub fn add_member_day(
 
 /// A member's activity on days from `from` (inclusive; all days when `None`).
 pub fn member_days(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     from: Option<chrono::NaiveDate>,
 ) -> Result<Vec<crate::rules::tiers::Day>> {

@@ -1,7 +1,8 @@
 //! Reads for `report …` (R31–R34): each report is one pass over indexed data.
 
+use super::db::Conn;
+use crate::params;
 use anyhow::Result;
-use rusqlite::{params, Connection};
 
 /// A member as the care lists see it.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub struct CareRow {
 /// to marketing (`consent = 'no'`) are never on a care, dormant or
 /// birthday list.
 pub fn members_for_care(
-    conn: &Connection,
+    conn: &Conn,
     store: Option<&str>,
     staff: Option<&str>,
     with_first_purchase: bool,
@@ -88,11 +89,7 @@ const MEMBER_NET_FEN: &str =
 
 /// Per store, in `from..=to`: (store, member sales fen, all sales fen, sale receipts).
 /// Sales are sales less returns.
-pub fn store_sales(
-    conn: &Connection,
-    from: &str,
-    to: &str,
-) -> Result<Vec<(String, i128, i128, i64)>> {
+pub fn store_sales(conn: &Conn, from: &str, to: &str) -> Result<Vec<(String, i128, i128, i64)>> {
     let mut st = conn.prepare(&format!(
         "SELECT store, {}, {}, SUM(kind = 'sale')
          FROM receipts WHERE local_date BETWEEN ?1 AND ?2 GROUP BY store ORDER BY store",
@@ -107,28 +104,23 @@ pub fn store_sales(
             r.get(5)?,
         ))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Members enrolled in `from..=to`, per store or per staff (`by` is the column).
-pub fn enrolled_by(
-    conn: &Connection,
-    by: &str,
-    from: &str,
-    to: &str,
-) -> Result<Vec<(String, i64)>> {
+pub fn enrolled_by(conn: &Conn, by: &str, from: &str, to: &str) -> Result<Vec<(String, i64)>> {
     let column = if by == "staff" { "staff" } else { "store" };
     let mut st = conn.prepare(&format!(
         "SELECT {column}, COUNT(*) FROM members
          WHERE {column} IS NOT NULL AND enrolled_at BETWEEN ?1 AND ?2 GROUP BY {column}"
     ))?;
     let rows = st.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Per staff code on receipts in `from..=to`: (staff, members served, member sales fen).
 /// A receipt flagged for a staff code that had left credits nobody (R33).
-pub fn staff_sales(conn: &Connection, from: &str, to: &str) -> Result<Vec<(String, i64, i128)>> {
+pub fn staff_sales(conn: &Conn, from: &str, to: &str) -> Result<Vec<(String, i64, i128)>> {
     let mut st = conn.prepare(&format!(
         "SELECT staff, COUNT(DISTINCT member_id), {}
          FROM receipts WHERE staff IS NOT NULL AND staff_flag IS NULL AND local_date BETWEEN ?1 AND ?2
@@ -138,14 +130,14 @@ pub fn staff_sales(conn: &Connection, from: &str, to: &str) -> Result<Vec<(Strin
     let rows = st.query_map(params![from, to], |r| {
         Ok((r.get(0)?, r.get(1)?, wide(r.get(2)?, r.get(3)?)))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Tier changes counted by the member's staff: (staff, from tier, to tier, count).
 pub type TierChanges = (Option<String>, Option<String>, String, i64);
 
 /// Tier changes in `[from_at, to_at)` (UTC text), grouped by staff and tiers.
-pub fn tier_changes(conn: &Connection, from_at: &str, to_at: &str) -> Result<Vec<TierChanges>> {
+pub fn tier_changes(conn: &Conn, from_at: &str, to_at: &str) -> Result<Vec<TierChanges>> {
     let mut st = conn.prepare(
         "SELECT m.staff, h.from_tier, h.to_tier, COUNT(*) FROM tier_history h JOIN members m ON m.id = h.member_id
          WHERE h.at >= ?1 AND h.at < ?2 AND h.from_tier IS NOT NULL AND h.from_tier != h.to_tier
@@ -154,19 +146,19 @@ pub fn tier_changes(conn: &Connection, from_at: &str, to_at: &str) -> Result<Vec
     let rows = st.query_map(params![from_at, to_at], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// Per staff: members whose last activity (last purchase, else enrolment)
 /// falls in `from..=to` (so that they became dormant in the period).
-pub fn lost_by_staff(conn: &Connection, from: &str, to: &str) -> Result<Vec<(String, i64)>> {
+pub fn lost_by_staff(conn: &Conn, from: &str, to: &str) -> Result<Vec<(String, i64)>> {
     let mut st = conn.prepare(
         "SELECT staff, COUNT(*) FROM members
          WHERE staff IS NOT NULL AND status = 'active' AND COALESCE(last_purchase, enrolled_at) BETWEEN ?1 AND ?2
          GROUP BY staff",
     )?;
     let rows = st.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }
 
 /// A `report top` row: (member no, name, phone, tier, spend fen, points).
@@ -176,7 +168,7 @@ pub type TopRow = (String, String, String, String, i128, i64);
 /// best first, at most `n`. Spend is summed exactly (any number of days), so
 /// the ranking is made here rather than in SQL.
 pub fn top(
-    conn: &Connection,
+    conn: &Conn,
     from: &str,
     to: &str,
     by_points: bool,
@@ -224,7 +216,7 @@ pub fn top(
 
 /// Records a care call (R32).
 pub fn contacted(
-    conn: &Connection,
+    conn: &Conn,
     member_id: i64,
     at: &str,
     operator: &str,

@@ -2,9 +2,10 @@
 //! and their receipts of a period, one member at a time (three passes in
 //! member order, merged). Reads only.
 
+use super::db::Conn;
 use super::receipts::{parse_lines, StoredLine};
+use crate::params;
 use anyhow::Result;
-use rusqlite::{params, Connection};
 
 /// A member as the simulation needs them.
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ pub struct SimReceiptRow {
 /// Calls `each` for every active member, in member order, with their days
 /// and their receipts dated `from..=to` in time order.
 pub fn members(
-    conn: &Connection,
+    conn: &Conn,
     from: &str,
     to: &str,
     mut each: impl FnMut(SimMemberRow) -> Result<()>,
@@ -98,7 +99,7 @@ pub fn members(
                                 store: x.get(1)?,
                                 receipt: x.get(2)?,
                                 local_date: x.get(3)?,
-                                is_return: x.get_ref(4)?.as_str()? == "return",
+                                is_return: x.get_str(4)? == "return",
                                 original: x.get(5)?,
                                 lines: parse_lines(&lines)?,
                                 points: x.get(7)?,

@@ -1,18 +1,19 @@
 //! Reads and writes for the tier recompute (R22–R26): one pass over
 //! `member_days`, one over `members`.
 
+use super::db::Conn;
+use crate::params;
 use anyhow::Result;
-use rusqlite::{params, Connection};
 
 /// The highest member id (the recompute sizes its tables by it).
-pub fn max_member_id(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(id), 0) FROM members", [], |r| r.get(0))?)
+pub fn max_member_id(conn: &Conn) -> Result<i64> {
+    conn.query_row("SELECT COALESCE(MAX(id), 0) FROM members", [], |r| r.get(0))
 }
 
 /// Every activity row dated `from..=to` (`from` None: from the start), in
 /// storage order: (member id, local date, spend fen, points, purchases).
 pub fn for_each_day(
-    conn: &Connection,
+    conn: &Conn,
     from: Option<&str>,
     to: &str,
     mut each: impl FnMut(i64, &str, i64, i64, i64),
@@ -23,13 +24,7 @@ pub fn for_each_day(
     )?;
     let mut rows = st.query(params![from.unwrap_or(""), to])?;
     while let Some(r) = rows.next()? {
-        each(
-            r.get(0)?,
-            r.get_ref(1)?.as_str()?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-        );
+        each(r.get(0)?, r.get_str(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
     }
     Ok(())
 }
@@ -37,7 +32,7 @@ pub fn for_each_day(
 /// Every active member: (id, member number, tier code, pinned, tier since,
 /// tier floor).
 pub fn for_each_member(
-    conn: &Connection,
+    conn: &Conn,
     mut each: impl FnMut(i64, &str, &str, bool, &str, Option<&str>) -> Result<()>,
 ) -> Result<()> {
     let mut st = conn.prepare(
@@ -47,11 +42,11 @@ pub fn for_each_member(
     while let Some(r) = rows.next()? {
         each(
             r.get(0)?,
-            r.get_ref(1)?.as_str()?,
-            r.get_ref(2)?.as_str()?,
+            r.get_str(1)?,
+            r.get_str(2)?,
             r.get(3)?,
-            r.get_ref(4)?.as_str()?,
-            r.get_ref(5)?.as_str_or_null()?,
+            r.get_str(4)?,
+            r.get_opt_str(5)?,
         )?;
     }
     Ok(())
@@ -59,9 +54,9 @@ pub fn for_each_member(
 
 /// Members whose tier a recompute as of `as_of` changed (tier history reasons
 /// start with "recompute as of DATE").
-pub fn recomputed_on(conn: &Connection, as_of: &str) -> Result<Vec<i64>> {
+pub fn recomputed_on(conn: &Conn, as_of: &str) -> Result<Vec<i64>> {
     let mut st =
         conn.prepare("SELECT DISTINCT member_id FROM tier_history WHERE reason LIKE ?1")?;
     let rows = st.query_map([format!("recompute as of {as_of}%")], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    rows.collect::<Result<_, _>>()
 }

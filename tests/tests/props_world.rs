@@ -103,7 +103,7 @@ impl Base {
             .join(format!("rejects-{}.csv", self.imports))
     }
 
-    pub fn conn(&self) -> &rusqlite::Connection {
+    pub fn conn(&self) -> &vipctl::store::Conn {
         &self.st.conn
     }
 

@@ -204,7 +204,7 @@ struct Snapshot {
     lots: BTreeMap<i64, (i64, Option<String>, i64, i64)>,
 }
 
-fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
+fn count(conn: &vipctl::store::Conn, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
@@ -942,7 +942,7 @@ impl World {
             let entry_id: i64 = c
                 .query_row(
                     "SELECT id FROM ledger WHERE ref = ?1 AND kind = 'redeem' AND id > ?2",
-                    rusqlite::params![reference, before.max_entry],
+                    vipctl::params![reference, before.max_entry],
                     |r| r.get(0),
                 )
                 .unwrap();
@@ -1005,7 +1005,7 @@ fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
         w.conn()
             .query_row(
                 "SELECT id FROM lots WHERE member_id = ?1 AND expires_on IS ?2",
-                rusqlite::params![member_id, expires],
+                vipctl::params![member_id, expires],
                 |r| r.get(0),
             )
             .unwrap()

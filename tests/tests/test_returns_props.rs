@@ -411,7 +411,7 @@ struct Snapshot {
     balances: Vec<(i64, i64)>,
 }
 
-fn rows<T: rusqlite::types::FromSql>(conn: &rusqlite::Connection, sql: &str) -> Vec<(i64, T)> {
+fn rows<T: vipctl::store::db::FromCol>(conn: &vipctl::store::Conn, sql: &str) -> Vec<(i64, T)> {
     let mut st = conn.prepare(sql).unwrap();
     st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
