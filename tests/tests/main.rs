@@ -8,6 +8,7 @@
 
 mod props_world;
 mod workdir;
+mod workdir_db;
 
 mod test_completions;
 mod test_crash;

@@ -3,7 +3,6 @@
 //! same command again finishes the job with every receipt credited exactly once.
 
 use crate::workdir::{fixture_rows, Workdir, AS_OF, AT};
-use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -99,8 +98,8 @@ struct State {
     balances: Vec<(String, i64, i64)>,
 }
 
-fn state(db: &Path) -> State {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+fn state(wd: &Workdir) -> State {
+    let conn = wd.reader().expect("read the database");
     let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     let mut st = conn
         .prepare(
@@ -124,9 +123,8 @@ fn state(db: &Path) -> State {
 
 /// Receipts committed so far, read without disturbing the writer (WAL); `None`
 /// while the database cannot be read.
-fn committed_receipts(db: &Path) -> Option<i64> {
-    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
-    conn.busy_timeout(Duration::from_millis(50)).ok()?;
+fn committed_receipts(wd: &Workdir) -> Option<i64> {
+    let conn = wd.reader()?;
     conn.query_row("SELECT COUNT(*) FROM receipts", [], |r| r.get(0))
         .ok()
 }
@@ -170,7 +168,7 @@ fn spawn_import_with(
         .env("NO_COLOR", "1")
         .current_dir(wd.dir())
         .arg("--db")
-        .arg(wd.db())
+        .arg(wd.db_arg())
         .args([
             "--as-of", AS_OF, "--at", AT, "--quiet", "purchase", "--file",
         ])
@@ -197,7 +195,7 @@ enum Kill {
 /// Runs the import and kills it as `kill` says (SIGKILL). Returns whether the
 /// child was killed while still running.
 fn run_and_kill(wd: &Workdir, file: &Path, rows_per_commit: u64, kill: Kill, total: i64) -> bool {
-    let before = committed_receipts(wd.db()).expect("read the database");
+    let before = committed_receipts(wd).expect("read the database");
     let mut child = spawn_import(wd, file, rows_per_commit);
     let start = Instant::now();
     loop {
@@ -208,8 +206,8 @@ fn run_and_kill(wd: &Workdir, file: &Path, rows_per_commit: u64, kill: Kill, tot
         }
         let due = match kill {
             Kill::After(d) => start.elapsed() >= d,
-            Kill::OnProgress => committed_receipts(wd.db()).is_some_and(|c| c > before),
-            Kill::HalfOfTheRest => committed_receipts(wd.db())
+            Kill::OnProgress => committed_receipts(wd).is_some_and(|c| c > before),
+            Kill::HalfOfTheRest => committed_receipts(wd)
                 .is_some_and(|c| c > before && c >= before + (total - before) / 2),
         };
         assert!(
@@ -259,7 +257,7 @@ fn r21_import_killed_at_any_moment_is_consistent_and_a_rerun_credits_each_receip
         summary["points_redeemed"].as_i64().unwrap() > 0,
         "{summary}"
     );
-    let expected = state(reference.db());
+    let expected = state(&reference);
     assert_eq!(expected.receipts, total);
     assert_eq!(
         expected.earned,
@@ -280,7 +278,7 @@ fn r21_import_killed_at_any_moment_is_consistent_and_a_rerun_credits_each_receip
         ];
         for kill in plan {
             let killed = run_and_kill(&wd, &file, rows_per_commit, kill, total);
-            let now = committed_receipts(wd.db()).expect("read the database after the kill");
+            let now = committed_receipts(&wd).expect("read the database after the kill");
             let when = format!("after {kill:?} (attempt {attempt}, {now} of {total} receipts)");
             audit_passes_after(&wd, &when);
             assert!(now >= before, "committed receipts went back {when}");
@@ -315,13 +313,13 @@ fn r21_import_killed_at_any_moment_is_consistent_and_a_rerun_credits_each_receip
             "{rerun}"
         );
         audit_passes_after(&wd, "after the re-run");
-        let got = state(wd.db());
+        let got = state(&wd);
         assert_eq!(got, expected, "the crashed-and-resumed database differs");
         let twice: i64 = wd
             .conn()
             .query_row(
                 "SELECT COUNT(*) FROM (SELECT ref FROM ledger WHERE kind = 'earn'
-                 GROUP BY ref HAVING COUNT(*) > 1)",
+                 GROUP BY ref HAVING COUNT(*) > 1) AS twice",
                 [],
                 |r| r.get(0),
             )
@@ -359,7 +357,7 @@ fn r21_import_stopped_at_a_chunk_boundary_keeps_whole_chunks_and_a_rerun_finishe
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let expected = state(reference.db());
+    let expected = state(&reference);
     const ROWS: u64 = 10_000;
     for (point, committed_chunks) in [
         ("chunk-written:1", 0),
@@ -371,7 +369,7 @@ fn r21_import_stopped_at_a_chunk_boundary_keeps_whole_chunks_and_a_rerun_finishe
         let mut child = spawn_import_with(&wd, &file, ROWS, &[("VIPCTL_ABORT_AT", point)]);
         let status = child.wait().unwrap();
         assert!(!status.success(), "{point}: the import was not stopped");
-        let now = committed_receipts(wd.db()).unwrap();
+        let now = committed_receipts(&wd).unwrap();
         let when = format!("stopped at {point} ({now} of {total} receipts)");
         audit_passes_after(&wd, &when);
         // Whole chunks only: the receipts of the first `committed_chunks`
@@ -414,10 +412,6 @@ fn r21_import_stopped_at_a_chunk_boundary_keeps_whole_chunks_and_a_rerun_finishe
         let rerun: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(rerun["duplicates"], now, "{when}: {rerun}");
         audit_passes_after(&wd, &format!("{when}, after the re-run"));
-        assert_eq!(
-            state(wd.db()),
-            expected,
-            "{when}: the resumed database differs"
-        );
+        assert_eq!(state(&wd), expected, "{when}: the resumed database differs");
     }
 }

@@ -11,7 +11,6 @@
 
 use crate::workdir::{resident_id, stderr_of, Workdir};
 use serde_json::{json, Value};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -64,28 +63,27 @@ fn balance(wd: &Workdir, card: &str) -> i64 {
 }
 
 /// Expiry entries as (member_no, points), by member.
-fn expiries(db: &Path) -> Vec<(String, i64)> {
-    let conn = rusqlite::Connection::open(db).unwrap();
+fn expiries(wd: &Workdir) -> Vec<(String, i64)> {
+    let conn = wd.conn();
     let mut st = conn
         .prepare(
             "SELECT m.member_no, l.points FROM ledger l JOIN members m ON m.id = l.member_id
              WHERE l.kind = 'expire' ORDER BY m.member_no, l.id",
         )
         .unwrap();
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+        .unwrap()
 }
 
 /// Every member's (member_no, balance, sum of ledger), and every lot's
 /// (member_no, expires_on, remaining).
 type Balances = (Vec<(String, i64, i64)>, Vec<(String, Option<String>, i64)>);
 
-fn balances(db: &Path) -> Balances {
-    let conn = rusqlite::Connection::open(db).unwrap();
+fn balances(wd: &Workdir) -> Balances {
+    let conn = wd.conn();
     let mut st = conn
         .prepare(
             "SELECT m.member_no, m.balance,
@@ -110,20 +108,6 @@ fn balances(db: &Path) -> Balances {
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
     (members, lots)
-}
-
-/// A second work directory holding a copy of `wd`'s database (taken while no
-/// vipctl runs, so the main file plus any WAL is the whole database).
-fn clone_db(wd: &Workdir) -> Workdir {
-    let copy = Workdir::new();
-    std::fs::copy(wd.db(), copy.db()).expect("copy the database");
-    for ext in ["-wal", "-shm"] {
-        let from = format!("{}{ext}", wd.db().display());
-        if Path::new(&from).exists() {
-            std::fs::copy(&from, format!("{}{ext}", copy.db().display())).unwrap();
-        }
-    }
-    copy
 }
 
 /// `member show` as of a date.
@@ -177,7 +161,7 @@ fn r27_r28_year_end_zeroes_every_point_but_those_earned_on_31_december() {
     // R30: one expiry entry per member, nothing deleted.
     let no = |c: &str| wd.member(c)["member_no"].as_str().unwrap().to_string();
     assert_eq!(
-        expiries(wd.db()),
+        expiries(&wd),
         vec![
             (no("C000003"), -20),
             (no("C000004"), -20),
@@ -254,7 +238,7 @@ fn r30_a_year_not_over_is_refused_with_exit_4_and_changes_nothing() {
 #[test]
 fn r30_the_reset_at_0005_and_a_week_later_on_a_copy_expire_the_same_points() {
     let wd = year_end_fixture();
-    let late = clone_db(&wd);
+    let late = wd.copy_db();
     // Only --at: the as-of date is its day in Shanghai, 2027-01-01.
     let o = wd
         .raw(&["--at", "2027-01-01 00:05", "--format", "json"])
@@ -275,8 +259,8 @@ fn r30_the_reset_at_0005_and_a_week_later_on_a_copy_expire_the_same_points() {
         week["members_affected"], early["members_affected"],
         "{week}"
     );
-    assert_eq!(expiries(late.db()), expiries(wd.db()));
-    assert_eq!(balances(late.db()), balances(wd.db()));
+    assert_eq!(expiries(&late), expiries(&wd));
+    assert_eq!(balances(&late), balances(&wd));
 }
 
 #[test]
@@ -293,7 +277,7 @@ fn r30_a_second_reset_expires_nothing_and_a_dry_run_changes_nothing() {
 
     let first = reset_2026(&wd, &[]);
     assert_eq!(first["points_expired"], 140, "{first}");
-    let after_first = balances(wd.db());
+    let after_first = balances(&wd);
     let entries = wd.count("ledger");
     let second = wd.json_at(
         "2027-01-02",
@@ -303,7 +287,7 @@ fn r30_a_second_reset_expires_nothing_and_a_dry_run_changes_nothing() {
     assert_eq!(second["members_affected"], 0, "{second}");
     assert_eq!(second["points_expired"], 0, "{second}");
     assert_eq!(wd.count("ledger"), entries);
-    assert_eq!(balances(wd.db()), after_first);
+    assert_eq!(balances(&wd), after_first);
     wd.audit_passes();
 }
 
@@ -344,7 +328,7 @@ fn r20_r27_a_member_in_debt_has_nothing_expired() {
         .unwrap()
         .to_string();
     assert!(
-        expiries(wd.db()).iter().all(|(no, _)| *no != no6),
+        expiries(&wd).iter().all(|(no, _)| *no != no6),
         "the member in debt got an expiry entry"
     );
     assert_eq!(wd.member("C000006")["owed"], 88);
@@ -566,7 +550,7 @@ fn spawn_reset(wd: &Workdir) -> std::process::Child {
         .env("VIPCTL_OPERATOR", "tester")
         .current_dir(wd.dir())
         .arg("--db")
-        .arg(wd.db())
+        .arg(wd.db_arg())
         .args([
             "--as-of",
             "2027-01-01",
@@ -589,7 +573,7 @@ fn spawn_reset(wd: &Workdir) -> std::process::Child {
 fn r30_a_reset_killed_at_any_moment_then_rerun_equals_an_uninterrupted_one() {
     let started = Instant::now();
     let base = big_database();
-    let reference = clone_db(&base);
+    let reference = base.copy_db();
     // The reference runs uninterrupted and is timed, to spread the kills over it.
     let t = Instant::now();
     let done = reset_2026(&reference, &[]);
@@ -597,14 +581,14 @@ fn r30_a_reset_killed_at_any_moment_then_rerun_equals_an_uninterrupted_one() {
     assert_eq!(done["members_affected"], KILL_MEMBERS as u64, "{done}");
     // Σ (100 + i mod 50) over 3000 members = 60 × (50 × 100 + 1225) = 373500.
     assert_eq!(done["points_expired"], 373_500, "{done}");
-    let expected = balances(reference.db());
-    let expected_expiries = expiries(reference.db());
+    let expected = balances(&reference);
+    let expected_expiries = expiries(&reference);
     reference.audit_passes();
 
     // Kills from right after the start to past the reference's duration.
     let mut killed_running = 0;
     for step in 0..6u32 {
-        let wd = clone_db(&base);
+        let wd = base.copy_db();
         let delay = took * step / 4;
         let mut child = spawn_reset(&wd);
         std::thread::sleep(delay);
@@ -622,8 +606,8 @@ fn r30_a_reset_killed_at_any_moment_then_rerun_equals_an_uninterrupted_one() {
             rerun["points_expired"].as_i64().unwrap() <= 373_500,
             "{rerun}"
         );
-        assert_eq!(balances(wd.db()), expected, "kill after {delay:?}");
-        assert_eq!(expiries(wd.db()), expected_expiries, "kill after {delay:?}");
+        assert_eq!(balances(&wd), expected, "kill after {delay:?}");
+        assert_eq!(expiries(&wd), expected_expiries, "kill after {delay:?}");
         wd.audit_passes();
     }
     assert!(killed_running > 0, "no kill landed while the reset ran");

@@ -360,12 +360,11 @@ fn r35_a_full_export_is_journalled_with_its_operator() {
         let mut st = conn
             .prepare("SELECT operator, command, detail FROM journal WHERE command = 'export' ORDER BY id")
             .unwrap();
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        rows
+            .unwrap()
     };
     assert!(journal(&wd).is_empty());
     let path = wd.path("full.csv");

@@ -84,6 +84,9 @@ fn batch_cases(wd: &Workdir) -> Vec<(&'static str, Vec<&'static str>, PathBuf)> 
 
 #[test]
 fn every_rejects_flag_refuses_the_database_its_companions_and_the_input() {
+    if sqlite_only("rejects paths that are the database file or its -wal/-shm/-journal") {
+        return;
+    }
     let wd = Workdir::setup();
     let mut cases = 0;
     for (cmd, prefix, input) in batch_cases(&wd) {
@@ -124,6 +127,9 @@ fn every_rejects_flag_refuses_the_database_its_companions_and_the_input() {
 
 #[test]
 fn export_o_refuses_the_database_and_its_companions_for_every_kind() {
+    if sqlite_only("output paths that are the database file or its -wal/-shm/-journal") {
+        return;
+    }
     let wd = Workdir::setup();
     let mut cases = 0;
     for kind in ["tiers", "members", "ledger", "receipts"] {
@@ -151,6 +157,9 @@ fn export_o_refuses_the_database_and_its_companions_for_every_kind() {
 
 #[test]
 fn tier_recompute_changes_refuses_the_database_and_its_companions() {
+    if sqlite_only("output paths that are the database file or its -wal/-shm/-journal") {
+        return;
+    }
     let wd = Workdir::setup();
     for (target, what) in [
         ("vipctl.db", "the database"),
@@ -176,11 +185,19 @@ fn tier_recompute_changes_refuses_the_database_and_its_companions() {
     }
 }
 
-/// Relative paths, as an operator types them in the database's directory.
+/// Relative paths, as an operator types them in the database's directory
+/// (on PostgreSQL the database is the test's URL).
 fn relative(wd: &Workdir, args: &[&str]) -> std::process::Output {
+    let db = if wd.on_pg() {
+        wd.db_arg()
+    } else {
+        "vipctl.db".into()
+    };
     vipctl()
         .current_dir(wd.dir())
-        .args(["--db", "vipctl.db", "--as-of", AS_OF, "--at", AT])
+        .arg("--db")
+        .arg(db)
+        .args(["--as-of", AS_OF, "--at", AT])
         .args(args)
         .output()
         .unwrap()
@@ -188,6 +205,9 @@ fn relative(wd: &Workdir, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn spellings_of_the_database_path_are_all_refused() {
+    if sqlite_only("spellings of the database file's path") {
+        return;
+    }
     let wd = Workdir::setup();
     std::fs::create_dir(wd.path("sub")).unwrap();
     #[cfg(unix)]
@@ -248,6 +268,9 @@ fn the_input_file_as_rejects_is_refused_in_any_spelling() {
 
 #[test]
 fn a_default_rejects_path_that_is_the_database_is_refused() {
+    if sqlite_only("a database file named like a rejects file") {
+        return;
+    }
     // A database named like the default rejects file of the input.
     let wd = Workdir::setup();
     std::fs::rename(wd.db(), wd.path("day.rejects.csv")).unwrap();
@@ -557,30 +580,50 @@ fn an_unwritable_rejects_file_leaves_a_member_file_uncommitted() {
 }
 
 /// A trigger that fails the `n`th insert into `table` from now on, as a full
-/// disk would.
+/// disk would (on PostgreSQL with SQLSTATE 53100, disk_full).
 fn fail_after(wd: &Workdir, table: &str, n: i64) {
     let conn = wd.conn();
     let have: i64 = conn
         .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
         .unwrap();
-    conn.execute_batch(&format!(
-        "CREATE TABLE fault_count (n INTEGER NOT NULL);
-         INSERT INTO fault_count VALUES (0);
-         CREATE TRIGGER fault BEFORE INSERT ON {table}
-         BEGIN
-           UPDATE fault_count SET n = n + 1;
-           SELECT RAISE(ABORT, 'database or disk is full (test fault)')
-             WHERE (SELECT n FROM fault_count) >= {n};
-         END;"
-    ))
-    .unwrap();
+    let sql = if conn.is_pg() {
+        format!(
+            "CREATE TABLE fault_count (n INTEGER NOT NULL);
+             INSERT INTO fault_count VALUES (0);
+             CREATE FUNCTION fault() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               UPDATE fault_count SET n = n + 1;
+               IF (SELECT n FROM fault_count) >= {n} THEN
+                 RAISE EXCEPTION 'database or disk is full (test fault)' USING ERRCODE = '53100';
+               END IF;
+               RETURN NEW;
+             END $$;
+             CREATE TRIGGER fault BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fault();"
+        )
+    } else {
+        format!(
+            "CREATE TABLE fault_count (n INTEGER NOT NULL);
+             INSERT INTO fault_count VALUES (0);
+             CREATE TRIGGER fault BEFORE INSERT ON {table}
+             BEGIN
+               UPDATE fault_count SET n = n + 1;
+               SELECT RAISE(ABORT, 'database or disk is full (test fault)')
+                 WHERE (SELECT n FROM fault_count) >= {n};
+             END;"
+        )
+    };
+    conn.execute_batch(&sql).unwrap();
     let _ = have;
 }
 
 fn clear_fault(wd: &Workdir) {
-    wd.conn()
-        .execute_batch("DROP TRIGGER fault; DROP TABLE fault_count;")
-        .unwrap();
+    let conn = wd.conn();
+    let sql = if conn.is_pg() {
+        "DROP FUNCTION fault() CASCADE; DROP TABLE fault_count;"
+    } else {
+        "DROP TRIGGER fault; DROP TABLE fault_count;"
+    };
+    conn.execute_batch(sql).unwrap();
 }
 
 #[test]
@@ -744,6 +787,9 @@ fn user_version(p: &Path) -> u32 {
 
 #[test]
 fn readers_work_on_a_read_only_database_and_writers_say_it_is_read_only() {
+    if sqlite_only("the database file's permissions") {
+        return;
+    }
     let wd = Workdir::setup();
     wd.ok(&[
         "purchase",
@@ -802,6 +848,9 @@ fn readers_work_on_a_read_only_database_and_writers_say_it_is_read_only() {
 
 #[test]
 fn readers_never_migrate_an_old_database() {
+    if sqlite_only("the committed schema-v1 database file") {
+        return;
+    }
     let wd = Workdir::new();
     std::fs::copy(fixture("db/schema-v1.db"), wd.db()).unwrap();
     let db_bytes = bytes(wd.db());
@@ -832,6 +881,9 @@ fn readers_never_migrate_an_old_database() {
 
 #[test]
 fn a_writer_copies_an_old_database_before_migrating_it_and_says_so() {
+    if sqlite_only("the committed schema-v1 database file and its copy") {
+        return;
+    }
     let wd = Workdir::new();
     std::fs::copy(fixture("db/schema-v1.db"), wd.db()).unwrap();
     let latest = vipctl::store::schema::LATEST;
@@ -872,6 +924,9 @@ fn a_writer_copies_an_old_database_before_migrating_it_and_says_so() {
 
 #[test]
 fn migrate_keeps_an_earlier_copy_and_refuses_a_read_only_file() {
+    if sqlite_only("the committed schema-v1 database file and its copy") {
+        return;
+    }
     let wd = Workdir::new();
     std::fs::copy(fixture("db/schema-v1.db"), wd.db()).unwrap();
     wd.write("vipctl.db.pre-v1", "an earlier copy");
@@ -905,7 +960,16 @@ fn a_locked_database_makes_writers_give_up_naming_the_file_and_readers_go_on() {
     let wd = Workdir::setup();
     let before = snapshot(&wd);
     let holder = wd.conn();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // Another writer holds the database (on PostgreSQL: the tables every
+    // writer writes, still open to readers).
+    if holder.is_pg() {
+        holder
+            .execute_batch("BEGIN; LOCK TABLE members, ledger, journal IN EXCLUSIVE MODE")
+            .unwrap();
+    } else {
+        holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    }
+    let name = wd.db_name();
     for args in [
         vec![
             "--wait", "1", "adjust", "--member", "C000001", "--points", "5", "--reason", "x",
@@ -919,7 +983,7 @@ fn a_locked_database_makes_writers_give_up_naming_the_file_and_readers_go_on() {
             wd.write("d.csv", &receipts_for(2)).to_str().unwrap(),
         ],
     ] {
-        let err = expect_exit(&wd, &args, 1, &["vipctl.db", "locked", "another process"]);
+        let err = expect_exit(&wd, &args, 1, &[&name, "locked", "another process"]);
         assert!(err.starts_with("error: database "), "{err}");
     }
     // Readers are not blocked by a writer.
@@ -962,6 +1026,9 @@ fn appending(p: &Path) -> std::process::Stdio {
 
 #[test]
 fn standard_streams_redirected_into_the_database_are_refused() {
+    if sqlite_only("streams redirected into the database file") {
+        return;
+    }
     let wd = Workdir::setup();
     let input = wd.write("day.csv", RECEIPTS);
     let before = snapshot(&wd);
@@ -1127,7 +1194,7 @@ fn run_full(wd: &Workdir, args: &[&str], both: bool) -> std::process::Output {
         .env_remove("VIPCTL_DB")
         .env("VIPCTL_OPERATOR", "tester")
         .arg("--db")
-        .arg(wd.db())
+        .arg(wd.db_arg())
         .args(["--as-of", AS_OF, "--at", AT])
         .args(args)
         .stdout(full());
@@ -1433,7 +1500,7 @@ fn a_redirection_into_the_input_file_is_refused_naming_both() {
             .env_remove("VIPCTL_DB")
             .env("VIPCTL_OPERATOR", "tester")
             .arg("--db")
-            .arg(wd.db())
+            .arg(wd.db_arg())
             .args(["--as-of", AS_OF, "--at", AT])
             .args(&args);
         if let Some(p) = stdin {

@@ -593,6 +593,9 @@ fn schema_refuses_a_real_balance_written_behind_the_tools_back() {
 fn audit_names_a_real_balance_once_the_constraint_is_gone() {
     let (wd, no) = world(EDGES);
     wd.ok(&["adjust", "--member", &no, "--points", "10", "--reason", "x"]);
+    if sqlite_only("SQLite's storage classes: a REAL in an INTEGER column, typeof()") {
+        return;
+    }
     let conn = wd.conn();
     conn.execute_batch(
         "DROP TRIGGER members_bounds_update;
@@ -1264,6 +1267,12 @@ fn a_database_past_i64_sums() -> (Workdir, String, i128) {
             r.get(0)
         })
         .unwrap();
+    // Day i after 2000-01-01, as TEXT.
+    let day = if conn.is_pg() {
+        "to_char(DATE '2000-01-01' + n.i, 'YYYY-MM-DD')"
+    } else {
+        "date('2000-01-01', '+' || n.i || ' days')"
+    };
     conn.execute_batch(&format!(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {N})
          INSERT INTO receipts (store, receipt, member_id, at, local_date, kind, amount_fen,
@@ -1274,7 +1283,7 @@ fn a_database_past_i64_sums() -> (Workdir, String, i128) {
          WHERE r.receipt = 'NM0';
          WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {N} - 1)
          INSERT INTO member_days (member_id, local_date, spend_fen, points, purchases)
-         SELECT {id}, date('2000-01-01', '+' || n.i || ' days'), {FEN}, 0, 1 FROM n;"
+         SELECT {id}, {day}, {FEN}, 0, 1 FROM n;"
     ))
     .unwrap();
     (wd, no, N * FEN)

@@ -72,12 +72,11 @@ fn journal(wd: &Workdir, command: &str) -> Vec<(String, String)> {
     let mut st = conn
         .prepare("SELECT operator, detail FROM journal WHERE command = ?1 ORDER BY id")
         .unwrap();
-    let rows = st
-        .query_map([command], |r| Ok((r.get(0)?, r.get(1)?)))
+
+    st.query_map([command], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+        .unwrap()
 }
 
 /// Gives every fixture member one purchase, so that reports have rows.
@@ -905,7 +904,7 @@ fn tiers_program_set_and_init_refuse_a_ladder_that_does_not_rise() {
     );
     let fresh = Workdir::new();
     expect_exit(&fresh, &["init", "--program", f], 1, &[f, &line]);
-    assert!(!fresh.db().exists(), "init left a database behind");
+    assert!(!fresh.db_exists(), "init left a database behind");
 }
 
 #[test]

@@ -1,9 +1,8 @@
 //! `vipctl init`, and opening whatever file `--db` names (SPEC.md "Global
 //! behaviour", exit codes 0 and 1).
 
-use crate::workdir::{fixture, program_file, vipctl, Workdir, PROGRAM};
+use crate::workdir::{fixture, program_file, sqlite_only, vipctl, Workdir, PROGRAM};
 use predicates::prelude::*;
-use rusqlite::Connection;
 
 fn sibling_files(wd: &Workdir) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(wd.dir())
@@ -23,15 +22,16 @@ fn exit_0_init_creates_the_database_with_the_program() {
     assert_eq!(created["program"], "Shopping mall", "{created}");
     assert_eq!(created["program_version"], 1, "{created}");
     let conn = wd.conn();
-    let (app_id, version): (i32, u32) = conn
-        .query_row(
-            "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(app_id, vipctl::store::schema::APPLICATION_ID);
-    assert_eq!(version, vipctl::store::schema::LATEST);
+    let app = conn.application();
+    if conn.is_pg() {
+        assert_eq!(app, "vipctl");
+    } else {
+        assert_eq!(app, vipctl::store::schema::APPLICATION_ID.to_string());
+    }
+    assert_eq!(
+        conn.schema_version(),
+        i64::from(vipctl::store::schema::LATEST)
+    );
     let (source, operator): (String, String) = conn
         .query_row(
             "SELECT source, operator FROM program_versions WHERE version = 1",
@@ -81,7 +81,7 @@ fn every_fixture_program_initialises_a_database() {
 #[test]
 fn init_refuses_an_existing_database_and_leaves_it_as_it_was() {
     let wd = Workdir::setup();
-    let before_bytes = std::fs::read(wd.db()).unwrap();
+    let before_bytes = wd.db_state();
     let before_counts = wd.counts();
     let other = fixture("programs/supermarket.toml");
     wd.cmd(&["init", "--program", other.to_str().unwrap()])
@@ -89,7 +89,7 @@ fn init_refuses_an_existing_database_and_leaves_it_as_it_was() {
         .code(1)
         .stderr(predicate::str::contains("already exists"));
     wd.cmd(&["init"]).assert().code(1);
-    assert_eq!(std::fs::read(wd.db()).unwrap(), before_bytes);
+    assert_eq!(wd.db_state(), before_bytes);
     assert_eq!(wd.counts(), before_counts);
     assert!(wd.count("members") > 0);
 }
@@ -106,7 +106,7 @@ fn init_with_a_malformed_program_leaves_no_database_file() {
         .code(1)
         .stderr(predicate::str::contains("bad.toml"))
         .stderr(predicate::str::contains("line 5"));
-    assert!(!wd.db().exists(), "a refused init left a database behind");
+    assert!(!wd.db_exists(), "a refused init left a database behind");
     assert_eq!(sibling_files(&wd), Vec::<String>::new());
 }
 
@@ -117,11 +117,14 @@ fn init_with_a_missing_program_file_leaves_no_database_file() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no-such-program.toml"));
-    assert!(!wd.db().exists());
+    assert!(!wd.db_exists());
 }
 
 #[test]
 fn exit_1_missing_database_file_is_named_and_not_created() {
+    if sqlite_only("a missing database file") {
+        return;
+    }
     let wd = Workdir::new();
     wd.cmd(&["member", "show", "13800138000"])
         .assert()
@@ -143,19 +146,30 @@ fn the_database_defaults_to_vipctl_db_and_to_vipctl_db_env() {
         .assert()
         .success();
     assert!(wd.path("vipctl.db").exists());
-    // $VIPCTL_DB names another file.
-    let other = wd.path("other.db");
+    // $VIPCTL_DB names another file (on PostgreSQL: the test's database).
+    let other = if wd.on_pg() {
+        wd.db_arg()
+    } else {
+        wd.path("other.db").into_os_string()
+    };
     vipctl()
         .current_dir(wd.dir())
         .env("VIPCTL_DB", &other)
         .arg("init")
         .assert()
         .success();
-    assert!(other.exists());
+    if wd.on_pg() {
+        assert!(wd.db_exists());
+    } else {
+        assert!(std::path::Path::new(&other).exists());
+    }
 }
 
 #[test]
 fn a_text_file_is_not_a_vipctl_database_and_is_left_alone() {
+    if sqlite_only("a text file where the database file should be") {
+        return;
+    }
     let wd = Workdir::new();
     let text = "member_no,name\nM1,张伟\n";
     std::fs::write(wd.db(), text).unwrap();
@@ -173,15 +187,13 @@ fn a_text_file_is_not_a_vipctl_database_and_is_left_alone() {
 #[test]
 fn an_unrelated_sqlite_database_is_refused_and_left_alone() {
     let wd = Workdir::new();
-    {
-        let conn = Connection::open(wd.db()).unwrap();
-        conn.execute_batch(
+    wd.conn()
+        .execute_batch(
             "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);
-             INSERT INTO customers (name) VALUES ('张伟'), ('李芳');",
+             INSERT INTO customers (id, name) VALUES (1, '张伟'), (2, '李芳');",
         )
         .unwrap();
-    }
-    let before = std::fs::read(wd.db()).unwrap();
+    let before = wd.db_state();
     wd.cmd(&["audit"])
         .assert()
         .code(1)
@@ -190,22 +202,21 @@ fn an_unrelated_sqlite_database_is_refused_and_left_alone() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not a vipctl database"));
-    assert_eq!(std::fs::read(wd.db()).unwrap(), before, "the file changed");
-    let tables: i64 = Connection::open(wd.db())
-        .unwrap()
-        .query_row(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(tables, 1, "vipctl added tables to someone else's database");
+    assert_eq!(wd.db_state(), before, "the database changed");
+    assert_eq!(
+        wd.conn().table_names(),
+        ["customers"],
+        "vipctl added tables to someone else's database"
+    );
 }
 
 #[cfg(unix)]
 #[test]
 fn a_read_only_database_is_refused_with_a_message_and_left_unchanged() {
     use std::os::unix::fs::PermissionsExt;
+    if sqlite_only("the database file's permissions") {
+        return;
+    }
     let wd = Workdir::setup();
     let before = std::fs::read(wd.db()).unwrap();
     let before_counts = wd.counts();
@@ -236,17 +247,15 @@ fn a_read_only_database_is_refused_with_a_message_and_left_unchanged() {
 #[test]
 fn a_database_newer_than_this_vipctl_is_refused() {
     let wd = Workdir::setup();
-    let newer = vipctl::store::schema::LATEST + 1;
-    wd.conn()
-        .pragma_update(None, "user_version", newer)
-        .unwrap();
+    let newer = i64::from(vipctl::store::schema::LATEST) + 1;
+    wd.conn().set_schema_version(newer);
     wd.cmd(&["audit"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("newer"));
-    let v: u32 = wd
-        .conn()
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
-    assert_eq!(v, newer, "the schema version was lowered");
+    assert_eq!(
+        wd.conn().schema_version(),
+        newer,
+        "the schema version was lowered"
+    );
 }

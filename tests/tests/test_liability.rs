@@ -11,7 +11,7 @@
 //! As of 2026-12-15, 3200 points expire within 30 days and by the year end
 //! (all but member 1's 300 from Dec 31).
 
-use crate::workdir::{assert_audit_ok, expect_exit, stderr_of, Workdir};
+use crate::workdir::{assert_audit_ok, expect_exit, sqlite_only, stderr_of, Workdir};
 use serde_json::{json, Value};
 
 const PROGRAM: &str = r#"
@@ -212,6 +212,9 @@ fn hostile_flags_are_usage_errors() {
 /// The report only reads: it works on a read-only database file.
 #[test]
 fn works_on_a_read_only_file() {
+    if sqlite_only("the database file's permissions") {
+        return;
+    }
     let (wd, _) = setup();
     let mut perms = std::fs::metadata(wd.db()).unwrap().permissions();
     perms.set_readonly(true);

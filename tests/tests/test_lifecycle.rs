@@ -93,12 +93,11 @@ fn lots_by_expiry(wd: &Workdir) -> Vec<(Option<String>, i64)> {
              GROUP BY expires_on ORDER BY expires_on",
         )
         .unwrap();
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+        .unwrap()
 }
 
 fn journal(wd: &Workdir, command: &str) -> Vec<(String, String)> {
@@ -106,12 +105,11 @@ fn journal(wd: &Workdir, command: &str) -> Vec<(String, String)> {
     let mut st = conn
         .prepare("SELECT operator, detail FROM journal WHERE command = ?1 ORDER BY id")
         .unwrap();
-    let rows = st
-        .query_map([command], |r| Ok((r.get(0)?, r.get(1)?)))
+
+    st.query_map([command], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+        .unwrap()
 }
 
 // ---------------------------------------------------------------- merge
@@ -832,7 +830,7 @@ proptest::proptest! {
             proptest::prop_assert_eq!(wd.points(&drop), 0);
             // Positive lots are kept by date unless a debt of KEEP absorbed them.
             let sum_lots: i64 = lots_by_expiry(&wd).iter().map(|l| l.1).sum();
-            let positive: i64 = wd.conn().query_row("SELECT COALESCE(SUM(MAX(balance, 0)), 0) FROM members", [], |r| r.get(0)).unwrap();
+            let positive: i64 = wd.conn().query_row("SELECT COALESCE(SUM(CASE WHEN balance > 0 THEN balance ELSE 0 END), 0) FROM members", [], |r| r.get(0)).unwrap();
             proptest::prop_assert_eq!(sum_lots, positive);
             assert_audit_ok(&wd);
         }

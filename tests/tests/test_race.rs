@@ -37,13 +37,7 @@ fn r16_r21_redemptions_racing_an_import_never_corrupt_the_balance() {
     let file = wd.write("big.csv", &csv);
     let mut import = Command::new(env!("CARGO_BIN_EXE_vipctl"))
         .env("VIPCTL_OPERATOR", "night")
-        .args([
-            "--db",
-            &wd.db().display().to_string(),
-            "--as-of",
-            "2026-11-20",
-            "-q",
-        ])
+        .args(["--db", &wd.db_text(), "--as-of", "2026-11-20", "-q"])
         .args([
             "purchase",
             "--file",

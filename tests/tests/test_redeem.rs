@@ -89,12 +89,11 @@ fn open_lots(wd: &Workdir, reference: &str) -> Vec<(i64, i64, Option<String>)> {
              WHERE m.member_no = ?1 AND l.remaining > 0 ORDER BY l.id",
         )
         .unwrap();
-    let rows = st
-        .query_map([&no], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+
+    st.query_map([&no], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+        .unwrap()
 }
 
 /// The points a stored receipt earned (negative for a return's take-back).
@@ -400,12 +399,11 @@ fn r17_redemption_takes_the_earliest_expiring_lot_first() {
                  ORDER BY lo.expires_on",
             )
             .unwrap();
-        let rows = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        rows
+            .unwrap()
     };
     assert_eq!(
         uses,

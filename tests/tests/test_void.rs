@@ -70,12 +70,11 @@ fn lots(wd: &Workdir) -> Vec<(Option<String>, i64)> {
     let mut st = conn
         .prepare("SELECT expires_on, SUM(remaining) FROM lots WHERE remaining > 0 GROUP BY expires_on ORDER BY expires_on")
         .unwrap();
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+        .unwrap()
 }
 
 fn redeem(wd: &Workdir, no: &str, points: i64) -> i64 {

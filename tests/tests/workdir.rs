@@ -1,11 +1,21 @@
 //! A work directory per test: a temp dir with its own database, the real
 //! `vipctl` binary run inside it with `--db` set, `VIPCTL_OPERATOR=tester`, and
-//! the clock fixed, plus direct SQLite access for assertions.
+//! the clock fixed, plus direct database access for assertions.
+//!
+//! The database is a SQLite file (`vipctl.db` in the temp dir), or, when
+//! `VIPCTL_TEST_PG` names a PostgreSQL server
+//! (`postgres://user@host:port/dbname`), a fresh database of its own on that
+//! server, created for the test and dropped after it. Tests read and tamper
+//! with the database through [`Db`], which speaks to either; the few tests
+//! that are about the SQLite file itself say so with [`sqlite_only`].
 
 use assert_cmd::Command;
-use rusqlite::Connection;
 use serde_json::Value;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+
+use crate::workdir_db::PgDatabase;
+pub use crate::workdir_db::{pg_server, sqlite_only, Db};
 
 /// The working date of every test (`--as-of`).
 pub const AS_OF: &str = "2026-11-20";
@@ -144,19 +154,51 @@ impl Out {
 }
 
 pub struct Workdir {
+    // Dropped first: the PostgreSQL database goes before the temp dir.
+    pg: Option<PgDatabase>,
     dir: tempfile::TempDir,
     db: PathBuf,
 }
 
 impl Workdir {
-    /// An empty work directory; the database (`vipctl.db`) does not exist yet.
+    /// A second work directory holding a copy of this one's database (taken
+    /// while no vipctl runs: on SQLite the main file plus any WAL is the
+    /// whole database).
+    pub fn copy_db(&self) -> Workdir {
+        let dir = tempfile::Builder::new()
+            .prefix("vipctl-test-")
+            .tempdir()
+            .expect("temp dir");
+        let db = dir.path().join("vipctl.db");
+        let pg = self.pg.as_ref().map(PgDatabase::copy);
+        if pg.is_none() {
+            std::fs::copy(&self.db, &db).expect("copy the database");
+            for ext in ["-wal", "-shm"] {
+                let from = PathBuf::from(format!("{}{ext}", self.db.display()));
+                if from.exists() {
+                    std::fs::copy(&from, format!("{}{ext}", db.display())).unwrap();
+                }
+            }
+        }
+        Workdir { pg, dir, db }
+    }
+
+    /// An empty work directory; the database is not initialised yet (on
+    /// SQLite `vipctl.db` does not exist; on PostgreSQL the database exists
+    /// and is empty).
     pub fn new() -> Workdir {
         let dir = tempfile::Builder::new()
             .prefix("vipctl-test-")
             .tempdir()
             .expect("temp dir");
         let db = dir.path().join("vipctl.db");
-        Workdir { dir, db }
+        let pg = pg_server().map(PgDatabase::create);
+        Workdir { pg, dir, db }
+    }
+
+    /// True when the tests run on PostgreSQL (`VIPCTL_TEST_PG`).
+    pub fn on_pg(&self) -> bool {
+        self.pg.is_some()
     }
 
     /// A database initialised with the fixture program, the fixture staff and
@@ -198,8 +240,60 @@ impl Workdir {
         self.dir.path().join(name)
     }
 
+    /// The SQLite file. Only for tests about the file itself, which start
+    /// with [`sqlite_only`]; every other test names the database by
+    /// [`Workdir::db_arg`].
     pub fn db(&self) -> &Path {
+        assert!(
+            self.pg.is_none(),
+            "this test reads the SQLite file: on PostgreSQL it must name the database by db_arg(), \
+             or say why it is SQLite-only with sqlite_only()"
+        );
         &self.db
+    }
+
+    /// What `--db` is given: the file's path, or the PostgreSQL database's URL.
+    pub fn db_arg(&self) -> OsString {
+        match &self.pg {
+            Some(pg) => pg.url.clone().into(),
+            None => self.db.clone().into_os_string(),
+        }
+    }
+
+    /// How messages name the database: the file's name (`vipctl.db`), or
+    /// the PostgreSQL database's name.
+    pub fn db_name(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.name().to_string(),
+            None => "vipctl.db".to_string(),
+        }
+    }
+
+    /// `db_arg` as text.
+    pub fn db_text(&self) -> String {
+        self.db_arg().to_string_lossy().into_owned()
+    }
+
+    /// Whether the database has been created (`init`): on SQLite the file
+    /// exists, on PostgreSQL the database holds tables.
+    pub fn db_exists(&self) -> bool {
+        match &self.pg {
+            Some(_) => self.conn().query_i64(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+            ) > 0,
+            None => self.db.exists(),
+        }
+    }
+
+    /// The database's whole state, to show a refused command changed
+    /// nothing: on SQLite the file's bytes, on PostgreSQL every row of every
+    /// table ([`snapshot`]).
+    pub fn db_state(&self) -> Vec<u8> {
+        match &self.pg {
+            Some(_) => snapshot(self).into_bytes(),
+            None => std::fs::read(&self.db)
+                .unwrap_or_else(|e| panic!("read {}: {e}", self.db.display())),
+        }
     }
 
     /// `vipctl --db DB ARGS…` in the work directory, with the real clock.
@@ -208,7 +302,7 @@ impl Workdir {
         let mut cmd = vipctl();
         cmd.current_dir(self.dir.path())
             .arg("--db")
-            .arg(&self.db)
+            .arg(self.db_arg())
             .args(args);
         cmd
     }
@@ -299,7 +393,7 @@ impl Workdir {
     pub fn init(&self, program: &str) {
         let file = program_file(program);
         self.ok(&["init", "--program", file.to_str().unwrap()]);
-        assert!(self.db.exists(), "init created no database");
+        assert!(self.db_exists(), "init created no database");
     }
 
     /// `staff add --file fixtures/staff.csv`; checks every row was added.
@@ -367,16 +461,32 @@ impl Workdir {
         p
     }
 
-    /// The database, opened directly.
-    pub fn conn(&self) -> Connection {
-        Connection::open(&self.db).expect("open the database with rusqlite")
+    /// The database, opened directly (SQLite or PostgreSQL).
+    pub fn conn(&self) -> Db {
+        match &self.pg {
+            Some(pg) => Db::connect_pg(&pg.url),
+            None => Db::open_sqlite(&self.db),
+        }
+    }
+
+    /// A reader beside a running vipctl, that does not disturb it (SQLite:
+    /// read-only, waiting at most 50 ms for a lock); `None` while the
+    /// database cannot be read.
+    pub fn reader(&self) -> Option<Db> {
+        match &self.pg {
+            Some(pg) => Db::try_connect_pg(&pg.url),
+            None => Db::try_open_sqlite_reader(&self.db, std::time::Duration::from_millis(50)),
+        }
+    }
+
+    /// The value of a query returning one integer (`SELECT COUNT(*) …`).
+    pub fn query_i64(&self, sql: &str) -> i64 {
+        self.conn().query_i64(sql)
     }
 
     /// `SELECT COUNT(*) FROM table`.
     pub fn count(&self, table: &str) -> i64 {
-        self.conn()
-            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-            .expect("count rows")
+        self.query_i64(&format!("SELECT COUNT(*) FROM {table}"))
     }
 
     /// The row count of every table, to show that a refused command wrote nothing.
@@ -385,9 +495,7 @@ impl Workdir {
         table_names(&conn)
             .into_iter()
             .map(|t| {
-                let n = conn
-                    .query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0))
-                    .unwrap();
+                let n = conn.query_i64(&format!("SELECT COUNT(*) FROM \"{t}\""));
                 (t, n)
             })
             .collect()
@@ -424,12 +532,11 @@ pub fn ledger_rows(wd: &Workdir, reference: &str, column: &str) -> Vec<(String, 
          JOIN members m ON m.id = l.member_id WHERE m.member_no = ?1 ORDER BY l.id"
     );
     let mut st = conn.prepare(&sql).unwrap();
-    let rows = st
-        .query_map([&no], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+
+    st.query_map([&no], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+        .unwrap()
 }
 
 /// Every row of every table (the journal included), as text, in a stable
@@ -450,35 +557,24 @@ pub fn snapshot(wd: &Workdir) -> String {
 }
 
 /// The names of the database's tables, in order; never none.
-pub fn table_names(conn: &Connection) -> Vec<String> {
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+pub fn table_names(conn: &Db) -> Vec<String> {
+    let tables = conn.table_names();
     assert!(!tables.is_empty(), "the database has no tables");
     tables
 }
 
 /// The rows of a query, each as its values' debug forms joined by `|`.
-pub fn query_text(conn: &Connection, sql: &str) -> Vec<String> {
-    let mut st = conn.prepare(sql).unwrap();
-    let n = st.column_count();
-    let rows = st
-        .query_map([], |r| {
+pub fn query_text(conn: &Db, sql: &str) -> Vec<String> {
+    conn.query_rows(sql)
+        .into_iter()
+        .map(|row| {
             let mut line = String::new();
-            for i in 0..n {
-                let v: rusqlite::types::Value = r.get(i)?;
+            for v in row {
                 line.push_str(&format!("{v:?}|"));
             }
-            Ok(line)
+            line
         })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    rows
+        .collect()
 }
 
 /// `vipctl audit` passes on the work directory's database.
@@ -544,10 +640,9 @@ pub fn balances(wd: &Workdir) -> Vec<(String, i64)> {
     let mut st = conn
         .prepare("SELECT member_no, balance FROM members ORDER BY member_no")
         .unwrap();
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
+        .unwrap()
 }
