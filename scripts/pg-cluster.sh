@@ -81,7 +81,7 @@ start() {
     if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
         -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='$dir' \
             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-            -c max_connections=200" >"$dir/pg_ctl.log" 2>&1; then
+            -c max_connections=200 -c wal_level=minimal -c max_wal_senders=0" >"$dir/pg_ctl.log" 2>&1; then
       echo "$port" >"$dir/port"
       echo "export VIPCTL_PG_CLUSTER=$dir"
       echo "export VIPCTL_TEST_PG=postgres://postgres@127.0.0.1:$port/postgres"

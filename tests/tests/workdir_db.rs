@@ -110,8 +110,10 @@ impl PgDatabase {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let create = match template {
-            Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
-            None => format!("CREATE DATABASE {name}"),
+            Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t} STRATEGY FILE_COPY"),
+            // FILE_COPY (PostgreSQL 15+): with fsync off, about twice as fast
+            // as the default for the small template.
+            None => format!("CREATE DATABASE {name} STRATEGY FILE_COPY"),
         };
         admin(server, |c| {
             c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
