@@ -1,9 +1,11 @@
 //! The world the model-based property tests run in (`test_ledger_props`,
 //! `test_returns_props`): a fresh store in a temp directory with one program
 //! and three enrolled members, the context of an operation on a given day,
-//! and importing a CSV text straight through `ops::import`.
+//! and importing a CSV text straight through `ops::import`. With
+//! `VIPCTL_TEST_PG` the store is a fresh PostgreSQL database instead.
 
 use crate::workdir::resident_id;
+use crate::workdir_db::{pg_server, PgDatabase};
 use chrono::{NaiveDate, TimeZone, Utc};
 use std::path::PathBuf;
 use tempfile::TempDir;
@@ -54,6 +56,8 @@ pub struct Base {
     pub members: Vec<Member>,
     /// Imports so far (each writes its own rejects file).
     pub imports: u64,
+    /// The PostgreSQL database, dropped after the store closes.
+    _pg: Option<PgDatabase>,
 }
 
 impl Base {
@@ -61,7 +65,12 @@ impl Base {
     /// members enrolled on 1 January of `year`.
     pub fn new(name: &str, source: &str, year: i32) -> Base {
         let dir = tempfile::tempdir().unwrap();
-        let mut st = Store::create(&dir.path().join("vip.db")).unwrap();
+        let pg = pg_server().map(PgDatabase::create);
+        let target = match &pg {
+            Some(db) => PathBuf::from(&db.url),
+            None => dir.path().join("vip.db"),
+        };
+        let mut st = Store::create(&target).unwrap();
         let c0 = ctx(date(year, 1, 1));
         let version = programs::insert(&st.conn, &c0.now_text(), OPERATOR, name, source).unwrap();
         let program = programs::current(&st.conn).unwrap().2;
@@ -93,6 +102,7 @@ impl Base {
             version,
             members,
             imports: 0,
+            _pg: pg,
         }
     }
 
