@@ -30,8 +30,9 @@ pub enum Conn {
 /// A PostgreSQL connection with its prepared statements.
 pub struct Pg {
     client: RefCell<postgres::Client>,
-    /// Prepared statements by their SQL text as the store wrote it.
-    statements: RefCell<HashMap<String, postgres::Statement>>,
+    /// Prepared statements by their SQL text as the store wrote it and
+    /// their parameters' types.
+    statements: RefCell<HashMap<(String, Vec<postgres::types::Type>), postgres::Statement>>,
 }
 
 /// The advisory lock every PostgreSQL write transaction takes ("VIPC").
@@ -185,9 +186,10 @@ impl<T, F: FnMut(&Row<'_>) -> Result<T>> Iterator for MappedRows<'_, F> {
 pub enum Stmt<'c> {
     Cached(rusqlite::CachedStatement<'c>),
     Once(rusqlite::Statement<'c>),
+    /// Prepared on first use, when the parameters' types are known.
     Pg {
         pg: &'c Pg,
-        statement: postgres::Statement,
+        sql: String,
     },
 }
 
@@ -213,24 +215,26 @@ impl<'c> Stmt<'c> {
         if let Some(s) = self.lite() {
             return Ok(s.execute(rusqlite::params_from_iter(values.iter()))?);
         }
-        let Stmt::Pg { pg, statement } = self else {
+        let Stmt::Pg { pg, sql } = self else {
             unreachable!("not SQLite, so PostgreSQL")
         };
+        let statement = pg.statement(sql, &values)?;
         let n = pg
             .client
             .borrow_mut()
-            .execute(statement, &pg_refs(&values))?;
+            .execute(&statement, &pg_refs(&values))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
     /// Runs the query; its rows one at a time.
     pub fn query<P: Params>(&mut self, p: P) -> Result<Rows<'_>> {
         let values = p.values();
-        if let Stmt::Pg { pg, statement } = self {
+        if let Stmt::Pg { pg, sql } = self {
+            let statement = pg.statement(sql, &values)?;
             let rows = pg
                 .client
                 .borrow_mut()
-                .query(&*statement, &pg_refs(&values))?;
+                .query(&statement, &pg_refs(&values))?;
             return Ok(Rows::Pg {
                 rows: rows.into_iter(),
                 current: None,
@@ -321,18 +325,32 @@ impl Pg {
         })
     }
 
-    fn statement(&self, sql: &str) -> Result<postgres::Statement> {
-        if let Some(s) = self.statements.borrow().get(sql) {
+    /// The prepared statement for `sql` with parameters of these values'
+    /// types: integers as `bigint` (every integer column is one), text as
+    /// `text`, NULL left to the server to infer (write `CAST(?1 AS TEXT)`
+    /// where a NULL's type cannot be told from the statement).
+    fn statement(&self, sql: &str, values: &[Value<'_>]) -> Result<postgres::Statement> {
+        use postgres::types::Type;
+        let types: Vec<Type> = values
+            .iter()
+            .map(|v| match v {
+                Value::Int(_) => Type::INT8,
+                Value::Bool(_) => Type::BOOL,
+                Value::Blob(_) => Type::BYTEA,
+                Value::Text(_) | Value::Owned(_) => Type::TEXT,
+                Value::Null => Type::UNKNOWN,
+            })
+            .collect();
+        let key = (sql.to_string(), types);
+        if let Some(s) = self.statements.borrow().get(&key) {
             return Ok(s.clone());
         }
         let statement = self
             .client
             .borrow_mut()
-            .prepare(&pg_placeholders(sql))
+            .prepare_typed(&pg_placeholders(sql), &key.1)
             .with_context(|| format!("preparing: {}", one_line(sql)))?;
-        self.statements
-            .borrow_mut()
-            .insert(sql.to_string(), statement.clone());
+        self.statements.borrow_mut().insert(key, statement.clone());
         Ok(statement)
     }
 
@@ -405,7 +423,7 @@ impl Conn {
             Conn::Lite(c) => Ok(Stmt::Cached(c.prepare_cached(sql)?)),
             Conn::Pg(p) => Ok(Stmt::Pg {
                 pg: p,
-                statement: p.statement(sql)?,
+                sql: sql.to_string(),
             }),
         }
     }

@@ -80,7 +80,7 @@ pub struct Filter {
 pub fn each(conn: &Conn, f: &Filter, mut each: impl FnMut(Entry) -> Result<()>) -> Result<()> {
     let mut stmt = conn.prepare(
         "SELECT id, at, operator, kind, command, detail FROM journal
-         WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR kind = ?2)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR at >= ?1) AND (CAST(?2 AS TEXT) IS NULL OR kind = ?2)
          ORDER BY at, id",
     )?;
     let mut rows = stmt.query((f.since.as_deref(), f.kind.map(Kind::name)))?;

@@ -178,7 +178,7 @@ pub fn apply_member_sums(
 ) -> Result<()> {
     conn.prepare_cached(
         "UPDATE members SET balance = balance + ?2,
-                last_purchase = CASE WHEN ?3 IS NOT NULL AND (last_purchase IS NULL OR last_purchase < ?3)
+                last_purchase = CASE WHEN CAST(?3 AS TEXT) IS NOT NULL AND (last_purchase IS NULL OR last_purchase < ?3)
                                      THEN ?3 ELSE last_purchase END,
                 sales_fen = sales_fen + ?4, sales_points = sales_points + ?5, sales_count = sales_count + ?6
          WHERE id = ?1",

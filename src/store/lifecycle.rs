@@ -96,9 +96,9 @@ pub fn move_history(
         "INSERT INTO member_days (member_id, local_date, spend_fen, points, purchases)
          SELECT ?1, local_date, spend_fen, points, purchases FROM member_days WHERE member_id = ?2
          ON CONFLICT (member_id, local_date) DO UPDATE SET
-             spend_fen = spend_fen + excluded.spend_fen,
-             points = points + excluded.points,
-             purchases = purchases + excluded.purchases",
+             spend_fen = member_days.spend_fen + excluded.spend_fen,
+             points = member_days.points + excluded.points,
+             purchases = member_days.purchases + excluded.purchases",
         params![keep, drop],
     )?;
     conn.execute("DELETE FROM member_days WHERE member_id = ?1", [drop])?;

@@ -332,7 +332,7 @@ pub fn list(
 ) -> Result<()> {
     let sql = format!(
         "SELECT {MEMBER_COLUMNS} FROM members m
-         WHERE (?1 IS NULL OR m.tier = ?1) AND (?2 IS NULL OR m.store = ?2) AND (?3 IS NULL OR m.staff = ?3)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR m.tier = ?1) AND (CAST(?2 AS TEXT) IS NULL OR m.store = ?2) AND (CAST(?3 AS TEXT) IS NULL OR m.staff = ?3)
          ORDER BY m.id"
     );
     let mut st = conn.prepare(&sql)?;

@@ -488,8 +488,8 @@ pub fn add_member_day(
 ) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO member_days (member_id, local_date, spend_fen, points, purchases) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (member_id, local_date) DO UPDATE SET spend_fen = spend_fen + excluded.spend_fen,
-             points = points + excluded.points, purchases = purchases + excluded.purchases",
+         ON CONFLICT (member_id, local_date) DO UPDATE SET spend_fen = member_days.spend_fen + excluded.spend_fen,
+             points = member_days.points + excluded.points, purchases = member_days.purchases + excluded.purchases",
     )?
     .execute(params![member_id, date.to_string(), spend_fen, points, purchases])?;
     Ok(())

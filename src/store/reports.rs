@@ -45,7 +45,7 @@ pub fn members_for_care(
                 m.balance, m.store, m.staff
          FROM members m
          WHERE m.status = 'active' AND m.consent IS NOT 'no'
-           AND (?1 IS NULL OR m.store = ?1) AND (?2 IS NULL OR m.staff = ?2)
+           AND (CAST(?1 AS TEXT) IS NULL OR m.store = ?1) AND (CAST(?2 AS TEXT) IS NULL OR m.staff = ?2)
          ORDER BY m.id"
     );
     let mut st = conn.prepare(&sql)?;
@@ -182,7 +182,7 @@ pub fn top(
                 (SELECT {} FROM member_days d WHERE d.member_id = m.id AND d.local_date BETWEEN ?1 AND ?2),
                 m.balance, m.id
          FROM members m
-         WHERE m.status = 'active' AND (?3 IS NULL OR m.store = ?3) AND (?4 IS NULL OR m.staff = ?4)",
+         WHERE m.status = 'active' AND (CAST(?3 AS TEXT) IS NULL OR m.store = ?3) AND (CAST(?4 AS TEXT) IS NULL OR m.staff = ?4)",
         "COALESCE(SUM(spend_fen / 1000000000), 0)",
         "COALESCE(SUM(spend_fen % 1000000000), 0)"
     ))?;

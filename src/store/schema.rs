@@ -378,7 +378,7 @@ CREATE TABLE members (
     status       TEXT COLLATE "C" NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'closed')),
     tier         TEXT COLLATE "C" NOT NULL,
     tier_since   TEXT COLLATE "C" NOT NULL,
-    tier_pinned  BIGINT NOT NULL DEFAULT 0,
+    tier_pinned  BOOLEAN NOT NULL DEFAULT FALSE,
     balance      BIGINT NOT NULL DEFAULT 0,
     last_purchase TEXT COLLATE "C",
     sales_fen      BIGINT NOT NULL DEFAULT 0,
