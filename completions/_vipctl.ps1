@@ -627,6 +627,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output file (`-` for stdout, the default). Never the database or one of its files')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'First day of the period (ledger, receipts; in the program''s time zone)')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Last day of the period, inclusive (default: --as-of)')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Encrypt the export into an AES-256 ZIP at -o with the password in FILE (`-` for stdin; one trailing line break is dropped). Default for a full export: $VIPCTL_EXPORT_PASSWORD')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER, else $LOGNAME')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')

@@ -736,7 +736,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__export)
-            opts="-o -q -h --output --from --to --include-pii --excel --expiring --db --operator --format --quiet --as-of --at --wait --help tiers members ledger receipts"
+            opts="-o -q -h --output --from --to --include-pii --excel --expiring --password-file --db --operator --format --quiet --as-of --at --wait --help tiers members ledger receipts"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -755,6 +755,10 @@ _vipctl() {
                     return 0
                     ;;
                 --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -476,6 +476,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -s h -l help -d 'P
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s o -l output -d 'Output file (`-` for stdout, the default). Never the database or one of its files' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l from -d 'First day of the period (ledger, receipts; in the program\'s time zone)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l to -d 'Last day of the period, inclusive (default: --as-of)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l password-file -d 'Encrypt the export into an AES-256 ZIP at -o with the password in FILE (`-` for stdin; one trailing line break is dropped). Default for a full export: $VIPCTL_EXPORT_PASSWORD' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'

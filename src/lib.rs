@@ -5,6 +5,7 @@
 //! (the only place that speaks SQL). See ARCHITECTURE.md.
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod cli;
 pub mod csvio;
 pub mod error;

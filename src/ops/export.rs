@@ -50,6 +50,8 @@ pub struct Options {
     pub expiring: bool,
     /// Where it goes, for the journal.
     pub target: String,
+    /// Written into an AES-256 encrypted ZIP (R35), for the journal.
+    pub encrypted: bool,
 }
 
 /// What an export wrote.
@@ -61,6 +63,8 @@ pub struct Exported {
     pub to: Option<String>,
     pub pii: bool,
     pub file: String,
+    /// In an AES-256 encrypted ZIP archive (`--password-file`, R35).
+    pub encrypted: bool,
     /// Recorded in the journal (not when the database is read-only).
     #[serde(skip)]
     pub journalled: bool,
@@ -310,14 +314,20 @@ pub fn export(
         }
     }
     w.finish()?;
+    // The journal says that the export was encrypted, never with what.
     let detail = format!(
-        "{} to {}: {rows} rows{}",
+        "{} to {}: {rows} rows{}{}",
         opts.what.name(),
         opts.target,
         if pii {
             ", FULL DATA (--include-pii)"
         } else {
             ", masked"
+        },
+        if opts.encrypted {
+            ", encrypted (AES-256 ZIP)"
+        } else {
+            ""
         }
     );
     check(st, opts)?;
@@ -337,6 +347,7 @@ pub fn export(
         to: to_text,
         pii,
         file: opts.target.clone(),
+        encrypted: opts.encrypted,
         journalled: !st.read_only,
     })
 }

@@ -12,6 +12,7 @@ mod workdir_db;
 
 mod test_completions;
 mod test_crash;
+mod test_encrypted;
 mod test_enroll;
 mod test_expiry;
 mod test_export;
