@@ -22,6 +22,9 @@ pub(super) const HELP: &str = "Examples:
 
 File columns (header names, any order): store,receipt,member,time,amount
 and optionally list_amount,category,points_used,staff,type,original_receipt.
+time: YYYY-MM-DD HH:MM[:SS] in the program's time zone, RFC 3339 with an
+offset, or as Excel writes it when it saves the file again (2026/11/24 10:15,
+2026/1/5 9:05): the same receipt in any of these forms is a duplicate.
 Re-running a file is safe: receipts already imported are counted as duplicates.
 Files joined with cat: a header row repeated mid-file is skipped, and if it names
 the same columns in another order the rows after it are read by its order. A

@@ -55,24 +55,63 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 }
 
 /// Parses a moment: RFC 3339 with an offset, or `YYYY-MM-DD HH:MM[:SS]` local
-/// to `tz`; the year four digits in `YEARS`.
+/// to `tz`, or as Excel writes it when it re-saves a file
+/// (`YYYY/M/D H:MM[:SS]`: slashes, month, day and hour maybe unpadded);
+/// the year four digits in `YEARS`.
 pub fn parse_moment(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
-    check_year(t).map_err(|e| format!("time {e}"))?;
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return to_the_second(d.with_timezone(&Utc), t);
-    }
-    let local = NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
-        .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
-        .map_err(|_| format!("time {t:?} is not `YYYY-MM-DD HH:MM[:SS]` or RFC 3339"))?;
+    let local = if t.as_bytes().get(4) == Some(&b'/') {
+        check_year(&t.replacen('/', "-", 1)).map_err(|e| format!("time {e}"))?;
+        excel_moment(t).ok_or_else(|| {
+            format!("time {t:?} is not `YYYY/M/D H:MM[:SS]` (as Excel writes it), `YYYY-MM-DD HH:MM[:SS]` or RFC 3339")
+        })?
+    } else {
+        check_year(t).map_err(|e| format!("time {e}"))?;
+        if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+            return to_the_second(d.with_timezone(&Utc), t);
+        }
+        NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S")
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M"))
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S"))
+            .or_else(|_| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M"))
+            .map_err(|_| format!("time {t:?} is not `YYYY-MM-DD HH:MM[:SS]` or RFC 3339"))?
+    };
     let m = tz
         .from_local_datetime(&local)
         .earliest()
         .map(|d| d.with_timezone(&Utc))
         .ok_or_else(|| format!("time {t:?} does not exist in {tz}"))?;
     to_the_second(m, t)
+}
+
+/// `YYYY/M/D H:MM[:SS]`, as Excel writes a date and time when it re-saves
+/// a CSV file (`2026/11/24 10:15`, `2026/1/5 9:05`): the year four digits,
+/// month, day and hour one or two, minutes and seconds two. Nothing looser:
+/// a value that might be read two ways is refused, never guessed.
+fn excel_moment(t: &str) -> Option<NaiveDateTime> {
+    fn number(s: &str, digits: std::ops::RangeInclusive<usize>) -> Option<u32> {
+        (digits.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    }
+    let (date, time) = t.split_once(' ')?;
+    let mut d = date.split('/');
+    let (year, month, day) = (d.next()?, d.next()?, d.next()?);
+    let mut c = time.split(':');
+    let (hour, minute, second) = (c.next()?, c.next()?, c.next());
+    if d.next().is_some() || c.next().is_some() {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(number(year, 4..=4)?).ok()?,
+        number(month, 1..=2)?,
+        number(day, 1..=2)?,
+    )?;
+    let second = match second {
+        Some(s) => number(s, 2..=2)?,
+        None => 0,
+    };
+    date.and_hms_opt(number(hour, 1..=2)?, number(minute, 2..=2)?, second)
 }
 
 /// A moment as it is stored, to the second: a fraction of a second is
@@ -152,6 +191,44 @@ mod tests {
         for leap in ["2999-03-31t00:00:60z", "2026-06-30 23:59:60"] {
             let e = parse_moment(leap, tz).unwrap_err();
             assert!(e.contains("second 60") && e.contains(leap), "{e}");
+        }
+    }
+
+    #[test]
+    fn excel_resaved_times_are_read_as_local_times() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        for (excel, iso) in [
+            ("2026/11/24 10:15", "2026-11-24 10:15"),
+            ("2026/1/5 9:05", "2026-01-05 09:05"),
+            ("2026/01/05 09:05", "2026-01-05 09:05"),
+            ("2026/1/5 9:05:07", "2026-01-05 09:05:07"),
+            ("2026/12/31 23:59:59", "2026-12-31 23:59:59"),
+            (" 2026/2/28 0:00 ", "2026-02-28 00:00"),
+        ] {
+            assert_eq!(parse_moment(excel, tz), parse_moment(iso, tz), "{excel}");
+            assert!(parse_moment(excel, tz).is_ok(), "{excel}");
+        }
+        for bad in [
+            "2026/11/24",
+            "2026/11/24 10",
+            "2026/11/24 10:5",
+            "2026/11/24 10:15:7",
+            "2026/13/1 10:00",
+            "2026/2/30 10:00",
+            "2026/1/5 24:00",
+            "2026/1/5 9:60",
+            "2026/001/5 9:05",
+            "2026/1/5  9:05",
+            "2026/1/5T9:05",
+            "2026/1/5 9:05 PM",
+            "2026/1/5 9:05+08:00",
+            "2026/1/5/1 9:05",
+            "1899/12/31 23:59",
+            "3000/1/1 0:00",
+            "26/1/5 9:05",
+            "2026/+1/5 9:05",
+        ] {
+            assert!(parse_moment(bad, tz).is_err(), "{bad} was accepted");
         }
     }
 

@@ -567,6 +567,96 @@ fn bad_time_is_rejected() {
     assert_eq!(wd.count("receipts"), 2);
 }
 
+/// A receipts file that Excel opened and saved again writes its times as
+/// `2026/11/19 10:15` or `2026/1/5 9:05` (slashes, no leading zeros): read
+/// as the same local times, so the re-saved file is the same receipts
+/// (duplicates, never a second credit or a conflict).
+#[test]
+fn excel_resaved_times_are_read_as_the_same_local_times() {
+    let wd = Workdir::with_program("rules-mall");
+    let header = "store,receipt,member,time,amount";
+    let iso = csv_file(
+        &wd,
+        "day.csv",
+        header,
+        &[
+            "BJ01,X1,C000003,2026-11-19 10:15,10.00",
+            "BJ01,X2,C000003,2026-11-09 09:05,20.00",
+            "BJ01,X3,,2026-01-05 09:05:30,30.00",
+        ],
+    );
+    let (out, s) = import(&wd, &iso, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(s["receipts_imported"], 3, "{s}");
+    let stored = |receipt: &str| -> String {
+        wd.conn()
+            .query_row(
+                "SELECT at FROM receipts WHERE store = 'BJ01' AND receipt = ?1",
+                [receipt],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let before: Vec<String> = ["X1", "X2", "X3"].iter().map(|r| stored(r)).collect();
+    assert_eq!(before[0], "2026-11-19T02:15:00Z");
+    assert_eq!(before[1], "2026-11-09T01:05:00Z");
+    assert_eq!(before[2], "2026-01-05T01:05:30Z");
+    let points = wd.points("C000003");
+    let counts = point_counts(&wd);
+    // The same file as Excel saves it again.
+    let excel = csv_file(
+        &wd,
+        "day-excel.csv",
+        header,
+        &[
+            "BJ01,X1,C000003,2026/11/19 10:15,10.00",
+            "BJ01,X2,C000003,2026/11/9 9:05,20.00",
+            "BJ01,X3,,2026/1/5 9:05:30,30.00",
+        ],
+    );
+    let (out, s) = import(&wd, &excel, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(s["duplicates"], 3, "{s}");
+    assert_eq!(s["receipts_imported"], 0, "{s}");
+    assert_eq!(wd.points("C000003"), points);
+    assert_eq!(point_counts(&wd), counts);
+    // New receipts in Excel's form go in at their local time.
+    let fresh = csv_file(
+        &wd,
+        "next-excel.csv",
+        header,
+        &["BJ01,X4,C000003,2026/11/20 9:05,40.00"],
+    );
+    let (out, s) = import(&wd, &fresh, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(s["receipts_imported"], 1, "{s}");
+    assert_eq!(stored("X4"), "2026-11-20T01:05:00Z");
+    assert_eq!(wd.points("C000003"), points + 40);
+    wd.audit_passes();
+}
+
+/// What Excel's form does not cover is still rejected, never guessed.
+#[test]
+fn malformed_slash_times_are_rejected() {
+    let wd = Workdir::with_program("rules-mall");
+    let (_, s, rejects) = good_bad_good(
+        &wd,
+        &[
+            "BJ01,B1,C000003,2026/11/19,5.00,,",
+            "BJ01,B2,C000003,2026/2/30 10:00,5.00,,",
+            "BJ01,B3,C000003,26/11/19 10:00,5.00,,",
+            "BJ01,B4,C000003,2026/11/19 10:5,5.00,,",
+            "BJ01,B5,C000003,19/11/2026 10:00,5.00,,",
+        ],
+    );
+    assert_eq!(s["receipts_rejected"], 5, "{s}");
+    let got: Vec<&str> = rejects.iter().map(|r| r["receipt"].as_str()).collect();
+    assert_eq!(got, ["B1", "B2", "B3", "B4", "B5"]);
+    for r in &rejects {
+        assert!(r["reason"].contains("time"), "{r:?}");
+    }
+}
+
 #[test]
 fn receipt_whose_lines_disagree_on_member_or_time_is_rejected_whole() {
     let wd = Workdir::with_program("rules-mall");
