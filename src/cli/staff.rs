@@ -114,13 +114,13 @@ pub(super) fn run(cli: &Cli, cmd: &StaffCmd, out: &mut dyn Write) -> Result<Exit
                 )?;
                 return print_batch(cli, out, &rejects, &summary);
             }
-            let staff = ops::staff::validate(
-                code.as_deref().unwrap_or_default(),
-                name.as_deref().unwrap_or_default(),
-                phone.as_deref().unwrap_or_default(),
-                id_number.as_deref().unwrap_or_default(),
-                store.as_deref().unwrap_or_default(),
-            )
+            let staff = ops::staff::validate(&ops::staff::StaffFields {
+                code: code.as_deref().unwrap_or_default(),
+                name: name.as_deref().unwrap_or_default(),
+                phone: phone.as_deref().unwrap_or_default(),
+                id_number: id_number.as_deref().unwrap_or_default(),
+                store: store.as_deref().unwrap_or_default(),
+            })
             .map_err(Usage)?;
             ops::staff::add(&mut s.store, &staff, &s.ctx)?;
             print_done(cli, out, &staff)

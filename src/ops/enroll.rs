@@ -198,15 +198,13 @@ pub fn enroll_on_receipts(
             &earlier,
         );
         let (store_code, receipt_no) = name.split_once('/').unwrap_or((name, ""));
-        if !receipts::claim_sale(
-            &tx,
-            store_code,
-            receipt_no,
-            id,
-            e.total,
-            version,
-            &e.multiplier.normalize().to_string(),
-        )? {
+        let claim = receipts::Claim {
+            member_id: id,
+            points_earned: e.total,
+            program_version: version,
+            multiplier: &e.multiplier.normalize().to_string(),
+        };
+        if !receipts::claim_sale(&tx, store_code, receipt_no, &claim)? {
             return Err(refuse(format!("receipt {name} changed while enrolling")));
         }
         if e.total > 0 {
@@ -228,14 +226,15 @@ pub fn enroll_on_receipts(
                 },
             )?;
         }
-        receipts::add_member_day(&tx, id, *date, u.amount_fen, e.total, 1)?;
-        store::ledger::apply_member_sums(
-            &tx,
-            id,
-            0,
-            Some(&date.to_string()),
-            (u.amount_fen, e.total, 1),
-        )?;
+        let day = tiers::Day {
+            date: *date,
+            spend_fen: u.amount_fen,
+            points: e.total,
+            purchases: 1,
+        };
+        receipts::add_member_day(&tx, id, &day)?;
+        let sale = store::Totals::default().plus_sale(u.amount_fen, e.total);
+        store::ledger::apply_member_sums(&tx, id, 0, Some(*date), sale)?;
         total += e.total;
     }
     // R24: the receipts may already lift the member above the tier they
@@ -257,17 +256,19 @@ pub fn enroll_on_receipts(
             members::set_tier(&tx, id, &to, &ctx.today.to_string(), false)?;
             members::tier_change(
                 &tx,
-                id,
-                &ctx.now_text(),
-                Some(&tier),
-                &to,
-                &format!("enrolment receipts (R24): {reason}"),
-                &ctx.operator,
+                &members::NewTierChange {
+                    member_id: id,
+                    at: &ctx.now_text(),
+                    from: Some(&tier),
+                    to: &to,
+                    reason: &format!("enrolment receipts (R24): {reason}"),
+                    operator: &ctx.operator,
+                },
             )?;
             tier = to;
         }
     }
-    store::journal(&tx, &ctx.now_text(), &ctx.operator, "enroll", &member_no)?;
+    crate::ops::journal::change(&tx, ctx, "enroll", &member_no)?;
     tx.commit()?;
     Ok(EnrolledOnReceipts {
         member_no,

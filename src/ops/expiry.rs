@@ -9,7 +9,7 @@ use super::Ctx;
 use crate::error::Refused;
 use crate::program::ExpiryPolicy;
 use crate::rules;
-use crate::store::batch::LedgerBatch;
+use crate::store::batch::{LedgerBatch, LotTake};
 use crate::store::{self, expiry, ledger, programs, tiers as st_tiers, Store};
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
@@ -235,7 +235,14 @@ fn run_chunks(
                 0,
             )?;
             for l in &lots[i..j] {
-                batch.take_lot(&tx, entry_id, l.lot_id, l.points)?;
+                batch.take_lot(
+                    &tx,
+                    LotTake {
+                        entry_id,
+                        lot_id: l.lot_id,
+                        points: l.points,
+                    },
+                )?;
             }
             batch.add_balance(member_id, -total);
             let tier = &lots[i].tier;
@@ -271,10 +278,9 @@ fn run_chunks(
         progress(after.min(max_id), max_id);
     }
     if !dry_run {
-        store::journal(
+        crate::ops::journal::change(
             &st.conn,
-            &at,
-            &ctx.operator,
+            ctx,
             what,
             &format!("{members} members, {points} points expired"),
         )?;

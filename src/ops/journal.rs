@@ -34,6 +34,12 @@ pub fn record(conn: &Conn, ctx: &Ctx, kind: Kind, command: &str, detail: &str) -
     )
 }
 
+/// Records one journal row of kind `change` (R35) with the context's
+/// operator and moment, inside the caller's transaction.
+pub fn change(conn: &Conn, ctx: &Ctx, command: &str, detail: &str) -> Result<()> {
+    record(conn, ctx, Kind::Change, command, detail)
+}
+
 /// Which rows `vipctl journal` shows.
 #[derive(Debug, Clone, Default)]
 pub struct Options {

@@ -4,7 +4,7 @@
 use super::Ctx;
 use crate::error::{Rejection, Usage};
 use crate::rules::ledger::{check_entry, checked_balance, plan_debit_preferring, split_credit};
-use crate::store::batch::{LedgerBatch, LotMode};
+use crate::store::batch::{LedgerBatch, LotMode, LotTake};
 use crate::store::Conn;
 use crate::store::{self, audit, members, programs, Store};
 use anyhow::Result;
@@ -91,7 +91,14 @@ pub fn post_preferring(
         );
     }
     for (lot_id, take) in plan.map(|p| p.takes).unwrap_or_default() {
-        batch.take_lot(conn, entry_id, lot_id, take)?;
+        batch.take_lot(
+            conn,
+            LotTake {
+                entry_id,
+                lot_id,
+                points: take,
+            },
+        )?;
     }
     batch.add_balance(e.member_id, e.points);
     batch.write(conn)?;
@@ -150,10 +157,9 @@ pub fn adjust(
             allow_debt,
         },
     )?;
-    store::journal(
+    crate::ops::journal::change(
         &tx,
-        &ctx.now_text(),
-        &ctx.operator,
+        ctx,
         "adjust",
         &format!("{}: {points:+} ({})", m.member_no, reason.trim()),
     )?;

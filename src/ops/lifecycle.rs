@@ -165,12 +165,14 @@ pub fn merge(
     lc::close(&tx, drop_id, &at, Some(keep_id))?;
     members::tier_change(
         &tx,
-        drop_id,
-        &at,
-        Some(&drop.tier),
-        &drop.tier,
-        &format!("closed: merged into {}", keep.member_no),
-        &ctx.operator,
+        &members::NewTierChange {
+            member_id: drop_id,
+            at: &at,
+            from: Some(&drop.tier),
+            to: &drop.tier,
+            reason: &format!("closed: merged into {}", keep.member_no),
+            operator: &ctx.operator,
+        },
     )?;
     // KEEP's tier, judged again on the joined activity: the higher of the
     // two records' tiers and the tier earned (a freezing pin keeps KEEP's).
@@ -199,12 +201,14 @@ pub fn merge(
     };
     members::tier_change(
         &tx,
-        keep_id,
-        &at,
-        Some(&tier_before),
-        &tier,
-        &format!("{why}; tier judged again: {}", earned.1),
-        &ctx.operator,
+        &members::NewTierChange {
+            member_id: keep_id,
+            at: &at,
+            from: Some(&tier_before),
+            to: &tier,
+            reason: &format!("{why}; tier judged again: {}", earned.1),
+            operator: &ctx.operator,
+        },
     )?;
     super::journal::record(
         &tx,
@@ -297,12 +301,14 @@ pub fn close(st: &mut Store, reference: &str, ctx: &Ctx) -> Result<Closed> {
     lc::close(&tx, id, &at, None)?;
     members::tier_change(
         &tx,
-        id,
-        &at,
-        Some(&m.tier),
-        &m.tier,
-        "closed",
-        &ctx.operator,
+        &members::NewTierChange {
+            member_id: id,
+            at: &at,
+            from: Some(&m.tier),
+            to: &m.tier,
+            reason: "closed",
+            operator: &ctx.operator,
+        },
     )?;
     super::journal::record(&tx, ctx, JournalKind::Change, "member close", &m.member_no)?;
     tx.commit()?;
@@ -342,12 +348,14 @@ pub fn erase(st: &mut Store, reference: &str, ctx: &Ctx) -> Result<Closed> {
     lc::erase(&tx, id, ERASED, &at)?;
     members::tier_change(
         &tx,
-        id,
-        &at,
-        Some(&m.tier),
-        &m.tier,
-        "personal data erased on request (PIPL); closed",
-        &ctx.operator,
+        &members::NewTierChange {
+            member_id: id,
+            at: &at,
+            from: Some(&m.tier),
+            to: &m.tier,
+            reason: "personal data erased on request (PIPL); closed",
+            operator: &ctx.operator,
+        },
     )?;
     super::journal::record(
         &tx,

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::program::{self, Program};
-use crate::store::{self, programs, Store};
+use crate::store::{programs, Store};
 use anyhow::{Context, Result};
 use std::path::Path;
 
@@ -29,11 +29,18 @@ pub fn init(db: &Path, program: Option<(String, Program)>, ctx: &Ctx) -> Result<
     let mut st = Store::create(db)?;
     let result = (|| -> Result<i64> {
         let tx = st.write()?;
-        let v = programs::insert(&tx, &ctx.now_text(), &ctx.operator, &p.name, &source)?;
-        store::journal(
+        let v = programs::insert(
             &tx,
-            &ctx.now_text(),
-            &ctx.operator,
+            &programs::NewVersion {
+                at: &ctx.now_text(),
+                operator: &ctx.operator,
+                name: &p.name,
+                source: &source,
+            },
+        )?;
+        crate::ops::journal::change(
+            &tx,
+            ctx,
             "init",
             &format!("program version {v}: {}", p.name),
         )?;
@@ -54,11 +61,18 @@ pub fn init(db: &Path, program: Option<(String, Program)>, ctx: &Ctx) -> Result<
 pub fn set(st: &mut Store, path: &str, ctx: &Ctx) -> Result<(i64, Program)> {
     let (source, p) = load_file(path)?;
     let tx = st.write()?;
-    let v = programs::insert(&tx, &ctx.now_text(), &ctx.operator, &p.name, &source)?;
-    store::journal(
+    let v = programs::insert(
         &tx,
-        &ctx.now_text(),
-        &ctx.operator,
+        &programs::NewVersion {
+            at: &ctx.now_text(),
+            operator: &ctx.operator,
+            name: &p.name,
+            source: &source,
+        },
+    )?;
+    crate::ops::journal::change(
+        &tx,
+        ctx,
         "program set",
         &format!("program version {v}: {}", p.name),
     )?;

@@ -7,7 +7,7 @@ use crate::error::Rejection;
 use crate::program::Program;
 use crate::rules::{expiry, time};
 use crate::store::Conn;
-use crate::store::{self, ledger, members, programs, Store};
+use crate::store::{ledger, members, programs, Store};
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -233,10 +233,9 @@ pub fn redeem(st: &mut Store, r: &Redemption, ctx: &Ctx) -> Result<Redeemed> {
     let tx = st.write()?;
     match redeem_in(&tx, r, &program, version, &ctx.now_text(), ctx)? {
         Ok(done) => {
-            store::journal(
+            crate::ops::journal::change(
                 &tx,
-                &ctx.now_text(),
-                &ctx.operator,
+                ctx,
                 "redeem",
                 &format!("{}: -{}", done.member_no, done.points),
             )?;
@@ -430,13 +429,7 @@ pub fn redeem_file(
         summary.already_done,
         summary.rejected
     );
-    store::journal(
-        &tx,
-        &ctx.now_text(),
-        &ctx.operator,
-        "redeem --file",
-        &detail,
-    )?;
+    crate::ops::journal::change(&tx, ctx, "redeem --file", &detail)?;
     tx.commit()?;
     file.finish()?;
     Ok(summary)
@@ -542,7 +535,7 @@ pub fn opening_file(
         summary.already_done,
         summary.rejected
     );
-    store::journal(&tx, &at, &ctx.operator, "adjust --file", &detail)?;
+    crate::ops::journal::change(&tx, ctx, "adjust --file", &detail)?;
     tx.commit()?;
     file.finish()?;
     Ok(summary)

@@ -6,9 +6,8 @@
 use crate::money::format_fen;
 use crate::program::Program;
 use crate::rules::simulate::{self as rule, SimLine, SimMember, SimReceipt};
-use crate::rules::tiers::Day;
 use crate::store::{simulate as st_sim, Store};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -55,46 +54,28 @@ pub struct Simulated {
     pub movers: Vec<MemberChange>,
 }
 
-fn date(text: &str, what: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| format!("stored {what} {text:?}"))
-}
-
 fn member_of(row: st_sim::SimMemberRow) -> Result<SimMember> {
-    let days = row
-        .days
-        .iter()
-        .map(|(d, spend_fen, points, purchases)| {
-            Ok(Day {
-                date: date(d, "activity date")?,
-                spend_fen: *spend_fen,
-                points: *points,
-                purchases: *purchases,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
     let receipts = row
         .receipts
         .into_iter()
-        .map(|r| {
-            Ok(SimReceipt {
-                date: date(&r.local_date, "receipt date")?,
-                store: r.store,
-                receipt: r.receipt,
-                is_return: r.is_return,
-                original: r.original,
-                lines: r
-                    .lines
-                    .into_iter()
-                    .map(|l| SimLine {
-                        amount_fen: l.amount_fen,
-                        list_amount_fen: l.list_amount_fen,
-                        category: l.category,
-                    })
-                    .collect(),
-                points: r.points,
-            })
+        .map(|r| SimReceipt {
+            date: r.local_date,
+            store: r.store,
+            receipt: r.receipt,
+            is_return: r.is_return,
+            original: r.original,
+            lines: r
+                .lines
+                .into_iter()
+                .map(|l| SimLine {
+                    amount_fen: l.amount_fen,
+                    list_amount_fen: l.list_amount_fen,
+                    category: l.category,
+                })
+                .collect(),
+            points: r.points,
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
     Ok(SimMember {
         tier: row.tier,
         pinned: row.pinned,
@@ -103,7 +84,7 @@ fn member_of(row: st_sim::SimMemberRow) -> Result<SimMember> {
         birthday: row
             .birthday
             .and_then(|b| NaiveDate::parse_from_str(&b, "%Y-%m-%d").ok()),
-        days,
+        days: row.days,
         receipts,
     })
 }
@@ -123,8 +104,7 @@ pub fn simulate(
     let (mut members, mut receipts, mut changed) = (0u64, 0u64, 0u64);
     let (mut before, mut after) = (0i64, 0i64);
     let (mut value_before, mut value_after) = (0i128, 0i128);
-    let from_text = from.map(|d| d.to_string()).unwrap_or_default();
-    st_sim::members(&st.conn, &from_text, &to.to_string(), |row| {
+    st_sim::members(&st.conn, from, to, |row| {
         let member_no = row.member_no.clone();
         let m = member_of(row)?;
         let r = rule::replay(current, draft, &m, to);

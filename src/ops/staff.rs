@@ -5,18 +5,30 @@ use super::{BatchFile, BatchSummary, Ctx, RowOutcome};
 use crate::csvio::Encoding;
 use crate::error::Rejection;
 use crate::rules::identity;
-use crate::store::{self, members, members::Staff, Conn, Store};
+use crate::store::{members, members::Staff, Conn, Store};
 use anyhow::Result;
 use std::path::PathBuf;
 
+/// A staff record's fields as given (a file's row or the flags); empty
+/// when not given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StaffFields<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub id_number: &'a str,
+    pub store: &'a str,
+}
+
 /// Checks a staff record's fields; pure.
-pub fn validate(
-    code: &str,
-    name: &str,
-    phone: &str,
-    id_number: &str,
-    store: &str,
-) -> Result<Staff, String> {
+pub fn validate(f: &StaffFields) -> Result<Staff, String> {
+    let StaffFields {
+        code,
+        name,
+        phone,
+        id_number,
+        store,
+    } = *f;
     let code = code.trim();
     if code.is_empty()
         || code.len() > 32
@@ -97,7 +109,7 @@ pub fn add(st: &mut Store, s: &Staff, ctx: &Ctx) -> Result<()> {
     if !add_valid(&tx, s, ctx)? {
         return Err(Rejection::refused(format!("staff member {} already exists", s.code)).into());
     }
-    store::journal(&tx, &ctx.now_text(), &ctx.operator, "staff add", &s.code)?;
+    crate::ops::journal::change(&tx, ctx, "staff add", &s.code)?;
     tx.commit()?;
     Ok(())
 }
@@ -113,13 +125,21 @@ pub fn add_file(
     const COLUMNS: &[&str] = &["code", "name", "phone", "id_number", "store"];
     let mut file = BatchFile::open(path, encoding, rejects_path, &["code", "name"], COLUMNS)?;
     let tx = st.write()?;
-    let summary = file.run(|f| match validate(f[0], f[1], f[2], f[3], f[4]) {
-        Ok(s) => match add_valid(&tx, &s, ctx) {
-            Ok(true) => Ok(RowOutcome::Done),
-            Ok(false) => Ok(RowOutcome::Already),
-            Err(e) => RowOutcome::from_error(e),
-        },
-        Err(reason) => Ok(RowOutcome::Rejected(reason)),
+    let summary = file.run(|f| {
+        match validate(&StaffFields {
+            code: f[0],
+            name: f[1],
+            phone: f[2],
+            id_number: f[3],
+            store: f[4],
+        }) {
+            Ok(s) => match add_valid(&tx, &s, ctx) {
+                Ok(true) => Ok(RowOutcome::Done),
+                Ok(false) => Ok(RowOutcome::Already),
+                Err(e) => RowOutcome::from_error(e),
+            },
+            Err(reason) => Ok(RowOutcome::Rejected(reason)),
+        }
     })?;
     let detail = format!(
         "{}: {} added, {} rejected",
@@ -127,13 +147,7 @@ pub fn add_file(
         summary.accepted,
         summary.rejected
     );
-    store::journal(
-        &tx,
-        &ctx.now_text(),
-        &ctx.operator,
-        "staff add --file",
-        &detail,
-    )?;
+    crate::ops::journal::change(&tx, ctx, "staff add --file", &detail)?;
     tx.commit()?;
     file.finish()?;
     Ok(summary)

@@ -8,7 +8,7 @@
 use super::Ctx;
 use crate::program::{Downgrade, Program};
 use crate::rules::tiers::{self, Measure};
-use crate::store::{self, members, tiers as st_tiers, Store};
+use crate::store::{members, tiers as st_tiers, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
 
@@ -75,29 +75,24 @@ impl Sums {
             .unwrap_or("")
             .to_string();
         let to = as_of.to_string();
-        st_tiers::for_each_day(
-            &st.conn,
-            Some(&earliest),
-            &to,
-            |id, date, spend, points, purchases| {
-                let Ok(id) = usize::try_from(id) else { return };
-                let base = id * k;
-                if base + k > values.len() {
-                    return;
+        st_tiers::for_each_day(&st.conn, Some(&earliest), &to, |id, date, day| {
+            let Ok(id) = usize::try_from(id) else { return };
+            let base = id * k;
+            if base + k > values.len() {
+                return;
+            }
+            for (i, m) in measures.iter().enumerate() {
+                let (from, to) = (&ranges[i].0, &ranges[i].1);
+                if date >= from.as_str() && date <= to.as_str() {
+                    let v = match m.metric {
+                        crate::program::Metric::Spend => day.spend_fen,
+                        crate::program::Metric::Points => day.points,
+                        crate::program::Metric::Purchases => day.purchases,
+                    };
+                    values[base + i] = values[base + i].saturating_add(v);
                 }
-                for (i, m) in measures.iter().enumerate() {
-                    let (from, to) = (&ranges[i].0, &ranges[i].1);
-                    if date >= from.as_str() && date <= to.as_str() {
-                        let v = match m.metric {
-                            crate::program::Metric::Spend => spend,
-                            crate::program::Metric::Points => points,
-                            crate::program::Metric::Purchases => purchases,
-                        };
-                        values[base + i] = values[base + i].saturating_add(v);
-                    }
-                }
-            },
-        )?;
+            }
+        })?;
         Ok(Sums { measures, values })
     }
 
@@ -247,12 +242,14 @@ fn recompute_in(
             members::set_tier(&tx, id, &change.to, &as_of_text, false)?;
             members::tier_change(
                 &tx,
-                id,
-                &ctx.now_text(),
-                Some(&change.from),
-                &change.to,
-                &change.reason,
-                &ctx.operator,
+                &members::NewTierChange {
+                    member_id: id,
+                    at: &ctx.now_text(),
+                    from: Some(&change.from),
+                    to: &change.to,
+                    reason: &change.reason,
+                    operator: &ctx.operator,
+                },
             )?;
         }
         on_change(&change)?;
@@ -261,10 +258,9 @@ fn recompute_in(
     if dry_run {
         tx.rollback()?;
     } else {
-        store::journal(
+        crate::ops::journal::change(
             &tx,
-            &ctx.now_text(),
-            &ctx.operator,
+            ctx,
             "tier-recompute",
             &format!(
                 "as of {as_of}: {} members, {} changes",

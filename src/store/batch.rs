@@ -14,6 +14,7 @@
 
 use super::db::Conn;
 use super::ledger::{self, Entry};
+use super::Totals;
 use crate::params;
 use crate::rules::tiers::Day;
 use anyhow::Result;
@@ -41,6 +42,15 @@ struct LotCredit {
     mode: LotMode,
 }
 
+/// Points a debit entry takes from one lot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LotTake {
+    /// The debit entry.
+    pub entry_id: i64,
+    pub lot_id: i64,
+    pub points: i64,
+}
+
 /// What a batch holds for one member until it is written.
 #[derive(Debug, Default)]
 struct MemberSums {
@@ -49,8 +59,8 @@ struct MemberSums {
     last_purchase: Option<NaiveDate>,
     /// Activity per local date (R23 metrics), net of returns.
     days: Vec<Day>,
-    /// Sales only: (fen, points, receipts), the members' lifetime bounds.
-    sales: (i64, i64, i64),
+    /// Sales only: the members' lifetime bounds.
+    sales: Totals,
     /// A tier reached on purchase (R24): (code, since).
     tier: Option<(String, NaiveDate)>,
 }
@@ -109,8 +119,14 @@ impl LedgerBatch {
         }
     }
 
-    /// Takes `points` from lot `lot_id` for the debit entry `entry_id`, now.
-    pub fn take_lot(&mut self, conn: &Conn, entry_id: i64, lot_id: i64, points: i64) -> Result<()> {
+    /// Takes `t.points` from lot `t.lot_id` for the debit entry
+    /// `t.entry_id`, now.
+    pub fn take_lot(&mut self, conn: &Conn, t: LotTake) -> Result<()> {
+        let LotTake {
+            entry_id,
+            lot_id,
+            points,
+        } = t;
         conn.prepare_cached("UPDATE lots SET remaining = remaining - ?2 WHERE id = ?1")?
             .execute(params![lot_id, points])?;
         conn.prepare_cached("INSERT INTO lot_uses (entry_id, lot_id, points) VALUES (?1, ?2, ?3)")?
@@ -165,7 +181,7 @@ impl LedgerBatch {
     /// and the last purchase date.
     pub fn add_sale(&mut self, member_id: i64, on: NaiveDate, fen: i64, points: i64) {
         let p = self.pending.entry(member_id).or_default();
-        p.sales = (p.sales.0 + fen, p.sales.1 + points, p.sales.2 + 1);
+        p.sales = p.sales.plus_sale(fen, points);
         if p.last_purchase.is_none_or(|d| d < on) {
             p.last_purchase = Some(on);
         }
@@ -209,11 +225,10 @@ fn write_member(conn: &Conn, id: i64, p: &MemberSums) -> Result<()> {
         }
     }
     for d in &p.days {
-        super::receipts::add_member_day(conn, id, d.date, d.spend_fen, d.points, d.purchases)?;
+        super::receipts::add_member_day(conn, id, d)?;
     }
-    let last = p.last_purchase.map(|d| d.to_string());
-    if p.delta != 0 || last.is_some() || p.sales != (0, 0, 0) {
-        ledger::apply_member_sums(conn, id, p.delta, last.as_deref(), p.sales)?;
+    if p.delta != 0 || p.last_purchase.is_some() || !p.sales.is_zero() {
+        ledger::apply_member_sums(conn, id, p.delta, p.last_purchase, p.sales)?;
     }
     if let Some((code, since)) = &p.tier {
         super::members::set_tier(conn, id, code, &since.to_string(), false)?;

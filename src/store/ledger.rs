@@ -4,6 +4,7 @@
 //! entry (the rules' decisions) is `ops::ledger::post`.
 
 use super::db::{Conn, OptionalExt};
+use super::{values, Totals};
 use crate::params;
 use crate::rules::ledger::{OpenLot, StreamCredit, StreamUse, UseKind};
 use anyhow::Result;
@@ -168,13 +169,13 @@ pub fn credit_lot(
 }
 
 /// Adds `delta` to the cached balance, moves `last_purchase` forward and
-/// adds to the lifetime sales sums (fen, points, receipts).
+/// adds to the lifetime sales sums.
 pub fn apply_member_sums(
     conn: &Conn,
     member_id: i64,
     delta: i64,
-    last_purchase: Option<&str>,
-    sales: (i64, i64, i64),
+    last_purchase: Option<NaiveDate>,
+    sales: Totals,
 ) -> Result<()> {
     conn.prepare_cached(
         "UPDATE members SET balance = balance + ?2,
@@ -183,7 +184,14 @@ pub fn apply_member_sums(
                 sales_fen = sales_fen + ?4, sales_points = sales_points + ?5, sales_count = sales_count + ?6
          WHERE id = ?1",
     )?
-    .execute(params![member_id, delta, last_purchase, sales.0, sales.1, sales.2])?;
+    .execute(params![
+        member_id,
+        delta,
+        last_purchase.map(values::day),
+        sales.spend_fen,
+        sales.points,
+        sales.purchases
+    ])?;
     Ok(())
 }
 

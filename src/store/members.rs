@@ -193,26 +193,40 @@ pub fn insert(conn: &Conn, m: &NewMember) -> Result<()> {
     .execute(params![m.card, m.id, m.enrolled_at])?;
     tier_change(
         conn,
-        m.id,
-        m.enrolled_moment,
-        None,
-        m.tier,
-        "enrolled",
-        m.operator,
+        &NewTierChange {
+            member_id: m.id,
+            at: m.enrolled_moment,
+            from: None,
+            to: m.tier,
+            reason: "enrolled",
+            operator: m.operator,
+        },
     )?;
     Ok(())
 }
 
+/// A tier-history row to append (R25).
+#[derive(Debug, Clone, Copy)]
+pub struct NewTierChange<'a> {
+    pub member_id: i64,
+    /// UTC moment, RFC 3339.
+    pub at: &'a str,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub reason: &'a str,
+    pub operator: &'a str,
+}
+
 /// Appends a tier-history row (R25).
-pub fn tier_change(
-    conn: &Conn,
-    member_id: i64,
-    at: &str,
-    from: Option<&str>,
-    to: &str,
-    reason: &str,
-    operator: &str,
-) -> Result<()> {
+pub fn tier_change(conn: &Conn, c: &NewTierChange) -> Result<()> {
+    let NewTierChange {
+        member_id,
+        at,
+        from,
+        to,
+        reason,
+        operator,
+    } = *c;
     conn.prepare_cached(
         "INSERT INTO tier_history (member_id, at, from_tier, to_tier, reason, operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -272,8 +286,24 @@ pub fn cards(conn: &Conn, member_id: i64) -> Result<Vec<Card>> {
     rows.collect::<Result<_, _>>()
 }
 
+/// A lost card and the one that replaces it (R5).
+#[derive(Debug, Clone, Copy)]
+pub struct CardReplacement<'a> {
+    pub member_id: i64,
+    pub old: &'a str,
+    pub new: &'a str,
+    /// UTC moment, RFC 3339.
+    pub at: &'a str,
+}
+
 /// Blocks `old` and issues `new` to the same member (R5).
-pub fn replace_card(conn: &Conn, member_id: i64, old: &str, new: &str, at: &str) -> Result<()> {
+pub fn replace_card(conn: &Conn, r: &CardReplacement) -> Result<()> {
+    let CardReplacement {
+        member_id,
+        old,
+        new,
+        at,
+    } = *r;
     conn.execute(
         "UPDATE cards SET status = 'blocked', blocked_at = ?2, replaced_by = ?3 WHERE card_no = ?1",
         params![old, at, new],

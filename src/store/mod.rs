@@ -21,6 +21,9 @@ pub mod reports;
 pub mod schema;
 pub mod simulate;
 pub mod tiers;
+pub mod values;
+
+pub use values::Totals;
 
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
@@ -559,20 +562,4 @@ impl Store {
     pub fn write(&mut self) -> Result<Tx<'_>> {
         self.conn.begin_write()
     }
-}
-
-/// Writes one operator-journal row (R35) of kind `change` inside the
-/// caller's transaction. Shorthand for [`journal::record`], which also
-/// takes the kind (`ops::journal::record` takes it from a `Ctx`).
-pub fn journal(conn: &Conn, at: &str, operator: &str, command: &str, detail: &str) -> Result<()> {
-    journal::record(
-        conn,
-        &journal::Record {
-            kind: journal::Kind::Change,
-            at,
-            operator,
-            command,
-            detail,
-        },
-    )
 }

@@ -4,8 +4,26 @@ use super::db::{Conn, OptionalExt};
 use crate::program::{self, Program};
 use anyhow::{anyhow, Context, Result};
 
+/// A program version to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    /// UTC moment, RFC 3339.
+    pub at: &'a str,
+    pub operator: &'a str,
+    /// The program's name.
+    pub name: &'a str,
+    /// The TOML text as given.
+    pub source: &'a str,
+}
+
 /// Stores a new program version and returns its number.
-pub fn insert(conn: &Conn, at: &str, operator: &str, name: &str, source: &str) -> Result<i64> {
+pub fn insert(conn: &Conn, v: &NewVersion) -> Result<i64> {
+    let NewVersion {
+        at,
+        operator,
+        name,
+        source,
+    } = *v;
     conn.insert(
         "INSERT INTO program_versions (created_at, operator, name, source) VALUES (?1, ?2, ?3, ?4)",
         "version",

@@ -1,7 +1,9 @@
 //! Receipts and their lines, and the member directory the import keeps in memory.
 
 use super::db::{Conn, OptionalExt};
+use super::{values, Totals};
 use crate::params;
+use crate::rules::tiers::Day;
 use anyhow::Result;
 
 /// Every card (active or blocked): (card, member id or None when blocked,
@@ -31,8 +33,8 @@ pub struct Profile<'a> {
     pub birthday: Option<&'a str>,
     pub tier: &'a str,
     pub pinned: bool,
-    /// Lifetime sales: (fen, points, receipts).
-    pub sales: (i64, i64, i64),
+    /// Lifetime sales.
+    pub sales: Totals,
     /// The phone of an active member (R1: it names them); `None` when closed.
     pub phone: Option<&'a str>,
 }
@@ -50,15 +52,29 @@ pub fn for_each_member_profile(conn: &Conn, mut each: impl FnMut(Profile)) -> Re
             birthday: r.get_opt_str(1)?,
             tier: r.get_str(2)?,
             pinned: r.get(3)?,
-            sales: (r.get(4)?, r.get(5)?, r.get(6)?),
+            sales: Totals {
+                spend_fen: r.get(4)?,
+                points: r.get(5)?,
+                purchases: r.get(6)?,
+            },
             phone: r.get_opt_str(7)?,
         });
     }
     Ok(())
 }
 
+/// An import run to start.
+#[derive(Debug, Clone, Copy)]
+pub struct NewImport<'a> {
+    pub file: &'a str,
+    /// UTC moment, RFC 3339.
+    pub at: &'a str,
+    pub operator: &'a str,
+}
+
 /// Starts an import run; its id marks the receipts it writes.
-pub fn begin_import(conn: &Conn, file: &str, at: &str, operator: &str) -> Result<i64> {
+pub fn begin_import(conn: &Conn, i: &NewImport) -> Result<i64> {
+    let NewImport { file, at, operator } = *i;
     conn.insert(
         "INSERT INTO imports (file, started_at, operator) VALUES (?1, ?2, ?3)",
         "id",
@@ -398,18 +414,25 @@ pub fn for_enrolment(conn: &Conn, store: &str, receipt: &str) -> Result<ForEnrol
     }))
 }
 
-/// Gives a sale with no member to `member_id`, with the points it earns and
-/// the program version and multiplier that computed them (R6). `false` when
-/// it is no longer a sale without a member.
-pub fn claim_sale(
-    conn: &Conn,
-    store: &str,
-    receipt: &str,
-    member_id: i64,
-    points_earned: i64,
-    program_version: i64,
-    multiplier: &str,
-) -> Result<bool> {
+/// Who claims a sale with no member, with the points it earns and the
+/// program version and multiplier that computed them (R6).
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub member_id: i64,
+    pub points_earned: i64,
+    pub program_version: i64,
+    pub multiplier: &'a str,
+}
+
+/// Gives the sale `store`/`receipt` with no member to `c.member_id` (R6).
+/// `false` when it is no longer a sale without a member.
+pub fn claim_sale(conn: &Conn, store: &str, receipt: &str, c: &Claim) -> Result<bool> {
+    let Claim {
+        member_id,
+        points_earned,
+        program_version,
+        multiplier,
+    } = *c;
     let n = conn
         .prepare_cached(
             "UPDATE receipts SET member_id = ?3, points_earned = ?4, program_version = ?5, multiplier = ?6
@@ -477,21 +500,20 @@ pub fn free_number(conn: &Conn, store: &str, base: &str) -> Result<String> {
     Ok(candidate)
 }
 
-/// Adds to a member's activity on a local date (R23 metrics).
-pub fn add_member_day(
-    conn: &Conn,
-    member_id: i64,
-    date: chrono::NaiveDate,
-    spend_fen: i64,
-    points: i64,
-    purchases: i64,
-) -> Result<()> {
+/// Adds `day` to a member's activity on its local date (R23 metrics).
+pub fn add_member_day(conn: &Conn, member_id: i64, day: &Day) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO member_days (member_id, local_date, spend_fen, points, purchases) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (member_id, local_date) DO UPDATE SET spend_fen = member_days.spend_fen + excluded.spend_fen,
              points = member_days.points + excluded.points, purchases = member_days.purchases + excluded.purchases",
     )?
-    .execute(params![member_id, date.to_string(), spend_fen, points, purchases])?;
+    .execute(params![
+        member_id,
+        values::day(day.date),
+        day.spend_fen,
+        day.points,
+        day.purchases
+    ])?;
     Ok(())
 }
 
@@ -500,20 +522,20 @@ pub fn member_days(
     conn: &Conn,
     member_id: i64,
     from: Option<chrono::NaiveDate>,
-) -> Result<Vec<crate::rules::tiers::Day>> {
+) -> Result<Vec<Day>> {
     let mut st = conn.prepare_cached(
         "SELECT local_date, spend_fen, points, purchases FROM member_days
          WHERE member_id = ?1 AND local_date >= ?2 ORDER BY local_date",
     )?;
-    let from = from.map(|d| d.to_string()).unwrap_or_default();
+    let from = from.map(values::day).unwrap_or_default();
     let rows = st.query_map(params![member_id, from], |r| {
         Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (d, spend_fen, points, purchases) = row?;
-        let date = chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")?;
-        out.push(crate::rules::tiers::Day {
+        let date = values::read_day(&d, "member_days.local_date")?;
+        out.push(Day {
             date,
             spend_fen,
             points,

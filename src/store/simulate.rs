@@ -4,8 +4,11 @@
 
 use super::db::Conn;
 use super::receipts::{parse_lines, StoredLine};
+use super::values::{day, read_day};
 use crate::params;
+use crate::rules::tiers::Day;
 use anyhow::Result;
+use chrono::NaiveDate;
 
 /// A member as the simulation needs them.
 #[derive(Debug, Clone)]
@@ -16,8 +19,8 @@ pub struct SimMemberRow {
     pub pinned: bool,
     pub balance: i64,
     pub birthday: Option<String>,
-    /// (local date, spend fen, points, purchases), every date.
-    pub days: Vec<(String, i64, i64, i64)>,
+    /// Activity on every date.
+    pub days: Vec<Day>,
     pub receipts: Vec<SimReceiptRow>,
 }
 
@@ -26,7 +29,7 @@ pub struct SimMemberRow {
 pub struct SimReceiptRow {
     pub store: String,
     pub receipt: String,
-    pub local_date: String,
+    pub local_date: NaiveDate,
     pub is_return: bool,
     pub original: Option<String>,
     pub lines: Vec<StoredLine>,
@@ -34,24 +37,26 @@ pub struct SimReceiptRow {
 }
 
 /// Calls `each` for every active member, in member order, with their days
-/// and their receipts dated `from..=to` in time order.
+/// and their receipts dated `from..=to` (`from` None: from the start) in
+/// time order.
 pub fn members(
     conn: &Conn,
-    from: &str,
-    to: &str,
+    from: Option<NaiveDate>,
+    to: NaiveDate,
     mut each: impl FnMut(SimMemberRow) -> Result<()>,
 ) -> Result<()> {
     let mut days_st = conn.prepare(
         "SELECT member_id, local_date, spend_fen, points, purchases FROM member_days ORDER BY member_id",
     )?;
     let mut days = days_st.query([])?;
-    let mut day_next: Option<(i64, (String, i64, i64, i64))> = None;
+    let mut day_next: Option<(i64, Day)> = None;
     let mut rec_st = conn.prepare(
         "SELECT member_id, store, receipt, local_date, kind, original_receipt, lines, points_earned
          FROM receipts WHERE member_id IS NOT NULL AND local_date >= ?1 AND local_date <= ?2
          ORDER BY member_id, at, receipt",
     )?;
-    let mut recs = rec_st.query(params![from, to])?;
+    let from = from.map(day).unwrap_or_default();
+    let mut recs = rec_st.query(params![from, day(to)])?;
     let mut rec_next: Option<(i64, SimReceiptRow)> = None;
     let mut st = conn.prepare(
         "SELECT id, member_no, tier, tier_pinned, balance, birthday FROM members
@@ -74,7 +79,16 @@ pub fn members(
             if day_next.is_none() && !days_done {
                 match days.next()? {
                     Some(d) => {
-                        day_next = Some((d.get(0)?, (d.get(1)?, d.get(2)?, d.get(3)?, d.get(4)?)))
+                        let date = read_day(d.get_str(1)?, "member_days.local_date")?;
+                        day_next = Some((
+                            d.get(0)?,
+                            Day {
+                                date,
+                                spend_fen: d.get(2)?,
+                                points: d.get(3)?,
+                                purchases: d.get(4)?,
+                            },
+                        ))
                     }
                     None => days_done = true,
                 }
@@ -98,7 +112,7 @@ pub fn members(
                             SimReceiptRow {
                                 store: x.get(1)?,
                                 receipt: x.get(2)?,
-                                local_date: x.get(3)?,
+                                local_date: read_day(x.get_str(3)?, "receipts.local_date")?,
                                 is_return: x.get_str(4)? == "return",
                                 original: x.get(5)?,
                                 lines: parse_lines(&lines)?,

@@ -2,6 +2,7 @@
 //! `member_days`, one over `members`.
 
 use super::db::Conn;
+use super::Totals;
 use crate::params;
 use anyhow::Result;
 
@@ -11,12 +12,12 @@ pub fn max_member_id(conn: &Conn) -> Result<i64> {
 }
 
 /// Every activity row dated `from..=to` (`from` None: from the start), in
-/// storage order: (member id, local date, spend fen, points, purchases).
+/// storage order: (member id, local date, the day's totals).
 pub fn for_each_day(
     conn: &Conn,
     from: Option<&str>,
     to: &str,
-    mut each: impl FnMut(i64, &str, i64, i64, i64),
+    mut each: impl FnMut(i64, &str, Totals),
 ) -> Result<()> {
     let mut st = conn.prepare(
         "SELECT member_id, local_date, spend_fen, points, purchases FROM member_days
@@ -24,7 +25,15 @@ pub fn for_each_day(
     )?;
     let mut rows = st.query(params![from.unwrap_or(""), to])?;
     while let Some(r) = rows.next()? {
-        each(r.get(0)?, r.get_str(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        each(
+            r.get(0)?,
+            r.get_str(1)?,
+            Totals {
+                spend_fen: r.get(2)?,
+                points: r.get(3)?,
+                purchases: r.get(4)?,
+            },
+        );
     }
     Ok(())
 }

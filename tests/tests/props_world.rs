@@ -72,7 +72,16 @@ impl Base {
         };
         let mut st = Store::create(&target).unwrap();
         let c0 = ctx(date(year, 1, 1));
-        let version = programs::insert(&st.conn, &c0.now_text(), OPERATOR, name, source).unwrap();
+        let version = programs::insert(
+            &st.conn,
+            &programs::NewVersion {
+                at: &c0.now_text(),
+                operator: OPERATOR,
+                name,
+                source,
+            },
+        )
+        .unwrap();
         let program = programs::current(&st.conn).unwrap().2;
         let mut members = Vec::new();
         for ((name, phone, first17), (y, m, d)) in PEOPLE.iter().zip(BIRTHDAYS) {

@@ -111,9 +111,11 @@ impl Job<'_> {
         let mut tx = bulk.begin()?;
         let import_id = receipts::begin_import(
             &tx,
-            &self.table.name,
-            &self.ctx.now_text(),
-            &self.ctx.operator,
+            &receipts::NewImport {
+                file: &self.table.name,
+                at: &self.ctx.now_text(),
+                operator: &self.ctx.operator,
+            },
         )?;
         // The file's fingerprint, when the table is the file named (not
         // stdin, not rows handed over from elsewhere).
@@ -180,11 +182,7 @@ impl Job<'_> {
         pending.batch.write(&tx)?;
         summary.rejected = self.rejects.count;
         store::imports::finish(&tx, import_id, summary.rows_read, &self.ctx.now_text())?;
-        store::journal(
-            &tx,
-            &self.ctx.now_text(),
-            &self.ctx.operator,
-            "purchase --file",
+        crate::ops::journal::change(&tx, self.ctx, "purchase --file",
             &format!(
                 "{}: {} rows, {} receipts imported, {} duplicates, {} rows rejected, {} points credited",
                 self.table.name, summary.rows_read, summary.receipts_imported, summary.duplicates, summary.rejected, summary.points_credited

@@ -93,16 +93,12 @@ impl Pending {
         }
     }
 
-    /// Credits earned points (entry `entry_id`): a debt is paid first (R20),
-    /// the rest opens or grows the lot of its expiry date.
-    pub fn credit(
-        &mut self,
-        id: i64,
-        points: i64,
-        entry_id: i64,
-        earned_on: NaiveDate,
-        expires_on: Option<NaiveDate>,
-    ) {
+    /// Credits the points of `credit`, posted as entry `entry_id`: a debt
+    /// is paid first (R20), the rest opens or grows the lot of its expiry
+    /// date.
+    pub fn credit(&mut self, credit: &ledger::Entry, entry_id: i64) {
+        let (id, points) = (credit.member_id, credit.points);
+        let (earned_on, expires_on) = (credit.earned_on, credit.expires_on);
         let start = self.outside.get(&id).copied().unwrap_or(0).min(0);
         let (_paid, lot) = split_credit(start + self.batch.pending_delta(id), points);
         self.batch.add_balance(id, points);

@@ -10,7 +10,7 @@ use super::upgrade::Headroom;
 use crate::error::Rejection;
 use crate::program::Program;
 use crate::store::receipts;
-use crate::store::Conn;
+use crate::store::{Conn, Totals};
 use anyhow::Result;
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap as HashMap;
@@ -23,9 +23,9 @@ pub(super) struct MemberInfo {
     /// Rank in the ladder; changes when a purchase lifts the member (R24).
     pub tier: Cell<usize>,
     pub pinned: bool,
-    /// Lifetime sales (fen, points, receipts) including this run: an upper
-    /// bound on every window's figure.
-    pub sales: Cell<(i64, i64, i64)>,
+    /// Lifetime sales including this run: an upper bound on every
+    /// window's figure.
+    pub sales: Cell<Totals>,
     /// What the last exact R24 check left to reach a higher tier, less the
     /// sales since: no need to look again until one metric's shortfall is
     /// covered.

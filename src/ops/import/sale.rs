@@ -86,9 +86,9 @@ impl Run<'_> {
             if let Err(why) = check_entry(earned) {
                 return self.stored_or(conn, r, refuse(why));
             }
-            let (f, p, _) = m.sales.get();
-            let lifetime =
-                checked_money_sum(f, amount_fen).and_then(|_| checked_points_sum(p, earned));
+            let sales = m.sales.get();
+            let lifetime = checked_money_sum(sales.spend_fen, amount_fen)
+                .and_then(|_| checked_points_sum(sales.points, earned));
             if let Err(why) = lifetime {
                 let why = Rejection::refused(format!("member {}: {why}", member_no(m.id)));
                 return self.stored_or(conn, r, why);
@@ -159,7 +159,7 @@ impl Run<'_> {
         // A staff code that had left is kept on the receipt and flagged:
         // nobody is credited with the sale (R33).
         if !r.staff.is_empty() && self.dir.staff_left_by(r.staff, local_date).is_some() {
-            crate::store::lifecycle::flag_receipt_staff(conn, r.store, r.receipt, "left")?;
+            crate::store::lifecycle::flag_receipt_staff_left(conn, r.store, r.receipt)?;
         }
         let Some(m) = member else {
             return Ok(Outcome::Imported {
@@ -209,11 +209,10 @@ impl Run<'_> {
                 ..entry(ledger::Kind::Earn, earned)
             };
             let entry_id = pending.batch.entry(conn, &credit, lot_points)?;
-            pending.credit(m.id, earned, entry_id, local_date, expires_on);
+            pending.credit(&credit, entry_id);
         }
         pending.activity(m.id, local_date, amount_fen, earned, true)?;
-        let (f, p, n) = m.sales.get();
-        m.sales.set((f + amount_fen, p + earned, n + 1));
+        m.sales.set(m.sales.get().plus_sale(amount_fen, earned));
         let sale = Sale {
             fen: amount_fen,
             points: earned,

@@ -64,15 +64,15 @@ impl Run<'_> {
                 }
             }
         }
-        let (fen, points, count) = m.sales.get();
+        let sales = m.sales.get();
         let reachable = ladder[current + 1..]
             .iter()
             .flat_map(|t| t.conditions())
             .any(|c| {
                 let bound = match c.metric {
-                    Metric::Spend => fen,
-                    Metric::Points => points,
-                    Metric::Purchases => count,
+                    Metric::Spend => sales.spend_fen,
+                    Metric::Points => sales.points,
+                    Metric::Purchases => sales.purchases,
                 };
                 tiers::reaches(c.metric, bound, c.min.0)
             });
@@ -101,12 +101,14 @@ impl Run<'_> {
             pending.batch.set_tier(m.id, to_code, on);
             members::tier_change(
                 conn,
-                m.id,
-                sale.at,
-                Some(from_code),
-                to_code,
-                &format!("purchase {} (R24): {reason}", sale.reference),
-                &self.ctx.operator,
+                &members::NewTierChange {
+                    member_id: m.id,
+                    at: sale.at,
+                    from: Some(from_code),
+                    to: to_code,
+                    reason: &format!("purchase {} (R24): {reason}", sale.reference),
+                    operator: &self.ctx.operator,
+                },
             )?;
             m.tier.set(next);
         }

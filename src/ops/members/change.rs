@@ -6,7 +6,7 @@ use super::{check_card_number, gender, opt, parse_date};
 use crate::error::refused;
 use crate::program::Program;
 use crate::rules::identity;
-use crate::store::{self, ledger, members, programs, Store};
+use crate::store::{ledger, members, programs, Store};
 use anyhow::{anyhow, Result};
 
 /// Changes to a member's record; `None` leaves a field as it is.
@@ -109,10 +109,9 @@ pub fn update(st: &mut Store, reference: &str, u: &Update, ctx: &Ctx) -> Result<
     if changed.is_empty() {
         return Err(crate::error::Usage("nothing to update: give at least one of --name, --phone, --id-number, --birthday, --gender, --store, --staff, --consent".into()).into());
     }
-    store::journal(
+    crate::ops::journal::change(
         &tx,
-        &ctx.now_text(),
-        &ctx.operator,
+        ctx,
         "member update",
         &format!("{}: {}", current.member_no, changed.join(", ")),
     )?;
@@ -152,7 +151,15 @@ pub fn replace_card(
         return refused(format!("card {new_card} is already issued"));
     }
     check_card_number(new_card, &m.phone).map_err(crate::error::Usage)?;
-    members::replace_card(&tx, id, &old, new_card, &ctx.now_text())?;
+    members::replace_card(
+        &tx,
+        &members::CardReplacement {
+            member_id: id,
+            old: &old,
+            new: new_card,
+            at: &ctx.now_text(),
+        },
+    )?;
     let version = programs::current_version(&tx)?;
     let note = format!("card {old} reported lost, replaced by {new_card}");
     crate::ops::ledger::post(
@@ -172,10 +179,9 @@ pub fn replace_card(
             allow_debt: false,
         },
     )?;
-    store::journal(
+    crate::ops::journal::change(
         &tx,
-        &ctx.now_text(),
-        &ctx.operator,
+        ctx,
         "member replace-card",
         &format!("{}: {note}", m.member_no),
     )?;
@@ -239,17 +245,18 @@ pub fn pin_tier(
             };
             members::tier_change(
                 &tx,
-                id,
-                &ctx.now_text(),
-                Some(&m.tier),
-                &to,
-                &reason,
-                &ctx.operator,
+                &members::NewTierChange {
+                    member_id: id,
+                    at: &ctx.now_text(),
+                    from: Some(&m.tier),
+                    to: &to,
+                    reason: &reason,
+                    operator: &ctx.operator,
+                },
             )?;
-            store::journal(
+            crate::ops::journal::change(
                 &tx,
-                &ctx.now_text(),
-                &ctx.operator,
+                ctx,
                 "member pin-tier",
                 &format!(
                     "{}: {} → {to}{}",
@@ -271,20 +278,16 @@ pub fn pin_tier(
             crate::ops::lifecycle::set_tier_floor(&tx, id, None)?;
             members::tier_change(
                 &tx,
-                id,
-                &ctx.now_text(),
-                Some(&m.tier),
-                &m.tier,
-                "unpinned by admin; the next recompute ranks by conditions",
-                &ctx.operator,
+                &members::NewTierChange {
+                    member_id: id,
+                    at: &ctx.now_text(),
+                    from: Some(&m.tier),
+                    to: &m.tier,
+                    reason: "unpinned by admin; the next recompute ranks by conditions",
+                    operator: &ctx.operator,
+                },
             )?;
-            store::journal(
-                &tx,
-                &ctx.now_text(),
-                &ctx.operator,
-                "member pin-tier --unpin",
-                &m.member_no,
-            )?;
+            crate::ops::journal::change(&tx, ctx, "member pin-tier --unpin", &m.member_no)?;
         }
     }
     let m = members::get(&tx, id)?;

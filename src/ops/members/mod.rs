@@ -6,7 +6,7 @@ use crate::csvio::Encoding;
 use crate::error::{refused, Rejection};
 use crate::program::Program;
 use crate::rules::identity;
-use crate::store::{self, members, Conn, Store};
+use crate::store::{members, Conn, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
 use std::path::PathBuf;
@@ -288,7 +288,7 @@ pub fn enroll_one(
     let now_day = ctx.now.with_timezone(&program.timezone).date_naive();
     match enroll_valid(&tx, &v, &program.lowest_tier().code, now_day, ctx)? {
         Enrolled::New { member_no, card } => {
-            store::journal(&tx, &ctx.now_text(), &ctx.operator, "enroll", &member_no)?;
+            crate::ops::journal::change(&tx, ctx, "enroll", &member_no)?;
             tx.commit()?;
             Ok((member_no, card))
         }
@@ -376,13 +376,7 @@ pub fn enroll_file(
         summary.already_done,
         summary.rejected
     );
-    store::journal(
-        &tx,
-        &ctx.now_text(),
-        &ctx.operator,
-        "enroll --file",
-        &detail,
-    )?;
+    crate::ops::journal::change(&tx, ctx, "enroll --file", &detail)?;
     tx.commit()?;
     file.finish()?;
     Ok(summary)

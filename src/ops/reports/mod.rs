@@ -318,7 +318,7 @@ pub fn contacted(st: &mut Store, reference: &str, note: Option<&str>, ctx: &Ctx)
     let id = store::members::resolve(&tx, reference)?;
     let no = store::members::get(&tx, id)?.member_no;
     store::reports::contacted(&tx, id, &ctx.now_text(), &ctx.operator, note)?;
-    store::journal(&tx, &ctx.now_text(), &ctx.operator, "member contacted", &no)?;
+    crate::ops::journal::change(&tx, ctx, "member contacted", &no)?;
     tx.commit()?;
     Ok(no)
 }
