@@ -41,6 +41,43 @@ fn object(v: &impl Serialize) -> Result<serde_json::Map<String, Value>> {
     }
 }
 
+/// The program's time zone, for moments drawn in tables (SPEC: times shown
+/// to people are in the program's time zone). Set once, when a command has
+/// read its program; CSV and JSON keep the stored form (RFC 3339, UTC).
+static TABLE_ZONE: std::sync::OnceLock<chrono_tz::Tz> = std::sync::OnceLock::new();
+
+/// Tables draw moments in `tz` from now on.
+pub fn show_times_in(tz: chrono_tz::Tz) {
+    let _ = TABLE_ZONE.set(tz);
+}
+
+/// A JSON value as one table cell: as `cell`, except that a stored moment
+/// (`2026-11-24T02:15:00Z`, or RFC 3339 with any offset) is drawn as the
+/// program's local time, `2026-11-24 10:15` (seconds only when not zero).
+pub fn table_cell(v: &Value) -> String {
+    match (v, TABLE_ZONE.get()) {
+        (Value::String(s), Some(tz)) => local_moment(s, *tz).unwrap_or_else(|| s.clone()),
+        _ => cell(v),
+    }
+}
+
+/// A moment written as RFC 3339 (`YYYY-MM-DDTHH:MM:SS…`), in `tz`.
+fn local_moment(s: &str, tz: chrono_tz::Tz) -> Option<String> {
+    use chrono::Timelike;
+    let b = s.as_bytes();
+    if !(20..=35).contains(&b.len()) || b[10] != b'T' || b[4] != b'-' {
+        return None;
+    }
+    let m = chrono::DateTime::parse_from_rfc3339(s)
+        .ok()?
+        .with_timezone(&tz);
+    Some(if m.second() == 0 {
+        m.format("%Y-%m-%d %H:%M").to_string()
+    } else {
+        m.format("%Y-%m-%d %H:%M:%S").to_string()
+    })
+}
+
 /// Prints one record: a two-column table, a one-row CSV, or a JSON object.
 pub fn record(out: &mut dyn Write, format: Format, v: &impl Serialize) -> Result<()> {
     let m = object(v)?;
@@ -59,7 +96,7 @@ pub fn record(out: &mut dyn Write, format: Format, v: &impl Serialize) -> Result
             let mut t = Table::new();
             t.load_preset(UTF8_FULL_CONDENSED);
             for (k, v) in &m {
-                t.add_row(vec![k.clone(), cell(v)]);
+                t.add_row(vec![k.clone(), table_cell(v)]);
             }
             writeln!(out, "{t}")?;
         }
@@ -148,9 +185,9 @@ impl<'a> Records<'a> {
                 let row = match &self.table_only {
                     Some(cols) => cols
                         .iter()
-                        .map(|c| m.get(c).map(cell).unwrap_or_default())
+                        .map(|c| m.get(c).map(table_cell).unwrap_or_default())
                         .collect(),
-                    None => m.values().map(cell).collect(),
+                    None => m.values().map(table_cell).collect(),
                 };
                 self.table_rows.push(row);
                 if self.table_rows.len() >= TABLE_ROWS_MAX {
@@ -273,5 +310,42 @@ pub fn committed(out: &mut dyn Write, printed: Result<()>, code: ExitCode) -> Re
     match printed.and_then(|()| Ok(out.flush()?)) {
         Ok(()) => Ok(code),
         Err(e) => Err(e.context(Committed(code))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_moment;
+
+    #[test]
+    fn moments_in_tables_are_local_times() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let at = |s: &str| local_moment(s, tz);
+        assert_eq!(
+            at("2026-11-24T02:15:00Z").as_deref(),
+            Some("2026-11-24 10:15")
+        );
+        assert_eq!(
+            at("2026-11-24T02:15:07Z").as_deref(),
+            Some("2026-11-24 10:15:07")
+        );
+        assert_eq!(
+            at("2026-12-31T16:00:00Z").as_deref(),
+            Some("2027-01-01 00:00")
+        );
+        assert_eq!(
+            at("2026-11-24T10:15:00+08:00").as_deref(),
+            Some("2026-11-24 10:15")
+        );
+        // Dates, codes and text stay as they are.
+        for other in [
+            "2026-11-24",
+            "BJ01/S1",
+            "2026-11-24 10:15",
+            "",
+            "13800138000",
+        ] {
+            assert_eq!(at(other), None, "{other}");
+        }
     }
 }

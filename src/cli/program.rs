@@ -85,6 +85,8 @@ pub(super) fn run(cli: &Cli, cmd: &ProgramCmd, out: &mut dyn Write) -> Result<Ex
         }
         ProgramCmd::Versions => {
             let st = store(cli, Access::Read)?;
+            let (_, current) = ops::program::current(&st)?;
+            output::show_times_in(current.timezone);
             let mut rec = Records::new(
                 out,
                 cli.format,

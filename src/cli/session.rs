@@ -17,6 +17,7 @@ pub(super) fn open_as(cli: &Cli, access: Access) -> Result<Session> {
     let store = store(cli, access)?;
     let (version, program) = crate::ops::program::current(&store)?;
     let ctx = cli.ctx(&program)?;
+    super::output::show_times_in(program.timezone);
     Ok(Session {
         store,
         program,

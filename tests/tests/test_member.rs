@@ -379,3 +379,31 @@ fn member_list_filters_by_store_staff_and_tier() {
     assert!(csv.starts_with("member_no,card,name,phone,"), "{csv}");
     assert_eq!(csv.lines().count(), in_bj01 + 1);
 }
+
+/// SPEC: times shown to people are in the program's time zone. A sale at
+/// 10:15 in Shanghai is drawn as `2026-11-24 10:15` in `member show`'s
+/// tables, never `02:15Z`; JSON keeps the stored RFC 3339 moment.
+#[test]
+fn member_show_draws_moments_in_the_program_time_zone() {
+    let wd = Workdir::setup();
+    let f = wd.write(
+        "day.csv",
+        "store,receipt,member,time,amount\nBJ01,S1,C000003,2026-11-19 10:15,250.00\n",
+    );
+    wd.ok(&["purchase", "--file", f.to_str().unwrap()]);
+    let table = wd.ok(&["member", "show", "C000003"]);
+    assert!(table.contains("2026-11-19 10:15"), "{table}");
+    assert!(!table.contains("02:15"), "{table}");
+    let json = wd.json(&["member", "show", "C000003"]);
+    let entries = json["recent_entries"].as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["at"] == "2026-11-19T02:15:00Z"),
+        "{json}"
+    );
+    // The ledger export keeps its stored column too.
+    let csv = wd.ok(&["export", "ledger"]);
+    assert!(csv.contains("2026-11-19T02:15:00Z"), "{csv}");
+    // The journal's table is local time as well.
+    let journal = wd.ok(&["journal"]);
+    assert!(journal.contains("2026-11-20 10:00"), "{journal}");
+}
