@@ -3,7 +3,7 @@
 
 use crate::error::ExitCode;
 use anyhow::Result;
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
@@ -78,6 +78,18 @@ fn local_moment(s: &str, tz: chrono_tz::Tz) -> Option<String> {
     })
 }
 
+/// A table for people. At a terminal it fits the terminal's width
+/// (SPEC: tables fit the terminal's width), wrapping long cells; written
+/// to a pipe or a file it is drawn at its natural width, as before.
+fn new_table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    t
+}
+
 /// Prints one record: a two-column table, a one-row CSV, or a JSON object.
 pub fn record(out: &mut dyn Write, format: Format, v: &impl Serialize) -> Result<()> {
     let m = object(v)?;
@@ -93,8 +105,7 @@ pub fn record(out: &mut dyn Write, format: Format, v: &impl Serialize) -> Result
             w.flush()?;
         }
         Format::Table => {
-            let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED);
+            let mut t = new_table();
             for (k, v) in &m {
                 t.add_row(vec![k.clone(), table_cell(v)]);
             }
@@ -224,8 +235,7 @@ impl<'a> Records<'a> {
 
     /// Draws the rows held so far as one table and lets them go.
     fn draw_table(&mut self) -> Result<()> {
-        let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED);
+        let mut t = new_table();
         t.set_header(self.table_only.as_ref().unwrap_or(&self.headers));
         for r in self.table_rows.drain(..) {
             t.add_row(r);

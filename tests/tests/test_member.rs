@@ -407,3 +407,62 @@ fn member_show_draws_moments_in_the_program_time_zone() {
     let journal = wd.ok(&["journal"]);
     assert!(journal.contains("2026-11-20 10:00"), "{journal}");
 }
+
+/// SPEC: tables fit the terminal's width. At a terminal 60 columns wide
+/// (`script`'s pseudo-terminal) no line of `member show` is wider; piped,
+/// the same table keeps its natural width (snapshots hold it). Skipped
+/// where `script` is absent.
+#[test]
+fn tables_fit_the_terminal_width() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("script(1) not installed: skipped");
+        return;
+    }
+    let wd = Workdir::setup();
+    let f = wd.write(
+        "day.csv",
+        "store,receipt,member,time,amount\nBJ01,S1,C000003,2026-11-19 10:15,250.00\n",
+    );
+    wd.ok(&["purchase", "--file", f.to_str().unwrap()]);
+    let width = |line: &str| -> usize {
+        line.chars()
+            .map(|c| match u32::from(c) {
+                0x2E80..=0x9FFF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFF00..=0xFF60 => 2,
+                _ => 1,
+            })
+            .sum()
+    };
+    let piped = wd.ok(&["member", "show", "C000003"]);
+    let widest = piped.lines().map(width).max().unwrap();
+    assert!(
+        widest > 60,
+        "the table is narrow anyway ({widest}): the test proves nothing"
+    );
+    let line = format!(
+        "stty cols 60; {} --db {} --as-of {} --at '{}' member show C000003",
+        env!("CARGO_BIN_EXE_vipctl"),
+        wd.db().to_str().unwrap(),
+        crate::workdir::AS_OF,
+        crate::workdir::AT,
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("VIPCTL_OPERATOR", "tester")
+        .current_dir(wd.dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("M00000003"), "{text}");
+    for l in text.lines() {
+        assert!(
+            width(l) <= 60,
+            "{} columns at a 60-column terminal: {l}\n{text}",
+            width(l)
+        );
+    }
+}
