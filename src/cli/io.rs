@@ -98,7 +98,17 @@ fn batch_exit(summary: &BatchSummary) -> ExitCode {
     }
 }
 
+/// Says that a clean run removed the rejects file an earlier run left.
+pub(super) fn note_stale_rejects(path: &str) {
+    stderr_line!(
+        "note: nothing was rejected this time: removed {path}, the rejects file an earlier run of this file left"
+    );
+}
+
 fn report_rejects(summary: &BatchSummary) {
+    if let Some(f) = &summary.stale_rejects_removed {
+        note_stale_rejects(f);
+    }
     if let Some(f) = &summary.rejects_file {
         stderr_line!(
             "warning: {} rows rejected, written to {}",

@@ -170,6 +170,9 @@ pub(super) fn run(cli: &Cli, a: &PurchaseArgs, out: &mut dyn Write) -> Result<Ex
             if f == "-" { "stdout" } else { f }
         );
     }
+    if let Some(f) = &summary.stale_rejects_removed {
+        super::io::note_stale_rejects(f);
+    }
     if summary.dry_run {
         if summary.rejected > 0 {
             stderr_line!(

@@ -3,7 +3,7 @@
 use super::trim_code;
 use anyhow::{Context, Result};
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Writes rejected rows: the input's columns plus `line` and `reason`. The file
@@ -181,5 +181,49 @@ impl Rejects {
 
     pub fn finish(mut self) -> Result<()> {
         self.flush()
+    }
+
+    /// After a run that rejected nothing: removes the rejects file an
+    /// earlier run of the same file left at this path, so that no stale
+    /// rejects are mended and imported again. Only a file that vipctl
+    /// wrote for this input is removed: a regular file whose header is
+    /// exactly this input's columns plus `line` and the reason column.
+    /// Anything else (another header, not CSV, a directory, stdout) is
+    /// left alone. Returns the path removed.
+    pub fn remove_stale(&self) -> Result<Option<PathBuf>> {
+        if self.discard || self.count > 0 || self.path.as_os_str() == "-" {
+            return Ok(None);
+        }
+        let is_file = std::fs::symlink_metadata(&self.path).is_ok_and(|m| m.is_file());
+        if !is_file || !self.is_ours()? {
+            return Ok(None);
+        }
+        std::fs::remove_file(&self.path).with_context(|| {
+            format!(
+                "cannot remove the stale rejects file {} of an earlier run",
+                self.path.display()
+            )
+        })?;
+        Ok(Some(self.path.clone()))
+    }
+
+    /// Whether the file at the path starts with the header this input's
+    /// rejects file has.
+    fn is_ours(&self) -> Result<bool> {
+        let Ok(file) = File::open(&self.path) else {
+            return Ok(false);
+        };
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(io::BufReader::new(file).take(1 << 20));
+        let mut first = csv::ByteRecord::new();
+        if !matches!(r.read_byte_record(&mut first), Ok(true)) {
+            return Ok(false);
+        }
+        let mut expected = self.headers.clone();
+        expected.push_field(b"line");
+        expected.push_field(self.reason_column.as_bytes());
+        Ok(first == expected)
     }
 }

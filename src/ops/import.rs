@@ -86,6 +86,9 @@ pub struct Summary {
     pub elapsed_ms: u64,
     pub dry_run: bool,
     pub rejects_file: Option<String>,
+    /// A run that rejected nothing removed the rejects file an earlier run
+    /// of the same file had left (only a file vipctl wrote, by its header).
+    pub stale_rejects_removed: Option<String>,
     /// A dry run's first rejected rows as (line, reason): no file is written.
     #[serde(skip)]
     pub rejects_preview: Vec<(u64, String)>,

@@ -81,6 +81,9 @@ pub struct BatchSummary {
     pub already_done: u64,
     pub rejected: u64,
     pub rejects_file: Option<String>,
+    /// A run that rejected nothing removed the rejects file an earlier run
+    /// of the same file had left (only a file vipctl wrote, by its header).
+    pub stale_rejects_removed: Option<String>,
 }
 
 /// What a batch did with one row.
@@ -199,8 +202,14 @@ impl BatchFile {
         Ok(summary)
     }
 
-    /// Flushes the rejects file.
-    pub fn finish(self) -> anyhow::Result<()> {
+    /// Flushes the rejects file; after a committed run that rejected
+    /// nothing, removes a stale rejects file an earlier run left, and says
+    /// so in `summary`.
+    pub fn finish(self, summary: &mut BatchSummary) -> anyhow::Result<()> {
+        summary.stale_rejects_removed = self
+            .rejects
+            .remove_stale()?
+            .map(|p| p.display().to_string());
         self.rejects.finish()
     }
 }

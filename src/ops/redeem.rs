@@ -366,7 +366,7 @@ pub fn redeem_file(
     let mut file = BatchFile::open(path, encoding, rejects_path, &["member"], COLUMNS)?;
     let (version, _, program) = programs::current(&st.conn)?;
     let tx = st.write()?;
-    let summary = file.run(|f| {
+    let mut summary = file.run(|f| {
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
         let points = match f[1] {
             "" => None,
@@ -431,7 +431,7 @@ pub fn redeem_file(
     );
     crate::ops::journal::change(&tx, ctx, "redeem --file", &detail)?;
     tx.commit()?;
-    file.finish()?;
+    file.finish(&mut summary)?;
     Ok(summary)
 }
 
@@ -450,7 +450,7 @@ pub fn opening_file(
     let (version, _, program) = programs::current(&st.conn)?;
     let tx = st.write()?;
     let at = ctx.now_text();
-    let summary = file.run(|f| {
+    let mut summary = file.run(|f| {
         let points = match crate::rules::ledger::parse_points(f[1]) {
             Ok(p) if p > 0 => p,
             Err(why) if why.contains(crate::rules::ledger::ENTRY_BOUND) => {
@@ -537,6 +537,6 @@ pub fn opening_file(
     );
     crate::ops::journal::change(&tx, ctx, "adjust --file", &detail)?;
     tx.commit()?;
-    file.finish()?;
+    file.finish(&mut summary)?;
     Ok(summary)
 }

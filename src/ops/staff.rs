@@ -125,7 +125,7 @@ pub fn add_file(
     const COLUMNS: &[&str] = &["code", "name", "phone", "id_number", "store"];
     let mut file = BatchFile::open(path, encoding, rejects_path, &["code", "name"], COLUMNS)?;
     let tx = st.write()?;
-    let summary = file.run(|f| {
+    let mut summary = file.run(|f| {
         match validate(&StaffFields {
             code: f[0],
             name: f[1],
@@ -149,7 +149,7 @@ pub fn add_file(
     );
     crate::ops::journal::change(&tx, ctx, "staff add --file", &detail)?;
     tx.commit()?;
-    file.finish()?;
+    file.finish(&mut summary)?;
     Ok(summary)
 }
 

@@ -1557,3 +1557,107 @@ fn r5_single_receipt_on_a_blocked_card_is_refused() {
     assert!(out.stderr.contains("blocked"), "{}", out.stderr);
     assert_eq!(wd.counts(), counts);
 }
+
+// ---------------------------------------------------------------- stale rejects files
+
+/// A clean re-run removes the rejects file an earlier run of the same
+/// file wrote, and says so; a file at that path that vipctl did not write
+/// (another header) is never touched; a dry run removes nothing.
+#[test]
+fn a_clean_rerun_removes_the_stale_rejects_file_it_wrote_and_nothing_else() {
+    let wd = Workdir::with_program("rules-mall");
+    let bad = csv_file(
+        &wd,
+        "day.csv",
+        HEADER,
+        &[
+            GOOD_BEFORE,
+            "BJ01,B1,NOBODY,2026-11-19 10:30,5.00,,",
+            GOOD_AFTER,
+        ],
+    );
+    let (out, s) = import(&wd, &bad, &[]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let rejects = wd.path("day.rejects.csv");
+    assert!(rejects.exists());
+    assert_eq!(s["stale_rejects_removed"], Value::Null, "{s}");
+    // The operator mends the file; a dry run of it changes no file.
+    let fixed = csv_file(
+        &wd,
+        "day.csv",
+        HEADER,
+        &[
+            GOOD_BEFORE,
+            "BJ01,B1,C000003,2026-11-19 10:30,5.00,,",
+            GOOD_AFTER,
+        ],
+    );
+    let (out, s) = import(&wd, &fixed, &["--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(s["stale_rejects_removed"], Value::Null, "{s}");
+    assert!(rejects.exists(), "a dry run removed the rejects file");
+    // The real run: clean, so the rejects file is stale and removed.
+    let (out, s) = import(&wd, &fixed, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(s["rejected"], 0, "{s}");
+    assert_eq!(
+        s["stale_rejects_removed"],
+        rejects.display().to_string(),
+        "{s}"
+    );
+    assert!(!rejects.exists(), "the stale rejects file is still there");
+    assert!(out.stderr.contains("day.rejects.csv"), "{}", out.stderr);
+    // A file of the operator's own at the rejects path is left alone:
+    // another header, or the header of another input's rejects.
+    for own in [
+        "my notes about today's rejects\n",
+        "store,receipt,member,time,amount,line,reason\nBJ01,X,M,t,1,2,why\n",
+        "",
+    ] {
+        std::fs::write(&rejects, own).unwrap();
+        let (out, s) = import(&wd, &fixed, &[]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(s["stale_rejects_removed"], Value::Null, "{s}");
+        assert_eq!(std::fs::read_to_string(&rejects).unwrap(), own);
+    }
+    // A directory at the path: refused up front, nothing removed.
+    std::fs::remove_file(&rejects).unwrap();
+    std::fs::create_dir(&rejects).unwrap();
+    let (out, _) = import(&wd, &fixed, &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(rejects.is_dir());
+    wd.audit_passes();
+}
+
+/// The batch files of other commands (enrol, staff, adjust, redeem) do
+/// the same after a clean run.
+#[test]
+fn a_clean_enrolment_rerun_removes_its_stale_rejects_file() {
+    let wd = Workdir::with_program("rules-mall");
+    let header = "name,phone,id_number,store";
+    let id = crate::workdir::resident_id("11010119900307123");
+    let bad = csv_file(
+        &wd,
+        "new.csv",
+        header,
+        &[&format!("王小明,1380013800,{id},BJ01")],
+    );
+    let out = wd.run(&["enroll", "--file", bad.to_str().unwrap()]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    let rejects = wd.path("new.rejects.csv");
+    assert!(rejects.exists());
+    let good = csv_file(
+        &wd,
+        "new.csv",
+        header,
+        &[&format!("王小明,13800138099,{id},BJ01")],
+    );
+    let s = wd.json(&["enroll", "--file", good.to_str().unwrap()]);
+    assert_eq!(s["rejected"], 0, "{s}");
+    assert_eq!(
+        s["stale_rejects_removed"],
+        rejects.display().to_string(),
+        "{s}"
+    );
+    assert!(!rejects.exists());
+}

@@ -88,6 +88,8 @@ pub(super) fn run(
         summary.rejects_file = Some(rejects.path().display().to_string());
     }
     summary.rejects_preview = std::mem::take(&mut rejects.preview);
+    // Everything is committed: a rejects file an earlier run left is stale.
+    summary.stale_rejects_removed = rejects.remove_stale()?.map(|p| p.display().to_string());
     rejects.finish()?;
     summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(summary)

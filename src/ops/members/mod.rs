@@ -334,7 +334,7 @@ pub fn enroll_file(
     // enrols nobody twice (the same person is recognised as already enrolled).
     let tx = st.write()?;
     let mut rows = 0u64;
-    let summary = file.run(|f| {
+    let mut summary = file.run(|f| {
         rows += 1;
         if rows % 10_000 == 0 {
             progress(rows);
@@ -378,7 +378,7 @@ pub fn enroll_file(
     );
     crate::ops::journal::change(&tx, ctx, "enroll --file", &detail)?;
     tx.commit()?;
-    file.finish()?;
+    file.finish(&mut summary)?;
     Ok(summary)
 }
 
