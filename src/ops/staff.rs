@@ -72,12 +72,7 @@ fn add_valid(conn: &Conn, s: &Staff, ctx: &Ctx) -> Result<bool> {
             s.code
         ));
     }
-    // No phone or ID number matches nothing: NUL is in no stored value.
-    let taken = members::staff_by_phone_or_id(
-        conn,
-        s.phone.as_deref().unwrap_or("\u{0}"),
-        s.id_number.as_deref().unwrap_or("\u{0}"),
-    )?;
+    let taken = members::staff_by_phone_or_id(conn, s.phone.as_deref(), s.id_number.as_deref())?;
     if let Some(other) = taken {
         return refuse(format!(
             "phone or ID number already belongs to staff member {other}"

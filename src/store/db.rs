@@ -275,6 +275,20 @@ impl<'c> Stmt<'c> {
     }
 }
 
+/// SQLite's words for PostgreSQL: placeholders renumbered, and SQLite's
+/// planner hints (`INDEXED BY name`), which PostgreSQL has no use for, dropped.
+pub fn pg_dialect(sql: &str) -> String {
+    let mut out = pg_placeholders(sql);
+    while let Some(i) = out.find(" INDEXED BY ") {
+        let rest = &out[i + " INDEXED BY ".len()..];
+        let name = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        out.replace_range(i..i + " INDEXED BY ".len() + name, "");
+    }
+    out
+}
+
 /// Rewrites `?N` and `?` placeholders as PostgreSQL's `$N`, leaving string
 /// literals and quoted names alone.
 pub fn pg_placeholders(sql: &str) -> String {
@@ -327,20 +341,27 @@ impl Pg {
 
     /// The prepared statement for `sql` with parameters of these values'
     /// types: integers as `bigint` (every integer column is one), text as
-    /// `text`, NULL left to the server to infer (write `CAST(?1 AS TEXT)`
-    /// where a NULL's type cannot be told from the statement).
+    /// `text`; with a NULL among them, all left to the server to infer
+    /// (write `CAST(?1 AS TEXT)` where a type cannot be told from the
+    /// statement).
     fn statement(&self, sql: &str, values: &[Value<'_>]) -> Result<postgres::Statement> {
         use postgres::types::Type;
-        let types: Vec<Type> = values
-            .iter()
-            .map(|v| match v {
-                Value::Int(_) => Type::INT8,
-                Value::Bool(_) => Type::BOOL,
-                Value::Blob(_) => Type::BYTEA,
-                Value::Text(_) | Value::Owned(_) => Type::TEXT,
-                Value::Null => Type::UNKNOWN,
-            })
-            .collect();
+        // Declared only when no value is NULL: a parameter declared
+        // `unknown` is not inferred but bound as such, which text columns
+        // refuse. With a NULL among them the server infers every type.
+        let types: Vec<Type> = if values.iter().any(|v| matches!(v, Value::Null)) {
+            Vec::new()
+        } else {
+            values
+                .iter()
+                .map(|v| match v {
+                    Value::Int(_) => Type::INT8,
+                    Value::Bool(_) => Type::BOOL,
+                    Value::Blob(_) => Type::BYTEA,
+                    Value::Text(_) | Value::Owned(_) | Value::Null => Type::TEXT,
+                })
+                .collect()
+        };
         let key = (sql.to_string(), types);
         if let Some(s) = self.statements.borrow().get(&key) {
             return Ok(s.clone());
@@ -348,7 +369,7 @@ impl Pg {
         let statement = self
             .client
             .borrow_mut()
-            .prepare_typed(&pg_placeholders(sql), &key.1)
+            .prepare_typed(&pg_dialect(sql), &key.1)
             .with_context(|| format!("preparing: {}", one_line(sql)))?;
         self.statements.borrow_mut().insert(key, statement.clone());
         Ok(statement)
@@ -571,6 +592,14 @@ mod tests {
             "SELECT '?1 is not a parameter', \"a?\" FROM t WHERE x = $1"
         );
         assert_eq!(pg_placeholders("a = ?12"), "a = $12");
+    }
+
+    #[test]
+    fn sqlite_planner_hints_are_dropped() {
+        assert_eq!(
+            pg_dialect("SELECT a FROM receipts INDEXED BY receipts_returns WHERE b = ?1"),
+            "SELECT a FROM receipts WHERE b = $1"
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn list(conn: &Conn) -> Result<Vec<ImportRow>> {
         "SELECT i.id, i.file, i.sha256, i.rows_read, COALESCE(c.sales, 0), COALESCE(c.returns, 0),
                 COALESCE(c.points, 0), i.operator, i.started_at, i.finished_at
          FROM imports i LEFT JOIN (
-             SELECT import_id, SUM(kind = 'sale') AS sales, SUM(kind = 'return') AS returns,
+             SELECT import_id, SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END) AS sales, SUM(CASE WHEN kind = 'return' THEN 1 ELSE 0 END) AS returns,
                     SUM(points_earned) AS points
              FROM receipts WHERE import_id IS NOT NULL GROUP BY import_id
          ) c ON c.import_id = i.id

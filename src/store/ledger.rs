@@ -305,7 +305,7 @@ pub fn lot_stream(
             "SELECT u.entry_id, e.kind, e.source, e.ref, SUM(u.points) FROM lot_uses u
              JOIN lots l ON l.id = u.lot_id JOIN ledger e ON e.id = u.entry_id
              WHERE l.member_id = ?1 AND l.expires_on IS NOT DISTINCT FROM ?2
-             GROUP BY u.entry_id ORDER BY u.entry_id",
+             GROUP BY u.entry_id, e.kind, e.source, e.ref ORDER BY u.entry_id",
         )?
         .query_map(params![member_id, date], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))

@@ -399,8 +399,13 @@ pub fn staff_get(conn: &Conn, code: &str) -> Result<Option<Staff>> {
         .optional()
 }
 
-/// The staff code holding this phone or ID number (R3).
-pub fn staff_by_phone_or_id(conn: &Conn, phone: &str, id_number: &str) -> Result<Option<String>> {
+/// The staff code holding this phone or ID number (R3); `None` matches
+/// nothing.
+pub fn staff_by_phone_or_id(
+    conn: &Conn,
+    phone: Option<&str>,
+    id_number: Option<&str>,
+) -> Result<Option<String>> {
     conn.prepare_cached("SELECT code FROM staff WHERE phone = ?1 OR id_number = ?2 LIMIT 1")?
         .query_row([phone, id_number], |r| r.get(0))
         .optional()

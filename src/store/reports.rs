@@ -44,7 +44,7 @@ pub fn members_for_care(
                 (SELECT MAX(c.at) FROM member_contacts c WHERE c.member_id = m.id),
                 m.balance, m.store, m.staff
          FROM members m
-         WHERE m.status = 'active' AND m.consent IS NOT 'no'
+         WHERE m.status = 'active' AND m.consent IS DISTINCT FROM 'no'
            AND (CAST(?1 AS TEXT) IS NULL OR m.store = ?1) AND (CAST(?2 AS TEXT) IS NULL OR m.staff = ?2)
          ORDER BY m.id"
     );
@@ -91,7 +91,7 @@ const MEMBER_NET_FEN: &str =
 /// Sales are sales less returns.
 pub fn store_sales(conn: &Conn, from: &str, to: &str) -> Result<Vec<(String, i128, i128, i64)>> {
     let mut st = conn.prepare(&format!(
-        "SELECT store, {}, {}, SUM(kind = 'sale')
+        "SELECT store, {}, {}, SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END)
          FROM receipts WHERE local_date BETWEEN ?1 AND ?2 GROUP BY store ORDER BY store",
         wide_sum(MEMBER_NET_FEN),
         wide_sum(NET_FEN)

@@ -11,6 +11,7 @@ mod workdir;
 mod workdir_db;
 
 mod test_completions;
+mod test_concurrency;
 mod test_crash;
 mod test_encrypted;
 mod test_enroll;

@@ -73,7 +73,7 @@ pub fn update(st: &mut Store, reference: &str, u: &Update, ctx: &Ctx) -> Result<
     if phone.is_some() || id_number.is_some() {
         let p = phone.unwrap_or(&current.phone);
         let i = id_number.as_deref().unwrap_or(&current.id_number);
-        if let Some(code) = members::staff_by_phone_or_id(&tx, p, i)? {
+        if let Some(code) = members::staff_by_phone_or_id(&tx, Some(p), Some(i))? {
             return refused(format!(
                 "phone or ID number belongs to staff member {code} (R3)"
             ));

@@ -207,7 +207,7 @@ pub(crate) fn enroll_valid(
     ctx: &Ctx,
 ) -> Result<Enrolled> {
     let refuse = |reason: String| Err(Rejection::refused(reason).into());
-    if let Some(code) = members::staff_by_phone_or_id(conn, &v.phone, &v.id_number)? {
+    if let Some(code) = members::staff_by_phone_or_id(conn, Some(&v.phone), Some(&v.id_number))? {
         return refuse(format!(
             "staff may not enrol (R3): phone or ID number belongs to staff member {code}"
         ));

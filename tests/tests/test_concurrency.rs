@@ -1,0 +1,144 @@
+//! Several back offices importing at once (SPEC "Many stores, one database"):
+//! one `purchase --file` per store, from separate processes, on one
+//! database. Every receipt is stored once, every point credited once (audit:
+//! the ledger equals the receipts, balances the ledger), and the receipts,
+//! entries and spend equal importing the same files one after the other.
+//! Points themselves may differ from one order of files to another: a tier
+//! reached on purchase (R24) raises the rate of what is imported after it.
+
+use crate::workdir::{read_csv, Workdir};
+use std::process::{Command, Stdio};
+
+/// The fixture receipts split by store into one file each, in `wd`.
+fn split_by_store(wd: &Workdir) -> Vec<std::path::PathBuf> {
+    let text = std::fs::read_to_string(crate::workdir::fixture("receipts.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let mut by_store: std::collections::BTreeMap<&str, String> = Default::default();
+    for line in lines {
+        let store = line.split(',').next().unwrap();
+        let file = by_store
+            .entry(store)
+            .or_insert_with(|| format!("{header}\n"));
+        file.push_str(line);
+        file.push('\n');
+    }
+    assert!(
+        by_store.len() >= 3,
+        "the fixture has receipts of three stores"
+    );
+    by_store
+        .iter()
+        .map(|(store, csv)| wd.write(&format!("{store}.csv"), csv))
+        .collect()
+}
+
+/// What does not depend on the order the files came in.
+fn totals(wd: &Workdir) -> Vec<(String, i64)> {
+    vec![
+        ("receipts".into(), wd.count("receipts")),
+        ("entries".into(), wd.count("ledger")),
+        (
+            "receipts with points".into(),
+            wd.query_i64("SELECT COUNT(*) FROM receipts WHERE points_earned != 0"),
+        ),
+        (
+            "spend".into(),
+            wd.query_i64("SELECT CAST(COALESCE(SUM(spend_fen), 0) AS BIGINT) FROM member_days"),
+        ),
+    ]
+}
+
+#[test]
+fn r21_imports_of_several_stores_at_once_credit_every_point_once() {
+    // The same files imported one after the other: the expected result.
+    let one_by_one = Workdir::setup();
+    for f in split_by_store(&one_by_one) {
+        let out = one_by_one.run(&["purchase", "--file", f.to_str().unwrap()]);
+        assert!(out.code == 0 || out.code == 3, "{}", out.stderr);
+    }
+    let expected = totals(&one_by_one);
+    assert!(expected[0].1 > 200, "{expected:?}");
+
+    let wd = Workdir::setup();
+    let files = split_by_store(&wd);
+    let children: Vec<_> = files
+        .iter()
+        .map(|f| {
+            Command::new(env!("CARGO_BIN_EXE_vipctl"))
+                .env("VIPCTL_OPERATOR", "night")
+                .env_remove("VIPCTL_DB")
+                .arg("--db")
+                .arg(wd.db_arg())
+                .args([
+                    "--as-of",
+                    "2026-11-20",
+                    "-q",
+                    "--wait",
+                    "120",
+                    "purchase",
+                    "--file",
+                ])
+                .arg(f)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("vipctl starts")
+        })
+        .collect();
+    for (child, file) in children.into_iter().zip(&files) {
+        let out = child.wait_with_output().unwrap();
+        let code = out.status.code().expect("not killed");
+        // The fixture has bad rows on purpose: 3 is "done, with rejects".
+        assert!(
+            code == 0 || code == 3,
+            "{}: exit {code}\n{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if code == 3 {
+            let rejects = file.with_extension("rejects.csv");
+            assert!(!read_csv(&rejects).is_empty(), "{}", rejects.display());
+        }
+    }
+    wd.audit_passes();
+    assert_eq!(totals(&wd), expected);
+    let points = wd.query_i64("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM ledger");
+    assert!(points > 0);
+
+    // Every file again, at once: nothing more is credited.
+    let again: Vec<_> = files
+        .iter()
+        .map(|f| {
+            Command::new(env!("CARGO_BIN_EXE_vipctl"))
+                .env("VIPCTL_OPERATOR", "night")
+                .env_remove("VIPCTL_DB")
+                .arg("--db")
+                .arg(wd.db_arg())
+                .args([
+                    "--as-of",
+                    "2026-11-20",
+                    "-q",
+                    "--wait",
+                    "120",
+                    "purchase",
+                    "--file",
+                ])
+                .arg(f)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in again {
+        let code = c.wait().unwrap().code().unwrap();
+        assert!(code == 0 || code == 3, "exit {code}");
+    }
+    wd.audit_passes();
+    assert_eq!(totals(&wd), expected);
+    assert_eq!(
+        wd.query_i64("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM ledger"),
+        points
+    );
+}
