@@ -97,7 +97,7 @@ pub fn enroll_on_receipts(
                 )))
             }
             receipts::ForEnrolment::Unclaimed(u) => {
-                let date = NaiveDate::parse_from_str(&u.local_date, "%Y-%m-%d")?;
+                let date = u.local_date;
                 sales.push((name, date, u));
             }
         }
@@ -174,7 +174,7 @@ pub fn enroll_on_receipts(
             .collect();
         let earlier = if program.earn.carry_within_day {
             let mut day = Vec::new();
-            for sale in receipts::member_sales_on(&tx, id, &date.to_string())? {
+            for sale in receipts::member_sales_on(&tx, id, *date)? {
                 let ls: Vec<earn::Line> = sale
                     .iter()
                     .map(|l| earn::Line {
@@ -253,7 +253,7 @@ pub fn enroll_on_receipts(
         let current = program.tier_rank(&tier).unwrap_or(0);
         if earned > current {
             let to = program.tiers.ladder[earned].code.clone();
-            members::set_tier(&tx, id, &to, &ctx.today.to_string(), false)?;
+            members::set_tier(&tx, id, &to, ctx.today, false)?;
             members::tier_change(
                 &tx,
                 &members::NewTierChange {

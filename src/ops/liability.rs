@@ -6,7 +6,7 @@ use crate::money::format_fen;
 use crate::program::Program;
 use crate::rules::liability::{self as rule, By, MemberPoints, Window};
 use crate::store::{liability as st_liability, Store};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::NaiveDate;
 
 /// One row of the report (the last is the total).
@@ -45,22 +45,11 @@ fn row(g: &rule::Group) -> Row {
 pub fn report(st: &Store, program: &Program, by: By, today: NaiveDate) -> Result<Report> {
     let mut members = Vec::new();
     st_liability::holders(&st.conn, |h| {
-        let mut lots = Vec::with_capacity(h.lots.len());
-        for (d, p) in h.lots {
-            let d =
-                match d {
-                    Some(text) => Some(NaiveDate::parse_from_str(&text, "%Y-%m-%d").with_context(
-                        || format!("lot expiry date {text:?} of member id {}", h.id),
-                    )?),
-                    None => None,
-                };
-            lots.push((d, p));
-        }
         members.push(MemberPoints {
             tier: h.tier,
             store: h.store,
             balance: h.balance,
-            lots,
+            lots: h.lots,
             pending: 0,
         });
         Ok(())

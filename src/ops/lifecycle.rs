@@ -131,8 +131,7 @@ pub fn merge(
             None,
         )?;
         for (expires, points, earned) in &lots {
-            let expires_on = parse_day(expires.as_deref())?;
-            let earned_on = parse_day(Some(earned))?.unwrap_or(ctx.today);
+            let (expires_on, earned_on) = (*expires, *earned);
             mv(
                 keep_id,
                 *points,
@@ -187,13 +186,7 @@ pub fn merge(
     };
     let tier = program.tiers.ladder[next].code.clone();
     if next != current {
-        members::set_tier(
-            &tx,
-            keep_id,
-            &tier,
-            &ctx.today.to_string(),
-            keep.tier_pinned,
-        )?;
+        members::set_tier(&tx, keep_id, &tier, ctx.today, keep.tier_pinned)?;
     }
     let why = match &force {
         Some(r) => format!("merged {} (forced: {})", drop.member_no, r.trim()),
@@ -237,13 +230,6 @@ pub fn merge(
         tier,
         points,
         forced: force.map(|r| r.trim().to_string()),
-    })
-}
-
-fn parse_day(text: Option<&str>) -> Result<Option<NaiveDate>> {
-    Ok(match text {
-        Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d")?),
-        None => None,
     })
 }
 
@@ -450,8 +436,8 @@ pub fn staff_leave(st: &mut Store, code: &str, to: &str, ctx: &Ctx) -> Result<Le
             &ctx.operator,
         )?;
     }
-    let on = ctx.today.to_string();
-    lc::staff_leave(&tx, code, &on, to)?;
+    let on = ctx.today;
+    lc::staff_leave(&tx, code, on, to)?;
     super::journal::record(
         &tx,
         ctx,
@@ -466,7 +452,7 @@ pub fn staff_leave(st: &mut Store, code: &str, to: &str, ctx: &Ctx) -> Result<Le
     Ok(Left {
         staff: code.to_string(),
         handover: to.to_string(),
-        left_on: on,
+        left_on: on.to_string(),
         members_moved: moved.len(),
     })
 }

@@ -137,13 +137,12 @@ fn redeem_in(
         Err(why) => return Ok(Err(why)),
     };
     let m = members::get(conn, id)?;
-    if let Some(last) = last_activity(&m) {
-        if expiry::lapsed(&program.expiry, last, ctx.today) {
-            return Ok(Err(Rejection::refused(format!(
-                "member {}: points lapsed after {} months without a purchase (last on {last}) (R29); `vipctl expire` writes them off",
-                m.member_no, program.expiry.months
-            ))));
-        }
+    let last = last_activity(&m);
+    if expiry::lapsed(&program.expiry, last, ctx.today) {
+        return Ok(Err(Rejection::refused(format!(
+            "member {}: points lapsed after {} months without a purchase (last on {last}) (R29); `vipctl expire` writes them off",
+            m.member_no, program.expiry.months
+        ))));
     }
     // Bounds first: the message names the member and the bound.
     let balance = ledger::balance(conn, id)?;
@@ -221,9 +220,8 @@ fn redeem_in(
 }
 
 /// The last purchase, or with none the enrolment date (R29).
-pub fn last_activity(m: &members::Member) -> Option<chrono::NaiveDate> {
-    let text = m.last_purchase.as_deref().unwrap_or(&m.enrolled_at);
-    chrono::NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").ok()
+pub fn last_activity(m: &members::Member) -> chrono::NaiveDate {
+    m.last_purchase.unwrap_or(m.enrolled_at)
 }
 
 /// `redeem --member REF --points N | --reward CODE`: not enough points is

@@ -182,7 +182,7 @@ fn recompute_in(
     let mut total = 0u64;
     // Members a recompute for this date already stepped down (one-step).
     let stepped: std::collections::HashSet<i64> = if program.tiers.downgrade == Downgrade::OneStep {
-        st_tiers::recomputed_on(&st.conn, &as_of_text)?
+        st_tiers::recomputed_on(&st.conn, as_of)?
             .into_iter()
             .collect()
     } else {
@@ -199,9 +199,8 @@ fn recompute_in(
             next = current;
         }
         // A tier within its keep_days, and a floor pin (R26), hold the member up.
-        let since = NaiveDate::parse_from_str(since.get(..10).unwrap_or(since), "%Y-%m-%d").ok();
         let keep_days = program.tier(tier).and_then(|t| t.keep_days);
-        let kept = since.is_some_and(|d| tiers::kept(keep_days, d, as_of));
+        let kept = tiers::kept(keep_days, since, as_of);
         next = tiers::retained(
             next,
             current,
@@ -239,7 +238,7 @@ fn recompute_in(
             reason: why,
         };
         if !dry_run {
-            members::set_tier(&tx, id, &change.to, &as_of_text, false)?;
+            members::set_tier(&tx, id, &change.to, as_of, false)?;
             members::tier_change(
                 &tx,
                 &members::NewTierChange {

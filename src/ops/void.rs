@@ -13,7 +13,6 @@ use crate::rules::ledger::{check_entry, checked_balance, split_credit};
 use crate::store::batch::LedgerBatch;
 use crate::store::{self, lifecycle as lc, Store};
 use anyhow::Result;
-use chrono::NaiveDate;
 
 /// What a void did.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -28,13 +27,6 @@ pub struct Voided {
     pub approved_by: String,
     /// False when the redemption was voided already: nothing changed.
     pub changed: bool,
-}
-
-fn day_of(text: &str) -> Result<Option<NaiveDate>> {
-    Ok(match text.get(..10) {
-        Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d")?),
-        None => None,
-    })
 }
 
 /// Voids the redemption whose ledger entry is `id`.
@@ -121,18 +113,18 @@ pub fn void(
     let uses = lc::lot_uses_of(&tx, id)?;
     let mut i = 0;
     while i < uses.len() && to_lots > 0 {
-        let date = uses[i].2.clone();
+        let date = uses[i].expires_on;
         let group: Vec<_> = uses[i..]
             .iter()
-            .take_while(|u| u.2 == date)
+            .take_while(|u| u.expires_on == date)
             .cloned()
             .collect();
         i += group.len();
         let mut back = Vec::new();
-        for (lot, p, _, _) in &group {
-            let give = (*p).min(to_lots);
+        for u in &group {
+            let give = u.points.min(to_lots);
             if give > 0 {
-                back.push((*lot, give));
+                back.push((u.lot_id, give));
                 to_lots -= give;
             }
         }
@@ -140,8 +132,8 @@ pub fn void(
         if sum == 0 {
             continue;
         }
-        let earned = day_of(&group[0].3)?.unwrap_or(ctx.today);
-        let entry_id = batch.entry(&tx, &entry(sum, earned, day_of_opt(&date)?), sum)?;
+        let earned = group[0].earned_on;
+        let entry_id = batch.entry(&tx, &entry(sum, earned, date), sum)?;
         for (lot, give) in back {
             batch.restore_lot(&tx, lot, give)?;
         }
@@ -192,11 +184,4 @@ pub fn void(
         approved_by: approved_by.to_string(),
         changed: true,
     })
-}
-
-fn day_of_opt(text: &Option<String>) -> Result<Option<NaiveDate>> {
-    match text {
-        Some(t) => day_of(t),
-        None => Ok(None),
-    }
 }

@@ -231,7 +231,7 @@ fn write_member(conn: &Conn, id: i64, p: &MemberSums) -> Result<()> {
         ledger::apply_member_sums(conn, id, p.delta, p.last_purchase, p.sales)?;
     }
     if let Some((code, since)) = &p.tier {
-        super::members::set_tier(conn, id, code, &since.to_string(), false)?;
+        super::members::set_tier(conn, id, code, *since, false)?;
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Reads for `report liability`: every member with points, and their lots.
 
 use super::db::Conn;
+use super::values::row_day_opt;
 use anyhow::Result;
+use chrono::NaiveDate;
 
 /// A member with a balance other than zero, with points left per lot
 /// expiry date (`None`: never).
@@ -11,7 +13,7 @@ pub struct Holder {
     pub tier: String,
     pub store: Option<String>,
     pub balance: i64,
-    pub lots: Vec<(Option<String>, i64)>,
+    pub lots: Vec<(Option<NaiveDate>, i64)>,
 }
 
 /// Every active member whose balance is not zero, in member order, with
@@ -25,7 +27,7 @@ pub fn holders(conn: &Conn, mut each: impl FnMut(Holder) -> Result<()>) -> Resul
         .query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
-                r.get::<_, Option<String>>(1)?,
+                row_day_opt(r, 1, "lots.expires_on")?,
                 r.get::<_, i64>(2)?,
             ))
         })?

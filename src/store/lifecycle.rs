@@ -3,8 +3,10 @@
 //! Points never move here: they go through the ledger writer (`ops::ledger`).
 
 use super::db::{Conn, OptionalExt};
+use super::values::{self, row_day, row_day_opt};
 use crate::params;
 use anyhow::Result;
+use chrono::NaiveDate;
 
 /// Sets a member's marketing consent (`yes`, `no`).
 pub fn set_consent(conn: &Conn, member_id: i64, consent: &str) -> Result<()> {
@@ -136,13 +138,22 @@ pub fn move_history(
 
 /// A member's open lots grouped by expiry date: (expires_on, points, the
 /// earliest date earned), soonest first, never-expiring last.
-pub fn lots_by_expiry(conn: &Conn, member_id: i64) -> Result<Vec<(Option<String>, i64, String)>> {
+pub fn lots_by_expiry(
+    conn: &Conn,
+    member_id: i64,
+) -> Result<Vec<(Option<NaiveDate>, i64, NaiveDate)>> {
     let mut st = conn.prepare(
         "SELECT expires_on, SUM(remaining), MIN(earned_on) FROM lots
          WHERE member_id = ?1 AND remaining > 0
          GROUP BY expires_on ORDER BY expires_on IS NULL, expires_on",
     )?;
-    let rows = st.query_map([member_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows = st.query_map([member_id], |r| {
+        Ok((
+            row_day_opt(r, 0, "lots.expires_on")?,
+            r.get(1)?,
+            row_day(r, 2, "lots.earned_on")?,
+        ))
+    })?;
     rows.collect::<Result<_, _>>()
 }
 
@@ -201,28 +212,28 @@ pub fn members_of_staff(conn: &Conn, code: &str) -> Result<Vec<(i64, String)>> {
 }
 
 /// When a staff member left and who took over, if they left.
-pub fn staff_left(conn: &Conn, code: &str) -> Result<Option<(String, Option<String>)>> {
+pub fn staff_left(conn: &Conn, code: &str) -> Result<Option<(NaiveDate, Option<String>)>> {
     conn.query_row(
         "SELECT left_on, handed_over_to FROM staff WHERE code = ?1 AND left_on IS NOT NULL",
         [code],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((row_day(r, 0, "staff.left_on")?, r.get(1)?)),
     )
     .optional()
 }
 
 /// Every staff member who left: (code, left on).
-pub fn staff_who_left(conn: &Conn) -> Result<Vec<(String, String)>> {
+pub fn staff_who_left(conn: &Conn) -> Result<Vec<(String, NaiveDate)>> {
     let mut st = conn.prepare("SELECT code, left_on FROM staff WHERE left_on IS NOT NULL")?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, row_day(r, 1, "staff.left_on")?)))?;
     rows.collect::<Result<_, _>>()
 }
 
 /// Records that a staff member left on `on`, handing over to `to`, and
 /// moves their active members to `to`.
-pub fn staff_leave(conn: &Conn, code: &str, on: &str, to: &str) -> Result<()> {
+pub fn staff_leave(conn: &Conn, code: &str, on: NaiveDate, to: &str) -> Result<()> {
     conn.execute(
         "UPDATE staff SET left_on = ?2, handed_over_to = ?3 WHERE code = ?1",
-        params![code, on, to],
+        params![code, values::day(on), to],
     )?;
     conn.execute(
         "UPDATE members SET staff = ?2 WHERE staff = ?1 AND status = 'active'",
@@ -300,8 +311,16 @@ pub fn redemption_entry(conn: &Conn, entry_id: i64) -> Result<Option<RedemptionE
         .optional()
 }
 
-/// What a debit took from one lot: (lot id, points, the lot's expiry, earned on).
-pub type LotUse = (i64, i64, Option<String>, String);
+/// What a debit took from one lot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotUse {
+    pub lot_id: i64,
+    pub points: i64,
+    /// The lot's expiry.
+    pub expires_on: Option<NaiveDate>,
+    /// When the lot was earned.
+    pub earned_on: NaiveDate,
+}
 
 /// What a debit entry took from lots, soonest-expiring first.
 pub fn lot_uses_of(conn: &Conn, entry_id: i64) -> Result<Vec<LotUse>> {
@@ -310,7 +329,12 @@ pub fn lot_uses_of(conn: &Conn, entry_id: i64) -> Result<Vec<LotUse>> {
          WHERE u.entry_id = ?1 ORDER BY l.expires_on IS NULL, l.expires_on, l.id",
     )?;
     let rows = st.query_map([entry_id], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        Ok(LotUse {
+            lot_id: r.get(0)?,
+            points: r.get(1)?,
+            expires_on: row_day_opt(r, 2, "lots.expires_on")?,
+            earned_on: row_day(r, 3, "lots.earned_on")?,
+        })
     })?;
     rows.collect::<Result<_, _>>()
 }

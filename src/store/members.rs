@@ -1,8 +1,10 @@
 //! Members, cards, staff and tier history.
 
 use super::db::{Conn, OptionalExt, Row};
+use super::values::{self, row_day, row_day_opt};
 use crate::params;
 use anyhow::{anyhow, Result};
+use chrono::NaiveDate;
 
 /// A member row.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -18,13 +20,16 @@ pub struct Member {
     pub gender: Option<String>,
     pub store: Option<String>,
     pub staff: Option<String>,
-    pub enrolled_at: String,
+    #[serde(serialize_with = "values::serialize_day")]
+    pub enrolled_at: NaiveDate,
     pub status: String,
     pub tier: String,
-    pub tier_since: String,
+    #[serde(serialize_with = "values::serialize_day")]
+    pub tier_since: NaiveDate,
     pub tier_pinned: bool,
     pub points: i64,
-    pub last_purchase: Option<String>,
+    #[serde(serialize_with = "values::serialize_day_opt")]
+    pub last_purchase: Option<NaiveDate>,
     /// Marketing consent: `yes`, `no`, or none (not asked).
     pub consent: Option<String>,
     /// A tier pinned as a floor: never below it, still rising (R26).
@@ -50,13 +55,13 @@ fn member_from_row(r: &Row) -> Result<Member> {
         gender: r.get(7)?,
         store: r.get(8)?,
         staff: r.get(9)?,
-        enrolled_at: r.get(10)?,
+        enrolled_at: row_day(r, 10, "members.enrolled_at")?,
         status: r.get(11)?,
         tier: r.get(12)?,
-        tier_since: r.get(13)?,
+        tier_since: row_day(r, 13, "members.tier_since")?,
         tier_pinned: r.get(14)?,
         points: r.get(15)?,
-        last_purchase: r.get(16)?,
+        last_purchase: row_day_opt(r, 16, "members.last_purchase")?,
         consent: r.get(17)?,
         tier_floor: r.get(18)?,
         closed_at: r.get(19)?,
@@ -336,7 +341,14 @@ pub fn set_field(conn: &Conn, member_id: i64, column: &str, value: Option<&str>)
     Ok(())
 }
 
-pub fn set_tier(conn: &Conn, member_id: i64, tier: &str, since: &str, pinned: bool) -> Result<()> {
+pub fn set_tier(
+    conn: &Conn,
+    member_id: i64,
+    tier: &str,
+    since: NaiveDate,
+    pinned: bool,
+) -> Result<()> {
+    let since = values::day(since);
     conn.prepare_cached(
         "UPDATE members SET tier = ?2, tier_since = ?3, tier_pinned = ?4 WHERE id = ?1",
     )?

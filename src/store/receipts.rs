@@ -5,6 +5,7 @@ use super::{values, Totals};
 use crate::params;
 use crate::rules::tiers::Day;
 use anyhow::Result;
+use chrono::NaiveDate;
 
 /// Every card (active or blocked): (card, member id or None when blocked,
 /// replaced-by card).
@@ -248,7 +249,7 @@ pub struct StoredSale {
     /// Money paid and points used on it (R10, R11).
     pub amount_fen: i64,
     pub points_used: i64,
-    pub local_date: String,
+    pub local_date: NaiveDate,
     pub lines: Vec<StoredLine>,
 }
 
@@ -291,7 +292,7 @@ pub fn sale(conn: &Conn, store: &str, receipt: &str) -> Result<Option<StoredSale
                 points_earned,
                 amount_fen,
                 points_used,
-                local_date,
+                local_date: values::read_day(&local_date, "receipts.local_date")?,
                 lines: parse_lines(&lines)?,
             })
         },
@@ -304,8 +305,9 @@ pub fn sale(conn: &Conn, store: &str, receipt: &str) -> Result<Option<StoredSale
 pub fn member_sales_on(
     conn: &Conn,
     member_id: i64,
-    local_date: &str,
+    local_date: NaiveDate,
 ) -> Result<Vec<Vec<StoredLine>>> {
+    let local_date = values::day(local_date);
     let mut st = conn.prepare_cached(
         "SELECT lines FROM receipts WHERE member_id = ?1 AND local_date = ?2 AND kind = 'sale' ORDER BY at, receipt",
     )?;
@@ -329,7 +331,8 @@ pub struct MemberDay {
 }
 
 /// The member's day `local_date` (see `MemberDay`).
-pub fn member_day(conn: &Conn, member_id: i64, local_date: &str) -> Result<MemberDay> {
+pub fn member_day(conn: &Conn, member_id: i64, local_date: NaiveDate) -> Result<MemberDay> {
+    let local_date = values::day(local_date);
     let mut day = MemberDay::default();
     let mut st = conn.prepare_cached(
         "SELECT points_earned, lines FROM receipts
@@ -359,7 +362,7 @@ pub fn member_day(conn: &Conn, member_id: i64, local_date: &str) -> Result<Membe
 pub struct Unclaimed {
     /// UTC moment, as stored.
     pub at: String,
-    pub local_date: String,
+    pub local_date: NaiveDate,
     pub amount_fen: i64,
     pub lines: Vec<StoredLine>,
     /// Whether a return was already made against it.
@@ -407,7 +410,7 @@ pub fn for_enrolment(conn: &Conn, store: &str, receipt: &str) -> Result<ForEnrol
         .query_row([store, receipt], |r| r.get(0))?;
     Ok(ForEnrolment::Unclaimed(Unclaimed {
         at,
-        local_date,
+        local_date: values::read_day(&local_date, "receipts.local_date")?,
         amount_fen,
         lines: parse_lines(&lines)?,
         returned,

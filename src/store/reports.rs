@@ -1,8 +1,10 @@
 //! Reads for `report …` (R31–R34): each report is one pass over indexed data.
 
 use super::db::Conn;
+use super::values::{day, row_day, row_day_opt};
 use crate::params;
 use anyhow::Result;
+use chrono::NaiveDate;
 
 /// A member as the care lists see it.
 #[derive(Debug, Clone)]
@@ -12,10 +14,11 @@ pub struct CareRow {
     pub name: String,
     pub phone: String,
     pub tier: String,
-    pub birthday: Option<String>,
-    pub enrolled_at: String,
-    pub last_purchase: Option<String>,
-    pub first_purchase: Option<String>,
+    pub birthday: Option<NaiveDate>,
+    pub enrolled_at: NaiveDate,
+    pub last_purchase: Option<NaiveDate>,
+    pub first_purchase: Option<NaiveDate>,
+    /// A UTC moment (RFC 3339).
     pub last_contact: Option<String>,
     pub points: i64,
     pub store: Option<String>,
@@ -57,10 +60,10 @@ pub fn members_for_care(
             name: r.get(2)?,
             phone: r.get(3)?,
             tier: r.get(4)?,
-            birthday: r.get(5)?,
-            enrolled_at: r.get(6)?,
-            last_purchase: r.get(7)?,
-            first_purchase: r.get(8)?,
+            birthday: row_day_opt(&r, 5, "members.birthday")?,
+            enrolled_at: row_day(&r, 6, "members.enrolled_at")?,
+            last_purchase: row_day_opt(&r, 7, "members.last_purchase")?,
+            first_purchase: row_day_opt(&r, 8, "member_days.local_date")?,
             last_contact: r.get(9)?,
             points: r.get(10)?,
             store: r.get(11)?,
@@ -89,14 +92,18 @@ const MEMBER_NET_FEN: &str =
 
 /// Per store, in `from..=to`: (store, member sales fen, all sales fen, sale receipts).
 /// Sales are sales less returns.
-pub fn store_sales(conn: &Conn, from: &str, to: &str) -> Result<Vec<(String, i128, i128, i64)>> {
+pub fn store_sales(
+    conn: &Conn,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, i128, i128, i64)>> {
     let mut st = conn.prepare(&format!(
         "SELECT store, {}, {}, SUM(CASE WHEN kind = 'sale' THEN 1 ELSE 0 END)
          FROM receipts WHERE local_date BETWEEN ?1 AND ?2 GROUP BY store ORDER BY store",
         wide_sum(MEMBER_NET_FEN),
         wide_sum(NET_FEN)
     ))?;
-    let rows = st.query_map(params![from, to], |r| {
+    let rows = st.query_map(params![day(from), day(to)], |r| {
         Ok((
             r.get(0)?,
             wide(r.get(1)?, r.get(2)?),
@@ -107,27 +114,46 @@ pub fn store_sales(conn: &Conn, from: &str, to: &str) -> Result<Vec<(String, i12
     rows.collect::<Result<_, _>>()
 }
 
-/// Members enrolled in `from..=to`, per store or per staff (`by` is the column).
-pub fn enrolled_by(conn: &Conn, by: &str, from: &str, to: &str) -> Result<Vec<(String, i64)>> {
-    let column = if by == "staff" { "staff" } else { "store" };
+/// What members are counted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Store,
+    Staff,
+}
+
+/// Members enrolled in `from..=to`, per store or per staff.
+pub fn enrolled_by(
+    conn: &Conn,
+    by: By,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, i64)>> {
+    let column = match by {
+        By::Staff => "staff",
+        By::Store => "store",
+    };
     let mut st = conn.prepare(&format!(
         "SELECT {column}, COUNT(*) FROM members
          WHERE {column} IS NOT NULL AND enrolled_at BETWEEN ?1 AND ?2 GROUP BY {column}"
     ))?;
-    let rows = st.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = st.query_map(params![day(from), day(to)], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect::<Result<_, _>>()
 }
 
 /// Per staff code on receipts in `from..=to`: (staff, members served, member sales fen).
 /// A receipt flagged for a staff code that had left credits nobody (R33).
-pub fn staff_sales(conn: &Conn, from: &str, to: &str) -> Result<Vec<(String, i64, i128)>> {
+pub fn staff_sales(
+    conn: &Conn,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, i64, i128)>> {
     let mut st = conn.prepare(&format!(
         "SELECT staff, COUNT(DISTINCT member_id), {}
          FROM receipts WHERE staff IS NOT NULL AND staff_flag IS NULL AND local_date BETWEEN ?1 AND ?2
          GROUP BY staff",
         wide_sum(MEMBER_NET_FEN)
     ))?;
-    let rows = st.query_map(params![from, to], |r| {
+    let rows = st.query_map(params![day(from), day(to)], |r| {
         Ok((r.get(0)?, r.get(1)?, wide(r.get(2)?, r.get(3)?)))
     })?;
     rows.collect::<Result<_, _>>()
@@ -151,13 +177,13 @@ pub fn tier_changes(conn: &Conn, from_at: &str, to_at: &str) -> Result<Vec<TierC
 
 /// Per staff: members whose last activity (last purchase, else enrolment)
 /// falls in `from..=to` (so that they became dormant in the period).
-pub fn lost_by_staff(conn: &Conn, from: &str, to: &str) -> Result<Vec<(String, i64)>> {
+pub fn lost_by_staff(conn: &Conn, from: NaiveDate, to: NaiveDate) -> Result<Vec<(String, i64)>> {
     let mut st = conn.prepare(
         "SELECT staff, COUNT(*) FROM members
          WHERE staff IS NOT NULL AND status = 'active' AND COALESCE(last_purchase, enrolled_at) BETWEEN ?1 AND ?2
          GROUP BY staff",
     )?;
-    let rows = st.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = st.query_map(params![day(from), day(to)], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect::<Result<_, _>>()
 }
 

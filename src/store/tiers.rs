@@ -2,9 +2,11 @@
 //! `member_days`, one over `members`.
 
 use super::db::Conn;
+use super::values::{day, read_day};
 use super::Totals;
 use crate::params;
 use anyhow::Result;
+use chrono::NaiveDate;
 
 /// The highest member id (the recompute sizes its tables by it).
 pub fn max_member_id(conn: &Conn) -> Result<i64> {
@@ -42,7 +44,7 @@ pub fn for_each_day(
 /// tier floor).
 pub fn for_each_member(
     conn: &Conn,
-    mut each: impl FnMut(i64, &str, &str, bool, &str, Option<&str>) -> Result<()>,
+    mut each: impl FnMut(i64, &str, &str, bool, NaiveDate, Option<&str>) -> Result<()>,
 ) -> Result<()> {
     let mut st = conn.prepare(
         "SELECT id, member_no, tier, tier_pinned, tier_since, tier_floor FROM members WHERE status = 'active' ORDER BY id",
@@ -54,7 +56,7 @@ pub fn for_each_member(
             r.get_str(1)?,
             r.get_str(2)?,
             r.get(3)?,
-            r.get_str(4)?,
+            read_day(r.get_str(4)?, "members.tier_since")?,
             r.get_opt_str(5)?,
         )?;
     }
@@ -63,7 +65,8 @@ pub fn for_each_member(
 
 /// Members whose tier a recompute as of `as_of` changed (tier history reasons
 /// start with "recompute as of DATE").
-pub fn recomputed_on(conn: &Conn, as_of: &str) -> Result<Vec<i64>> {
+pub fn recomputed_on(conn: &Conn, as_of: NaiveDate) -> Result<Vec<i64>> {
+    let as_of = day(as_of);
     let mut st =
         conn.prepare("SELECT DISTINCT member_id FROM tier_history WHERE reason LIKE ?1")?;
     let rows = st.query_map([format!("recompute as of {as_of}%")], |r| r.get(0))?;

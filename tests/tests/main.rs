@@ -43,6 +43,7 @@ mod test_returns_props;
 mod test_simulate;
 mod test_snapshots;
 mod test_staff;
+mod test_stored_dates;
 mod test_tidy;
 mod test_tiers;
 mod test_void;

@@ -169,10 +169,7 @@ impl Directory {
         cards.seal();
         let left_staff = crate::store::lifecycle::staff_who_left(conn)?
             .into_iter()
-            .filter_map(|(code, on)| {
-                let on = NaiveDate::parse_from_str(&on, "%Y-%m-%d").ok()?;
-                Some((code.into_boxed_str(), on))
-            })
+            .map(|(code, on)| (code.into_boxed_str(), on))
             .collect();
         let closed = crate::store::lifecycle::closed_members(conn)?
             .into_iter()

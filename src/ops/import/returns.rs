@@ -63,7 +63,7 @@ impl Run<'_> {
             })
             .collect();
         // The sale's own day: its campaigns are part of what it earned.
-        let sale_day = NaiveDate::parse_from_str(&sale.local_date, "%Y-%m-%d").ok();
+        let sale_day = Some(sale.local_date);
         // A line stored with its rate (R12, the receipt's promotion lowered
         // it) earned at that rate; any other at its category's rate that day.
         let rates: Vec<Rate> = sold_lines
@@ -316,7 +316,7 @@ impl Run<'_> {
         this: &[(Rate, i64)],
         multiplier: Decimal,
     ) -> Result<i64, String> {
-        let stored = receipts::member_day(conn, member_id, &day.to_string())
+        let stored = receipts::member_day(conn, member_id, day)
             .map_err(|e| format!("reading the member's day {day}: {e}"))?;
         let rate_of = |l: &receipts::StoredLine| {
             l.rate

@@ -242,7 +242,7 @@ impl Run<'_> {
         if !self.program.earn.carry_within_day {
             return Ok(day);
         }
-        let stored = receipts::member_day(conn, member_id, &date.to_string())?;
+        let stored = receipts::member_day(conn, member_id, date)?;
         for (_, sale) in &stored.sales {
             let lines: Vec<earn::Line> = sale
                 .iter()
@@ -291,7 +291,7 @@ impl Run<'_> {
         let balance = pending.flush_member(conn, m.id)?;
         let mut spendable = ledger::spendable(conn, m.id, on)?.min(balance);
         let last = crate::ops::redeem::last_activity(&crate::store::members::get(conn, m.id)?);
-        if last.is_some_and(|d| expiry::lapsed(&self.program.expiry, d, on)) {
+        if expiry::lapsed(&self.program.expiry, last, on) {
             spendable = 0; // R29: lapsed, awaiting `expire`
         }
         if points_used <= spendable {

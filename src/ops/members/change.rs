@@ -232,11 +232,11 @@ pub fn pin_tier(
                 code.to_string()
             };
             let since = if m.tier == to {
-                m.tier_since.clone()
+                m.tier_since
             } else {
-                ctx.today.to_string()
+                ctx.today
             };
-            members::set_tier(&tx, id, &to, &since, !floor)?;
+            members::set_tier(&tx, id, &to, since, !floor)?;
             crate::ops::lifecycle::set_tier_floor(&tx, id, floor.then_some(code))?;
             let reason = if floor {
                 format!("floor pinned at {code} by admin (R26): never below it, still rises")

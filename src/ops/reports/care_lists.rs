@@ -25,16 +25,8 @@ pub struct CareItem {
 /// Days a member has gone without a purchase as of `today` (since enrolment
 /// when they never bought), and the date counted from.
 fn days_since(row: &store::reports::CareRow, today: NaiveDate) -> (i64, Option<NaiveDate>) {
-    let from = row
-        .last_purchase
-        .as_deref()
-        .or(Some(row.enrolled_at.as_str()))
-        .and_then(parse_day);
-    (from.map_or(0, |d| (today - d).num_days()), from)
-}
-
-fn parse_day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").ok()
+    let from = row.last_purchase.unwrap_or(row.enrolled_at);
+    ((today - from).num_days(), Some(from))
 }
 
 /// The days from `today` until the next birthday (0 = today); a 29 February
@@ -86,9 +78,9 @@ pub fn care(
                 .and_then(crate::rules::time::read_stored)
                 .map(|at| crate::rules::time::local_date(at, tz));
             let facts = care::Facts {
-                enrolled: parse_day(&m.enrolled_at).unwrap_or(today),
-                first_purchase: m.first_purchase.as_deref().and_then(parse_day),
-                last_purchase: m.last_purchase.as_deref().and_then(parse_day),
+                enrolled: m.enrolled_at,
+                first_purchase: m.first_purchase,
+                last_purchase: m.last_purchase,
                 last_contact,
             };
             if let Some(care::Due::Followup { days, purchase }) =
@@ -105,7 +97,7 @@ pub fn care(
                 }
                 each(item("new_member_followup", detail))?;
             }
-            if let Some(b) = m.birthday.as_deref().and_then(parse_day) {
+            if let Some(b) = m.birthday {
                 let until = days_until_birthday(b, today);
                 if until < days {
                     let when = if until == 0 {
@@ -135,7 +127,7 @@ pub fn care(
                 _ => {}
             }
             if let Some(every) = program.tier(&m.tier).and_then(|t| t.call_every_days) {
-                let last = last_contact.or_else(|| parse_day(&m.enrolled_at));
+                let last = last_contact.or(Some(m.enrolled_at));
                 if let Some(last) = last {
                     let gap = (today - last).num_days();
                     if gap >= i64::from(every) {
@@ -246,7 +238,7 @@ pub fn dormant(
                     name: pii.name(&m.name),
                     phone: pii.phone(&m.phone),
                     tier: m.tier.clone(),
-                    last_purchase: m.last_purchase.clone(),
+                    last_purchase: m.last_purchase.map(|d| d.to_string()),
                     days_since: since,
                     points: m.points,
                     store: m.store.clone(),
@@ -286,7 +278,7 @@ pub fn birthdays(
         f.staff.as_deref(),
         false,
         |m| {
-            if let Some(b) = m.birthday.as_deref().and_then(parse_day) {
+            if let Some(b) = m.birthday {
                 let until = days_until_birthday(b, ctx.today);
                 if until < days {
                     each(BirthdayItem {

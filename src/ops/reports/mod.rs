@@ -145,9 +145,8 @@ pub struct StoreItem {
 
 /// `report stores`: member sales as a share of all sales per store (R33).
 pub fn stores(st: &Store, from: NaiveDate, to: NaiveDate, f: &Filter) -> Result<Vec<StoreItem>> {
-    let (from, to) = (from.to_string(), to.to_string());
-    let sales = store::reports::store_sales(&st.conn, &from, &to)?;
-    let enrolled = store::reports::enrolled_by(&st.conn, "store", &from, &to)?;
+    let sales = store::reports::store_sales(&st.conn, from, to)?;
+    let enrolled = store::reports::enrolled_by(&st.conn, store::reports::By::Store, from, to)?;
     let mut codes: Vec<String> = sales
         .iter()
         .map(|s| s.0.clone())
@@ -196,9 +195,8 @@ pub fn staff(
     to: NaiveDate,
     f: &Filter,
 ) -> Result<Vec<StaffItem>> {
-    let (from_s, to_s) = (from.to_string(), to.to_string());
-    let sales = store::reports::staff_sales(&st.conn, &from_s, &to_s)?;
-    let enrolled = store::reports::enrolled_by(&st.conn, "staff", &from_s, &to_s)?;
+    let sales = store::reports::staff_sales(&st.conn, from, to)?;
+    let enrolled = store::reports::enrolled_by(&st.conn, store::reports::By::Staff, from, to)?;
     let tz = program.timezone;
     let utc = |d: NaiveDate| {
         use chrono::TimeZone;
@@ -226,9 +224,8 @@ pub fn staff(
     let shift = |d: NaiveDate| {
         d.checked_sub_days(Days::new(u64::from(program.care.dormant_days)))
             .unwrap_or(d)
-            .to_string()
     };
-    let lost = store::reports::lost_by_staff(&st.conn, &shift(from), &shift(to))?;
+    let lost = store::reports::lost_by_staff(&st.conn, shift(from), shift(to))?;
     let mut codes: Vec<String> = sales
         .iter()
         .map(|s| s.0.clone())
