@@ -46,7 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('expire', 'expire', [CompletionResultType]::ParameterValue, 'Expire what a per-lot or inactivity program ends by a date (R29, R30)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export tiers, members, the ledger or receipts as CSV (R34, R35)')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Reports for analysts (R34)')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'The receipts files imported (`purchase --file`)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'The receipts files imported (`purchase --file`), and undoing one')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'What a draft program would change: points, tiers, liability; writes nothing')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'Who did what and when: exports, program changes, adjustments, undos (R35)')
@@ -893,6 +893,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every file imported: id, file name, SHA-256, rows, receipts, points, operator, time')
+            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Reverse every receipt an import wrote, by new ledger entries')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -909,12 +910,32 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'vipctl;import;undo' {
+            [CompletionResult]::new('--receipts-per-commit', '--receipts-per-commit', [CompletionResultType]::ParameterName, 'Receipts per committed chunk')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER, else $LOGNAME')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Compute and report everything, change nothing')
+            [CompletionResult]::new('--unfinished', '--unfinished', [CompletionResultType]::ParameterName, 'Undo an import that stopped part-way (make sure it is not running)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'vipctl;import;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every file imported: id, file name, SHA-256, rows, receipts, points, operator, time')
+            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Reverse every receipt an import wrote, by new ledger entries')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'vipctl;import;help;list' {
+            break
+        }
+        'vipctl;import;help;undo' {
             break
         }
         'vipctl;import;help;help' {
@@ -1019,7 +1040,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('expire', 'expire', [CompletionResultType]::ParameterValue, 'Expire what a per-lot or inactivity program ends by a date (R29, R30)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export tiers, members, the ledger or receipts as CSV (R34, R35)')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Reports for analysts (R34)')
-            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'The receipts files imported (`purchase --file`)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'The receipts files imported (`purchase --file`), and undoing one')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'What a draft program would change: points, tiers, liability; writes nothing')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'Who did what and when: exports, program changes, adjustments, undos (R35)')
@@ -1174,9 +1195,13 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         }
         'vipctl;help;import' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Every file imported: id, file name, SHA-256, rows, receipts, points, operator, time')
+            [CompletionResult]::new('undo', 'undo', [CompletionResultType]::ParameterValue, 'Reverse every receipt an import wrote, by new ledger entries')
             break
         }
         'vipctl;help;import;list' {
+            break
+        }
+        'vipctl;help;import;undo' {
             break
         }
         'vipctl;help;simulate' {

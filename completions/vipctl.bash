@@ -145,6 +145,9 @@ _vipctl() {
             vipctl__subcmd__help__subcmd__import,list)
                 cmd="vipctl__subcmd__help__subcmd__import__subcmd__list"
                 ;;
+            vipctl__subcmd__help__subcmd__import,undo)
+                cmd="vipctl__subcmd__help__subcmd__import__subcmd__undo"
+                ;;
             vipctl__subcmd__help__subcmd__member,close)
                 cmd="vipctl__subcmd__help__subcmd__member__subcmd__close"
                 ;;
@@ -229,11 +232,17 @@ _vipctl() {
             vipctl__subcmd__import,list)
                 cmd="vipctl__subcmd__import__subcmd__list"
                 ;;
+            vipctl__subcmd__import,undo)
+                cmd="vipctl__subcmd__import__subcmd__undo"
+                ;;
             vipctl__subcmd__import__subcmd__help,help)
                 cmd="vipctl__subcmd__import__subcmd__help__subcmd__help"
                 ;;
             vipctl__subcmd__import__subcmd__help,list)
                 cmd="vipctl__subcmd__import__subcmd__help__subcmd__list"
+                ;;
+            vipctl__subcmd__import__subcmd__help,undo)
+                cmd="vipctl__subcmd__import__subcmd__help__subcmd__undo"
                 ;;
             vipctl__subcmd__member,close)
                 cmd="vipctl__subcmd__member__subcmd__close"
@@ -906,7 +915,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__import)
-            opts="list"
+            opts="list undo"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -920,6 +929,20 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help__subcmd__import__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__import__subcmd__undo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1480,7 +1503,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__import)
-            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help list help"
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help list undo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1518,7 +1541,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__import__subcmd__help)
-            opts="list help"
+            opts="list undo help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1559,6 +1582,20 @@ _vipctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vipctl__subcmd__import__subcmd__help__subcmd__undo)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vipctl__subcmd__import__subcmd__list)
             opts="-q -h --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1566,6 +1603,48 @@ _vipctl() {
                 return 0
             fi
             case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__import__subcmd__undo)
+            opts="-q -h --dry-run --unfinished --receipts-per-commit --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --receipts-per-commit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

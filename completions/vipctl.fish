@@ -48,7 +48,7 @@ complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "year-end-reset" -d 'E
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "expire" -d 'Expire what a per-lot or inactivity program ends by a date (R29, R30)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "report" -d 'Reports for analysts (R34)'
-complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "import" -d 'The receipts files imported (`purchase --file`)'
+complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "import" -d 'The receipts files imported (`purchase --file`), and undoing one'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "simulate" -d 'What a draft program would change: points, tiers, liability; writes nothing'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "journal" -d 'Who did what and when: exports, program changes, adjustments, undos (R35)'
@@ -658,18 +658,19 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "staff" -d 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "top" -d 'The VIP top list by spend or points'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -l db -d 'The database file' -r -F
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
 json\t'One JSON document with snake_case keys'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -s q -l quiet -d 'No progress bar'
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'Every file imported: id, file name, SHA-256, rows, receipts, points, operator, time'
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -f -a "list" -d 'Every file imported: id, file name, SHA-256, rows, receipts, points, operator, time'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -f -a "undo" -d 'Reverse every receipt an import wrote, by new ledger entries'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -l db -d 'The database file' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
@@ -680,7 +681,21 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l receipts-per-commit -d 'Receipts per committed chunk' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
+csv\t'CSV with a header row'
+json\t'One JSON document with snake_case keys'"
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l as-of -d 'The working date, in the program\'s time zone (default: today)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l at -d 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program\'s time zone, or RFC 3339 with an offset (default: now)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l dry-run -d 'Compute and report everything, change nothing'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l unfinished -d 'Undo an import that stopped part-way (make sure it is not running)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -s q -l quiet -d 'No progress bar'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "list" -d 'Every file imported: id, file name, SHA-256, rows, receipts, points, operator, time'
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "undo" -d 'Reverse every receipt an import wrote, by new ledger entries'
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l program -d 'The draft program file (`-` for stdin); it is not stored' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l from -d 'First receipt date replayed (default: the first)' -r
@@ -763,7 +778,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help" -f -a "expire" -d 'Expire what a per-lot or inactivity program ends by a date (R29, R30)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help" -f -a "export" -d 'Export tiers, members, the ledger or receipts as CSV (R34, R35)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help" -f -a "report" -d 'Reports for analysts (R34)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help" -f -a "import" -d 'The receipts files imported (`purchase --file`)'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help" -f -a "import" -d 'The receipts files imported (`purchase --file`), and undoing one'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help" -f -a "simulate" -d 'What a draft program would change: points, tiers, liability; writes nothing'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help" -f -a "audit" -d 'Check every invariant of the ledger; exit 1 naming each violation'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and not __fish_seen_subcommand_from init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help" -f -a "journal" -d 'Who did what and when: exports, program changes, adjustments, undos (R35)'
@@ -798,3 +813,4 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subc
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "staff" -d 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "top" -d 'The VIP top list by spend or points'
 complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "list" -d 'Every file imported: id, file name, SHA-256, rows, receipts, points, operator, time'
+complete -c vipctl -n "__fish_vipctl_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "undo" -d 'Reverse every receipt an import wrote, by new ledger entries'

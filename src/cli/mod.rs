@@ -175,7 +175,7 @@ pub enum Command {
     #[command(after_help = report::HELP)]
     Report(report::ReportArgs),
 
-    /// The receipts files imported (`purchase --file`).
+    /// The receipts files imported (`purchase --file`), and undoing one.
     #[command(subcommand, after_help = import::HELP)]
     Import(import::ImportCmd),
 
@@ -243,7 +243,7 @@ impl Command {
                 | Command::Export(_)
                 | Command::Report(_)
                 | Command::Simulate(_)
-                | Command::Import(_)
+                | Command::Import(import::ImportCmd::List)
                 | Command::Member(MemberCmd::Show { .. } | MemberCmd::List { .. })
                 | Command::Staff(StaffCmd::List { .. })
                 | Command::Program(ProgramCmd::Show { .. } | ProgramCmd::Versions)

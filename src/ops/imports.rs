@@ -41,6 +41,11 @@ pub struct Listed {
     pub operator: String,
     pub time: String,
     pub finished: bool,
+    /// `import undo`: `no`, `part-way` (an undo stopped; running it again
+    /// finishes it) or `yes`; when it finished and who ran it.
+    pub undone: &'static str,
+    pub undone_at: String,
+    pub undone_by: String,
 }
 
 /// Every file import, oldest first (receipts given as flags are left out).
@@ -59,6 +64,13 @@ pub fn list(st: &Store) -> Result<Vec<Listed>> {
             operator: r.operator,
             time: r.started_at,
             finished: r.finished_at.is_some(),
+            undone: match (&r.undone_at, &r.undo_started_at) {
+                (Some(_), _) => "yes",
+                (None, Some(_)) => "part-way",
+                (None, None) => "no",
+            },
+            undone_at: r.undone_at.unwrap_or_default(),
+            undone_by: r.undone_by.unwrap_or_default(),
         })
         .collect())
 }

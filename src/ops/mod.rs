@@ -18,6 +18,7 @@ pub mod reports;
 pub mod simulate;
 pub mod staff;
 pub mod tiers;
+pub mod undo;
 pub mod void;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -51,7 +51,8 @@ const CHECKS: &[(&str, &str)] = &[
         "SELECT 'return ' || r.store || '/' || r.receipt || ': gave back ' || r.points_refunded || ' points used but ledger credits ' || COALESCE(e.total, 0)
          FROM receipts r LEFT JOIN (SELECT ref, SUM(points) AS total FROM ledger WHERE source = 'points_refund' GROUP BY ref) e
            ON e.ref = r.store || '/' || r.receipt
-         WHERE r.kind = 'return' AND r.points_refunded != COALESCE(e.total, 0)",
+         WHERE r.kind = 'return' AND r.points_refunded != COALESCE(e.total, 0) - COALESCE((SELECT SUM(u.points_refunded) FROM undone_receipts u
+                   WHERE u.store = r.store AND u.receipt = r.receipt AND u.kind = 'return'), 0)",
     ),
     (
         "balance_equals_ledger",
@@ -89,21 +90,51 @@ const CHECKS: &[(&str, &str)] = &[
         "SELECT 'receipt ' || r.store || '/' || r.receipt || ': earned ' || r.points_earned || ' but ledger credits ' || COALESCE(e.total, 0)
          FROM receipts r LEFT JOIN (SELECT ref, SUM(points) AS total FROM ledger WHERE source = 'receipt' AND kind = 'earn' GROUP BY ref) e
            ON e.ref = r.store || '/' || r.receipt
-         WHERE r.kind = 'sale' AND r.points_earned != COALESCE(e.total, 0)",
+         WHERE r.kind = 'sale' AND r.points_earned != COALESCE(e.total, 0) - COALESCE((SELECT SUM(u.points_earned) FROM undone_receipts u
+                   WHERE u.store = r.store AND u.receipt = r.receipt AND u.kind = 'sale'), 0)",
     ),
     (
         "return_points_in_ledger",
         "SELECT 'return ' || r.store || '/' || r.receipt || ': took back ' || (-r.points_earned) || ' but ledger reverses ' || COALESCE(-e.total, 0)
          FROM receipts r LEFT JOIN (SELECT ref, SUM(points) AS total FROM ledger WHERE source = 'receipt' AND kind = 'reverse' GROUP BY ref) e
            ON e.ref = r.store || '/' || r.receipt
-         WHERE r.kind = 'return' AND r.points_earned != COALESCE(e.total, 0)",
+         WHERE r.kind = 'return' AND r.points_earned != COALESCE(e.total, 0) - COALESCE((SELECT SUM(u.points_earned) FROM undone_receipts u
+                   WHERE u.store = r.store AND u.receipt = r.receipt AND u.kind = 'return'), 0)",
     ),
     (
         "receipt_points_used_in_ledger",
         "SELECT 'receipt ' || r.store || '/' || r.receipt || ': used ' || r.points_used || ' but ledger debits ' || COALESCE(-e.total, 0)
          FROM receipts r LEFT JOIN (SELECT ref, SUM(points) AS total FROM ledger WHERE source = 'receipt' AND kind = 'redeem' GROUP BY ref) e
            ON e.ref = r.store || '/' || r.receipt
-         WHERE r.kind = 'sale' AND r.points_used != COALESCE(-e.total, 0)",
+         WHERE r.kind = 'sale' AND r.points_used != COALESCE(-e.total, 0) - COALESCE((SELECT SUM(u.points_used) FROM undone_receipts u
+                   WHERE u.store = r.store AND u.receipt = r.receipt AND u.kind = 'sale'), 0)",
+    ),
+    (
+        // An undone receipt (`import undo`): what its undo took back and gave
+        // back are its `undo` entries; its own entries are still there, so a
+        // receipt number undone and not imported again has its entries
+        // (of source `receipt` and `points_refund`) equal to its undone
+        // rows' figures.
+        "undone_receipts_in_ledger",
+        "SELECT 'undone receipt ' || u.store || '/' || u.receipt || ': its undo took ' || u.taken || ' and gave ' || u.given ||
+                ' but the ledger has ' || COALESCE(-e.taken, 0) || ' and ' || COALESCE(e.given, 0)
+         FROM (SELECT store, receipt, SUM(undo_taken) AS taken, SUM(undo_given) AS given FROM undone_receipts GROUP BY store, receipt) u
+         LEFT JOIN (SELECT ref, SUM(CASE WHEN points < 0 THEN points ELSE 0 END) AS taken,
+                           SUM(CASE WHEN points > 0 THEN points ELSE 0 END) AS given
+                    FROM ledger WHERE source = 'undo' GROUP BY ref) e
+           ON e.ref = u.store || '/' || u.receipt
+         WHERE u.taken != COALESCE(-e.taken, 0) OR u.given != COALESCE(e.given, 0)
+         UNION ALL
+         SELECT 'undone receipt ' || u.store || '/' || u.receipt || ': earned ' || u.earned || ', used ' || u.used ||
+                ' but the ledger has ' || COALESCE(e.earned, 0) || ' and ' || COALESCE(-e.used, 0)
+         FROM (SELECT store, receipt, SUM(points_earned) AS earned, SUM(points_used) AS used FROM undone_receipts
+               WHERE kind = 'sale' GROUP BY store, receipt) u
+         LEFT JOIN (SELECT ref, SUM(CASE WHEN kind = 'earn' THEN points ELSE 0 END) AS earned,
+                           SUM(CASE WHEN kind = 'redeem' THEN points ELSE 0 END) AS used
+                    FROM ledger WHERE source = 'receipt' GROUP BY ref) e
+           ON e.ref = u.store || '/' || u.receipt
+         WHERE NOT EXISTS (SELECT 1 FROM receipts r WHERE r.store = u.store AND r.receipt = u.receipt)
+           AND (u.earned != COALESCE(e.earned, 0) OR u.used != COALESCE(-e.used, 0))",
     ),
     (
         "receipt_amount_equals_lines",

@@ -187,6 +187,13 @@ impl LedgerBatch {
         }
     }
 
+    /// Takes an undone sale of `fen` that earned `points` off the member's
+    /// lifetime sums (`import undo`); the last purchase is set apart.
+    pub fn remove_sale(&mut self, member_id: i64, fen: i64, points: i64) {
+        let p = self.pending.entry(member_id).or_default();
+        p.sales = (p.sales.0 - fen, p.sales.1 - points, p.sales.2 - 1);
+    }
+
     /// Sets the member's tier from `since` (R24), written with the member.
     pub fn set_tier(&mut self, member_id: i64, code: &str, since: NaiveDate) {
         self.pending.entry(member_id).or_default().tier = Some((code.to_string(), since));

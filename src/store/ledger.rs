@@ -248,15 +248,28 @@ pub struct SaleCredit {
     pub lot_points: Option<i64>,
 }
 
-/// The earn entry of the sale `reference` (`store/receipt`) of a member.
+/// The earn entry of the sale `reference` (`store/receipt`) of a member: the
+/// latest one (a sale undone and imported again has one per import, and
+/// the one on file is the last).
 pub fn sale_credit(conn: &Conn, member_id: i64, reference: &str) -> Result<Option<SaleCredit>> {
+    sale_credit_before(conn, member_id, reference, i64::MAX)
+}
+
+/// The earn entry of the sale `reference` that was in force when entry
+/// `before` was made: the latest one before it.
+pub fn sale_credit_before(
+    conn: &Conn,
+    member_id: i64,
+    reference: &str,
+    before: i64,
+) -> Result<Option<SaleCredit>> {
     let row: Option<(i64, i64, Option<String>, Option<i64>)> = conn
         .prepare_cached(
             "SELECT id, points, lot_expires_on, lot_points FROM ledger
-             WHERE member_id = ?1 AND kind = 'earn' AND source = 'receipt' AND ref = ?2
-             ORDER BY id LIMIT 1",
+             WHERE member_id = ?1 AND kind = 'earn' AND source = 'receipt' AND ref = ?2 AND id < ?3
+             ORDER BY id DESC LIMIT 1",
         )?
-        .query_row(params![member_id, reference], |r| {
+        .query_row(params![member_id, reference, before], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
@@ -318,15 +331,24 @@ pub fn lot_stream(
             ("reverse", "receipt", Some(r)) => {
                 let credit = match r.split_once('/') {
                     Some((store, receipt)) => {
+                        // The return on file, else the same return undone.
                         let original: Option<Option<String>> = conn
                             .prepare_cached(
-                                "SELECT original_receipt FROM receipts WHERE store = ?1 AND receipt = ?2",
+                                "SELECT original_receipt FROM receipts WHERE store = ?1 AND receipt = ?2
+                                 UNION ALL
+                                 SELECT original_receipt FROM undone_receipts WHERE store = ?1 AND receipt = ?2
+                                 LIMIT 1",
                             )?
                             .query_row([store, receipt], |r| r.get(0))
                             .optional()?;
                         match original.flatten() {
-                            Some(o) => sale_credit(conn, member_id, &format!("{store}/{o}"))?
-                                .map(|c| c.entry_id),
+                            Some(o) => sale_credit_before(
+                                conn,
+                                member_id,
+                                &format!("{store}/{o}"),
+                                entry_id,
+                            )?
+                            .map(|c| c.entry_id),
                             None => None,
                         }
                     }
@@ -334,6 +356,11 @@ pub fn lot_stream(
                 };
                 UseKind::Returned { credit }
             }
+            // An undone sale takes back what is left of its own credit first,
+            // as a return does (R20).
+            ("reverse", "undo", Some(r)) => UseKind::Returned {
+                credit: sale_credit_before(conn, member_id, &r, entry_id)?.map(|c| c.entry_id),
+            },
             _ => UseKind::Spent,
         };
         uses.push(StreamUse {

@@ -46,5 +46,6 @@ mod test_staff;
 mod test_stored_dates;
 mod test_tidy;
 mod test_tiers;
+mod test_undo;
 mod test_void;
 mod test_xlsx;

@@ -96,6 +96,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "simulate",
     "import",
     "import list",
+    "import undo",
     "audit",
     "journal",
     "man",

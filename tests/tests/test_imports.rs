@@ -58,7 +58,7 @@ fn lists_each_file_with_its_sha256_and_figures() {
     assert_eq!(rows[1]["operator"], "night-job");
     let csv = wd.ok(&["--format", "csv", "import", "list"]);
     assert!(
-        csv.starts_with("id,file,sha256,rows,receipts,returns,points,operator,time,finished\n"),
+        csv.starts_with("id,file,sha256,rows,receipts,returns,points,operator,time,finished,undone,undone_at,undone_by\n"),
         "{csv}"
     );
     assert_audit_ok(&wd);
