@@ -259,11 +259,10 @@ pub fn tier_history_of_members(conn: &Conn, id: i64) -> Result<Vec<HistoryRow>> 
 
 /// The latest local date a member bought on, from their days.
 pub fn last_purchase_day(conn: &Conn, member_id: i64) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT MAX(local_date) FROM member_days WHERE member_id = ?1 AND purchases > 0",
-        )?
-        .query_row(params![member_id], |r| r.get(0))?)
+    conn.prepare_cached(
+        "SELECT MAX(local_date) FROM member_days WHERE member_id = ?1 AND purchases > 0",
+    )?
+    .query_row(params![member_id], |r| r.get(0))
 }
 
 /// Sets a member's last purchase back to `on` when it is later (an undone
