@@ -19,6 +19,7 @@ pub mod programs;
 pub mod receipts;
 pub mod reports;
 pub mod schema;
+mod schema_finance;
 pub mod simulate;
 pub mod tiers;
 pub mod values;
