@@ -504,15 +504,17 @@ impl UndoRun<'_> {
             };
             members::tier_change(
                 conn,
-                member_id,
-                self.now,
-                Some(from_code),
-                to_code,
-                &format!(
-                    "import {} undone: its purchases' upgrade (R24) judged again without them{why}",
-                    self.import_id
-                ),
-                &self.ctx.operator,
+                &members::NewTierChange {
+                    member_id,
+                    at: self.now,
+                    from: Some(from_code),
+                    to: to_code,
+                    reason: &format!(
+                        "import {} undone: its purchases' upgrade (R24) judged again without them{why}",
+                        self.import_id
+                    ),
+                    operator: &self.ctx.operator,
+                },
             )?;
             restored += 1;
         }

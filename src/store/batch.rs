@@ -191,7 +191,11 @@ impl LedgerBatch {
     /// lifetime sums (`import undo`); the last purchase is set apart.
     pub fn remove_sale(&mut self, member_id: i64, fen: i64, points: i64) {
         let p = self.pending.entry(member_id).or_default();
-        p.sales = (p.sales.0 - fen, p.sales.1 - points, p.sales.2 - 1);
+        p.sales = Totals {
+            spend_fen: p.sales.spend_fen - fen,
+            points: p.sales.points - points,
+            purchases: p.sales.purchases - 1,
+        };
     }
 
     /// Sets the member's tier from `since` (R24), written with the member.
