@@ -400,7 +400,7 @@ impl UndoRun<'_> {
     ) -> Result<(NaiveDate, Option<NaiveDate>)> {
         let original = r.original_receipt.as_deref().unwrap_or("");
         let sale_day = receipts::sale(conn, &r.store, original)?
-            .and_then(|s| parse_day(&s.local_date).ok())
+            .map(|s| s.local_date)
             .unwrap_or(day);
         let sale_ref = format!("{}/{original}", r.store);
         if let Some(c) = ledger::sale_credit(conn, member_id, &sale_ref)? {
@@ -486,17 +486,15 @@ impl UndoRun<'_> {
             let since = if next == before {
                 match first.checked_sub(1).map(|k| &history[k]) {
                     Some(h) => time::read_stored(&h.at)
-                        .map(|t| time::local_date(t, self.program.timezone).to_string())
-                        .unwrap_or_else(|| m.tier_since.clone()),
-                    None => time::read_stored(&m.enrolled_at)
-                        .map(|t| time::local_date(t, self.program.timezone).to_string())
-                        .unwrap_or_else(|| m.enrolled_at.clone()),
+                        .map(|t| time::local_date(t, self.program.timezone))
+                        .unwrap_or(m.tier_since),
+                    None => m.enrolled_at,
                 }
             } else {
-                on.to_string()
+                on
             };
             let (from_code, to_code) = (&ladder[current].code, &ladder[next].code);
-            members::set_tier(conn, member_id, to_code, &since, false)?;
+            members::set_tier(conn, member_id, to_code, since, false)?;
             let why = if next > before {
                 format!("; still earned on {on}: {reason}")
             } else {
