@@ -157,7 +157,7 @@ pub(super) fn run(cli: &Cli, a: &ExportArgs, out: &mut dyn Write) -> Result<Exit
     if !done.journalled {
         stderr_line!(
             "warning: database {} cannot be written ({}): this export is not recorded in its journal",
-            cli.db.display(),
+            crate::store::display_name(&cli.db),
             match s.store.old_schema {
                 Some(v) => format!("schema v{v}, not migrated by a reader"),
                 None => "read-only".to_string(),

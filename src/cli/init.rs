@@ -39,7 +39,7 @@ pub(super) fn run(cli: &Cli, a: &InitArgs, out: &mut dyn Write) -> Result<ExitCo
         out,
         cli.format,
         &Created {
-            database: cli.db.display().to_string(),
+            database: crate::store::display_name(&cli.db),
             program: p.name,
             program_version: v,
         },

@@ -30,7 +30,7 @@ pub(super) fn run(cli: &Cli, _: &MigrateArgs, out: &mut dyn Write) -> Result<Exi
         copy: Option<String>,
     }
     let done = Schema {
-        database: cli.db.display().to_string(),
+        database: crate::store::display_name(&cli.db),
         schema_from: st.migrated.as_ref().map_or(st.schema, |m| m.from),
         schema: st.schema,
         copy: st.migrated.as_ref().map(|m| {

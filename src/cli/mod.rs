@@ -68,14 +68,15 @@ const GLOBAL: &str = "Global options";
 #[derive(Debug, Parser)]
 #[command(name = "vipctl", version, about, after_help = EXAMPLES)]
 pub struct Cli {
-    /// The database file.
+    /// The database: a SQLite file, or a PostgreSQL 15+ server as
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password).
     #[arg(
         long,
         global = true,
         help_heading = GLOBAL,
         env = "VIPCTL_DB",
         default_value = "vipctl.db",
-        value_name = "PATH"
+        value_name = "PATH|URL"
     )]
     pub db: PathBuf,
 
@@ -407,7 +408,7 @@ pub fn main() -> i32 {
             if crate::store::is_busy_error(&e) {
                 stderr_line!(
                     "error: database {} is locked: another process holds it (waited {} s; see --wait SECONDS)",
-                    cli.db.display(),
+                    crate::store::display_name(&cli.db),
                     cli.wait
                 );
                 stderr_line!("  caused by: {e}");

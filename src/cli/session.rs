@@ -38,7 +38,7 @@ pub(super) fn store(cli: &Cli, access: Access) -> Result<Store> {
     if let Some(v) = st.old_schema {
         stderr_line!(
             "note: {} has schema v{v}, older than this vipctl's v{}; this command only reads, so it reads an up-to-date copy in memory and leaves the file as it is (`vipctl migrate` upgrades it)",
-            cli.db.display(),
+            crate::store::display_name(&cli.db),
             st.schema
         );
     }
@@ -46,7 +46,7 @@ pub(super) fn store(cli: &Cli, access: Access) -> Result<Store> {
         match &m.copy {
             Some(copy) => stderr_line!(
                 "migrating {} from schema v{} to v{}; a copy of the old file is at {}",
-                cli.db.display(),
+                crate::store::display_name(&cli.db),
                 m.from,
                 m.to,
                 copy.display()
@@ -80,7 +80,7 @@ pub(super) fn old_schema_note(cli: &Cli) -> Option<String> {
     st.old_schema.map(|v| {
         format!(
             "{} has schema v{v}, older than this vipctl's v{latest}; commands that only read never migrate it: run `vipctl migrate` (it keeps a copy of the old file) and try again",
-            cli.db.display()
+            crate::store::display_name(&cli.db)
         )
     })
 }

@@ -1004,7 +1004,7 @@ fn r27_expired_points_cannot_be_redeemed_before_the_reset() {
     let lot = |w: &World, expires: Option<&str>| -> i64 {
         w.conn()
             .query_row(
-                "SELECT id FROM lots WHERE member_id = ?1 AND expires_on IS ?2",
+                "SELECT id FROM lots WHERE member_id = ?1 AND expires_on IS NOT DISTINCT FROM ?2",
                 vipctl::params![member_id, expires],
                 |r| r.get(0),
             )
