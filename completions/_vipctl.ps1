@@ -912,7 +912,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         }
         'vipctl;import;undo' {
             [CompletionResult]::new('--receipts-per-commit', '--receipts-per-commit', [CompletionResultType]::ParameterName, 'Receipts per committed chunk')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER, else $LOGNAME')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
             [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')

@@ -24,7 +24,7 @@ function __fish_vipctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c vipctl -n "__fish_vipctl_needs_command" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_needs_command" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_needs_command" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_needs_command" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -57,7 +57,7 @@ complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "man" -d 'Print a manu
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c vipctl -n "__fish_vipctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l program -d 'The program file (TOML); without it, the built-in default program' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -67,7 +67,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l at -d 'The moment
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -83,7 +83,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_se
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -f -a "versions" -d 'List the stored program versions'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and not __fish_seen_subcommand_from show set check versions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l version -d 'An older version (see `program versions`)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -94,7 +94,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_s
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -l explain -d 'Explain in plain words instead of printing the TOML'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -104,7 +104,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_s
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -114,7 +114,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_s
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand program; and __fish_seen_subcommand_from versions" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -144,7 +144,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l store -d 'The s
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l staff -d 'The staff member who enrolled them' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l receipt -d 'A qualifying receipt with no member, STORE:RECEIPT (repeatable, R6)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l consent -d 'Marketing consent: yes or no (no: never on care or birthday lists)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand enroll" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -169,7 +169,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l store -d 'Sto
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l receipt -d 'Receipt number (default: made from the time and member number)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l staff -d 'The staff member credited with the sale (R33)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l points-used -d 'Points redeemed against this receipt (R10, R11)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -180,7 +180,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l wait -d 'How 
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -l dry-run -d 'Compute and report everything, change nothing (no rejects file either: rejected rows are counted, and the first are listed on stderr)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand purchase" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and not __fish_seen_subcommand_from add list leave help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -203,7 +203,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_sub
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l encoding -d 'The file\'s encoding (default: detected)' -r -f -a "auto\t'UTF-8 (BOM or not) if most lines around the first non-ASCII byte are valid UTF-8, else GB18030; each row is then checked against it'
 utf-8\t''
 gb18030\t'GB18030, a superset of GBK and GB2312'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -213,7 +213,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_sub
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -225,7 +225,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_sub
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l handover -d 'The staff code of who takes their members over' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from leave" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -239,7 +239,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_sub
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the staff (name, phone and ID number masked unless --include-pii)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "leave" -d 'A staff member leaves; their members move to another (R33, 谁开发谁负责)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand staff; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -259,7 +259,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_see
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "close" -d 'Close a member: cards blocked, ledger and receipts kept'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "erase" -d 'Erase a member\'s personal data on request (PIPL), keeping the figures'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and not __fish_seen_subcommand_from show list update replace-card contacted pin-tier merge close erase help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from show" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -272,7 +272,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l tier -d 'Only members in this tier (its code)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l store -d 'Only members of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l staff -d 'Only members served by this staff member' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from list" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -291,7 +291,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l store -d 'New home store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l staff -d 'New staff member serving them (R33)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l consent -d 'Marketing consent: yes or no' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -302,7 +302,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l card -d 'The new card\'s number' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -313,7 +313,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from replace-card" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l note -d 'What was said, in a few words' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -324,7 +324,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from contacted" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l tier -d 'The tier\'s code' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -337,7 +337,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from pin-tier" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l reason -d 'Why the merge is forced (journalled with the operator)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -348,7 +348,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -l force -d 'Merge records with different ID numbers (needs --reason)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from merge" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -358,7 +358,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from close" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand member; and __fish_seen_subcommand_from erase" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -390,7 +390,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_see
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l used-by -d 'Who used the points, with the holder\'s consent (R18)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l approved-by -d 'Who approved the use (R18)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l note -d 'A note kept with the entry' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -403,7 +403,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_see
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -f -a "void" -d 'Void a mistaken redemption on its own day; its points go back to the lots they came from'
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and not __fish_seen_subcommand_from void help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l approved-by -d 'Who approved the void (kept in the entry\'s note and the journal)' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand redeem; and __fish_seen_subcommand_from void" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -423,7 +423,7 @@ gb18030\t'GB18030, a superset of GBK and GB2312'"
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l member -d 'Card number, member number or phone' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l points -d 'Points to add (positive) or take (negative)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l reason -d 'Why: kept in the ledger' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -435,7 +435,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l allow-debt -d '
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l changes -d 'Write one CSV row per change (`-` for stdout; the summary then goes to stderr). Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -448,7 +448,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s q -l qu
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l year -d 'The year whose points expire (it must be over, R27)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l members-per-commit -d 'Members per committed chunk' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -461,7 +461,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -l allow-f
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand year-end-reset" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l members-per-commit -d 'Members per committed chunk' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand expire" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -477,7 +477,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s o -l output -d 
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l from -d 'First day of the period (ledger, receipts; in the program\'s time zone)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l to -d 'Last day of the period, inclusive (default: --as-of)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l password-file -d 'Encrypt the export into an AES-256 ZIP at -o with the password in FILE (`-` for stdin; one trailing line break is dropped). Default for a full export: $VIPCTL_EXPORT_PASSWORD' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -491,7 +491,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand export" -l expiring -d '`e
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and not __fish_seen_subcommand_from liability tiers care candidates dormant birthdays stores staff top help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -515,7 +515,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 store\t''
 expiry-month\t''"
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from liability" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -528,7 +528,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l from -d 'First day of the period (default: 364 days before --to)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l to -d 'Last day of the period, inclusive (default: --as-of)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from tiers" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -542,7 +542,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l staff -d 'Only members (or rows) of this staff member' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from care" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -556,7 +556,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l staff -d 'Only members (or rows) of this staff member' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from candidates" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -571,7 +571,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l staff -d 'Only members (or rows) of this staff member' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from dormant" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -586,7 +586,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l staff -d 'Only members (or rows) of this staff member' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from birthdays" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -602,7 +602,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l staff -d 'Only members (or rows) of this staff member' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from stores" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -618,7 +618,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l staff -d 'Only members (or rows) of this staff member' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from staff" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -637,7 +637,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l store -d 'Only members (or rows) of this store' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l staff -d 'Only members (or rows) of this staff member' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -s o -l output -d 'Write the report to FILE instead of standard output: an Excel workbook when FILE ends in .xlsx (typed columns, filters, for `report tiers` a chart), else in --format. Never the database or one of its files' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from top" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -658,7 +658,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "staff" -d 'Per staff member: members served, member sales, enrolments, tier-ups, lost to dormancy (R33)'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "top" -d 'The VIP top list by spend or points'
 complete -c vipctl -n "__fish_vipctl_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -671,7 +671,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_see
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -f -a "list" -d 'Every file imported: id, file name, SHA-256, rows, receipts, points, operator, time'
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -f -a "undo" -d 'Reverse every receipt an import wrote, by new ledger entries'
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and not __fish_seen_subcommand_from list undo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -682,7 +682,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_su
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l receipts-per-commit -d 'Receipts per committed chunk' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand import; and __fish_seen_subcommand_from undo" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -701,7 +701,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l program -d 'T
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l from -d 'First receipt date replayed (default: the first)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l to -d 'Last receipt date replayed, and the date tiers are judged on (default: --as-of)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l changes -d 'Write one CSV row per member (`-` for stdout; the summary then goes to stderr). Never the database, one of its files or the draft' -r
-complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -711,7 +711,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l at -d 'The mo
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand simulate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -724,7 +724,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand audit" -s h -l help -d 'Pr
 complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -l since -d 'Only rows from the start of this date (in the program\'s time zone) on' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -l kind -d 'Only rows of this kind' -r -f -a "export\t'Data taken out: exports, full data shown with --include-pii'
 change\t'Changes: program changes, imports, adjustments, undos, erasures, …'"
-complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -734,7 +734,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -l at -d 'The mom
 complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand journal" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -744,7 +744,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l at -d 'The mom
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -l wait -d 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand man" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand man" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand man" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand man" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
@@ -755,7 +755,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand man" -l wait -d 'How long 
 complete -c vipctl -n "__fish_vipctl_using_subcommand man" -l list -d 'List the pages\' file names instead of printing one'
 complete -c vipctl -n "__fish_vipctl_using_subcommand man" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l db -d 'The database file' -r -F
+complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand completions" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
 csv\t'CSV with a header row'
