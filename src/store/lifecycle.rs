@@ -109,7 +109,7 @@ pub fn move_history(
              sales_fen = sales_fen + (SELECT sales_fen FROM members WHERE id = ?2),
              sales_points = sales_points + (SELECT sales_points FROM members WHERE id = ?2),
              sales_count = sales_count + (SELECT sales_count FROM members WHERE id = ?2),
-             last_purchase = (SELECT MAX(x) FROM (SELECT last_purchase AS x FROM members WHERE id IN (?1, ?2)))
+             last_purchase = (SELECT MAX(x) FROM (SELECT last_purchase AS x FROM members WHERE id IN (?1, ?2)) AS both_records)
          WHERE id = ?1",
         params![keep, drop],
     )?;
