@@ -57,7 +57,7 @@ pub struct Base {
     /// Imports so far (each writes its own rejects file).
     pub imports: u64,
     /// The PostgreSQL database, dropped after the store closes.
-    _pg: Option<PgDatabase>,
+    pub _pg: Option<PgDatabase>,
 }
 
 impl Base {

@@ -1163,6 +1163,8 @@ fn year_of_returns(steps: &[Step], reset: bool) {
         dir,
         mut st,
         members,
+        // Held to the end: dropping it drops the PostgreSQL database.
+        _pg: _database,
         ..
     } = Base::new("Returns", CALENDAR, 2026);
     let (no, id) = (members[0].no.clone(), members[0].id);
