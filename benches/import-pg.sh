@@ -53,9 +53,9 @@ cols=$(head -1 "$csv" | sed 's/,/ TEXT, /g; s/$/ TEXT/')
 psql_db vipctl_bench_floor -c "CREATE TABLE r ($cols, PRIMARY KEY (store, receipt, amount, category, list_amount, time))" >/dev/null
 # A few generated receipts repeat a line: copy into a staging table, then
 # insert with ON CONFLICT, both inside the timed command, as a keyed load.
-timed "$DATA/floor.time" psql_db vipctl_bench_floor \
+timed "$DATA/floor.time" psql -qAt "$PGURL/vipctl_bench_floor" \
   -c "CREATE TEMP TABLE s (LIKE r)" \
-  -c "\\copy s FROM '$csv' WITH (FORMAT csv, HEADER true)" \
+  -c "\\copy s FROM '$csv' WITH (FORMAT csv, HEADER true, NULL '\\N')" \
   -c "INSERT INTO r SELECT * FROM s ON CONFLICT DO NOTHING"
 read -r floor _ <"$DATA/floor.time"
 
