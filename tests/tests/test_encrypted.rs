@@ -482,7 +482,7 @@ fn r35_an_unencrypted_full_export_warns_at_a_terminal_only() {
     let line = format!(
         "{} --db {} --as-of {} --at '{}' {}",
         env!("CARGO_BIN_EXE_vipctl"),
-        s(wd.db()),
+        wd.db_text(),
         crate::workdir::AS_OF,
         crate::workdir::AT,
         args.join(" ")
