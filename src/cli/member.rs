@@ -181,6 +181,19 @@ pub(super) fn run(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<Exi
                             profile.owed
                         )?;
                     }
+                    if profile.pending_points > 0 {
+                        let when: Vec<String> = profile
+                            .pending
+                            .iter()
+                            .map(|p| format!("{} on {}", p.points, p.release_on))
+                            .collect();
+                        writeln!(
+                            out,
+                            "pending: {} points, not usable yet; they release: {}",
+                            profile.pending_points,
+                            when.join(", ")
+                        )?;
+                    }
                     writeln!(out, "\nPoints by expiry date:")?;
                     let mut rec = Records::new(out, cli.format, &["expires_on", "points"]);
                     for b in &profile.points_by_expiry {

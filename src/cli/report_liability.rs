@@ -73,6 +73,7 @@ pub(super) fn run(
             "value_yuan",
             "expiring_30d",
             "expiring_year_end",
+            "pending",
         ],
     );
     for row in &r.rows {

@@ -201,8 +201,9 @@ pub fn export(
                 "owed",
                 "last_purchase",
                 "consent",
+                "pending_points",
             ])?;
-            export::members(&st.conn, |r| {
+            export::members(&st.conn, ctx.today, |r| {
                 let points = r.points;
                 w.write_record([
                     r.member_no,
@@ -223,6 +224,7 @@ pub fn export(
                     (-points).max(0).to_string(),
                     r.last_purchase,
                     r.consent,
+                    r.pending_points.to_string(),
                 ])?;
                 tick(&mut rows);
                 Ok(())

@@ -36,6 +36,22 @@ pub fn post_preferring(
     e: &Entry,
     prefer: Option<(Option<NaiveDate>, i64)>,
 ) -> Result<Posted> {
+    post_with(conn, e, prefer, &[])
+}
+
+/// `post`, for a debit that takes first from the lots `first` (lot id, at
+/// most that many points), then as `post` does: a return inside its sale's
+/// pending window takes its sale's pending points back this way.
+pub fn post_taking_first(conn: &Conn, e: &Entry, first: &[(i64, i64)]) -> Result<Posted> {
+    post_with(conn, e, None, first)
+}
+
+fn post_with(
+    conn: &Conn,
+    e: &Entry,
+    prefer: Option<(Option<NaiveDate>, i64)>,
+    first: &[(i64, i64)],
+) -> Result<Posted> {
     let before = store::ledger::balance(conn, e.member_id)?;
     let after = match check_entry(e.points).and_then(|()| checked_balance(before, e.points)) {
         Ok(after) => after,
@@ -46,8 +62,14 @@ pub fn post_preferring(
         }
     };
     let plan = if e.points < 0 {
-        let mut lots = store::ledger::open_lots(conn, e.member_id)?;
         let today = e.earned_on;
+        // A debit that may not run into debt (a redemption) uses no pending
+        // points (`pending_days`); a return or an undo takes from any lot.
+        let mut lots = if e.allow_debt {
+            store::ledger::open_lots(conn, e.member_id)?
+        } else {
+            store::ledger::usable_lots(conn, e.member_id, today)?
+        };
         let expired: i64 = lots
             .iter()
             .filter(|l| l.expires_on.is_some_and(|d| d < today))
@@ -56,12 +78,48 @@ pub fn post_preferring(
         if !e.allow_debt {
             lots.retain(|l| l.expires_on.is_none_or(|d| d >= today));
         }
-        let plan = plan_debit_preferring(&lots, -e.points, prefer);
+        let mut firsts: Vec<(i64, i64)> = Vec::new();
+        let mut want = -e.points;
+        for &(id, most) in first {
+            if let Some(lot) = lots.iter_mut().find(|l| l.id == id) {
+                let take = lot.remaining.min(most).min(want);
+                if take > 0 {
+                    lot.remaining -= take;
+                    want -= take;
+                    firsts.push((id, take));
+                }
+            }
+        }
+        let mut plan = if want > 0 {
+            plan_debit_preferring(&lots, want, prefer)
+        } else {
+            crate::rules::ledger::DebitPlan::default()
+        };
+        for (id, take) in firsts {
+            match plan.takes.iter_mut().find(|t| t.0 == id) {
+                Some(t) => t.1 += take,
+                None => plan.takes.push((id, take)),
+            }
+        }
         if plan.uncovered > 0 && !e.allow_debt {
-            let note = if expired > 0 {
-                format!(" ({expired} of them expired and await the expiry run)")
-            } else {
+            let pending: Vec<(String, i64)> =
+                store::ledger::pending_by_release(conn, e.member_id, today)?;
+            let mut notes = Vec::new();
+            if expired > 0 {
+                notes.push(format!(
+                    "{expired} of them expired and await the expiry run"
+                ));
+            }
+            if let Some((first_release, _)) = pending.first() {
+                let n: i64 = pending.iter().map(|p| p.1).sum();
+                notes.push(format!(
+                    "{n} of them pending (usable from {first_release} on, pending_days)"
+                ));
+            }
+            let note = if notes.is_empty() {
                 String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
             };
             return Err(Rejection::refused(format!(
                 "not enough points: the balance is {before}{note}, {} needed",

@@ -18,6 +18,8 @@ pub struct Row {
     pub value_yuan: String,
     pub expiring_30d: i64,
     pub expiring_year_end: i64,
+    /// Points earned but not usable yet (`pending_days`), part of `points`.
+    pub pending: i64,
 }
 
 /// The report: its rows (groups, then the total) and the points owed by
@@ -38,19 +40,20 @@ fn row(g: &rule::Group) -> Row {
         value_yuan: format_fen(g.value_fen),
         expiring_30d: g.expiring_30d,
         expiring_year_end: g.expiring_year_end,
+        pending: g.pending,
     }
 }
 
 /// Reads every member with points and computes the liability as of `today`.
 pub fn report(st: &Store, program: &Program, by: By, today: NaiveDate) -> Result<Report> {
     let mut members = Vec::new();
-    st_liability::holders(&st.conn, |h| {
+    st_liability::holders(&st.conn, today, |h| {
         members.push(MemberPoints {
             tier: h.tier,
             store: h.store,
             balance: h.balance,
             lots: h.lots,
-            pending: 0,
+            pending: h.pending,
         });
         Ok(())
     })?;

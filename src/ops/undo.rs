@@ -250,6 +250,26 @@ fn debt_change(p: &ledger::Posted) -> i64 {
     (-p.balance_after).max(0) - (-p.balance_before).max(0)
 }
 
+/// A sale's lots still pending on `on`: up to `most` points to take first.
+fn pending_first(
+    conn: &Conn,
+    member_id: i64,
+    sale_day: NaiveDate,
+    on: NaiveDate,
+    most: i64,
+) -> Result<Vec<(i64, i64)>> {
+    let mut left = most;
+    let mut out = Vec::new();
+    for (id, remaining) in ledger::pending_lots(conn, member_id, sale_day, on)? {
+        let take = remaining.min(left);
+        if take > 0 {
+            out.push((id, take));
+            left -= take;
+        }
+    }
+    Ok(out)
+}
+
 /// Points to take from the lots of one expiry date first (a sale's own credit).
 type OwnLot = (Option<NaiveDate>, i64);
 
@@ -302,7 +322,22 @@ impl UndoRun<'_> {
             if r.kind == "sale" {
                 if r.points_earned > 0 {
                     let (take, own) = self.sale_take(conn, m, &reference, r.points_earned)?;
-                    if take > 0 {
+                    // Still pending (`pending_days`): taken from its own lot.
+                    let first = match own {
+                        Some((_, most)) if most > 0 => {
+                            pending_first(conn, m, day, self.ctx.today, most)?
+                        }
+                        _ => Vec::new(),
+                    };
+                    if take > 0 && !first.is_empty() {
+                        let posted = crate::ops::ledger::post_taking_first(
+                            conn,
+                            &self.entry(m, -take, &reference, &note),
+                            &first,
+                        )?;
+                        owed += debt_change(&posted);
+                        taken += take;
+                    } else if take > 0 {
                         taken += debit(&self.entry(m, -take, &reference, &note), own, &mut owed)?;
                     }
                 }

@@ -7,6 +7,10 @@ use super::*;
 use crate::money::Rate;
 use rust_decimal::Decimal;
 
+/// The longest wait before earned points become usable (`pending_days`):
+/// a year, beyond any returns window a shop gives.
+pub const PENDING_DAYS_MAX: u32 = 366;
+
 pub(super) fn validate(ctx: &Ctx, raw_earn: RawEarn) -> Result<Earn, ProgramError> {
     let earn_span: Loc = ("[earn]", 0);
     let base_rate = rate_of(
@@ -108,6 +112,19 @@ pub(super) fn validate(ctx: &Ctx, raw_earn: RawEarn) -> Result<Earn, ProgramErro
         None => None,
     };
     let campaigns = campaigns(ctx, &raw_earn)?;
+    let pending_days = match raw_earn.pending_days {
+        None => 0,
+        Some(n) => match u32::try_from(n) {
+            Ok(n) if n <= PENDING_DAYS_MAX => n,
+            _ => {
+                return Err(ctx.key_err(
+                    earn_span,
+                    "earn.pending_days",
+                    format!("{n} is not a number of days from 0 to {PENDING_DAYS_MAX}"),
+                ))
+            }
+        },
+    };
     let earn = Earn {
         base_rate,
         no_points_categories: raw_earn.no_points_categories.clone(),
@@ -120,6 +137,7 @@ pub(super) fn validate(ctx: &Ctx, raw_earn: RawEarn) -> Result<Earn, ProgramErro
         min_order_fen,
         carry_within_day: raw_earn.carry_within_day,
         campaigns,
+        pending_days,
     };
     Ok(earn)
 }

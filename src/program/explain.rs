@@ -100,6 +100,17 @@ pub fn explain(p: &Program) -> String {
     for c in &p.earn.campaigns {
         let _ = writeln!(s, "  - campaign \"{}\": {}", c.name, campaign_words(c));
     }
+    if p.earn.pending_days > 0 {
+        let n = p.earn.pending_days;
+        let _ = writeln!(
+            s,
+            "  - points earned on a receipt are pending for {n} day{}: usable from the receipt's date + {n} (a receipt of 1 March releases on {}); a return before then takes them back with no debt; redemptions and points_used cannot use them; their expiry counts from the day they release",
+            if n == 1 { "" } else { "s" },
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 1)
+                .and_then(|d| d.checked_add_days(chrono::Days::new(u64::from(n))))
+                .map_or_else(String::new, |d| d.format("%-d %B").to_string())
+        );
+    }
     let _ = writeln!(s, "Using points (R16):");
     let _ = writeln!(s, "  - {}", value_words(p.redeem.value));
     for r in &p.redeem.rewards {

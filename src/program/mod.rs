@@ -227,6 +227,10 @@ pub struct Earn {
     /// Fractions of a point carry over the receipts of one day (多张可累计).
     pub carry_within_day: bool,
     pub campaigns: Vec<Campaign>,
+    /// Points earned on a receipt become usable this many days after its
+    /// local date (0: at once); a return before then takes them back with
+    /// no debt.
+    pub pending_days: u32,
 }
 
 /// A campaign (店庆, 节假日): a multiplier or a bonus on the days it runs.

@@ -337,6 +337,7 @@ pub(super) struct RawEarn {
     pub(super) carry_within_day: bool,
     #[serde(default)]
     pub(super) campaign: Vec<RawCampaign>,
+    pub(super) pending_days: Option<i64>,
 }
 
 /// `[[earn.campaign]]`: a multiplier or a bonus for a date range, weekdays,

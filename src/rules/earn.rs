@@ -505,6 +505,17 @@ pub fn after_returns_on(
     Ok(from_groups_on(earn, &left, multiplier, date))
 }
 
+/// The local date from which points earned on `earned_on` may be used
+/// (`[earn] pending_days`); `None` when they may be used at once.
+pub fn release_on(
+    earn: &crate::program::Earn,
+    earned_on: chrono::NaiveDate,
+) -> Option<chrono::NaiveDate> {
+    (earn.pending_days > 0)
+        .then(|| earned_on.checked_add_days(chrono::Days::new(u64::from(earn.pending_days))))
+        .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

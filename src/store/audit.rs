@@ -137,6 +137,26 @@ const CHECKS: &[(&str, &str)] = &[
            AND (u.earned != COALESCE(e.earned, 0) OR u.used != COALESCE(-e.used, 0))",
     ),
     (
+        // Pending points (`[earn] pending_days`): a lot with a release date
+        // comes from a receipt's earn entry and releases after the day it
+        // was earned; no redemption took points from it (a redemption made
+        // before the release could not, one after may: the check allows a
+        // redemption whose UTC day is at most a day before the release, the
+        // widest gap between a UTC and a local date).
+        "pending_lots_from_receipts",
+        "SELECT 'lot ' || l.id || ': pending until ' || l.available_on || ' but its credit entry ' || l.entry_id ||
+                ' is not a receipt''s earning before that day'
+         FROM lots l
+         WHERE l.available_on IS NOT NULL
+           AND (l.available_on <= l.earned_on
+                OR NOT EXISTS (SELECT 1 FROM ledger e WHERE e.id = l.entry_id AND e.kind = 'earn' AND e.source = 'receipt'))
+         UNION ALL
+         SELECT 'lot ' || l.id || ': pending until ' || l.available_on || ' but redemption entry ' || e.id || ' of ' || e.at ||
+                ' took ' || u.points || ' points of it'
+         FROM lot_uses u JOIN lots l ON l.id = u.lot_id JOIN ledger e ON e.id = u.entry_id
+         WHERE l.available_on IS NOT NULL AND e.kind = 'redeem' AND SUBSTR(e.at, 1, 10) < l.earned_on",
+    ),
+    (
         "receipt_amount_equals_lines",
         "SELECT 'receipt ' || r.store || '/' || r.receipt || ': amount ' || r.amount_fen || ' fen but its lines sum to ' || (SELECT COALESCE(SUM(json_extract(j.value, '$[0]')), 0) FROM json_each(r.lines) j)
          FROM receipts r, (SELECT 0) l

@@ -40,6 +40,8 @@ struct LotCredit {
     entry_id: i64,
     earned_on: NaiveDate,
     mode: LotMode,
+    /// Pending points: usable from this local date (`[earn] pending_days`).
+    available_on: Option<NaiveDate>,
 }
 
 /// Points a debit entry takes from one lot.
@@ -94,12 +96,51 @@ impl LedgerBatch {
         points: i64,
         mode: LotMode,
     ) {
+        self.credit_lot_from(
+            member_id, entry_id, earned_on, expires_on, None, points, mode,
+        );
+    }
+
+    /// `credit_lot` (merged) for pending points, usable from `available_on`.
+    pub fn credit_pending_lot(
+        &mut self,
+        member_id: i64,
+        entry_id: i64,
+        earned_on: NaiveDate,
+        expires_on: Option<NaiveDate>,
+        available_on: NaiveDate,
+        points: i64,
+    ) {
+        self.credit_lot_from(
+            member_id,
+            entry_id,
+            earned_on,
+            expires_on,
+            Some(available_on),
+            points,
+            LotMode::Merge,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn credit_lot_from(
+        &mut self,
+        member_id: i64,
+        entry_id: i64,
+        earned_on: NaiveDate,
+        expires_on: Option<NaiveDate>,
+        available_on: Option<NaiveDate>,
+        points: i64,
+        mode: LotMode,
+    ) {
         let p = self.pending.entry(member_id).or_default();
         let merged = (mode == LotMode::Merge)
             .then(|| {
-                p.lots
-                    .iter_mut()
-                    .find(|l| l.mode == LotMode::Merge && l.expires_on == expires_on)
+                p.lots.iter_mut().find(|l| {
+                    l.mode == LotMode::Merge
+                        && l.expires_on == expires_on
+                        && l.available_on == available_on
+                })
             })
             .flatten();
         match merged {
@@ -114,6 +155,7 @@ impl LedgerBatch {
                     entry_id,
                     earned_on,
                     mode,
+                    available_on,
                 });
             }
         }
@@ -227,9 +269,15 @@ impl LedgerBatch {
 fn write_member(conn: &Conn, id: i64, p: &MemberSums) -> Result<()> {
     for l in &p.lots {
         match l.mode {
-            LotMode::Merge => {
-                ledger::credit_lot(conn, id, l.entry_id, l.earned_on, l.expires_on, l.points)?
-            }
+            LotMode::Merge => ledger::credit_lot(
+                conn,
+                id,
+                l.entry_id,
+                l.earned_on,
+                l.expires_on,
+                l.available_on,
+                l.points,
+            )?,
             LotMode::Own => {
                 ledger::open_lot(conn, id, l.entry_id, l.earned_on, l.expires_on, l.points)?
             }

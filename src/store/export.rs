@@ -110,18 +110,26 @@ pub struct MemberRow {
     pub last_purchase: String,
     /// Marketing consent: `yes`, `no`, or empty (not asked).
     pub consent: String,
+    /// Points still pending on the day of the export (`pending_days`).
+    pub pending_points: i64,
 }
 
-/// `export members`: every member's record.
-pub fn members(conn: &Conn, mut each: impl FnMut(MemberRow) -> Result<()>) -> Result<()> {
+/// `export members`: every member's record, pending points as of `today`.
+pub fn members(
+    conn: &Conn,
+    today: chrono::NaiveDate,
+    mut each: impl FnMut(MemberRow) -> Result<()>,
+) -> Result<()> {
     each_row(
         conn,
         "SELECT m.member_no,
                 (SELECT c.card_no FROM cards c WHERE c.member_id = m.id AND c.status = 'active'),
                 m.name, m.phone, m.id_number, m.birthday, m.gender, m.store, m.staff, m.enrolled_at,
-                m.status, m.tier, m.tier_since, m.tier_pinned, m.balance, m.last_purchase, m.consent
+                m.status, m.tier, m.tier_since, m.tier_pinned, m.balance, m.last_purchase, m.consent,
+                CAST(COALESCE((SELECT SUM(l.remaining) FROM lots l
+                               WHERE l.member_id = m.id AND l.remaining > 0 AND l.available_on > ?1), 0) AS BIGINT)
          FROM members m ORDER BY m.id",
-        [],
+        crate::params![today.to_string()],
         |r| {
             each(MemberRow {
                 member_no: text(r, 0)?,
@@ -141,6 +149,7 @@ pub fn members(conn: &Conn, mut each: impl FnMut(MemberRow) -> Result<()>) -> Re
                 points: r.get(14)?,
                 last_purchase: text(r, 15)?,
                 consent: text(r, 16)?,
+                pending_points: r.get(17)?,
             })
         },
     )

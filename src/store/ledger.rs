@@ -133,7 +133,8 @@ pub fn member_no(conn: &Conn, member_id: i64) -> Result<String> {
         .query_row([member_id], |r| r.get(0))
 }
 
-/// Adds `points` (> 0) to the member's open lot with this expiry, or opens one
+/// Adds `points` (> 0) to the member's open lot with this expiry (and the
+/// same date of release, `available_on`: pending points), or opens one
 /// whose credit entry is `entry_id`. Lots of one expiry date are
 /// interchangeable for R17, so one lot per date keeps the table small.
 pub fn credit_lot(
@@ -142,30 +143,101 @@ pub fn credit_lot(
     entry_id: i64,
     earned_on: NaiveDate,
     expires_on: Option<NaiveDate>,
+    available_on: Option<NaiveDate>,
     points: i64,
 ) -> Result<()> {
     let expires = expires_on.map(|d| d.to_string());
+    let available = available_on.map(|d| d.to_string());
     let merged = conn
         .prepare_cached(
             "UPDATE lots SET size = size + ?3, remaining = remaining + ?3
              WHERE id = (SELECT id FROM lots WHERE member_id = ?1 AND expires_on IS NOT DISTINCT FROM ?2 AND remaining > 0
+                           AND available_on IS NOT DISTINCT FROM ?4
                          ORDER BY id DESC LIMIT 1)",
         )?
-        .execute(params![member_id, expires, points])?;
+        .execute(params![member_id, expires, points, available])?;
     if merged == 0 {
         conn.prepare_cached(
-            "INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+            "INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining, available_on)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
         )?
         .execute(params![
             member_id,
             entry_id,
             earned_on.to_string(),
             expires,
-            points
+            points,
+            available
         ])?;
     }
     Ok(())
+}
+
+/// The member's lots with points left that may be used on `today`: not
+/// pending (`available_on` passed or none). Expired ones are included.
+pub fn usable_lots(conn: &Conn, member_id: i64, today: NaiveDate) -> Result<Vec<OpenLot>> {
+    let today = today.to_string();
+    let mut st = conn.prepare_cached(
+        "SELECT id, expires_on, remaining FROM lots
+         WHERE member_id = ?1 AND remaining > 0 AND (available_on IS NULL OR available_on <= ?2)",
+    )?;
+    let rows = st.query_map(params![member_id, today], |r| {
+        let exp: Option<String> = r.get(1)?;
+        Ok((r.get::<_, i64>(0)?, exp, r.get::<_, i64>(2)?))
+    })?;
+    let mut lots = Vec::new();
+    for row in rows {
+        let (id, exp, remaining) = row?;
+        let expires_on = match exp {
+            Some(s) => Some(NaiveDate::parse_from_str(&s, "%Y-%m-%d")?),
+            None => None,
+        };
+        lots.push(OpenLot {
+            id,
+            expires_on,
+            remaining,
+        });
+    }
+    Ok(lots)
+}
+
+/// The member's lots of points earned on `earned_on` that are still
+/// pending on `today` (a sale's credit inside its window, `pending_days`):
+/// (lot id, remaining), oldest first. Pending lots merge only with lots of
+/// the same release date, so these hold that day's receipts only.
+pub fn pending_lots(
+    conn: &Conn,
+    member_id: i64,
+    earned_on: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<(i64, i64)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, remaining FROM lots
+         WHERE member_id = ?1 AND remaining > 0 AND earned_on = ?2 AND available_on > ?3
+         ORDER BY id",
+    )?;
+    let rows = st.query_map(
+        params![member_id, earned_on.to_string(), today.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    rows.collect::<Result<_, _>>()
+}
+
+/// A member's pending points on `today`, per date of release, soonest first.
+pub fn pending_by_release(
+    conn: &Conn,
+    member_id: i64,
+    today: NaiveDate,
+) -> Result<Vec<(String, i64)>> {
+    let mut st = conn.prepare_cached(
+        "SELECT available_on, CAST(SUM(remaining) AS BIGINT) FROM lots
+         WHERE member_id = ?1 AND remaining > 0 AND available_on > ?2
+         GROUP BY available_on ORDER BY available_on",
+    )?;
+    let rows = st.query_map(params![member_id, today.to_string()], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    rows.collect::<Result<_, _>>()
 }
 
 /// Adds `delta` to the cached balance, moves `last_purchase` forward and
@@ -195,11 +267,13 @@ pub fn apply_member_sums(
     Ok(())
 }
 
-/// Points a member may spend on `today`: lots not yet past their expiry.
+/// Points a member may spend on `today`: lots not yet past their expiry
+/// and not pending (`available_on` reached or none).
 pub fn spendable(conn: &Conn, member_id: i64, today: NaiveDate) -> Result<i64> {
     conn.prepare_cached(
         "SELECT COALESCE(SUM(remaining), 0) FROM lots
-             WHERE member_id = ?1 AND remaining > 0 AND (expires_on IS NULL OR expires_on >= ?2)",
+             WHERE member_id = ?1 AND remaining > 0 AND (expires_on IS NULL OR expires_on >= ?2)
+               AND (available_on IS NULL OR available_on <= ?2)",
     )?
     .query_row(params![member_id, today.to_string()], |r| r.get(0))
 }

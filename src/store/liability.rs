@@ -14,21 +14,30 @@ pub struct Holder {
     pub store: Option<String>,
     pub balance: i64,
     pub lots: Vec<(Option<NaiveDate>, i64)>,
+    /// Points in lots still pending on the day asked (`pending_days`).
+    pub pending: i64,
 }
 
 /// Every active member whose balance is not zero, in member order, with
 /// their lots: two ordered passes merged, one member held at a time.
-pub fn holders(conn: &Conn, mut each: impl FnMut(Holder) -> Result<()>) -> Result<()> {
+pub fn holders(
+    conn: &Conn,
+    today: NaiveDate,
+    mut each: impl FnMut(Holder) -> Result<()>,
+) -> Result<()> {
     let mut lots_st = conn.prepare(
-        "SELECT member_id, expires_on, SUM(remaining) FROM lots WHERE remaining > 0
+        "SELECT member_id, expires_on, CAST(SUM(remaining) AS BIGINT),
+                CAST(SUM(CASE WHEN available_on > ?1 THEN remaining ELSE 0 END) AS BIGINT)
+         FROM lots WHERE remaining > 0
          GROUP BY member_id, expires_on ORDER BY member_id",
     )?;
     let mut lots = lots_st
-        .query_map([], |r| {
+        .query_map(crate::params![super::values::day(today)], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 row_day_opt(r, 1, "lots.expires_on")?,
                 r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
             ))
         })?
         .peekable();
@@ -44,15 +53,17 @@ pub fn holders(conn: &Conn, mut each: impl FnMut(Holder) -> Result<()>) -> Resul
             store: r.get(2)?,
             balance: r.get(3)?,
             lots: Vec::new(),
+            pending: 0,
         };
         loop {
             match lots.peek() {
-                Some(Ok((m, _, _))) if *m < h.id => {
+                Some(Ok((m, _, _, _))) if *m < h.id => {
                     lots.next();
                 }
-                Some(Ok((m, _, _))) if *m == h.id => {
-                    if let Some(Ok((_, d, p))) = lots.next() {
+                Some(Ok((m, _, _, _))) if *m == h.id => {
+                    if let Some(Ok((_, d, p, pending))) = lots.next() {
                         h.lots.push((d, p));
+                        h.pending += pending;
                     }
                 }
                 Some(Err(_)) => {

@@ -331,6 +331,7 @@ ALTER TABLE imports ADD COLUMN rows_read INTEGER;
 ALTER TABLE imports ADD COLUMN finished_at TEXT;
 "#,
     super::schema_finance::UNDO,
+    super::schema_finance::PENDING,
 ];
 
 /// The schema version this build writes.
@@ -581,6 +582,7 @@ ALTER TABLE imports ADD COLUMN rows_read BIGINT;
 ALTER TABLE imports ADD COLUMN finished_at TEXT COLLATE "C";
 "#,
     super::schema_finance::UNDO_PG,
+    super::schema_finance::PENDING_PG,
 ];
 
 /// The application marker in PostgreSQL's `vipctl_meta` (as SQLite's

@@ -77,3 +77,16 @@ CREATE TABLE undone_receipts (
 CREATE INDEX undone_receipts_key ON undone_receipts (store, receipt);
 CREATE INDEX undone_receipts_import ON undone_receipts (import_id);
 "#;
+
+/// 10: pending points (`[earn] pending_days`): a lot that cannot be used
+/// before `available_on` (a local date; NULL: usable at once). Its points
+/// are in the balance and the ledger from the receipt on; redemptions and
+/// points used on a receipt do not take them before that date.
+pub const PENDING: &str = r#"
+ALTER TABLE lots ADD COLUMN available_on TEXT;
+"#;
+
+/// 10, PostgreSQL: as `PENDING`.
+pub const PENDING_PG: &str = r#"
+ALTER TABLE lots ADD COLUMN available_on TEXT COLLATE "C";
+"#;

@@ -34,6 +34,7 @@ mod test_lifecycle;
 mod test_man;
 mod test_member;
 mod test_migrations;
+mod test_pending;
 mod test_postgres;
 mod test_program;
 mod test_purchase;

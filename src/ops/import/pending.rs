@@ -96,15 +96,21 @@ impl Pending {
     /// Credits the points of `credit`, posted as entry `entry_id`: a debt
     /// is paid first (R20), the rest opens or grows the lot of its expiry
     /// date.
-    pub fn credit(&mut self, credit: &ledger::Entry, entry_id: i64) {
+    pub fn credit(&mut self, credit: &ledger::Entry, entry_id: i64, release: Option<NaiveDate>) {
         let (id, points) = (credit.member_id, credit.points);
         let (earned_on, expires_on) = (credit.earned_on, credit.expires_on);
         let start = self.outside.get(&id).copied().unwrap_or(0).min(0);
         let (_paid, lot) = split_credit(start + self.batch.pending_delta(id), points);
         self.batch.add_balance(id, points);
-        if lot > 0 {
-            self.batch
-                .credit_lot(id, entry_id, earned_on, expires_on, lot, LotMode::Merge);
+        match (lot > 0, release) {
+            (false, _) => {}
+            (true, Some(on)) => self
+                .batch
+                .credit_pending_lot(id, entry_id, earned_on, expires_on, on, lot),
+            (true, None) => {
+                self.batch
+                    .credit_lot(id, entry_id, earned_on, expires_on, lot, LotMode::Merge)
+            }
         }
     }
 

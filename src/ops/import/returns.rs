@@ -177,6 +177,9 @@ impl Run<'_> {
             None => (target - taken_already).max(0),
         };
         let mut own: Option<(Option<NaiveDate>, i64)> = None;
+        // Inside the sale's pending window (`pending_days`) its points are
+        // still in its own pending lot: taken from there, never a debt.
+        let mut first: Vec<(i64, i64)> = Vec::new();
         let mut refund = 0;
         if let Some(member_id) = sale.member_id {
             if let Some(credit) = ledger::sale_credit(conn, member_id, &sale_ref)? {
@@ -188,6 +191,10 @@ impl Run<'_> {
                         take = return_take(target, credit.points, state.expired, taken_already);
                     }
                     own = Some((lot_date, take.min(state.left)));
+                    if let Some(day) = sale_day {
+                        first =
+                            pending_first(conn, member_id, day, local_date, take.min(state.left))?;
+                    }
                 }
             }
             // Points used on the sale come back in proportion to the money
@@ -270,7 +277,11 @@ impl Run<'_> {
                 // R20: if the points were spent, the balance goes negative (owed).
                 allow_debt: true,
             };
-            let posted = crate::ops::ledger::post_preferring(conn, &entry, own)?;
+            let posted = if first.is_empty() {
+                crate::ops::ledger::post_preferring(conn, &entry, own)?
+            } else {
+                crate::ops::ledger::post_taking_first(conn, &entry, &first)?
+            };
             pending.note_balance(member_id, posted.balance_after);
         }
         if refund > 0 {
@@ -357,4 +368,25 @@ impl Run<'_> {
             earn::after_returns_on(&program.earn, &groups, &returned, multiplier, Some(day))?;
         Ok(returns::carried_day_take(held, after.total))
     }
+}
+
+/// The sale's pending lots (earned on `sale_day`, still pending on `on`),
+/// to take up to `most` points from first: (lot id, points).
+pub(crate) fn pending_first(
+    conn: &Conn,
+    member_id: i64,
+    sale_day: NaiveDate,
+    on: NaiveDate,
+    most: i64,
+) -> Result<Vec<(i64, i64)>> {
+    let mut left = most;
+    let mut out = Vec::new();
+    for (id, remaining) in ledger::pending_lots(conn, member_id, sale_day, on)? {
+        let take = remaining.min(left);
+        if take > 0 {
+            out.push((id, take));
+            left -= take;
+        }
+    }
+    Ok(out)
 }

@@ -203,13 +203,17 @@ impl Run<'_> {
             }
         }
         if earned > 0 {
-            let expires_on = expiry::expires_on(&self.program.expiry, local_date);
+            // Pending points (`pending_days`): usable from their release,
+            // and their lifetime counts from it.
+            let release = earn::release_on(&self.program.earn, local_date);
+            let expires_on =
+                expiry::expires_on(&self.program.expiry, release.unwrap_or(local_date));
             let credit = ledger::Entry {
                 expires_on,
                 ..entry(ledger::Kind::Earn, earned)
             };
             let entry_id = pending.batch.entry(conn, &credit, lot_points)?;
-            pending.credit(&credit, entry_id);
+            pending.credit(&credit, entry_id, release);
         }
         pending.activity(m.id, local_date, amount_fen, earned, true)?;
         m.sales.set(m.sales.get().plus_sale(amount_fen, earned));
@@ -297,10 +301,16 @@ impl Run<'_> {
         if points_used <= spendable {
             return Ok(None);
         }
-        let expired = if spendable < balance {
-            format!(" ({} of it expired)", balance - spendable)
-        } else {
-            String::new()
+        let pending: i64 = ledger::pending_by_release(conn, m.id, on)?
+            .iter()
+            .map(|p| p.1)
+            .sum();
+        let expired = (balance - spendable - pending).max(0);
+        let expired = match (expired > 0, pending > 0) {
+            (true, true) => format!(" ({expired} of it expired, {pending} pending)"),
+            (true, false) => format!(" ({expired} of it expired)"),
+            (false, true) => format!(" ({pending} of it pending, not usable yet)"),
+            (false, false) => String::new(),
         };
         Ok(Some(Rejection::refused(format!(
             "points_used {points_used} is more than the balance {balance}{expired} before this receipt (R11)"

@@ -20,6 +20,16 @@ pub struct Profile {
     pub staff_history: Vec<store::lifecycle::StaffChange>,
     pub points_by_expiry: Vec<ExpiryBucket>,
     pub recent_entries: Vec<ledger::EntryRow>,
+    /// Points earned but not usable yet (`[earn] pending_days`), part of
+    /// `points`, and when they release.
+    pub pending_points: i64,
+    pub pending: Vec<PendingRelease>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PendingRelease {
+    pub release_on: String,
+    pub points: i64,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -32,6 +42,10 @@ pub struct ExpiryBucket {
 pub fn show(st: &Store, program: &Program, reference: &str, today: NaiveDate) -> Result<Profile> {
     let id = resolve_for_show(&st.conn, reference)?;
     let member = members::get(&st.conn, id)?;
+    let pending: Vec<PendingRelease> = ledger::pending_by_release(&st.conn, id, today)?
+        .into_iter()
+        .map(|(release_on, points)| PendingRelease { release_on, points })
+        .collect();
     Ok(Profile {
         tier_name: program.tier(&member.tier).map(|t| t.name.clone()),
         owed: (-member.points).max(0),
@@ -44,6 +58,8 @@ pub fn show(st: &Store, program: &Program, reference: &str, today: NaiveDate) ->
             .map(|(expires_on, points)| ExpiryBucket { expires_on, points })
             .collect(),
         recent_entries: ledger::recent(&st.conn, id, 10)?,
+        pending_points: pending.iter().map(|p| p.points).sum(),
+        pending,
         member,
     })
 }
