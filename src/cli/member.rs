@@ -181,16 +181,16 @@ pub(super) fn run(cli: &Cli, cmd: &MemberCmd, out: &mut dyn Write) -> Result<Exi
                             profile.owed
                         )?;
                     }
-                    if profile.pending_points > 0 {
-                        let when: Vec<String> = profile
-                            .pending
+                    if let (Some(n @ 1..), Some(pending)) =
+                        (profile.pending_points, &profile.pending)
+                    {
+                        let when: Vec<String> = pending
                             .iter()
                             .map(|p| format!("{} on {}", p.points, p.release_on))
                             .collect();
                         writeln!(
                             out,
-                            "pending: {} points, not usable yet; they release: {}",
-                            profile.pending_points,
+                            "pending: {n} points, not usable yet; they release: {}",
                             when.join(", ")
                         )?;
                     }

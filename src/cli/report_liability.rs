@@ -74,7 +74,11 @@ pub(super) fn run(
             "expiring_30d",
             "expiring_year_end",
             "pending",
-        ],
+        ][..if s.program.earn.pending_days > 0 {
+            7
+        } else {
+            6
+        }],
     );
     for row in &r.rows {
         rec.push(row)?;

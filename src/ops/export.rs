@@ -182,7 +182,10 @@ pub fn export(
         }
         What::Members => {
             (from_text, to_text) = (None, None);
-            w.write_record([
+            // Pending points (`pending_days`): a last column only under a
+            // program that has them, so the columns stay as they are otherwise.
+            let pending = program.earn.pending_days > 0;
+            let header = [
                 "member_no",
                 "card",
                 "name",
@@ -202,10 +205,11 @@ pub fn export(
                 "last_purchase",
                 "consent",
                 "pending_points",
-            ])?;
+            ];
+            w.write_record(&header[..header.len() - usize::from(!pending)])?;
             export::members(&st.conn, ctx.today, |r| {
                 let points = r.points;
-                w.write_record([
+                let record = [
                     r.member_no,
                     card(&r.card, &r.phone, &r.id_number, &r.birthday),
                     name(r.name),
@@ -225,7 +229,8 @@ pub fn export(
                     r.last_purchase,
                     r.consent,
                     r.pending_points.to_string(),
-                ])?;
+                ];
+                w.write_record(&record[..record.len() - usize::from(!pending)])?;
                 tick(&mut rows);
                 Ok(())
             })?;

@@ -18,8 +18,11 @@ pub struct Row {
     pub value_yuan: String,
     pub expiring_30d: i64,
     pub expiring_year_end: i64,
-    /// Points earned but not usable yet (`pending_days`), part of `points`.
-    pub pending: i64,
+    /// Points earned but not usable yet (`pending_days`), part of `points`:
+    /// a last column only under a program with `pending_days`, so that the
+    /// contract's columns stay as they are otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<i64>,
 }
 
 /// The report: its rows (groups, then the total) and the points owed by
@@ -32,7 +35,7 @@ pub struct Report {
     pub pending_points: i64,
 }
 
-fn row(g: &rule::Group) -> Row {
+fn row(g: &rule::Group, pending: bool) -> Row {
     Row {
         group: g.group.clone(),
         members: g.members,
@@ -40,7 +43,7 @@ fn row(g: &rule::Group) -> Row {
         value_yuan: format_fen(g.value_fen),
         expiring_30d: g.expiring_30d,
         expiring_year_end: g.expiring_year_end,
-        pending: g.pending,
+        pending: pending.then_some(g.pending),
     }
 }
 
@@ -64,8 +67,9 @@ pub fn report(st: &Store, program: &Program, by: By, today: NaiveDate) -> Result
         |t| program.tier_rank(t).unwrap_or(usize::MAX),
         Window::as_of(today),
     );
-    let mut rows: Vec<Row> = l.groups.iter().map(row).collect();
-    rows.push(row(&l.total));
+    let pending = program.earn.pending_days > 0;
+    let mut rows: Vec<Row> = l.groups.iter().map(|g| row(g, pending)).collect();
+    rows.push(row(&l.total, pending));
     Ok(Report {
         rows,
         debt_points: l.debt_points,

@@ -22,8 +22,11 @@ pub struct Profile {
     pub recent_entries: Vec<ledger::EntryRow>,
     /// Points earned but not usable yet (`[earn] pending_days`), part of
     /// `points`, and when they release.
-    pub pending_points: i64,
-    pub pending: Vec<PendingRelease>,
+    /// Shown under a program with `pending_days`, or while any are pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_points: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Vec<PendingRelease>>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -46,6 +49,7 @@ pub fn show(st: &Store, program: &Program, reference: &str, today: NaiveDate) ->
         .into_iter()
         .map(|(release_on, points)| PendingRelease { release_on, points })
         .collect();
+    let shown = program.earn.pending_days > 0 || !pending.is_empty();
     Ok(Profile {
         tier_name: program.tier(&member.tier).map(|t| t.name.clone()),
         owed: (-member.points).max(0),
@@ -58,8 +62,8 @@ pub fn show(st: &Store, program: &Program, reference: &str, today: NaiveDate) ->
             .map(|(expires_on, points)| ExpiryBucket { expires_on, points })
             .collect(),
         recent_entries: ledger::recent(&st.conn, id, 10)?,
-        pending_points: pending.iter().map(|p| p.points).sum(),
-        pending,
+        pending_points: shown.then(|| pending.iter().map(|p| p.points).sum()),
+        pending: shown.then_some(pending),
         member,
     })
 }
