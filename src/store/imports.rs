@@ -269,8 +269,9 @@ pub fn last_purchase_day(conn: &Conn, member_id: i64) -> Result<Option<String>> 
 /// sale had moved it forward).
 pub fn lower_last_purchase(conn: &Conn, member_id: i64, on: Option<&str>) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE members SET last_purchase = ?2
-         WHERE id = ?1 AND last_purchase IS NOT NULL AND (?2 IS NULL OR last_purchase > ?2)",
+        "UPDATE members SET last_purchase = CAST(?2 AS TEXT)
+         WHERE id = ?1 AND last_purchase IS NOT NULL
+           AND (CAST(?2 AS TEXT) IS NULL OR last_purchase > CAST(?2 AS TEXT))",
     )?
     .execute(params![member_id, on])?;
     Ok(())
