@@ -51,6 +51,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'Who did what and when: exports, program changes, adjustments, undos (R35)')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Bring an older database''s schema up to date (after copying it to FILE.pre-vN)')
+            [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Copy the database to an empty PostgreSQL database or a new SQLite file, verified')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a manual page (roff), generated from the same definitions as --help')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -999,6 +1000,46 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'vipctl;db' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER, else $LOGNAME')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy the whole database into an empty PostgreSQL database or a new SQLite file, verified')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;db;copy' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where to copy to: `postgres://user@host/dbname` (an empty database) or the path of a new SQLite file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)')
+            [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER, else $LOGNAME')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')
+            [CompletionResult]::new('--as-of', '--as-of', [CompletionResultType]::ParameterName, 'The working date, in the program''s time zone (default: today)')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment of the change: `YYYY-MM-DD HH:MM[:SS]` in the program''s time zone, or RFC 3339 with an offset (default: now)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for another process that is writing to the database (an import, a reset) before giving up with exit 1; 0 to 86400 (a day)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'vipctl;db;help' {
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy the whole database into an empty PostgreSQL database or a new SQLite file, verified')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'vipctl;db;help;copy' {
+            break
+        }
+        'vipctl;db;help;help' {
+            break
+        }
         'vipctl;man' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER, else $LOGNAME')
@@ -1045,6 +1086,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Check every invariant of the ledger; exit 1 naming each violation')
             [CompletionResult]::new('journal', 'journal', [CompletionResultType]::ParameterValue, 'Who did what and when: exports, program changes, adjustments, undos (R35)')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Bring an older database''s schema up to date (after copying it to FILE.pre-vN)')
+            [CompletionResult]::new('db', 'db', [CompletionResultType]::ParameterValue, 'Copy the database to an empty PostgreSQL database or a new SQLite file, verified')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a manual page (roff), generated from the same definitions as --help')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -1214,6 +1256,13 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
             break
         }
         'vipctl;help;migrate' {
+            break
+        }
+        'vipctl;help;db' {
+            [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy the whole database into an empty PostgreSQL database or a new SQLite file, verified')
+            break
+        }
+        'vipctl;help;db;copy' {
             break
         }
         'vipctl;help;man' {

@@ -25,6 +25,9 @@ _vipctl() {
             vipctl,completions)
                 cmd="vipctl__subcmd__completions"
                 ;;
+            vipctl,db)
+                cmd="vipctl__subcmd__db"
+                ;;
             vipctl,enroll)
                 cmd="vipctl__subcmd__enroll"
                 ;;
@@ -79,6 +82,18 @@ _vipctl() {
             vipctl,year-end-reset)
                 cmd="vipctl__subcmd__year__subcmd__end__subcmd__reset"
                 ;;
+            vipctl__subcmd__db,copy)
+                cmd="vipctl__subcmd__db__subcmd__copy"
+                ;;
+            vipctl__subcmd__db,help)
+                cmd="vipctl__subcmd__db__subcmd__help"
+                ;;
+            vipctl__subcmd__db__subcmd__help,copy)
+                cmd="vipctl__subcmd__db__subcmd__help__subcmd__copy"
+                ;;
+            vipctl__subcmd__db__subcmd__help,help)
+                cmd="vipctl__subcmd__db__subcmd__help__subcmd__help"
+                ;;
             vipctl__subcmd__help,adjust)
                 cmd="vipctl__subcmd__help__subcmd__adjust"
                 ;;
@@ -87,6 +102,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help,completions)
                 cmd="vipctl__subcmd__help__subcmd__completions"
+                ;;
+            vipctl__subcmd__help,db)
+                cmd="vipctl__subcmd__help__subcmd__db"
                 ;;
             vipctl__subcmd__help,enroll)
                 cmd="vipctl__subcmd__help__subcmd__enroll"
@@ -141,6 +159,9 @@ _vipctl() {
                 ;;
             vipctl__subcmd__help,year-end-reset)
                 cmd="vipctl__subcmd__help__subcmd__year__subcmd__end__subcmd__reset"
+                ;;
+            vipctl__subcmd__help__subcmd__db,copy)
+                cmd="vipctl__subcmd__help__subcmd__db__subcmd__copy"
                 ;;
             vipctl__subcmd__help__subcmd__import,list)
                 cmd="vipctl__subcmd__help__subcmd__import__subcmd__list"
@@ -437,7 +458,7 @@ _vipctl() {
 
     case "${cmd}" in
         vipctl)
-            opts="-q -h -V --db --operator --format --quiet --as-of --at --wait --help --version init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help"
+            opts="-q -h -V --db --operator --format --quiet --as-of --at --wait --help --version init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate db man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -605,6 +626,128 @@ _vipctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__db)
+            opts="-q -h --db --operator --format --quiet --as-of --at --wait --help copy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__db__subcmd__copy)
+            opts="-q -h --to --db --operator --format --quiet --as-of --at --wait --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --operator)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table csv json" -- "${cur}"))
+                    return 0
+                    ;;
+                --as-of)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__db__subcmd__help)
+            opts="copy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__db__subcmd__help__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__db__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -803,7 +946,7 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__help)
-            opts="init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate man completions help"
+            opts="init program enroll purchase staff member redeem adjust tier-recompute year-end-reset expire export report import simulate audit journal migrate db man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -847,6 +990,34 @@ _vipctl() {
         vipctl__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__db)
+            opts="copy"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vipctl__subcmd__help__subcmd__db__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

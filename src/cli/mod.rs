@@ -15,6 +15,7 @@ macro_rules! stderr_line {
 mod adjust;
 mod audit;
 mod completions;
+mod db;
 mod enroll;
 mod expire;
 mod export;
@@ -196,6 +197,10 @@ pub enum Command {
     #[command(after_help = migrate::HELP)]
     Migrate(migrate::MigrateArgs),
 
+    /// Copy the database to an empty PostgreSQL database or a new SQLite file, verified.
+    #[command(subcommand, after_help = db::HELP)]
+    Db(db::DbCmd),
+
     /// Print a manual page (roff), generated from the same definitions as --help.
     #[command(after_help = man::HELP)]
     Man(man::ManArgs),
@@ -227,6 +232,7 @@ impl Command {
             Command::Audit(a) => audit::run(cli, a, out),
             Command::Journal(a) => journal::run(cli, a, out),
             Command::Migrate(a) => migrate::run(cli, a, out),
+            Command::Db(cmd) => db::run(cli, cmd, out),
             Command::Man(a) => man::run(cli, a, out),
             Command::Completions(a) => completions::run(cli, a, out),
         }

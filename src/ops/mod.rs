@@ -2,6 +2,7 @@
 //! `store`, returns plain data. Knows nothing of terminals; is handed the
 //! operator and the clock.
 
+pub mod copy;
 pub mod enroll;
 pub mod expiry;
 pub mod export;

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod copy;
 pub mod db;
 pub mod expiry;
 pub mod export;

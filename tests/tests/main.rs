@@ -13,6 +13,7 @@ mod workdir_db;
 mod test_completions;
 mod test_concurrency;
 mod test_crash;
+mod test_db_copy;
 mod test_encrypted;
 mod test_enroll;
 mod test_expiry;

@@ -101,6 +101,8 @@ pub(crate) const COMMANDS: &[&str] = &[
     "journal",
     "man",
     "migrate",
+    "db",
+    "db copy",
     "completions",
 ];
 
