@@ -61,13 +61,21 @@ pub const TABLES: &[Table] = &[
     ] },
     Table { name: "imports", key: &["id"], self_ref: None, columns: &[
         ("id", I), ("file", T), ("started_at", T), ("operator", T), ("sha256", T),
-        ("rows_read", I), ("finished_at", T),
+        ("rows_read", I), ("finished_at", T), ("undo_started_at", T), ("undone_at", T),
+        ("undone_by", T),
     ] },
     Table { name: "receipts", key: &["store", "receipt"], self_ref: None, columns: &[
         ("store", T), ("receipt", T), ("member_id", I), ("at", T), ("local_date", T),
         ("kind", T), ("original_receipt", T), ("amount_fen", I), ("points_used", I),
         ("points_earned", I), ("staff", T), ("program_version", I), ("multiplier", T),
         ("lines", T), ("digest", T), ("import_id", I), ("points_refunded", I), ("staff_flag", T),
+    ] },
+    Table { name: "undone_receipts", key: &["id"], self_ref: None, columns: &[
+        ("id", I), ("store", T), ("receipt", T), ("member_id", I), ("at", T), ("local_date", T),
+        ("kind", T), ("original_receipt", T), ("amount_fen", I), ("points_used", I),
+        ("points_earned", I), ("points_refunded", I), ("staff", T), ("staff_flag", T),
+        ("program_version", I), ("multiplier", T), ("lines", T), ("digest", T),
+        ("import_id", I), ("undone_at", T), ("undo_taken", I), ("undo_given", I),
     ] },
     Table { name: "member_days", key: &["member_id", "local_date"], self_ref: None, columns: &[
         ("member_id", I), ("local_date", T), ("spend_fen", I), ("points", I), ("purchases", I),
