@@ -91,6 +91,7 @@ pub const TABLES: &[Table] = &[
     Table { name: "lots", key: &["id"], self_ref: None, columns: &[
         ("id", I), ("member_id", I), ("entry_id", I), ("earned_on", T), ("expires_on", T),
         ("size", I), ("remaining", I),
+        ("available_on", T),
     ] },
     Table { name: "lot_uses", key: &["entry_id", "lot_id"], self_ref: None, columns: &[
         ("entry_id", I), ("lot_id", I), ("points", I),
