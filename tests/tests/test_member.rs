@@ -445,7 +445,7 @@ fn tables_fit_the_terminal_width() {
     let line = format!(
         "stty cols 60; {} --db {} --as-of {} --at '{}' member show C000003",
         env!("CARGO_BIN_EXE_vipctl"),
-        wd.db().to_str().unwrap(),
+        wd.db_text(),
         crate::workdir::AS_OF,
         crate::workdir::AT,
     );
