@@ -103,7 +103,7 @@ pub fn create(url: &str) -> Result<Store> {
         let tx = conn.begin_write()?;
         if version(&tx, url)?.is_some() {
             bail!(
-                "{} is already a vipctl database; init refuses to touch an existing database",
+                "{} already exists (a vipctl database); init refuses to touch an existing database",
                 mask_password(url)
             );
         }
@@ -143,6 +143,14 @@ pub fn create(url: &str) -> Result<Store> {
 pub fn open(url: &str, opts: OpenOptions) -> Result<Store> {
     let conn = connect(url, opts)?;
     let Some(v) = version(&conn, url)? else {
+        let tables: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()",
+            [],
+            |r| r.get(0),
+        )?;
+        if tables > 0 {
+            bail!("{} is not a vipctl database", mask_password(url));
+        }
         bail!(
             "no vipctl database at {}: create one with `vipctl init` (or name another with --db / $VIPCTL_DB)",
             mask_password(url)
