@@ -221,9 +221,11 @@ fn run_and_kill(wd: &Workdir, file: &Path, rows_per_commit: u64, kill: Kill, tot
                 committed().is_some_and(|c| c > before && c >= before + (total - before) / 2)
             }
         };
+        // A guard against a hang while waiting for progress, not a speed
+        // goal (speed is measured in benches/, never here).
         assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "the import took more than 2 minutes"
+            start.elapsed() < Duration::from_secs(900),
+            "the import made no progress for 15 minutes"
         );
         if due {
             break;

@@ -611,8 +611,10 @@ fn r30_a_reset_killed_at_any_moment_then_rerun_equals_an_uninterrupted_one() {
         wd.audit_passes();
     }
     assert!(killed_running > 0, "no kill landed while the reset ran");
+    // A guard against a hang, not a speed goal (speed is measured in
+    // benches/, never here).
     assert!(
-        started.elapsed() < Duration::from_secs(120),
+        started.elapsed() < Duration::from_secs(900),
         "took {:?}",
         started.elapsed()
     );
