@@ -49,6 +49,30 @@ fn totals(wd: &Workdir) -> Vec<(String, i64)> {
     ]
 }
 
+/// `purchase --file FILE` on `wd`'s database in a process of its own,
+/// waiting up to two minutes for another writer between chunks.
+fn spawn_import(wd: &Workdir, file: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_vipctl"))
+        .env("VIPCTL_OPERATOR", "night")
+        .env_remove("VIPCTL_DB")
+        .arg("--db")
+        .arg(wd.db_arg())
+        .args([
+            "--as-of",
+            "2026-11-20",
+            "-q",
+            "--wait",
+            "120",
+            "purchase",
+            "--file",
+        ])
+        .arg(file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("vipctl starts")
+}
+
 #[test]
 fn r21_imports_of_several_stores_at_once_credit_every_point_once() {
     // The same files imported one after the other: the expected result.
@@ -62,30 +86,7 @@ fn r21_imports_of_several_stores_at_once_credit_every_point_once() {
 
     let wd = Workdir::setup();
     let files = split_by_store(&wd);
-    let children: Vec<_> = files
-        .iter()
-        .map(|f| {
-            Command::new(env!("CARGO_BIN_EXE_vipctl"))
-                .env("VIPCTL_OPERATOR", "night")
-                .env_remove("VIPCTL_DB")
-                .arg("--db")
-                .arg(wd.db_arg())
-                .args([
-                    "--as-of",
-                    "2026-11-20",
-                    "-q",
-                    "--wait",
-                    "120",
-                    "purchase",
-                    "--file",
-                ])
-                .arg(f)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("vipctl starts")
-        })
-        .collect();
+    let children: Vec<_> = files.iter().map(|f| spawn_import(&wd, f)).collect();
     for (child, file) in children.into_iter().zip(&files) {
         let out = child.wait_with_output().unwrap();
         let code = out.status.code().expect("not killed");
@@ -107,32 +108,9 @@ fn r21_imports_of_several_stores_at_once_credit_every_point_once() {
     assert!(points > 0);
 
     // Every file again, at once: nothing more is credited.
-    let again: Vec<_> = files
-        .iter()
-        .map(|f| {
-            Command::new(env!("CARGO_BIN_EXE_vipctl"))
-                .env("VIPCTL_OPERATOR", "night")
-                .env_remove("VIPCTL_DB")
-                .arg("--db")
-                .arg(wd.db_arg())
-                .args([
-                    "--as-of",
-                    "2026-11-20",
-                    "-q",
-                    "--wait",
-                    "120",
-                    "purchase",
-                    "--file",
-                ])
-                .arg(f)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for mut c in again {
-        let code = c.wait().unwrap().code().unwrap();
+    let again: Vec<_> = files.iter().map(|f| spawn_import(&wd, f)).collect();
+    for c in again {
+        let code = c.wait_with_output().unwrap().status.code().unwrap();
         assert!(code == 0 || code == 3, "exit {code}");
     }
     wd.audit_passes();
