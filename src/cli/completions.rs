@@ -16,7 +16,13 @@ pub struct CompletionsArgs {
     shell: clap_complete::Shell,
 }
 
-pub(super) fn run(_: &Cli, a: &CompletionsArgs, out: &mut dyn Write) -> Result<ExitCode> {
+pub(super) fn run(cli: &Cli, a: &CompletionsArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    if cli.format == super::output::Format::Json {
+        return Err(crate::error::Usage(
+            "vipctl completions prints a shell script: --format json does not apply".into(),
+        )
+        .into());
+    }
     // Generated into memory first: clap_complete panics when its
     // writer fails, and `vipctl completions bash | head` must not.
     let mut script = Vec::new();

@@ -82,15 +82,17 @@ pub fn set(st: &mut Store, path: &str, ctx: &Ctx) -> Result<(i64, Program)> {
 
 /// The text and the parsed program of `version`, else of the one in force.
 pub fn show(st: &Store, version: Option<i64>) -> Result<(String, Program)> {
+    show_version(st, version).map(|(_, source, p)| (source, p))
+}
+
+/// As [`show`], with the version shown (the one in force when `None`).
+pub fn show_version(st: &Store, version: Option<i64>) -> Result<(i64, String, Program)> {
     match version {
         Some(v) => {
             let p = programs::by_version(&st.conn, v)?;
-            Ok((programs::source(&st.conn, v)?, p))
+            Ok((v, programs::source(&st.conn, v)?, p))
         }
-        None => {
-            let (_, source, p) = programs::current(&st.conn)?;
-            Ok((source, p))
-        }
+        None => programs::current(&st.conn),
     }
 }
 

@@ -18,6 +18,7 @@ mod test_encrypted;
 mod test_enroll;
 mod test_expiry;
 mod test_export;
+mod test_formats;
 mod test_handbooks;
 mod test_help;
 mod test_hostile_files;
