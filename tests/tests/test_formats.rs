@@ -237,6 +237,16 @@ fn cases(wd: &Workdir) -> Vec<(&'static str, Vec<String>, Want)> {
         ),
         ("export", a(&["export", "tiers"]), Want::Refused),
         ("import list", a(&["import", "list"]), Want::Json),
+        (
+            "db copy",
+            vec![
+                "db".into(),
+                "copy".into(),
+                "--to".into(),
+                p(&wd.path("copy.db")),
+            ],
+            Want::Json,
+        ),
         // The receipts file of the first case is import 1.
         (
             "import undo",
