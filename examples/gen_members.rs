@@ -322,7 +322,18 @@ fn run() -> Result<(), String> {
     }
 }
 
+const USAGE: &str = "usage: gen_members [COUNT] [SEED] [some|all]
+Writes a members CSV (the columns of fixtures/members.csv) to stdout, every
+row valid and unique. COUNT rows (default 200000), SEED (default 42);
+`all` gives every row a birthday (by default one in ten has one).
+  gen_members 200000 > members.csv
+  gen_members 200000 42 all > members.csv";
+
 fn main() -> ExitCode {
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -107,8 +107,20 @@ fn column_of(path: &str, col: usize) -> Vec<String> {
         .collect()
 }
 
+const USAGE: &str = "usage: gen_receipts LINES MEMBERS [SEED] [CARD_PREFIX] [CARD_WIDTH] [START] [DAYS] [STAFF] [STORES] [RETURNS_PERMILLE] [NAMED_BY] [MEMBERS_CSV] [MAX_LINES]
+Writes a receipts CSV (SPEC \"Receipts CSV\") to stdout, deterministic for a seed.
+NAMED_BY: card (CARD_PREFIX + CARD_WIDTH digits), number (M00000001…) or phone
+(the phones of MEMBERS_CSV, as gen_members writes it).
+  gen_receipts 1000000 200000 > receipts.csv
+  gen_receipts 600 60 7 C 6 2026-10-01 31 8 > fixtures/receipts.csv
+  gen_receipts 1000000 200000 42 G 9 2026-05-01 210 0 50 20 phone members.csv 3";
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().skip(1).any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return;
+    }
     let lines: u64 = arg(&args, 1, 1_000_000);
     let members: u64 = arg(&args, 2, 200_000);
     let seed: u64 = arg(&args, 3, 42);

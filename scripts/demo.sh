@@ -7,14 +7,24 @@
 # export the tiers, and audit the ledger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin vipctl
+echo "# building vipctl (release; the first build takes a few minutes)"
+cargo build --release --bin vipctl
 vipctl() { target/release/vipctl "$@"; }
 export VIPCTL_OPERATOR=${VIPCTL_OPERATOR:-demo}
 
+# Only a database this demo created (it leaves a marker beside it) is
+# removed; any other vipctl.db is someone's data and is left alone.
+marker=.vipctl-demo-db
 if [ -e vipctl.db ]; then
-  echo "# removing the previous demo's vipctl.db"
-  rm -f vipctl.db vipctl.db-wal vipctl.db-shm tiers.csv
+  if [ -e "$marker" ]; then
+    echo "# removing the previous demo's vipctl.db"
+    rm -f vipctl.db vipctl.db-wal vipctl.db-shm tiers.csv "$marker"
+  else
+    echo "error: ./vipctl.db exists and this demo did not create it; move it away (or run the demo in another checkout)" >&2
+    exit 1
+  fi
 fi
+touch "$marker"
 step() { echo; echo "\$ vipctl $*"; vipctl "$@"; }
 
 step init --program fixtures/programs/menswear.toml
