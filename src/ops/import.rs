@@ -33,6 +33,7 @@ mod read;
 mod receipt;
 mod resolve;
 mod returns;
+pub(crate) use returns::pending_first;
 mod sale;
 mod upgrade;
 

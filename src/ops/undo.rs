@@ -36,6 +36,7 @@
 use super::journal::{self, Kind as JournalKind};
 use super::Ctx;
 use crate::error::{Rejection, Usage};
+use crate::ops::import::pending_first;
 use crate::ops::ledger::{post, post_preferring};
 use crate::program::Program;
 use crate::rules::ledger::{credit_state, return_take};
@@ -248,26 +249,6 @@ struct UndoRun<'a> {
 /// balance): a debit that ran past the points adds to it, a credit pays it.
 fn debt_change(p: &ledger::Posted) -> i64 {
     (-p.balance_after).max(0) - (-p.balance_before).max(0)
-}
-
-/// A sale's lots still pending on `on`: up to `most` points to take first.
-fn pending_first(
-    conn: &Conn,
-    member_id: i64,
-    sale_day: NaiveDate,
-    on: NaiveDate,
-    most: i64,
-) -> Result<Vec<(i64, i64)>> {
-    let mut left = most;
-    let mut out = Vec::new();
-    for (id, remaining) in ledger::pending_lots(conn, member_id, sale_day, on)? {
-        let take = remaining.min(left);
-        if take > 0 {
-            out.push((id, take));
-            left -= take;
-        }
-    }
-    Ok(out)
 }
 
 /// Points to take from the lots of one expiry date first (a sale's own credit).
