@@ -42,6 +42,9 @@ pub struct Rejects {
     /// The first rejected rows as (line, reason), when discarding.
     pub preview: Vec<(u64, String)>,
     pub count: u64,
+    /// Rows held back by [`Rejects::hold`], written in line order by
+    /// [`Rejects::release`].
+    held: Option<Vec<(u64, csv::ByteRecord, String)>>,
 }
 
 /// Rejected rows a discarding `Rejects` keeps for the operator.
@@ -77,7 +80,34 @@ impl Rejects {
             discard: false,
             preview: Vec::new(),
             count: 0,
+            held: None,
         }
+    }
+
+    /// Holds rows back until [`Rejects::release`]: a batch that reads ahead
+    /// of what it judges (the import reads a window of receipts, and rows it
+    /// cannot read are rejected as they are read) still writes its rejects
+    /// in input order.
+    pub fn hold(&mut self) {
+        self.held.get_or_insert_with(Vec::new);
+    }
+
+    /// Writes the rows held so far, in line order (rows of one line in the
+    /// order they came).
+    pub fn release(&mut self) -> Result<()> {
+        let Some(held) = self.held.as_mut() else {
+            return Ok(());
+        };
+        let mut rows = std::mem::take(held);
+        rows.sort_by_key(|r| r.0);
+        for (line, record, reason) in rows.drain(..) {
+            self.write_now(&record, line, &reason)?;
+        }
+        if let Some(held) = self.held.as_mut() {
+            // Keep the allocation for the next window.
+            *held = rows;
+        }
+        Ok(())
     }
 
     /// Rejects that are counted but written nowhere.
@@ -142,8 +172,16 @@ impl Rejects {
         }
     }
 
-    /// Writes one rejected input row.
+    /// Writes one rejected input row (held back while holding).
     pub fn write(&mut self, record: &csv::ByteRecord, line: u64, reason: &str) -> Result<()> {
+        if let Some(held) = self.held.as_mut() {
+            held.push((line, record.clone(), reason.to_string()));
+            return Ok(());
+        }
+        self.write_now(record, line, reason)
+    }
+
+    fn write_now(&mut self, record: &csv::ByteRecord, line: u64, reason: &str) -> Result<()> {
         if self.discard {
             if self.preview.len() < PREVIEW_MAX {
                 self.preview.push((line, reason.to_string()));
@@ -171,6 +209,7 @@ impl Rejects {
     /// Writes out every row so far, and fails if they could not all be
     /// written (a full disk, `/dev/full`, a closed pipe).
     pub fn flush(&mut self) -> Result<()> {
+        self.release()?;
         let name = self.name();
         if let Some(w) = self.writer.as_mut() {
             w.flush()

@@ -12,6 +12,7 @@
 //! ([`LedgerBatch::flush_member`]). Nothing here decides whether a change is
 //! allowed: the caller has checked it by the rules.
 
+use super::batch_rows::RowBuffer;
 use super::db::Conn;
 use super::ledger::{self, Entry};
 use super::Totals;
@@ -71,6 +72,8 @@ struct MemberSums {
 #[derive(Debug, Default)]
 pub struct LedgerBatch {
     pending: HashMap<i64, MemberSums>,
+    /// Receipts and entries held until the next sync (the import's).
+    rows: RowBuffer,
 }
 
 impl LedgerBatch {
@@ -83,7 +86,29 @@ impl LedgerBatch {
     /// a lot (the rest pays a debt, R20); the caller adds the lot with
     /// [`LedgerBatch::credit_lot`] and the balance with [`LedgerBatch::add_balance`].
     pub fn entry(&mut self, conn: &Conn, e: &Entry, lot_points: i64) -> Result<i64> {
+        self.sync(conn)?;
         ledger::append(conn, e, lot_points)
+    }
+
+    /// `entry`, held until the next sync; its id is given now.
+    pub fn held_entry(&mut self, conn: &Conn, e: &Entry, lot_points: i64) -> Result<i64> {
+        self.rows.entry(conn, e, lot_points)
+    }
+
+    /// Holds a new receipt (one known not to be stored) until the next sync.
+    pub fn held_receipt(
+        &mut self,
+        r: &super::receipts::NewReceipt,
+        lines: &[super::receipts::NewLine],
+    ) {
+        self.rows.receipt(r, lines);
+    }
+
+    /// Writes the receipts and entries held. Whatever reads receipts or
+    /// entries the batch may hold, or writes the ledger other than through
+    /// the batch, syncs first.
+    pub fn sync(&mut self, conn: &Conn) -> Result<()> {
+        self.rows.sync(conn)
     }
 
     /// Adds `points` (> 0) to the member's lots, written with the member.
@@ -248,6 +273,7 @@ impl LedgerBatch {
     /// Writes one member's pending changes, so that the store's balance,
     /// lots and days are exact for them.
     pub fn flush_member(&mut self, conn: &Conn, member_id: i64) -> Result<()> {
+        self.sync(conn)?;
         if let Some(p) = self.pending.remove(&member_id) {
             write_member(conn, member_id, &p)?;
         }
@@ -257,6 +283,7 @@ impl LedgerBatch {
     /// Writes every member's pending changes: the chunk's coarse write,
     /// made once before it commits. Members go in id order (B-tree order).
     pub fn write(&mut self, conn: &Conn) -> Result<()> {
+        self.sync(conn)?;
         let mut pending: Vec<(i64, MemberSums)> = self.pending.drain().collect();
         pending.sort_unstable_by_key(|p| p.0);
         for (id, p) in &pending {

@@ -375,6 +375,28 @@ impl Pg {
         Ok(statement)
     }
 
+    /// The client itself, for what only PostgreSQL does with no equivalent
+    /// in the handle: array parameters and binary COPY (`store` only).
+    pub fn client(&self) -> std::cell::RefMut<'_, postgres::Client> {
+        self.client.borrow_mut()
+    }
+
+    /// The statement for `sql` as written for PostgreSQL (`$N` placeholders,
+    /// types from the statement), prepared once per connection.
+    pub fn prepared(&self, sql: &str) -> Result<postgres::Statement> {
+        let key = (sql.to_string(), Vec::new());
+        if let Some(s) = self.statements.borrow().get(&key) {
+            return Ok(s.clone());
+        }
+        let statement = self
+            .client
+            .borrow_mut()
+            .prepare(sql)
+            .with_context(|| format!("preparing: {}", one_line(sql)))?;
+        self.statements.borrow_mut().insert(key, statement.clone());
+        Ok(statement)
+    }
+
     /// Runs statements with no parameters and no results (DDL, `BEGIN`).
     pub fn batch(&self, sql: &str) -> Result<()> {
         self.client.borrow_mut().batch_execute(sql)?;

@@ -6,6 +6,7 @@ use crate::params;
 use crate::rules::tiers::Day;
 use anyhow::Result;
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Every card (active or blocked): (card, member id or None when blocked,
 /// replaced-by card).
@@ -100,6 +101,46 @@ pub fn existing(conn: &Conn, store: &str, receipt: &str) -> Result<Option<Existi
             })
         })
         .optional()
+}
+
+/// The stored receipts among `keys` (store, receipt), by key: one pass for
+/// a window of an import's receipts (on PostgreSQL one round trip).
+pub fn existing_among(
+    conn: &Conn,
+    keys: &[(&str, &str)],
+) -> Result<HashMap<(String, String), Existing>> {
+    let mut found = HashMap::default();
+    if keys.is_empty() {
+        return Ok(found);
+    }
+    if let Some(pg) = conn.pg() {
+        let (stores, numbers): (Vec<&str>, Vec<&str>) = keys.iter().copied().unzip();
+        let st = pg.prepared(
+            "SELECT r.store, r.receipt, r.digest, r.import_id
+             FROM unnest($1::text[], $2::text[]) AS k (store, receipt)
+             JOIN receipts r ON r.store = k.store AND r.receipt = k.receipt",
+        )?;
+        for row in pg.client().query(&st, &[&stores, &numbers])? {
+            found.insert(
+                (row.try_get(0)?, row.try_get(1)?),
+                Existing {
+                    digest: row.try_get(2)?,
+                    import_id: row.try_get(3)?,
+                },
+            );
+        }
+        return Ok(found);
+    }
+    // In key order: each probe starts where the last one ended in the B-tree.
+    let mut sorted = keys.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for (store, receipt) in sorted {
+        if let Some(e) = existing(conn, store, receipt)? {
+            found.insert((store.to_string(), receipt.to_string()), e);
+        }
+    }
+    Ok(found)
 }
 
 /// Points a stored receipt earned (negative: taken back by a return) and used.

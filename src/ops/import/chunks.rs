@@ -5,7 +5,7 @@
 //! chunks a writer waiting for the lock gets in.
 
 use super::group::Grouper;
-use super::parse::{Cols, LineRejection};
+use super::parse::{self, Cols, LineRejection};
 use super::pending::Pending;
 use super::receipt::{Outcome, Run};
 use super::resolve::Directory;
@@ -17,6 +17,9 @@ use crate::store::{self, programs, receipts, BulkWrite, Store};
 use anyhow::{Context, Result};
 use rustc_hash::FxHashMap as HashMap;
 use std::time::Instant;
+
+/// Receipts read ahead and looked up in the store at once.
+const WINDOW: usize = 4096;
 
 /// Page cache for the import, in KiB.
 const IMPORT_CACHE_KIB: i64 = 32 * 1024;
@@ -143,17 +146,48 @@ impl Job<'_> {
         let mut rows_in_chunk = 0u64;
         let mut refused = None;
         let mut grouper = Grouper::default();
-        while let Some(g) = grouper.next(self.table, &run.cols, self.rejects)? {
-            let line_done = g.last_line();
-            let outcome = run
-                .receipt(&tx, &mut pending, &g)
-                .with_context(|| format!("{}: line {}", self.table.name, g.rows[0].1))?;
-            if let Some(r) = self.count(outcome, &g)? {
-                refused = Some(r);
+        // Rows the reader rejects while reading a window ahead are written
+        // in line order with the window's rejected receipts.
+        self.rejects.hold();
+        let commits = !self.opts.dry_run;
+        loop {
+            // A window: receipts up to WINDOW, never past the chunk's end.
+            grouper.clear();
+            while grouper.receipts() < WINDOW
+                && (!commits || rows_in_chunk + (grouper.rows() as u64) < self.opts.rows_per_commit)
+                && grouper.read(self.table, &run.cols, self.rejects)?
+            {}
+            let n = grouper.receipts();
+            if n == 0 {
+                break;
             }
-            rows_in_chunk += g.rows.len() as u64;
+            let parsed: Vec<_> = (0..n)
+                .map(|i| parse::parse(&grouper.group(i), &run.cols, run.program.timezone))
+                .collect();
+            let keys: Vec<(&str, &str)> = parsed
+                .iter()
+                .filter_map(|p| p.as_ref().ok().map(|r| (r.store, r.receipt)))
+                .collect();
+            pending.look_up(&tx, &keys)?;
+            drop(keys);
+            for (i, p) in parsed.into_iter().enumerate() {
+                let g = grouper.group(i);
+                let outcome = run
+                    .receipt(&tx, &mut pending, p)
+                    .with_context(|| format!("{}: line {}", self.table.name, g.rows[0].1))?;
+                if let Some(r) = self.count(outcome, &g)? {
+                    refused = Some(r);
+                }
+                rows_in_chunk += g.rows.len() as u64;
+                progress(Progress {
+                    rows_read: grouper.rows_read,
+                    bytes: self.table.reader.position().byte(),
+                });
+            }
+            self.rejects.release()?;
             self.summary.rows_read = grouper.rows_read;
-            if rows_in_chunk >= self.opts.rows_per_commit && !self.opts.dry_run {
+            if commits && rows_in_chunk >= self.opts.rows_per_commit {
+                let line_done = grouper.group(n - 1).last_line();
                 let chunk = self.committed.chunks + 1;
                 pending.batch.write(&tx)?;
                 fault_point(self.opts, "chunk-written", chunk);
@@ -174,10 +208,6 @@ impl Job<'_> {
                 pending = Pending::new(&tx)?;
                 rows_in_chunk = 0;
             }
-            progress(Progress {
-                rows_read: grouper.rows_read,
-                bytes: self.table.reader.position().byte(),
-            });
         }
         let summary = &mut *self.summary;
         summary.rows_read = grouper.rows_read;

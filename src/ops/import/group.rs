@@ -25,11 +25,18 @@ impl Group<'_> {
     }
 }
 
-/// Reads a table receipt by receipt, one in memory at a time.
+/// Reads a table receipt by receipt into a window: the receipts read since
+/// the window was last cleared stay in memory, so that the import can look
+/// up a window's receipts in the store at once (`chunks`). The window's
+/// buffers are reused.
 #[derive(Default)]
 pub(super) struct Grouper {
     buf: Vec<(csv::ByteRecord, u64)>,
     flaws: Vec<Option<String>>,
+    /// Rows of the window in use.
+    len: usize,
+    /// Where each receipt of the window ends in `buf`.
+    ends: Vec<usize>,
     /// The row read past the end of the last receipt, which starts the next.
     record: csv::ByteRecord,
     pending: Option<(u64, Option<String>, Key)>,
@@ -51,17 +58,50 @@ impl Grouper {
         (f(c.store), f(c.receipt))
     }
 
-    /// The next receipt; `None` at the end.
+    /// The next receipt, alone in the window; `None` at the end.
     pub fn next(
         &mut self,
         table: &mut Table,
         cols: &Cols,
         rejects: &mut Rejects,
     ) -> Result<Option<Group<'_>>> {
+        self.clear();
+        Ok(self.read(table, cols, rejects)?.then(|| self.group(0)))
+    }
+
+    /// Empties the window.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.ends.clear();
+    }
+
+    /// Receipts in the window.
+    pub fn receipts(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Rows in the window.
+    pub fn rows(&self) -> usize {
+        self.len
+    }
+
+    /// The window's `i`-th receipt.
+    pub fn group(&self, i: usize) -> Group<'_> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let end = self.ends[i];
+        Group {
+            rows: &self.buf[start..end],
+            flaws: &self.flaws[start..end],
+        }
+    }
+
+    /// Reads the next receipt into the window; false at the end.
+    pub fn read(&mut self, table: &mut Table, cols: &Cols, rejects: &mut Rejects) -> Result<bool> {
+        let base = self.len;
         let mut n = 0;
         let mut current = Key::default();
         if let Some((line, flaw, key)) = self.pending.take() {
-            self.push(n, line, flaw);
+            self.push(base, line, flaw);
             n = 1;
             current = key;
         }
@@ -86,23 +126,24 @@ impl Grouper {
                 break;
             }
             current = key;
-            self.push(n, line, flaw);
+            self.push(base + n, line, flaw);
             n += 1;
         }
-        Ok((n > 0).then(|| Group {
-            rows: &self.buf[..n],
-            flaws: &self.flaws[..n],
-        }))
+        if n > 0 {
+            self.len = base + n;
+            self.ends.push(self.len);
+        }
+        Ok(n > 0)
     }
 
-    /// Moves the row just read to position `n` of the receipt.
-    fn push(&mut self, n: usize, line: u64, flaw: Option<String>) {
-        if self.buf.len() <= n {
+    /// Moves the row just read to position `at` of the window.
+    fn push(&mut self, at: usize, line: u64, flaw: Option<String>) {
+        if self.buf.len() <= at {
             self.buf.push((csv::ByteRecord::new(), 0));
             self.flaws.push(None);
         }
-        std::mem::swap(&mut self.buf[n].0, &mut self.record);
-        self.buf[n].1 = line;
-        self.flaws[n] = flaw;
+        std::mem::swap(&mut self.buf[at].0, &mut self.record);
+        self.buf[at].1 = line;
+        self.flaws[at] = flaw;
     }
 }

@@ -11,6 +11,7 @@ use crate::rules::ledger::{
 use crate::rules::tiers::Day;
 use crate::store::batch::{LedgerBatch, LotMode};
 use crate::store::ledger;
+use crate::store::receipts::{self, Existing};
 use crate::store::Conn;
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -27,6 +28,9 @@ pub(super) struct Pending {
     /// Stored balances below zero or near the upper bound, at the start of
     /// the chunk (or after a flush).
     outside: HashMap<i64, i64>,
+    /// The window's receipts already stored, by (store, receipt): those the
+    /// store had when the window was looked up, and those stored since.
+    known: HashMap<(String, String), Existing>,
 }
 
 impl Pending {
@@ -36,7 +40,42 @@ impl Pending {
             outside: ledger::balances_outside(conn, MAX_BALANCE - HEADROOM)?
                 .into_iter()
                 .collect(),
+            known: HashMap::default(),
         })
+    }
+
+    /// Writes the receipts and entries the batch holds: before anything
+    /// reads them back or writes the ledger other than through the batch.
+    pub fn sync(&mut self, conn: &Conn) -> Result<()> {
+        self.batch.sync(conn)
+    }
+
+    /// Looks up which of a window's receipts (`keys`) are stored, in one
+    /// pass; what the batch holds is written first.
+    pub fn look_up(&mut self, conn: &Conn, keys: &[(&str, &str)]) -> Result<()> {
+        self.sync(conn)?;
+        self.known = receipts::existing_among(conn, keys)?;
+        Ok(())
+    }
+
+    /// The stored receipt (store, receipt), if the window's look-up found
+    /// it or it was stored since.
+    pub fn stored(&self, store: &str, receipt: &str) -> Option<&Existing> {
+        if self.known.is_empty() {
+            return None;
+        }
+        self.known.get(&(store.to_string(), receipt.to_string()))
+    }
+
+    /// Records a receipt just stored (held by the batch).
+    pub fn remember(&mut self, store: &str, receipt: &str, digest: &str, import_id: i64) {
+        self.known.insert(
+            (store.to_string(), receipt.to_string()),
+            Existing {
+                digest: digest.to_string(),
+                import_id: Some(import_id),
+            },
+        );
     }
 
     /// The member's balance with this chunk's pending credits: exact when

@@ -3,14 +3,13 @@
 //! digest) or a conflict, whatever has changed since (a card blocked, points
 //! spent): that is judged before any other rejection.
 
-use super::group::Group;
-use super::parse::{self, Cols, Kind, LineRejection, Receipt};
+use super::parse::{Cols, Kind, LineRejection, Receipt};
 use super::pending::Pending;
 use super::resolve::{Directory, Resolved};
 use crate::error::Rejection;
 use crate::ops::Ctx;
 use crate::program::Program;
-use crate::store::receipts;
+use crate::store::receipts::Existing;
 use crate::store::Conn;
 use anyhow::Result;
 use rustc_hash::FxHashMap as HashMap;
@@ -43,55 +42,64 @@ pub(super) struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Imports one receipt's rows inside the open transaction.
-    pub fn receipt(&self, conn: &Conn, pending: &mut Pending, g: &Group) -> Result<Outcome> {
-        let r = match parse::parse(g, &self.cols, self.program.timezone) {
+    /// Imports one parsed receipt inside the open transaction; `pending`
+    /// has looked up its window. A receipt already stored is judged first.
+    pub fn receipt(
+        &self,
+        conn: &Conn,
+        pending: &mut Pending,
+        parsed: Result<Receipt, LineRejection>,
+    ) -> Result<Outcome> {
+        let r = match parsed {
             Ok(r) => r,
             Err(rejected) => return Ok(Outcome::Rejected(rejected)),
         };
+        if let Some(stored) = pending.stored(r.store, r.receipt) {
+            return Ok(self.judge_stored(&r, stored));
+        }
         match r.kind {
             Kind::Return { original } => self.return_receipt(conn, pending, &r, original),
             Kind::Sale => match self.dir.resolve(r.member) {
-                Resolved::Rejected(why) => self.stored_or(conn, &r, why),
+                Resolved::Rejected(why) => self.stored_or(pending, &r, why),
                 Resolved::NonMember => self.sale(conn, pending, &r, None),
                 Resolved::Member(m) => self.sale(conn, pending, &r, Some(m)),
             },
         }
     }
 
-    /// The outcome of a receipt that is not taken for `why`: a duplicate or
-    /// a conflict when the receipt is already stored, else rejected for `why`.
-    pub fn stored_or(&self, conn: &Conn, r: &Receipt, why: Rejection) -> Result<Outcome> {
+    /// A receipt whose (store, receipt) is stored: a duplicate when its
+    /// content is the same, else a conflict.
+    fn judge_stored(&self, r: &Receipt, stored: &Existing) -> Outcome {
         let rejected = |rejection| {
-            Ok(Outcome::Rejected(LineRejection {
+            Outcome::Rejected(LineRejection {
                 line: r.line,
                 rejection,
-            }))
+            })
         };
-        match receipts::existing(conn, r.store, r.receipt)? {
-            Some(stored) if stored.digest == r.digest => Ok(Outcome::Duplicate),
-            Some(stored) if stored.import_id == Some(self.import_id) => rejected(Rejection::refused(format!(
+        if stored.digest == r.digest {
+            Outcome::Duplicate
+        } else if stored.import_id == Some(self.import_id) {
+            rejected(Rejection::refused(format!(
                 "receipt {}/{} appears earlier in this file with other lines: the lines of one receipt must be consecutive",
                 r.store, r.receipt
-            ))),
-            Some(_) => rejected(Rejection::refused(format!(
+            )))
+        } else {
+            rejected(Rejection::refused(format!(
                 "receipt {}/{} was already imported with different content (conflict); fix the receipt number or the file",
                 r.store, r.receipt
-            ))),
-            None => rejected(why),
+            )))
         }
     }
 
-    /// `stored_or` for a receipt the store did not take because one with its
-    /// (store, receipt) is there: never a plain rejection.
-    pub fn not_stored(&self, conn: &Conn, r: &Receipt) -> Result<Outcome> {
-        self.stored_or(
-            conn,
-            r,
-            Rejection::refused(format!(
-                "receipt {}/{} is already stored",
-                r.store, r.receipt
-            )),
-        )
+    /// The outcome of a receipt that is not taken for `why`: a duplicate or
+    /// a conflict when the receipt is already stored, else rejected for `why`.
+    pub fn stored_or(&self, pending: &Pending, r: &Receipt, why: Rejection) -> Result<Outcome> {
+        Ok(match pending.stored(r.store, r.receipt) {
+            Some(stored) => self.judge_stored(r, stored),
+            None => Outcome::Rejected(LineRejection {
+                line: r.line,
+                rejection: why,
+            }),
+        })
     }
 }

@@ -30,23 +30,26 @@ impl Run<'_> {
         r: &Receipt,
         original: &str,
     ) -> Result<Outcome> {
+        // A return reads its sale, earlier returns and lots, and posts its
+        // entries directly: everything held is written first.
+        pending.sync(conn)?;
         if original.is_empty() {
             let why = "a return needs original_receipt (the sale it returns, in the same store)";
-            return self.stored_or(conn, r, Rejection::invalid(why));
+            return self.stored_or(pending, r, Rejection::invalid(why));
         }
         if r.points_used > 0 {
             let why = Rejection::invalid("points_used is not allowed on a return");
-            return self.stored_or(conn, r, why);
+            return self.stored_or(pending, r, why);
         }
         let sale_ref = format!("{}/{original}", r.store);
         let Some(sale) = receipts::sale(conn, r.store, original)? else {
             let why = format!("original receipt {sale_ref} is not a sale on file");
-            return self.stored_or(conn, r, Rejection::refused(why));
+            return self.stored_or(pending, r, Rejection::refused(why));
         };
         if let Resolved::Member(m) = self.dir.resolve(r.member) {
             if Some(m.id) != sale.member_id {
                 let why = format!("member {:?} is not the member of sale {sale_ref}", r.member);
-                return self.stored_or(conn, r, Rejection::refused(why));
+                return self.stored_or(pending, r, Rejection::refused(why));
             }
         }
         let program = self
@@ -125,7 +128,7 @@ impl Run<'_> {
                         r.lines[line].category.unwrap_or("")
                     ),
                 };
-                return self.stored_or(conn, r, Rejection::refused(why));
+                return self.stored_or(pending, r, Rejection::refused(why));
             }
         };
         let multiplier = Decimal::from_str_exact(&sale.multiplier).unwrap_or(Decimal::ONE);
@@ -137,7 +140,7 @@ impl Run<'_> {
             sale_day,
         ) {
             Ok(a) => a,
-            Err(why) => return self.stored_or(conn, r, Rejection::refused(why)),
+            Err(why) => return self.stored_or(pending, r, Rejection::refused(why)),
         };
         let mut target = sale.points_earned - after.total;
         // 多张可累计 (R7): the sale's points were earned together with the
@@ -153,7 +156,7 @@ impl Run<'_> {
                     .collect();
                 match self.carried_take(conn, program, member_id, day, &this, multiplier) {
                     Ok(take) => Some(take),
-                    Err(why) => return self.stored_or(conn, r, Rejection::refused(why)),
+                    Err(why) => return self.stored_or(pending, r, Rejection::refused(why)),
                 }
             }
             _ => None,
@@ -215,7 +218,7 @@ impl Run<'_> {
                         "member {}: the return of {sale_ref}: {why}",
                         member_no(member_id)
                     );
-                    return self.stored_or(conn, r, Rejection::refused(why));
+                    return self.stored_or(pending, r, Rejection::refused(why));
                 }
             }
         }
@@ -230,8 +233,7 @@ impl Run<'_> {
                 rate: Some(rate.parts()),
             })
             .collect();
-        let stored = receipts::insert_new(
-            conn,
+        pending.batch.held_receipt(
             &receipts::NewReceipt {
                 store: r.store,
                 receipt: r.receipt,
@@ -251,10 +253,8 @@ impl Run<'_> {
                 import_id: Some(self.import_id),
             },
             &new_lines,
-        )?;
-        if !stored {
-            return self.not_stored(conn, r);
-        }
+        );
+        pending.remember(r.store, r.receipt, &r.digest, self.import_id);
         let Some(member_id) = sale.member_id else {
             return Ok(Outcome::Returned { taken_back: take });
         };

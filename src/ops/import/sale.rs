@@ -35,7 +35,7 @@ impl Run<'_> {
                 Ok(sum) if sum <= MAX_MONEY_FEN => amount_fen = sum,
                 _ => {
                     return self.stored_or(
-                        conn,
+                        pending,
                         r,
                         Rejection::refused(format!(
                             "receipt {}/{}: the amounts add up beyond the bound: {MONEY_BOUND}",
@@ -48,7 +48,7 @@ impl Run<'_> {
         let (earned, multiplier) = match member {
             Some(m) => {
                 let lines: Vec<earn::Line> = r.lines.iter().map(|l| l.earn()).collect();
-                let earlier = self.earn_day_before(conn, m.id, local_date, m.birthday)?;
+                let earlier = self.earn_day_before(conn, pending, m.id, local_date, m.birthday)?;
                 let e = earn::earn_sale_in_day(
                     &self.program.earn,
                     &lines,
@@ -64,7 +64,7 @@ impl Run<'_> {
         if r.points_used > 0 {
             let Some(m) = member else {
                 return self.stored_or(
-                    conn,
+                    pending,
                     r,
                     Rejection::invalid("points_used on a sale with no member"),
                 );
@@ -72,7 +72,7 @@ impl Run<'_> {
             if let Some(why) =
                 self.points_used_refusal(conn, pending, m, r.points_used, local_date)?
             {
-                return self.stored_or(conn, r, why);
+                return self.stored_or(pending, r, why);
             }
         }
         let mut lot_points = 0;
@@ -84,14 +84,14 @@ impl Run<'_> {
                 ))
             };
             if let Err(why) = check_entry(earned) {
-                return self.stored_or(conn, r, refuse(why));
+                return self.stored_or(pending, r, refuse(why));
             }
             let sales = m.sales.get();
             let lifetime = checked_money_sum(sales.spend_fen, amount_fen)
                 .and_then(|_| checked_points_sum(sales.points, earned));
             if let Err(why) = lifetime {
                 let why = Rejection::refused(format!("member {}: {why}", member_no(m.id)));
-                return self.stored_or(conn, r, why);
+                return self.stored_or(pending, r, why);
             }
             if earned > 0 {
                 let credit = if r.points_used > 0 {
@@ -105,7 +105,7 @@ impl Run<'_> {
                 };
                 match credit {
                     Ok(lot) => lot_points = lot,
-                    Err(why) => return self.stored_or(conn, r, why),
+                    Err(why) => return self.stored_or(pending, r, why),
                 }
             }
         }
@@ -131,8 +131,7 @@ impl Run<'_> {
                 }
             })
             .collect();
-        let stored = receipts::insert_new(
-            conn,
+        pending.batch.held_receipt(
             &receipts::NewReceipt {
                 store: r.store,
                 receipt: r.receipt,
@@ -152,13 +151,12 @@ impl Run<'_> {
                 import_id: Some(self.import_id),
             },
             &new_lines,
-        )?;
-        if !stored {
-            return self.not_stored(conn, r);
-        }
+        );
+        pending.remember(r.store, r.receipt, &r.digest, self.import_id);
         // A staff code that had left is kept on the receipt and flagged:
         // nobody is credited with the sale (R33).
         if !r.staff.is_empty() && self.dir.staff_left_by(r.staff, local_date).is_some() {
+            pending.sync(conn)?;
             crate::store::lifecycle::flag_receipt_staff_left(conn, r.store, r.receipt)?;
         }
         let Some(m) = member else {
@@ -185,6 +183,7 @@ impl Run<'_> {
         };
         if r.points_used > 0 {
             // R11: taken from the balance as it stood before this receipt.
+            pending.sync(conn)?;
             let posted =
                 crate::ops::ledger::post(conn, &entry(ledger::Kind::Redeem, -r.points_used))?;
             pending.note_balance(m.id, posted.balance_after);
@@ -212,7 +211,7 @@ impl Run<'_> {
                 expires_on,
                 ..entry(ledger::Kind::Earn, earned)
             };
-            let entry_id = pending.batch.entry(conn, &credit, lot_points)?;
+            let entry_id = pending.batch.held_entry(conn, &credit, lot_points)?;
             pending.credit(&credit, entry_id, release);
         }
         pending.activity(m.id, local_date, amount_fen, earned, true)?;
@@ -238,6 +237,7 @@ impl Run<'_> {
     fn earn_day_before(
         &self,
         conn: &Conn,
+        pending: &mut Pending,
         member_id: i64,
         date: chrono::NaiveDate,
         birthday: Option<chrono::NaiveDate>,
@@ -246,6 +246,7 @@ impl Run<'_> {
         if !self.program.earn.carry_within_day {
             return Ok(day);
         }
+        pending.sync(conn)?;
         let stored = receipts::member_day(conn, member_id, date)?;
         for (_, sale) in &stored.sales {
             let lines: Vec<earn::Line> = sale
