@@ -34,15 +34,15 @@ pub enum LotMode {
 
 /// A credit to a lot, waiting for the member's flush.
 #[derive(Debug, Clone, Copy)]
-struct LotCredit {
-    expires_on: Option<NaiveDate>,
-    points: i64,
+pub(super) struct LotCredit {
+    pub(super) expires_on: Option<NaiveDate>,
+    pub(super) points: i64,
     /// The credit entry that opened it.
-    entry_id: i64,
-    earned_on: NaiveDate,
-    mode: LotMode,
+    pub(super) entry_id: i64,
+    pub(super) earned_on: NaiveDate,
+    pub(super) mode: LotMode,
     /// Pending points: usable from this local date (`[earn] pending_days`).
-    available_on: Option<NaiveDate>,
+    pub(super) available_on: Option<NaiveDate>,
 }
 
 /// Points a debit entry takes from one lot.
@@ -56,16 +56,16 @@ pub struct LotTake {
 
 /// What a batch holds for one member until it is written.
 #[derive(Debug, Default)]
-struct MemberSums {
-    delta: i64,
-    lots: Vec<LotCredit>,
-    last_purchase: Option<NaiveDate>,
+pub(super) struct MemberSums {
+    pub(super) delta: i64,
+    pub(super) lots: Vec<LotCredit>,
+    pub(super) last_purchase: Option<NaiveDate>,
     /// Activity per local date (R23 metrics), net of returns.
-    days: Vec<Day>,
+    pub(super) days: Vec<Day>,
     /// Sales only: the members' lifetime bounds.
-    sales: Totals,
+    pub(super) sales: Totals,
     /// A tier reached on purchase (R24): (code, since).
-    tier: Option<(String, NaiveDate)>,
+    pub(super) tier: Option<(String, NaiveDate)>,
 }
 
 /// A chunk's ledger changes; see the module documentation.
@@ -281,13 +281,18 @@ impl LedgerBatch {
     }
 
     /// Writes every member's pending changes: the chunk's coarse write,
-    /// made once before it commits. Members go in id order (B-tree order).
+    /// made once before it commits. Members go in id order (B-tree order);
+    /// on PostgreSQL in a few set-based statements ([`super::batch_pg`]).
     pub fn write(&mut self, conn: &Conn) -> Result<()> {
         self.sync(conn)?;
         let mut pending: Vec<(i64, MemberSums)> = self.pending.drain().collect();
         pending.sort_unstable_by_key(|p| p.0);
-        for (id, p) in &pending {
-            write_member(conn, *id, p)?;
+        if conn.is_pg() {
+            super::batch_pg::write_members(conn, &pending)?;
+        } else {
+            for (id, p) in &pending {
+                write_member(conn, *id, p)?;
+            }
         }
         Ok(())
     }

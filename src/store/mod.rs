@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod batch;
+mod batch_pg;
 mod batch_rows;
 pub mod copy;
 pub mod db;

@@ -10,6 +10,7 @@ mod props_world;
 mod workdir;
 mod workdir_db;
 
+mod test_chunk_writes;
 mod test_completions;
 mod test_concurrency;
 mod test_crash;
