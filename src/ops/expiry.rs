@@ -1,7 +1,10 @@
 //! Points expiry (R27–R30): `year-end-reset` for calendar-year programs and
 //! `expire` for per-lot and inactivity programs.
 //!
-//! Members are taken in id ranges, one transaction each: a kill half-way
+//! Members are taken in keyset pages (`members_per_commit` members after
+//! the last id done), one transaction each, every page expired set-based
+//! (`store::expiry::expire_chunk`: one statement for the entries, one for
+//! the lot uses, one for the lots, one for the balances): a kill half-way
 //! leaves whole members expired or untouched, and a re-run expires exactly
 //! what is left, because an expired lot has no points left to expire.
 
@@ -9,20 +12,22 @@ use super::Ctx;
 use crate::error::Refused;
 use crate::program::ExpiryPolicy;
 use crate::rules;
-use crate::store::batch::{LedgerBatch, LotTake};
-use crate::store::{self, expiry, ledger, programs, tiers as st_tiers, Store};
+use crate::store::{self, expiry, programs, tiers as st_tiers, Store};
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
 
 /// Members per transaction.
 pub const MEMBERS_PER_COMMIT: i64 = 20_000;
 
+/// The page cache (KiB) while expiring: a chunk's dirty pages fit in it.
+const EXPIRY_CACHE_KIB: i64 = 4 * 1024;
+
 /// How an expiry run goes.
 #[derive(Debug, Clone, Copy)]
 pub struct Run {
     /// Compute and report, change nothing.
     pub dry_run: bool,
-    /// Member ids per committed chunk.
+    /// Members per committed chunk (a keyset page of member ids).
     pub members_per_commit: i64,
 }
 
@@ -190,86 +195,64 @@ fn run_chunks(
     let (mut members, mut points) = (0u64, 0i64);
     let max_id = st_tiers::max_member_id(&st.conn)?;
     let at = ctx.now_text();
+    let cutoff = match due {
+        Due::ByDate(d) | Due::Inactive(d) => d.to_string(),
+        Due::Nothing => String::new(),
+    };
+    let note = match due {
+        Due::ByDate(d) => format!(" points that expired by {d} (R27)"),
+        Due::Inactive(d) => format!(" points lapsed: no purchase since before {d} (R29)"),
+        Due::Nothing => String::new(),
+    };
+    let entry = expiry::ExpiryEntry {
+        at: &at,
+        reference: what,
+        program_version: version,
+        operator: &ctx.operator,
+        note_after_points: &note,
+    };
+    let which = match due {
+        Due::Inactive(_) => expiry::Due::Inactive(&cutoff),
+        _ => expiry::Due::ByDate(&cutoff),
+    };
+    // Keyset pages of members: (after, upto], one transaction each. Every
+    // reference written is one just read (a member's lots, the chunk's own
+    // entries), so foreign keys are off (`audit` checks for orphans).
+    let bulk = store::BulkWrite::start(&st.conn, EXPIRY_CACHE_KIB)?;
     let mut after = 0i64;
-    while due != Due::Nothing && after < max_id {
-        let upto = after.saturating_add(how.members_per_commit.max(1));
-        let tx = st.write()?;
-        let lots = match due {
-            Due::ByDate(d) => expiry::due_by_date(&tx, &d.to_string(), after, upto)?,
-            Due::Inactive(d) => expiry::due_by_inactivity(&tx, &d.to_string(), after, upto)?,
-            Due::Nothing => Vec::new(),
+    loop {
+        if due == Due::Nothing {
+            break;
+        }
+        let tx = bulk.begin()?;
+        let Some(upto) = expiry::page_end(&tx, after, how.members_per_commit.max(1))? else {
+            break;
         };
+        let expired = expiry::expire_chunk(&tx, which, after, upto, &entry)?;
         let (chunk_members, chunk_points) = (members, points);
-        let mut batch = LedgerBatch::new();
-        let mut i = 0;
-        while i < lots.len() {
-            let member_id = lots[i].member_id;
-            let j = lots[i..]
-                .iter()
-                .position(|l| l.member_id != member_id)
-                .map_or(lots.len(), |k| i + k);
-            let total: i64 = lots[i..j].iter().map(|l| l.points).sum();
-            let note = match due {
-                Due::ByDate(d) => format!("{total} points that expired by {d} (R27)"),
-                Due::Inactive(d) => {
-                    format!("{total} points lapsed: no purchase since before {d} (R29)")
-                }
-                Due::Nothing => String::new(),
-            };
-            let entry_id = batch.entry(
-                &tx,
-                &ledger::Entry {
-                    member_id,
-                    at: &at,
-                    kind: ledger::Kind::Expire,
-                    points: -total,
-                    source: "expiry",
-                    reference: Some(what),
-                    program_version: version,
-                    operator: &ctx.operator,
-                    note: Some(&note),
-                    earned_on: ctx.today,
-                    expires_on: None,
-                    allow_debt: false,
-                },
-                0,
-            )?;
-            for l in &lots[i..j] {
-                batch.take_lot(
-                    &tx,
-                    LotTake {
-                        entry_id,
-                        lot_id: l.lot_id,
-                        points: l.points,
-                    },
-                )?;
-            }
-            batch.add_balance(member_id, -total);
-            let tier = &lots[i].tier;
-            let slot = match tiers.iter().position(|t| &t.tier == tier) {
+        for t in expired {
+            let slot = match tiers.iter().position(|x| x.tier == t.tier) {
                 Some(k) => k,
                 None => {
                     tiers.push(TierExpiry {
-                        tier: tier.clone(),
+                        tier: t.tier.clone(),
                         ..TierExpiry::default()
                     });
                     tiers.len() - 1
                 }
             };
-            tiers[slot].members += 1;
-            tiers[slot].points += total;
-            members += 1;
-            points += total;
-            i = j;
+            tiers[slot].members += t.members;
+            tiers[slot].points += t.points;
+            members += t.members;
+            points += t.points;
         }
-        batch.write(&tx)?;
         if dry_run {
             tx.rollback()?;
         } else {
             tx.commit()?;
             done.members += members - chunk_members;
             done.points += points - chunk_points;
-            done.upto = upto.min(max_id);
+            done.upto = upto;
             if upto < max_id {
                 store::let_others_in();
             }
@@ -277,6 +260,7 @@ fn run_chunks(
         after = upto;
         progress(after.min(max_id), max_id);
     }
+    drop(bulk);
     if !dry_run {
         crate::ops::journal::change(
             &st.conn,
