@@ -174,15 +174,36 @@ pub fn mask_card(card: &str, phone: &str, id_number: &str, birthday: Option<&str
     if b.len() == 18 && b[..17].iter().all(u8::is_ascii_digit) {
         secrets.push(id_number[6..14].to_string());
     }
-    if let Some(d) =
-        birthday.and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d").ok())
-    {
-        secrets.push(d.format("%Y%m%d").to_string());
+    if let Some(d) = birthday.and_then(birth_digits) {
+        secrets.push(d);
     }
     if secrets.iter().any(|s| upper.contains(s.as_str())) {
         return "*".repeat(c.chars().count());
     }
     card.to_string()
+}
+
+/// A stored birthday (`YYYY-MM-DD`, perhaps followed by more) as the birth
+/// date's `YYYYMMDD`, None when it is not a date. The usual shape is read
+/// without chrono's format parser (an export masks every card with it).
+fn birth_digits(t: &str) -> Option<String> {
+    let s = t.get(..10).unwrap_or(t);
+    let b = s.as_bytes();
+    let plain = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [0, 1, 2, 3, 5, 6, 8, 9]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit());
+    if plain {
+        let n = |r: std::ops::Range<usize>| s[r].parse::<u32>().ok();
+        let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+        NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
+        return Some(format!("{}{}{}", &s[0..4], &s[5..7], &s[8..10]));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|d| d.format("%Y%m%d").to_string())
 }
 
 /// Masks what looks like a phone or an ID number inside free text (notes,
@@ -226,6 +247,30 @@ mod tests {
     fn with_check(first17: &str) -> String {
         let c = id_check_char(first17.as_bytes()).unwrap();
         format!("{first17}{}", c as char)
+    }
+
+    #[test]
+    fn r35_birth_digits_read_a_date_as_chrono_does() {
+        let chrono_way = |t: &str| {
+            NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d")
+                .ok()
+                .map(|d| d.format("%Y%m%d").to_string())
+        };
+        for t in [
+            "1990-05-17",
+            "2000-02-29",
+            "1900-02-29",
+            "2026-02-30",
+            "2026-13-01",
+            "0999-01-01",
+            "1990-5-17",
+            "1990-05-17T00:00:00",
+            "1990/05/17",
+            "",
+            "abcd-ef-gh",
+        ] {
+            assert_eq!(birth_digits(t), chrono_way(t), "{t}");
+        }
     }
 
     #[test]
