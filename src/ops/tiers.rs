@@ -12,6 +12,9 @@ use crate::store::{members, tiers as st_tiers, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
 
+/// The page cache (KiB) while the changes are written.
+const RECOMPUTE_CACHE_KIB: i64 = 4 * 1024;
+
 /// Members before and after, per tier.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct TierCount {
@@ -191,7 +194,7 @@ fn recompute_in(
     st_tiers::for_each_member(&st.conn, |id, _no, tier, pinned, since, floor| {
         total += 1;
         let current = program.tier_rank(tier).unwrap_or(0);
-        let (earned, _) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
+        let earned = tiers::earned_rank(&program.tiers, &|m| sums.value(id, m));
         let mut next = tiers::after_recompute(program.tiers.downgrade, current, earned, pinned);
         // One step per recompute date: a second run for the same date does nothing.
         if program.tiers.downgrade == Downgrade::OneStep && next < current && stepped.contains(&id)
@@ -219,7 +222,10 @@ fn recompute_in(
         }
         Ok(())
     })?;
-    let tx = st.write()?;
+    // The changes land on members at random: a page cache that holds them
+    // keeps SQLite from spilling dirty pages mid-transaction.
+    let bulk = crate::store::BulkWrite::start(&st.conn, RECOMPUTE_CACHE_KIB)?;
+    let tx = bulk.begin()?;
     for &(id, from, to) in &changes {
         let (_, reason) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
         let m = members::get(&tx, id)?;

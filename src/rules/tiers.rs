@@ -275,6 +275,29 @@ pub fn earned(tiers: &Tiers, values: &dyn Fn(Measure) -> i64) -> (usize, String)
     (0, reason)
 }
 
+/// The rank `earned` gives, without its reason: what a recompute needs for
+/// every member (the reason is written for the few that change).
+pub fn earned_rank(tiers: &Tiers, values: &dyn Fn(Measure) -> i64) -> usize {
+    let holds = |tier: &crate::program::Tier| {
+        tier.any
+            .iter()
+            .any(|c| reaches(c.metric, values(Measure::of(c)), c.min.0))
+            || tier.all_of.iter().any(|group| {
+                group
+                    .iter()
+                    .all(|c| reaches(c.metric, values(Measure::of(c)), c.min.0))
+            })
+    };
+    tiers
+        .ladder
+        .iter()
+        .enumerate()
+        .skip(1)
+        .rev()
+        .find(|(_, t)| !t.invitation && holds(t))
+        .map_or(0, |(i, _)| i)
+}
+
 /// Why a tier's conditions hold, or `None`: its first single condition that
 /// holds, else its first all-of group whose every condition holds (the
 /// reason then names each of them, joined by "and").
@@ -486,6 +509,26 @@ mod tests {
     const WEBSITE: &str = include_str!("../../tests/programs/rules-website.toml");
     const DEPARTMENT_STORE: &str = include_str!("../../tests/programs/rules-department-store.toml");
     const SUPERMARKET: &str = include_str!("../../tests/programs/rules-supermarket.toml");
+    /// An all-of group and an invitation tier.
+    const ALL_AND_INVITATION_LADDER: &str = r#"
+name = "x"
+timezone = "Asia/Shanghai"
+[[tiers.tier]]
+code = "D"
+name = "D"
+[[tiers.tier]]
+code = "A"
+name = "A"
+any = [{ all = [
+  { metric = "spend", window = "year", min = "10000" },
+  { metric = "purchases", window = "year", min = "3" },
+] }]
+[[tiers.tier]]
+code = "P"
+name = "P"
+invitation = true
+any = [{ metric = "spend", window = "365d", min = "40000" }]
+"#;
 
     fn tiers_of(toml: &str) -> Tiers {
         parse(toml).unwrap().tiers
@@ -988,6 +1031,19 @@ mod tests {
             for d in &days {
                 let inside = start.is_none_or(|s| d.date >= s) && d.date <= end;
                 prop_assert_eq!(in_window(window, as_of, d.date), inside);
+            }
+        }
+
+        /// R23–R25: the recompute's rank without reasons is `earned`'s rank.
+        #[test]
+        fn r25_earned_rank_is_the_rank_earned_gives(
+            days in prop::collection::vec(any_day(-500_000..5_000_000), 0..20),
+            as_of in any_date(),
+        ) {
+            for toml in [MALL, MENSWEAR, WEBSITE, DEPARTMENT_STORE, SUPERMARKET, ALL_AND_INVITATION_LADDER] {
+                let tiers = tiers_of(toml);
+                let v = |ms| value(ms, as_of, &days);
+                prop_assert_eq!(earned_rank(&tiers, &v), earned(&tiers, &v).0);
             }
         }
 
