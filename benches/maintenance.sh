@@ -7,16 +7,17 @@
 # (examples/gen_receipts.rs + `vipctl purchase --file`), then times on copies:
 #   1. vipctl tier-recompute --as-of 2026-11-20   (goal < 30 s, aim 10 s; peak < 300 MB)
 #   2. vipctl export tiers --as-of 2026-11-20      (goal < 10 s, memory flat)
-#   3. vipctl year-end-reset --year 2026           (goal < 20 s, aim 5 s; memory flat)
+#   3. vipctl audit, after them                   (issue 12: ≤ 1× the import floor)
+#   4. vipctl year-end-reset --year 2026           (goal < 20 s, aim 5 s; memory flat)
 #      --as-of 2027-01-01, on a fresh copy
-#   4. vipctl report tiers --as-of 2026-11-20, and every other report that
+#   5. vipctl report tiers --as-of 2026-11-20, and every other report that
 #      `vipctl report --help` lists (care, dormant, birthdays, stores, staff,
 #      top, …) with default options                (goal < 10 s each)
-# then 1–3 again for MEMBERS/10 members and LINES/10 lines, to show that the
+# then 1–4 again for MEMBERS/10 members and LINES/10 lines, to show that the
 # export and the reset do not grow in memory with the database.
 #
-# Prints one markdown row per (job, size): wall seconds and peak RSS from GNU
-# time, and the load average (1, 5, 15 min) when the job started — the machine
+# Prints one markdown row per (job, size): wall seconds, user + system CPU
+# seconds and peak RSS from GNU time, and the load average (1, 5, 15 min) when the job started — the machine
 # has 2 cores and may be shared. The build (enroll, import) is timed too; when
 # the database comes from the cache its build rows are re-printed, marked so.
 #
@@ -52,11 +53,13 @@ BIN=$DATA/vipctl
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg | sed 's/ / \/ /g'; }
 
-row() { # JOB MEMBERS LINES SECONDS PEAK_KB LOAD
+row() { # JOB MEMBERS LINES SECONDS PEAK_KB LOAD [USER_S SYS_S]
   python3 - "$@" <<'PY'
 import sys
-job, m, l, s, kb, load = sys.argv[1:]
+job, m, l, s, kb, load = sys.argv[1:7]
 secs = f"{float(s):.2f}" if s.replace('.', '', 1).isdigit() else s
+if len(sys.argv) > 8:
+    secs += f" ({float(sys.argv[7]) + float(sys.argv[8]):.2f})"
 mb = f"{int(kb) / 1024:.1f}" if kb.isdigit() else kb
 print(f"| {job} | {int(m):,} | {int(l):,} | {secs} | {mb} | {load} |")
 PY
@@ -68,12 +71,12 @@ timed() {
   local name=$1 m=$2 l=$3 ok=$4; shift 5
   local tag="${name// /-}-$m-$l" load rc=0
   load=$(loadavg)
-  /usr/bin/time -f "%e %M" -o "$DATA/$tag.time" "$@" >"$DATA/$tag.out" 2>"$DATA/$tag.err" || rc=$?
-  local s kb; read -r s kb < <(tail -n1 "$DATA/$tag.time")
+  /usr/bin/time -f "%e %M %U %S" -o "$DATA/$tag.time" "$@" >"$DATA/$tag.out" 2>"$DATA/$tag.err" || rc=$?
+  local s kb u y; read -r s kb u y < <(tail -n1 "$DATA/$tag.time")
   if [[ " $ok " == *" $rc "* ]]; then
-    row "$name" "$m" "$l" "$s" "$kb" "$load"
+    row "$name" "$m" "$l" "$s" "$kb" "$load" "$u" "$y"
   else
-    row "$name FAILED (exit $rc)" "$m" "$l" "$s" "$kb" "$load"
+    row "$name FAILED (exit $rc)" "$m" "$l" "$s" "$kb" "$load" "$u" "$y"
     { echo "FAILED: $*"; tail -n 5 "$DATA/$tag.err"; } >&2
     FAILED=1
   fi
@@ -128,6 +131,7 @@ run_size() { # MEMBERS LINES FULL(1: with reports)
   copy_db "$DB" "$a"
   timed tier-recompute "$m" "$l" 0 -- "$BIN" --db "$a" -q --as-of "$AS_OF" tier-recompute
   timed "export tiers" "$m" "$l" 0 -- "$BIN" --db "$a" -q --as-of "$AS_OF" export tiers -o bench-data/tiers.csv
+  timed audit "$m" "$l" 0 -- "$BIN" --db "$a" -q audit
   copy_db "$DB" "$b"
   timed year-end-reset "$m" "$l" 0 -- "$BIN" --db "$b" -q --as-of 2027-01-01 year-end-reset --year 2026 --allow-future-date
   rm -f "$b" "$b-wal" "$b-shm"
@@ -140,7 +144,7 @@ run_size() { # MEMBERS LINES FULL(1: with reports)
   rm -f "$a" "$a-wal" "$a-shm"
 }
 
-echo "| job | members | lines | seconds | peak MB | load avg (1/5/15 min) at start |"
+echo "| job | members | lines | seconds (CPU s) | peak MB | load avg (1/5/15 min) at start |"
 echo "| --- | ---: | ---: | ---: | ---: | --- |"
 run_size "$MEMBERS" "$LINES" 1
 run_size $((MEMBERS / 10)) $((LINES / 10)) 0
