@@ -22,6 +22,7 @@ pub mod programs;
 pub mod receipts;
 pub mod reports;
 pub mod schema;
+mod schema_checks;
 mod schema_finance;
 pub mod simulate;
 pub mod tiers;
@@ -225,8 +226,32 @@ fn set_pragmas(conn: &Connection, wait: std::time::Duration) -> Result<()> {
     Ok(())
 }
 
+/// Runs `f` with foreign keys off, then restores the connection's setting.
+/// A migration that rebuilds a table drops the old one while other tables
+/// still refer to it (SQLite's documented procedure for such changes: keys
+/// off, outside the transaction, since the pragma is a no-op inside one).
+/// No migration changes a key, so references stay as valid as they were.
+fn without_foreign_keys<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> Result<T>,
+) -> Result<T> {
+    let on: bool = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0))?;
+    if on {
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+    }
+    let out = f(conn);
+    if on {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+    }
+    out
+}
+
 /// Applies the migrations after `user_version`, each in its own transaction.
 pub fn migrate(conn: &mut Connection, up_to: u32) -> Result<()> {
+    without_foreign_keys(conn, |conn| migrate_steps(conn, up_to))
+}
+
+fn migrate_steps(conn: &mut Connection, up_to: u32) -> Result<()> {
     let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current > schema::LATEST {
         bail!(
@@ -262,6 +287,10 @@ fn copy_path(path: &Path, version: u32) -> PathBuf {
 /// (SQLite's backup API: a consistent copy, WAL content included). A
 /// failure leaves the file as it was.
 fn migrate_with_copy(conn: &mut Connection, path: &Path) -> Result<Option<Migrated>> {
+    without_foreign_keys(conn, |conn| migrate_with_copy_steps(conn, path))
+}
+
+fn migrate_with_copy_steps(conn: &mut Connection, path: &Path) -> Result<Option<Migrated>> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let from: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if from > schema::LATEST {

@@ -4,7 +4,7 @@
 //! its data intact; commands that only read never migrate it ("Safety at the
 //! edges": read-only use).
 
-use crate::workdir::{fixture, sqlite_only, Workdir};
+use crate::workdir::{fixture, snapshot, sqlite_only, Workdir};
 use rusqlite::Connection;
 use std::path::Path;
 use vipctl::store::schema::{APPLICATION_ID, LATEST, MIGRATIONS};
@@ -186,5 +186,190 @@ fn the_committed_schema_v1_fixture_opens_migrates_and_audits_clean() {
     wd.ok(&["migrate"]);
     assert_eq!(user_version(wd.db()), LATEST);
     data_is_intact(&wd);
+    wd.ok(&["audit"]);
+}
+
+// ------------------------------------------------------ v11: bounds as CHECKs
+
+/// The tables whose bounds (SPEC "Safety at the edges": points within
+/// ±10^15, money within 10^13 yuan, integers only) were triggers up to
+/// schema v10 and are CHECK constraints from v11 on.
+const GUARDED: [&str; 5] = ["members", "ledger", "lots", "lot_uses", "member_days"];
+
+/// The schema entries (type, name, SQL) of the guarded tables, their indexes
+/// and triggers, with a renamed table's quoted name unquoted; sorted.
+fn guarded_schema(conn: &Connection) -> Vec<(String, String, String)> {
+    let mut rows: Vec<(String, String, String)> = conn
+        .prepare(
+            "SELECT type, name, COALESCE(sql, '') FROM sqlite_master
+             WHERE tbl_name IN ('members', 'ledger', 'lots', 'lot_uses', 'member_days')",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    for (_, name, sql) in &mut rows {
+        *sql = sql.replacen(
+            &format!("CREATE TABLE \"{name}\""),
+            &format!("CREATE TABLE {name}"),
+            1,
+        );
+    }
+    rows.sort();
+    rows
+}
+
+/// Turns a database of the latest schema back into what schema v10 made
+/// of it: each guarded table rebuilt as v10 declared it (bounds by
+/// triggers), with v10's indexes and triggers, every row kept.
+fn back_to_v10(path: &Path) {
+    let mut v10 = Connection::open_in_memory().unwrap();
+    vipctl::store::migrate(&mut v10, 10).unwrap();
+    let reference = guarded_schema(&v10);
+    let mut conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+    let tx = conn.transaction().unwrap();
+    for t in GUARDED {
+        let (_, _, sql) = reference
+            .iter()
+            .find(|(ty, name, _)| ty == "table" && name == t)
+            .unwrap();
+        let columns: Vec<String> = v10
+            .prepare(&format!("SELECT name FROM pragma_table_info('{t}')"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let columns = columns.join(", ");
+        let create = sql.replacen(
+            &format!("CREATE TABLE {t} "),
+            &format!("CREATE TABLE {t}_v10 "),
+            1,
+        );
+        tx.execute_batch(&format!(
+            "{create};
+             INSERT INTO {t}_v10 ({columns}) SELECT {columns} FROM {t};
+             DROP TABLE {t};
+             ALTER TABLE {t}_v10 RENAME TO {t};"
+        ))
+        .unwrap();
+    }
+    for (ty, _, sql) in &reference {
+        if (ty == "index" || ty == "trigger") && !sql.is_empty() {
+            tx.execute_batch(sql).unwrap();
+        }
+    }
+    tx.pragma_update(None, "user_version", 10).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(guarded_schema(&conn), reference, "not the v10 schema");
+}
+
+/// R21, R27: the v11 migration turns the bound triggers into CHECK
+/// constraints on a database at v10 that has seen imports, returns,
+/// adjustments and redemptions: every row of every table is kept as it was,
+/// keys and indexes and WITHOUT ROWID stay, `audit` passes after, and a
+/// write past a bound or of a non-integer is still refused by the schema,
+/// naming the bound.
+#[test]
+fn the_v11_migration_keeps_every_row_and_still_refuses_out_of_bound_writes() {
+    if sqlite_only("SQLite's bound triggers and table rebuild") {
+        return;
+    }
+    let wd = Workdir::setup();
+    let receipts = wd.copy_fixture("receipts.csv");
+    let out = wd.run(&["purchase", "--file", receipts.to_str().unwrap()]);
+    assert!(out.code == 0 || out.code == 3, "{}", out.stderr);
+    wd.ok(&[
+        "adjust", "--member", "C000003", "--points", "900", "--reason", "opening",
+    ]);
+    wd.ok(&["redeem", "--member", "C000003", "--points", "300"]);
+    back_to_v10(wd.db());
+    assert_eq!(user_version(wd.db()), 10);
+    for t in GUARDED {
+        assert!(wd.count(t) > 0, "no rows in {t} to carry over");
+    }
+    let triggers = |wd: &Workdir| {
+        wd.query_i64(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%bounds%'",
+        )
+    };
+    assert_eq!(triggers(&wd), 10);
+    let indexes = |wd: &Workdir| -> Vec<(String, String)> {
+        let conn = Connection::open(wd.db()).unwrap();
+        let mut names: Vec<(String, String)> = conn
+            .prepare("SELECT tbl_name, name FROM sqlite_master WHERE type = 'index'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        names.sort();
+        names
+    };
+    let before = snapshot(&wd);
+    let indexes_before = indexes(&wd);
+    wd.ok(&["audit"]);
+
+    wd.ok(&["migrate"]);
+    assert_eq!(user_version(wd.db()), LATEST);
+    assert_eq!(snapshot(&wd), before, "a row changed in the migration");
+    assert_eq!(indexes(&wd), indexes_before);
+    assert_eq!(triggers(&wd), 0, "a bound trigger is left");
+    let conn = Connection::open(wd.db()).unwrap();
+    for t in ["lot_uses", "member_days"] {
+        let sql: String = conn
+            .query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [t], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(sql.ends_with("WITHOUT ROWID"), "{sql}");
+    }
+    let orphans: i64 = conn
+        .query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(orphans, 0);
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    wd.ok(&["audit"]);
+
+    // Out of bounds, or not an integer: refused, naming the table and bound.
+    let no: String = conn
+        .query_row("SELECT MIN(member_no) FROM members", [], |r| r.get(0))
+        .unwrap();
+    for (sql, needle) in [
+        ("UPDATE members SET balance = 1000000000000001", "members: balance"),
+        ("UPDATE members SET balance = 10.5", "10^15"),
+        ("UPDATE members SET sales_fen = 'lots'", "members: balance"),
+        ("UPDATE members SET sales_count = -1", "members: balance"),
+        ("UPDATE ledger SET points = -1000000000000001", "ledger: points"),
+        ("UPDATE ledger SET lot_points = 2.5 WHERE lot_points IS NOT NULL", "ledger: points"),
+        ("UPDATE lots SET remaining = 2.5", "lots: size and remaining"),
+        ("UPDATE lot_uses SET points = 1e16", "lot_uses: points"),
+        ("UPDATE member_days SET purchases = 'x'", "member_days: spend"),
+        (
+            "INSERT INTO member_days (member_id, local_date, spend_fen) VALUES (1, '2099-01-01', 1e300)",
+            "member_days: spend",
+        ),
+    ] {
+        let err = conn.execute_batch(sql).expect_err(sql).to_string();
+        assert!(err.contains("CHECK constraint failed") && err.contains(needle), "{sql}: {err}");
+    }
+    drop(conn);
+    assert_eq!(snapshot(&wd), before, "a refused write changed something");
+    wd.ok(&[
+        "adjust",
+        "--member",
+        &no,
+        "--points",
+        "5",
+        "--reason",
+        "after v11",
+    ]);
     wd.ok(&["audit"]);
 }
