@@ -8,7 +8,7 @@
 use super::Ctx;
 use crate::program::{Downgrade, Program};
 use crate::rules::tiers::{self, Measure};
-use crate::store::{members, tiers as st_tiers, Store};
+use crate::store::{tiers as st_tiers, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
 
@@ -226,38 +226,49 @@ fn recompute_in(
     // keeps SQLite from spilling dirty pages mid-transaction.
     let bulk = crate::store::BulkWrite::start(&st.conn, RECOMPUTE_CACHE_KIB)?;
     let tx = bulk.begin()?;
-    for &(id, from, to) in &changes {
-        let (_, reason) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
-        let m = members::get(&tx, id)?;
-        let why = if to > from {
-            format!("recompute as of {as_of}: {reason}")
-        } else {
-            format!(
-                "recompute as of {as_of} ({} downgrade): {reason}",
-                policy_name(program.tiers.downgrade)
-            )
-        };
-        let change = Change {
-            member_no: m.member_no.clone(),
-            from: m.tier.clone(),
-            to: ladder[to].code.clone(),
-            reason: why,
-        };
+    // Written in groups, set-based (a few statements per group, not three
+    // per change: bounded round trips on PostgreSQL).
+    let at = ctx.now_text();
+    for group in changes.chunks(st_tiers::WRITE_GROUP) {
+        let ids: Vec<i64> = group.iter().map(|c| c.0).collect();
+        let stored = st_tiers::numbers_and_tiers(&tx, &ids)?;
+        let made: Vec<Change> = group
+            .iter()
+            .zip(stored)
+            .map(|(&(id, from, to), (member_no, tier))| {
+                let (_, reason) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
+                let reason = if to > from {
+                    format!("recompute as of {as_of}: {reason}")
+                } else {
+                    format!(
+                        "recompute as of {as_of} ({} downgrade): {reason}",
+                        policy_name(program.tiers.downgrade)
+                    )
+                };
+                Change {
+                    member_no,
+                    from: tier,
+                    to: ladder[to].code.clone(),
+                    reason,
+                }
+            })
+            .collect();
         if !dry_run {
-            members::set_tier(&tx, id, &change.to, as_of, false)?;
-            members::tier_change(
-                &tx,
-                &members::NewTierChange {
+            let writes: Vec<st_tiers::TierWrite> = group
+                .iter()
+                .zip(&made)
+                .map(|(&(id, _, _), c)| st_tiers::TierWrite {
                     member_id: id,
-                    at: &ctx.now_text(),
-                    from: Some(&change.from),
-                    to: &change.to,
-                    reason: &change.reason,
-                    operator: &ctx.operator,
-                },
-            )?;
+                    from: &c.from,
+                    to: &c.to,
+                    reason: &c.reason,
+                })
+                .collect();
+            st_tiers::write_changes(&tx, &writes, as_of, &at, &ctx.operator)?;
         }
-        on_change(&change)?;
+        for change in &made {
+            on_change(change)?;
+        }
     }
     before_commit()?;
     if dry_run {

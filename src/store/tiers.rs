@@ -1,7 +1,7 @@
 //! Reads and writes for the tier recompute (R22–R26): one pass over
 //! `member_days`, one over `members`.
 
-use super::db::Conn;
+use super::db::{Arg, Conn};
 use super::values::{day, read_day};
 use super::Totals;
 use crate::params;
@@ -71,4 +71,103 @@ pub fn recomputed_on(conn: &Conn, as_of: NaiveDate) -> Result<Vec<i64>> {
         conn.prepare("SELECT DISTINCT member_id FROM tier_history WHERE reason LIKE ?1")?;
     let rows = st.query_map([format!("recompute as of {as_of}%")], |r| r.get(0))?;
     rows.collect::<Result<_, _>>()
+}
+
+/// Tier changes written per statement (a few thousand parameters at most).
+pub const WRITE_GROUP: usize = 500;
+
+/// One tier change of a recompute.
+#[derive(Debug, Clone, Copy)]
+pub struct TierWrite<'a> {
+    pub member_id: i64,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub reason: &'a str,
+}
+
+/// Member numbers and tier codes of up to [`WRITE_GROUP`] members, in the
+/// order of `ids` (ascending); an id that names no member is an error.
+pub fn numbers_and_tiers(conn: &Conn, ids: &[i64]) -> Result<Vec<(String, String)>> {
+    let marks = placeholders(1, ids.len(), 1);
+    let args: Vec<&dyn Arg> = ids.iter().map(|id| id as &dyn Arg).collect();
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT id, member_no, tier FROM members WHERE id IN ({marks}) ORDER BY id"
+    ))?;
+    let mut rows = st.query(args.as_slice())?;
+    let mut out = Vec::with_capacity(ids.len());
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if ids.get(out.len()) != Some(&id) {
+            break;
+        }
+        out.push((r.get_str(1)?.to_string(), r.get_str(2)?.to_string()));
+    }
+    if out.len() != ids.len() {
+        anyhow::bail!(
+            "member id {} is not in the database",
+            ids.get(out.len()).copied().unwrap_or_default()
+        );
+    }
+    Ok(out)
+}
+
+/// Writes up to [`WRITE_GROUP`] tier changes set-based: one `UPDATE` per
+/// tier reached (tier, since `since`, unpinned, as `members::set_tier`
+/// writes it) and one multi-row `INSERT` of their tier-history rows.
+pub fn write_changes(
+    conn: &Conn,
+    changes: &[TierWrite<'_>],
+    since: NaiveDate,
+    at: &str,
+    operator: &str,
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let since = day(since);
+    let mut tos: Vec<&str> = changes.iter().map(|c| c.to).collect();
+    tos.sort_unstable();
+    tos.dedup();
+    for to in tos {
+        let ids: Vec<i64> = changes
+            .iter()
+            .filter(|c| c.to == to)
+            .map(|c| c.member_id)
+            .collect();
+        let mut args: Vec<&dyn Arg> = vec![&to, &since, &false];
+        args.extend(ids.iter().map(|id| id as &dyn Arg));
+        conn.prepare_cached(&format!(
+            "UPDATE members SET tier = ?1, tier_since = ?2, tier_pinned = ?3 WHERE id IN ({})",
+            placeholders(4, ids.len(), 1)
+        ))?
+        .execute(args.as_slice())?;
+    }
+    let mut args: Vec<&dyn Arg> = Vec::with_capacity(changes.len() * 6);
+    for c in changes {
+        args.extend([
+            &c.member_id as &dyn Arg,
+            &at,
+            &c.from,
+            &c.to,
+            &c.reason,
+            &operator,
+        ]);
+    }
+    let rows: Vec<String> = (0..changes.len())
+        .map(|i| format!("({})", placeholders(1 + 6 * i, 6, 1)))
+        .collect();
+    conn.prepare_cached(&format!(
+        "INSERT INTO tier_history (member_id, at, from_tier, to_tier, reason, operator) VALUES {}",
+        rows.join(", ")
+    ))?
+    .execute(args.as_slice())?;
+    Ok(())
+}
+
+/// `?first, ?first+step, …`: `n` numbered placeholders.
+fn placeholders(first: usize, n: usize, step: usize) -> String {
+    (0..n)
+        .map(|i| format!("?{}", first + i * step))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
