@@ -269,6 +269,20 @@ impl<'c> Stmt<'c> {
         }
     }
 
+    /// The first row mapped by `f`, or `None`: `query_row(…).optional()`
+    /// without making an error of "no rows", for lookups that often miss.
+    pub fn query_row_opt<T, P: Params, F: FnOnce(&Row<'_>) -> Result<T>>(
+        &mut self,
+        p: P,
+        f: F,
+    ) -> Result<Option<T>> {
+        let mut rows = self.query(p)?;
+        match rows.next()? {
+            Some(r) => f(&r).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Whether the query returns a row.
     pub fn exists<P: Params>(&mut self, p: P) -> Result<bool> {
         Ok(self.query(p)?.next()?.is_some())

@@ -20,6 +20,7 @@ pub mod members;
 mod pg;
 pub mod programs;
 pub mod receipts;
+pub mod refs;
 pub mod reports;
 pub mod schema;
 mod schema_checks;

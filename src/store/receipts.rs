@@ -94,13 +94,12 @@ pub struct Existing {
 /// The receipt (store, receipt), if stored.
 pub fn existing(conn: &Conn, store: &str, receipt: &str) -> Result<Option<Existing>> {
     conn.prepare_cached("SELECT digest, import_id FROM receipts WHERE store = ?1 AND receipt = ?2")?
-        .query_row([store, receipt], |r| {
+        .query_row_opt([store, receipt], |r| {
             Ok(Existing {
                 digest: r.get(0)?,
                 import_id: r.get(1)?,
             })
         })
-        .optional()
 }
 
 /// The stored receipts among `keys` (store, receipt), by key: one pass for

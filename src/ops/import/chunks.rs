@@ -112,7 +112,7 @@ impl Job<'_> {
     fn chunks(&mut self, bulk: &BulkWrite, progress: &mut impl FnMut(Progress)) -> Result<Ended> {
         let conn = bulk.conn();
         let (version, _, program) = programs::current(conn)?;
-        let dir = Directory::load(conn, &program)?;
+        let dir = Directory::load(conn)?;
         let mut tx = bulk.begin()?;
         let import_id = receipts::begin_import(
             &tx,
@@ -133,7 +133,7 @@ impl Job<'_> {
         for (v, ..) in programs::list(&tx)? {
             versions.insert(v, programs::by_version(&tx, v)?);
         }
-        let run = Run {
+        let mut run = Run {
             program: &program,
             versions,
             version,
@@ -169,7 +169,12 @@ impl Job<'_> {
                 .filter_map(|p| p.as_ref().ok().map(|r| (r.store, r.receipt)))
                 .collect();
             pending.look_up(&tx, &keys)?;
-            drop(keys);
+            let members: Vec<&str> = parsed
+                .iter()
+                .filter_map(|p| p.as_ref().ok().map(|r| r.member))
+                .collect();
+            run.dir.look_up(&tx, run.program, &members)?;
+            drop((keys, members));
             for (i, p) in parsed.into_iter().enumerate() {
                 let g = grouper.group(i);
                 let outcome = run
@@ -206,6 +211,7 @@ impl Job<'_> {
                 store::let_others_in();
                 tx = bulk.begin()?;
                 pending = Pending::new(&tx)?;
+                run.dir.forget();
                 rows_in_chunk = 0;
             }
         }

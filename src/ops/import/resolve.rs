@@ -1,16 +1,17 @@
 //! Step 3 of a receipt: who it is for. Members are resolved as R1 says: by
-//! card, member number or phone, in that order. Member numbers are parsed;
-//! cards and phones are held in memory, packed: a reference of the common
-//! shape (an optional capital letter and up to 15 digits: `G000000001`,
-//! `13812345678`) is exactly one 64-bit number, kept in a sorted array with
-//! the member's slot (12 bytes a key); other references are kept as text.
-//! Memory: about 90 bytes per member all told.
+//! card, member number or phone, in that order. References are looked up a
+//! window of receipts at a time (`look_up`), and the members they name are
+//! loaded then: the directory holds only the chunk's members, never every
+//! member, so memory does not grow with the members. What a member's
+//! receipts change in the chunk (tier, lifetime sales) is kept here until
+//! the chunk commits; the next chunk reads it back from the store.
 
 use super::upgrade::Headroom;
 use crate::error::Rejection;
 use crate::program::Program;
-use crate::store::receipts;
-use crate::store::{Conn, Totals};
+use crate::store::refs::{self, Card};
+use crate::store::Conn;
+use crate::store::Totals;
 use anyhow::Result;
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap as HashMap;
@@ -41,77 +42,28 @@ pub(super) enum Resolved<'d> {
     Rejected(Rejection),
 }
 
-/// A reference of the common shape packed into 64 bits, exactly: bits
-/// 54–58 the letter (1–26, 0 for none), 50–53 the number of digits (so
-/// leading zeros count), 0–49 their value (below 10^15 < 2^50).
-fn pack(key: &str) -> Option<u64> {
-    let b = key.as_bytes();
-    let (letter, digits) = match *b.first()? {
-        c @ b'A'..=b'Z' => (u64::from(c - b'A' + 1), &b[1..]),
-        b'0'..=b'9' => (0, b),
-        _ => return None,
-    };
-    if digits.is_empty() || digits.len() > 15 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let value = digits
-        .iter()
-        .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-    Some(letter << 54 | (digits.len() as u64) << 50 | value)
+/// A reference, looked up.
+enum Ref {
+    Member(u32),
+    /// A blocked card, with the card that replaced it.
+    Blocked(Option<Box<str>>),
+    Nobody,
 }
 
-/// References (cards or phones) to member slots.
-#[derive(Default)]
-struct Keys {
-    /// Packed references, sorted, with the slot of each.
-    packed: Vec<u64>,
-    slots: Vec<u32>,
-    /// References of another shape.
-    other: HashMap<Box<str>, u32>,
+/// The member id a reference of the member-number shape (`M00000042`) names.
+fn member_number(key: &str) -> Option<i64> {
+    key.strip_prefix('M')
+        .filter(|n| n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse::<i64>().ok())
 }
 
-impl Keys {
-    fn insert(&mut self, key: &str, slot: u32) {
-        match pack(key) {
-            Some(k) => {
-                self.packed.push(k);
-                self.slots.push(slot);
-            }
-            None => {
-                self.other.insert(key.into(), slot);
-            }
-        }
-    }
-
-    /// Sorts the packed keys (after the last insert).
-    fn seal(&mut self) {
-        let mut order: Vec<u32> = (0..self.packed.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| self.packed[i as usize]);
-        self.packed = order.iter().map(|&i| self.packed[i as usize]).collect();
-        self.slots = order.iter().map(|&i| self.slots[i as usize]).collect();
-        self.packed.shrink_to_fit();
-        self.slots.shrink_to_fit();
-    }
-
-    fn get(&self, key: &str) -> Option<u32> {
-        match pack(key) {
-            Some(k) => self.packed.binary_search(&k).ok().map(|i| self.slots[i]),
-            None => self.other.get(key).copied(),
-        }
-    }
-}
-
-/// The members, as the import resolves them.
+/// The members of a chunk, as the import resolves them.
 pub(super) struct Directory {
-    /// Active cards.
-    cards: Keys,
-    /// Blocked cards (R5), with the card that replaced each.
-    blocked: HashMap<Box<str>, Option<Box<str>>>,
-    /// Phones of active members.
-    phones: Keys,
-    /// Position in `members` by member id (ids are dense); `u32::MAX`: none.
-    index: Vec<u32>,
+    /// The chunk's references, looked up.
+    refs: HashMap<Box<str>, Ref>,
+    /// The chunk's members, and each one's position by id.
     members: Vec<MemberInfo>,
+    slots: HashMap<i64, u32>,
     /// Staff who left, with the date: a sale after it credits nobody (R33).
     left_staff: HashMap<Box<str>, NaiveDate>,
     /// Closed members by member number, with the member a merge kept: a
@@ -120,53 +72,7 @@ pub(super) struct Directory {
 }
 
 impl Directory {
-    pub fn load(conn: &Conn, program: &Program) -> Result<Directory> {
-        let mut members = Vec::new();
-        let mut index: Vec<u32> = Vec::new();
-        let mut phones = Keys::default();
-        receipts::for_each_member_profile(conn, |p| {
-            if let Some(phone) = p.phone {
-                phones.insert(phone, members.len() as u32);
-            }
-            let birthday = p
-                .birthday
-                .and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
-            if let Ok(id) = usize::try_from(p.id) {
-                if index.len() <= id {
-                    index.resize(id + 1, u32::MAX);
-                }
-                index[id] = members.len() as u32;
-            }
-            members.push(MemberInfo {
-                id: p.id,
-                birthday,
-                tier: Cell::new(program.tier_rank(p.tier).unwrap_or(0)),
-                pinned: p.pinned,
-                sales: Cell::new(p.sales),
-                headroom: Cell::new(None),
-            });
-        })?;
-        phones.seal();
-        let mut cards = Keys::default();
-        let mut blocked = HashMap::default();
-        receipts::for_each_card(conn, |card, id, replaced_by| {
-            let slot = id
-                .and_then(|id| usize::try_from(id).ok())
-                .and_then(|id| index.get(id).copied());
-            match slot {
-                Some(i) if i != u32::MAX => {
-                    // A card that is the member's own number resolves by number.
-                    if id.is_some_and(|id| card == crate::ops::members::member_no(id)) {
-                        return;
-                    }
-                    cards.insert(card, i);
-                }
-                _ => {
-                    blocked.insert(card.into(), replaced_by.map(Into::into));
-                }
-            }
-        })?;
-        cards.seal();
+    pub fn load(conn: &Conn) -> Result<Directory> {
         let left_staff = crate::store::lifecycle::staff_who_left(conn)?
             .into_iter()
             .map(|(code, on)| (code.into_boxed_str(), on))
@@ -176,14 +82,86 @@ impl Directory {
             .map(|(no, into)| (no.into_boxed_str(), into.map(String::into_boxed_str)))
             .collect();
         Ok(Directory {
-            cards,
-            blocked,
-            phones,
-            index,
-            members,
+            refs: HashMap::default(),
+            members: Vec::new(),
+            slots: HashMap::default(),
             left_staff,
             closed,
         })
+    }
+
+    /// Forgets the chunk's members: the store has what the chunk changed.
+    pub fn forget(&mut self) {
+        self.refs = HashMap::default();
+        self.members = Vec::new();
+        self.slots = HashMap::default();
+    }
+
+    /// Looks up the references `keys` names (a window's) that are not known
+    /// yet, and loads the members they name.
+    pub fn look_up(&mut self, conn: &Conn, program: &Program, keys: &[&str]) -> Result<()> {
+        let mut new: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !k.is_empty() && !self.refs.contains_key(*k))
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        new.sort_unstable();
+        new.dedup();
+        let cards = refs::cards_among(conn, &new)?;
+        // Not a card: a member number or a phone.
+        let rest: Vec<&str> = new
+            .iter()
+            .copied()
+            .filter(|k| !cards.contains_key(*k))
+            .collect();
+        let phones = refs::phones_among(conn, &rest)?;
+        let mut ids: Vec<i64> = cards
+            .values()
+            .filter_map(|c| match c {
+                Card::Active(id) => Some(*id),
+                Card::Blocked(_) => None,
+            })
+            .chain(rest.iter().filter_map(|k| member_number(k)))
+            .chain(phones.values().copied())
+            .filter(|id| !self.slots.contains_key(id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        refs::profiles_among(conn, &ids, |p| {
+            let birthday = p
+                .birthday
+                .and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+            self.slots.insert(p.id, self.members.len() as u32);
+            self.members.push(MemberInfo {
+                id: p.id,
+                birthday,
+                tier: Cell::new(program.tier_rank(p.tier).unwrap_or(0)),
+                pinned: p.pinned,
+                sales: Cell::new(p.sales),
+                headroom: Cell::new(None),
+            });
+        })?;
+        // R1: a card first (an active card of a closed member is as good as
+        // blocked), then a member number, then a phone.
+        for key in new {
+            let slot = |id: i64| self.slots.get(&id).copied();
+            let found = match cards.get(key) {
+                Some(Card::Active(id)) => match slot(*id) {
+                    Some(i) => Ref::Member(i),
+                    None => Ref::Blocked(None),
+                },
+                Some(Card::Blocked(by)) => Ref::Blocked(by.as_deref().map(Into::into)),
+                None => member_number(key)
+                    .and_then(slot)
+                    .or_else(|| phones.get(key).copied().and_then(slot))
+                    .map_or(Ref::Nobody, Ref::Member),
+            };
+            self.refs.insert(key.into(), found);
+        }
+        Ok(())
     }
 
     /// When the staff member `code` left, if they had left by `on`.
@@ -191,37 +169,23 @@ impl Directory {
         self.left_staff.get(code).copied().filter(|d| *d <= on)
     }
 
-    pub fn member(&self, id: i64) -> Option<&MemberInfo> {
-        let i = *self.index.get(usize::try_from(id).ok()?)?;
-        (i != u32::MAX).then(|| &self.members[i as usize])
-    }
-
-    /// Resolves a member reference (R1); empty is a non-member sale.
+    /// Resolves a member reference (R1) that was looked up; empty is a
+    /// non-member sale.
     pub fn resolve(&self, key: &str) -> Resolved<'_> {
         if key.is_empty() {
             return Resolved::NonMember;
         }
-        if let Some(i) = self.cards.get(key) {
-            return Resolved::Member(&self.members[i as usize]);
-        }
-        if let Some(by) = self.blocked.get(key) {
-            return Resolved::Rejected(Rejection::refused(format!(
-                "card {key} is blocked (reported lost{}) (R5)",
-                by.as_ref()
-                    .map(|b| format!(", replaced by {b}"))
-                    .unwrap_or_default()
-            )));
-        }
-        let by_number = key
-            .strip_prefix('M')
-            .filter(|n| n.len() == 8 && n.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|n| n.parse::<i64>().ok())
-            .and_then(|id| self.member(id));
-        if let Some(m) = by_number {
-            return Resolved::Member(m);
-        }
-        if let Some(i) = self.phones.get(key) {
-            return Resolved::Member(&self.members[i as usize]);
+        match self.refs.get(key) {
+            Some(Ref::Member(i)) => return Resolved::Member(&self.members[*i as usize]),
+            Some(Ref::Blocked(by)) => {
+                return Resolved::Rejected(Rejection::refused(format!(
+                    "card {key} is blocked (reported lost{}) (R5)",
+                    by.as_ref()
+                        .map(|b| format!(", replaced by {b}"))
+                        .unwrap_or_default()
+                )))
+            }
+            Some(Ref::Nobody) | None => {}
         }
         if let Some(into) = self.closed.get(key) {
             return Resolved::Rejected(Rejection::refused(format!(
@@ -234,52 +198,5 @@ impl Directory {
         Resolved::Rejected(Rejection::unknown_member(format!(
             "unknown member {key:?} (no such card, member number or phone)"
         )))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn r1_packed_references_are_exact() {
-        // Leading zeros, letters and lengths all tell references apart.
-        let keys = [
-            "G000000001",
-            "G00000001",
-            "H000000001",
-            "000000001",
-            "1",
-            "01",
-            "13812345678",
-        ];
-        let packed: Vec<Option<u64>> = keys.iter().map(|k| pack(k)).collect();
-        for (i, a) in packed.iter().enumerate() {
-            assert!(a.is_some(), "{} packs", keys[i]);
-            for b in &packed[i + 1..] {
-                assert_ne!(a, b);
-            }
-        }
-        for odd in [
-            "",
-            "g1",
-            "G",
-            "GG1",
-            "1234567890123456",
-            "+8613812345678",
-            "13 8",
-        ] {
-            assert_eq!(pack(odd), None, "{odd:?}");
-        }
-        let mut k = Keys::default();
-        k.insert("13812345678", 7);
-        k.insert("G1", 3);
-        k.insert("+86 138", 9);
-        k.seal();
-        assert_eq!(k.get("13812345678"), Some(7));
-        assert_eq!(k.get("013812345678"), None);
-        assert_eq!(k.get("G1"), Some(3));
-        assert_eq!(k.get("+86 138"), Some(9));
-        assert_eq!(k.get("G01"), None);
     }
 }
