@@ -56,54 +56,77 @@ pub fn cards_among(conn: &Conn, refs: &[&str]) -> Result<HashMap<String, Card>> 
     Ok(found)
 }
 
-/// The active members named by a phone among `refs`, by phone.
-pub fn phones_among(conn: &Conn, refs: &[&str]) -> Result<HashMap<String, i64>> {
-    let mut found = HashMap::default();
+/// The active members named by a phone among `refs`, with their profiles:
+/// `each(phone, profile)`.
+pub fn phones_among(conn: &Conn, refs: &[&str], mut each: impl FnMut(Profile)) -> Result<()> {
     if let Some(pg) = conn.pg() {
-        let st = pg.prepared(
-            "SELECT m.phone, m.id FROM members m WHERE m.phone = ANY($1::text[]) AND m.status = 'active'",
-        )?;
+        let st = pg.prepared(&format!(
+            "SELECT {COLUMNS} FROM members WHERE phone = ANY($1::text[]) AND status = 'active'"
+        ))?;
         for row in pg.client().query(&st, &[&refs])? {
-            found.insert(row.try_get(0)?, row.try_get(1)?);
+            pg_profile(&row, &mut each)?;
         }
-        return Ok(found);
+        return Ok(());
     }
-    let mut st = conn.prepare_cached(
-        "SELECT id FROM members INDEXED BY members_active_phone WHERE phone = ?1 AND status = 'active'",
-    )?;
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM members INDEXED BY members_active_phone WHERE phone = ?1 AND status = 'active'"
+    ))?;
     for r in refs {
         let mut rows = st.query([r])?;
         if let Some(row) = rows.next()? {
-            found.insert((*r).to_string(), row.get(0)?);
+            lite_profile(&row, &mut each)?;
         }
     }
-    Ok(found)
+    Ok(())
+}
+
+/// What the import reads of a member.
+const COLUMNS: &str = "id, birthday, tier, tier_pinned, sales_fen, sales_points, sales_count,
+                       CASE WHEN status = 'active' THEN phone END";
+
+fn pg_profile(row: &postgres::Row, each: &mut impl FnMut(Profile)) -> Result<()> {
+    let birthday: Option<String> = row.try_get(1)?;
+    let tier: String = row.try_get(2)?;
+    let phone: Option<String> = row.try_get(7)?;
+    each(Profile {
+        id: row.try_get(0)?,
+        birthday: birthday.as_deref(),
+        tier: &tier,
+        pinned: row.try_get(3)?,
+        sales: Totals {
+            spend_fen: row.try_get(4)?,
+            points: row.try_get(5)?,
+            purchases: row.try_get(6)?,
+        },
+        phone: phone.as_deref(),
+    });
+    Ok(())
+}
+
+fn lite_profile(r: &super::db::Row<'_>, each: &mut impl FnMut(Profile)) -> Result<()> {
+    each(Profile {
+        id: r.get(0)?,
+        birthday: r.get_opt_str(1)?,
+        tier: r.get_str(2)?,
+        pinned: r.get(3)?,
+        sales: Totals {
+            spend_fen: r.get(4)?,
+            points: r.get(5)?,
+            purchases: r.get(6)?,
+        },
+        phone: r.get_opt_str(7)?,
+    });
+    Ok(())
 }
 
 /// The profiles of the active members among `ids` (sorted, distinct).
 pub fn profiles_among(conn: &Conn, ids: &[i64], mut each: impl FnMut(Profile)) -> Result<()> {
-    const COLUMNS: &str = "id, birthday, tier, tier_pinned, sales_fen, sales_points, sales_count,
-                           CASE WHEN status = 'active' THEN phone END";
     if let Some(pg) = conn.pg() {
         let st = pg.prepared(&format!(
             "SELECT {COLUMNS} FROM members WHERE id = ANY($1::bigint[]) AND status = 'active'"
         ))?;
         for row in pg.client().query(&st, &[&ids])? {
-            let birthday: Option<String> = row.try_get(1)?;
-            let tier: String = row.try_get(2)?;
-            let phone: Option<String> = row.try_get(7)?;
-            each(Profile {
-                id: row.try_get(0)?,
-                birthday: birthday.as_deref(),
-                tier: &tier,
-                pinned: row.try_get(3)?,
-                sales: Totals {
-                    spend_fen: row.try_get(4)?,
-                    points: row.try_get(5)?,
-                    purchases: row.try_get(6)?,
-                },
-                phone: phone.as_deref(),
-            });
+            pg_profile(&row, &mut each)?;
         }
         return Ok(());
     }
@@ -112,19 +135,8 @@ pub fn profiles_among(conn: &Conn, ids: &[i64], mut each: impl FnMut(Profile)) -
     ))?;
     for id in ids {
         let mut rows = st.query([id])?;
-        if let Some(r) = rows.next()? {
-            each(Profile {
-                id: r.get(0)?,
-                birthday: r.get_opt_str(1)?,
-                tier: r.get_str(2)?,
-                pinned: r.get(3)?,
-                sales: Totals {
-                    spend_fen: r.get(4)?,
-                    points: r.get(5)?,
-                    purchases: r.get(6)?,
-                },
-                phone: r.get_opt_str(7)?,
-            });
+        if let Some(row) = rows.next()? {
+            lite_profile(&row, &mut each)?;
         }
     }
     Ok(())

@@ -9,6 +9,7 @@
 use super::upgrade::Headroom;
 use crate::error::Rejection;
 use crate::program::Program;
+use crate::store::receipts::Profile;
 use crate::store::refs::{self, Card};
 use crate::store::Conn;
 use crate::store::Totals;
@@ -117,7 +118,14 @@ impl Directory {
             .copied()
             .filter(|k| !cards.contains_key(*k))
             .collect();
-        let phones = refs::phones_among(conn, &rest)?;
+        // A phone names an active member, loaded with it.
+        let mut phones: HashMap<String, i64> = HashMap::default();
+        refs::phones_among(conn, &rest, |p| {
+            if let Some(phone) = p.phone {
+                phones.insert(phone.to_string(), p.id);
+            }
+            self.keep(program, p);
+        })?;
         let mut ids: Vec<i64> = cards
             .values()
             .filter_map(|c| match c {
@@ -125,25 +133,11 @@ impl Directory {
                 Card::Blocked(_) => None,
             })
             .chain(rest.iter().filter_map(|k| member_number(k)))
-            .chain(phones.values().copied())
             .filter(|id| !self.slots.contains_key(id))
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        refs::profiles_among(conn, &ids, |p| {
-            let birthday = p
-                .birthday
-                .and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
-            self.slots.insert(p.id, self.members.len() as u32);
-            self.members.push(MemberInfo {
-                id: p.id,
-                birthday,
-                tier: Cell::new(program.tier_rank(p.tier).unwrap_or(0)),
-                pinned: p.pinned,
-                sales: Cell::new(p.sales),
-                headroom: Cell::new(None),
-            });
-        })?;
+        refs::profiles_among(conn, &ids, |p| self.keep(program, p))?;
         // R1: a card first (an active card of a closed member is as good as
         // blocked), then a member number, then a phone.
         for key in new {
@@ -162,6 +156,25 @@ impl Directory {
             self.refs.insert(key.into(), found);
         }
         Ok(())
+    }
+
+    /// Keeps a member the chunk names (once).
+    fn keep(&mut self, program: &Program, p: Profile) {
+        if self.slots.contains_key(&p.id) {
+            return;
+        }
+        let birthday = p
+            .birthday
+            .and_then(|b| NaiveDate::parse_from_str(b, "%Y-%m-%d").ok());
+        self.slots.insert(p.id, self.members.len() as u32);
+        self.members.push(MemberInfo {
+            id: p.id,
+            birthday,
+            tier: Cell::new(program.tier_rank(p.tier).unwrap_or(0)),
+            pinned: p.pinned,
+            sales: Cell::new(p.sales),
+            headroom: Cell::new(None),
+        });
     }
 
     /// When the staff member `code` left, if they had left by `on`.
