@@ -14,7 +14,8 @@
 #   LINES (100000), MEMBERS (20000), BENCH_DATA (bench-data), STORES_AT_ONCE
 #   from the environment. PGURL names a server where databases may be
 #   created and dropped (without a database name; `postgres` is used to
-#   create them). Needs psql, createdb/dropdb on PATH or in
+#   create them). BENCH_BIN=path times that build instead of building one.
+#   Needs psql, createdb/dropdb on PATH or in
 #   /usr/lib/postgresql/*/bin, python3, GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,10 +26,15 @@ DATA=${BENCH_DATA:-bench-data}
 STORES_AT_ONCE=${STORES_AT_ONCE:-2 4}
 mkdir -p "$DATA"
 command -v psql >/dev/null || { echo "needs psql"; exit 2; }
-cargo build --release --quiet --bin vipctl --example gen_members --example gen_receipts
-cp target/release/vipctl target/release/examples/gen_members target/release/examples/gen_receipts "$DATA/"
+if [ -n "${BENCH_BIN:-}" ] && [ -x "$DATA/gen_members" ] && [ -x "$DATA/gen_receipts" ]; then
+  cp "$BENCH_BIN" "$DATA/vipctl"   # a given build, generators already in $DATA
+else
+  cargo build --release --quiet --bin vipctl --example gen_members --example gen_receipts
+  cp target/release/vipctl target/release/examples/gen_members target/release/examples/gen_receipts "$DATA/"
+fi
 BIN=$DATA/vipctl
 export VIPCTL_OPERATOR=bench
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE  # no backtrace per handled error
 psql_db() { psql -qAt "$PGURL/$1" "${@:2}"; }
 recreate() { psql_db postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null 2>&1; }
 clone() { psql_db postgres -c "DROP DATABASE IF EXISTS $2" -c "CREATE DATABASE $2 TEMPLATE $1" >/dev/null 2>&1; }

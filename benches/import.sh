@@ -22,7 +22,8 @@
 #
 # Usage: benches/import.sh [SHAPE...]      (default: all six)
 #   LINES (1000000), MEMBERS (200000), REPEAT (3), BENCH_DATA (bench-data)
-#   from the environment.
+#   from the environment; BENCH_BIN=path times that vipctl build instead of
+#   building one (the generators must then be in BENCH_DATA already).
 #   MAINT=1 also times tier-recompute, export tiers, year-end-reset and audit
 #   on the database the first shape's import left, against its floor.
 # Needs sqlite3, GNU time (/usr/bin/time), python3. Data in bench-data/.
@@ -40,11 +41,19 @@ command -v sqlite3 >/dev/null || { echo "needs sqlite3"; exit 2; }
 SHAPES=("$@")
 [ ${#SHAPES[@]} -gt 0 ] || SHAPES=(phone-7m-50s card-7m-50s number-7m-50s phone-1m-50s phone-7m-3s card-1m-3s)
 
-cargo build --release --quiet --bin vipctl --example gen_members --example gen_receipts
-# Private copies: others may rebuild target/release while this runs.
-cp target/release/vipctl target/release/examples/gen_members target/release/examples/gen_receipts "$DATA/"
+if [ -n "${BENCH_BIN:-}" ] && [ -x "$DATA/gen_members" ] && [ -x "$DATA/gen_receipts" ]; then
+  # A given build (BENCH_BIN), with the generators already in $DATA.
+  cp "$BENCH_BIN" "$DATA/vipctl"
+else
+  cargo build --release --quiet --bin vipctl --example gen_members --example gen_receipts
+  # Private copies: others may rebuild target/release while this runs.
+  cp target/release/vipctl target/release/examples/gen_members target/release/examples/gen_receipts "$DATA/"
+fi
 BIN=$DATA/vipctl
 export VIPCTL_OPERATOR=bench
+# A backtrace captured for every error made and handled on the way would
+# be timed too.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 
 members="$DATA/members-$MEMBERS-all.csv"
 [ -f "$members" ] || "$DATA/gen_members" "$MEMBERS" 42 all > "$members"

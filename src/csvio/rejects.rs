@@ -92,6 +92,19 @@ impl Rejects {
         self.held.get_or_insert_with(Vec::new);
     }
 
+    /// How many rows are held.
+    pub fn held(&self) -> usize {
+        self.held.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Drops the rows held after the first `n` (what a batch held for work
+    /// it is about to do again).
+    pub fn truncate_held(&mut self, n: usize) {
+        if let Some(held) = self.held.as_mut() {
+            held.truncate(n);
+        }
+    }
+
     /// Writes the rows held so far, in line order (rows of one line in the
     /// order they came).
     pub fn release(&mut self) -> Result<()> {

@@ -108,7 +108,21 @@ impl LedgerBatch {
     /// entries the batch may hold, or writes the ledger other than through
     /// the batch, syncs first.
     pub fn sync(&mut self, conn: &Conn) -> Result<()> {
-        self.rows.sync(conn)
+        let ids = self.rows.sync(conn)?;
+        if !ids.is_empty() {
+            // Lot credits name held entries by their stand-in ids (`-n`).
+            for p in self.pending.values_mut() {
+                for l in &mut p.lots {
+                    if l.entry_id < 0 {
+                        let n = usize::try_from(-l.entry_id - 1)?;
+                        l.entry_id = *ids.get(n).ok_or_else(|| {
+                            anyhow::anyhow!("a lot names entry {} that was never held", l.entry_id)
+                        })?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Adds `points` (> 0) to the member's lots, written with the member.

@@ -4,10 +4,13 @@
 //! table, instead of a round trip a row.
 //!
 //! Entry ids are given when an entry is buffered, so lot credits can name
-//! their entry before it is written: the first buffered entry after a sync
-//! takes the next id after the ledger's highest, under the write lock every
-//! writer holds. Whatever writes the ledger directly while entries are held
-//! syncs first ([`super::batch::LedgerBatch::sync`]), so ids never collide.
+//! their entry before it is written. On SQLite the first buffered entry
+//! after a sync takes the next id after the ledger's highest, under the
+//! write lock every writer holds; whatever writes the ledger directly while
+//! entries are held syncs first ([`super::batch::LedgerBatch::sync`]), so
+//! ids never collide. On PostgreSQL, where imports run side by side, a held
+//! entry has a stand-in id (`-n`) until the sync takes its id from the
+//! ledger's sequence, and the batch renames the stand-ins it holds.
 
 use super::db::Conn;
 use super::ledger::Entry;
@@ -91,11 +94,17 @@ impl RowBuffer {
     /// Holds a ledger entry and returns the id it will have. A credit
     /// records its lot's expiry and `lot_points` as `ledger::append` does.
     pub fn entry(&mut self, conn: &Conn, e: &Entry, lot_points: i64) -> Result<i64> {
-        let id = match self.next_id {
-            Some(id) => id,
-            None => conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM ledger", [], |r| {
-                r.get::<_, i64>(0)
-            })?,
+        let id = if conn.is_pg() {
+            // Given from the ledger's sequence when written (imports run side
+            // by side there): until then `-n` for the n-th entry held.
+            -(self.entries.len() as i64) - 1
+        } else {
+            match self.next_id {
+                Some(id) => id,
+                None => conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM ledger", [], |r| {
+                    r.get::<_, i64>(0)
+                })?,
+            }
         };
         self.next_id = Some(id + 1);
         let credit = e.points > 0;
@@ -124,11 +133,14 @@ impl RowBuffer {
         self.receipts.is_empty() && self.entries.is_empty()
     }
 
-    /// Writes every held row; the buffer is empty after.
-    pub fn sync(&mut self, conn: &Conn) -> Result<()> {
+    /// Writes every held row; the buffer is empty after. On PostgreSQL the
+    /// entries' ids are given now: the result maps the id `-n` given when
+    /// held to the n-th element (empty on SQLite, whose ids were final).
+    pub fn sync(&mut self, conn: &Conn) -> Result<Vec<i64>> {
+        let mut ids = Vec::new();
         if !self.is_empty() {
             if conn.is_pg() {
-                self.copy_pg(conn)?;
+                ids = self.copy_pg(conn)?;
             } else {
                 self.insert_lite(conn)?;
             }
@@ -136,7 +148,7 @@ impl RowBuffer {
         self.receipts.clear();
         self.entries.clear();
         self.next_id = None;
-        Ok(())
+        Ok(ids)
     }
 
     fn insert_lite(&self, conn: &Conn) -> Result<()> {
@@ -199,13 +211,26 @@ impl RowBuffer {
         Ok(())
     }
 
-    fn copy_pg(&self, conn: &Conn) -> Result<()> {
+    fn copy_pg(&mut self, conn: &Conn) -> Result<Vec<i64>> {
         use postgres::binary_copy::BinaryCopyInWriter;
         use postgres::types::{ToSql, Type};
         let Some(pg) = conn.pg() else {
             bail!("not a PostgreSQL connection")
         };
         let mut client = pg.client();
+        let mut ids = Vec::new();
+        if !self.entries.is_empty() {
+            let n = self.entries.len() as i64;
+            for row in client.query(
+                "SELECT nextval(pg_get_serial_sequence('ledger', 'id')) FROM generate_series(1, $1::bigint)",
+                &[&n],
+            )? {
+                ids.push(row.try_get::<_, i64>(0)?);
+            }
+            for (e, id) in self.entries.iter_mut().zip(&ids) {
+                e.id = *id;
+            }
+        }
         if !self.receipts.is_empty() {
             let sink = client.copy_in(
                 "COPY receipts (store, receipt, member_id, at, local_date, kind, original_receipt, amount_fen,
@@ -257,7 +282,7 @@ impl RowBuffer {
             }
             w.finish()?;
         }
-        if let Some(last) = self.entries.last() {
+        if !self.entries.is_empty() {
             let sink = client.copy_in(
                 "COPY ledger (id, member_id, at, kind, points, source, ref, program_version, operator, note,
                               lot_expires_on, lot_points) FROM STDIN BINARY",
@@ -296,13 +321,7 @@ impl RowBuffer {
                 w.write(&row)?;
             }
             w.finish()?;
-            // The identity goes on after the ids written here, so that
-            // entries inserted without an id never take one of them.
-            client.execute(
-                "SELECT setval(pg_get_serial_sequence('ledger', 'id'), GREATEST($1::bigint, (SELECT last_value FROM ledger_id_seq)))",
-                &[&last.id],
-            )?;
         }
-        Ok(())
+        Ok(ids)
     }
 }

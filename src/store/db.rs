@@ -38,6 +38,40 @@ pub struct Pg {
 /// The advisory lock every PostgreSQL write transaction takes ("VIPC").
 pub const WRITE_LOCK: i64 = 0x5649_5043;
 
+/// A transaction that failed only because it ran at the same time as
+/// another (PostgreSQL's serialization failure 40001, deadlock 40P01, or a
+/// key another writer stored meanwhile, 23505): running it again is right.
+/// `Retry` is the same, raised on purpose (the tests' injected failure).
+#[derive(Debug)]
+pub struct Retry;
+
+impl std::fmt::Display for Retry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the transaction ran into another writer and is to be run again")
+    }
+}
+
+impl std::error::Error for Retry {}
+
+/// Whether `e` (anywhere in its chain) is a failure that running the same
+/// transaction again resolves; see [`Retry`].
+pub fn is_retryable(e: &anyhow::Error) -> bool {
+    use postgres::error::SqlState;
+    e.chain().any(|c| {
+        c.is::<Retry>()
+            || c.downcast_ref::<postgres::Error>()
+                .and_then(postgres::Error::code)
+                .is_some_and(|code| {
+                    [
+                        SqlState::T_R_SERIALIZATION_FAILURE,
+                        SqlState::T_R_DEADLOCK_DETECTED,
+                        SqlState::UNIQUE_VIOLATION,
+                    ]
+                    .contains(code)
+                })
+    })
+}
+
 /// A query expected a row and found none (see [`OptionalExt::optional`]).
 #[derive(Debug)]
 pub struct NoRows;
@@ -445,6 +479,30 @@ impl Conn {
                     return Err(e.into());
                 }
             }
+        }
+        Ok(Tx {
+            conn: self,
+            open: true,
+        })
+    }
+
+    /// Starts an import's write transaction. On SQLite it is
+    /// [`Conn::begin_write`]; on PostgreSQL it takes the write lock shared,
+    /// so imports from several processes run at once (each locks the
+    /// members it touches, in id order), while every other writer, which
+    /// takes it exclusive, still runs alone.
+    pub fn begin_shared_write(&self) -> Result<Tx<'_>> {
+        let Conn::Pg(p) = self else {
+            return self.begin_write();
+        };
+        p.batch("BEGIN")?;
+        let locked = p
+            .client
+            .borrow_mut()
+            .execute("SELECT pg_advisory_xact_lock_shared($1)", &[&WRITE_LOCK]);
+        if let Err(e) = locked {
+            let _ = p.batch("ROLLBACK");
+            return Err(e.into());
         }
         Ok(Tx {
             conn: self,

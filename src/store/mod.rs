@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 /// SQLite or PostgreSQL, as `ops` hands it back to the store's functions.
 /// Above the store it is an opaque handle: only `store` runs SQL on it (the
 /// tidy test checks).
-pub use db::{Conn, Tx};
+pub use db::{is_retryable, Conn, Retry, Tx};
 
 /// Whether `--db` names a PostgreSQL server (`postgres://` or
 /// `postgresql://`) rather than a file.
@@ -173,6 +173,22 @@ impl<'c> BulkWrite<'c> {
     /// Starts a chunk's transaction, taking the write lock at once.
     pub fn begin(&self) -> Result<Tx<'c>> {
         self.conn.begin_write()
+    }
+
+    /// Starts an import's chunk: the write lock shared on PostgreSQL (see
+    /// [`Conn::begin_shared_write`]), so that imports of several stores run
+    /// at once; there each chunk is one window, retried whole when it ran
+    /// into another import ([`db::is_retryable`]).
+    pub fn begin_import(&self) -> Result<Tx<'c>> {
+        self.conn.begin_shared_write()
+    }
+
+    /// Whether an import commits after every window rather than every
+    /// `--rows-per-commit` rows: on PostgreSQL, where imports run side by
+    /// side, short transactions hold members' row locks briefly, and a
+    /// window (in memory) can be run again.
+    pub fn commits_per_window(&self) -> bool {
+        self.conn.is_pg()
     }
 }
 

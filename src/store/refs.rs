@@ -56,15 +56,22 @@ pub fn cards_among(conn: &Conn, refs: &[&str]) -> Result<HashMap<String, Card>> 
     Ok(found)
 }
 
-/// The active members named by a phone among `refs`, with their profiles:
-/// `each(phone, profile)`.
-pub fn phones_among(conn: &Conn, refs: &[&str], mut each: impl FnMut(Profile)) -> Result<()> {
+/// The active members named by a phone among `refs`: `each(phone, id,
+/// profile)`. On SQLite the profile comes with the phone (one probe); on
+/// PostgreSQL it does not: `profiles_among` loads every member of a window
+/// at once, locking them in id order.
+pub fn phones_among(
+    conn: &Conn,
+    refs: &[&str],
+    mut each: impl FnMut(&str, i64, Option<Profile>),
+) -> Result<()> {
     if let Some(pg) = conn.pg() {
-        let st = pg.prepared(&format!(
-            "SELECT {COLUMNS} FROM members WHERE phone = ANY($1::text[]) AND status = 'active'"
-        ))?;
+        let st = pg.prepared(
+            "SELECT phone, id FROM members WHERE phone = ANY($1::text[]) AND status = 'active'",
+        )?;
         for row in pg.client().query(&st, &[&refs])? {
-            pg_profile(&row, &mut each)?;
+            let phone: String = row.try_get(0)?;
+            each(&phone, row.try_get(1)?, None);
         }
         return Ok(());
     }
@@ -74,7 +81,7 @@ pub fn phones_among(conn: &Conn, refs: &[&str], mut each: impl FnMut(Profile)) -
     for r in refs {
         let mut rows = st.query([r])?;
         if let Some(row) = rows.next()? {
-            lite_profile(&row, &mut each)?;
+            lite_profile(&row, &mut |p: Profile| each(r, p.id, Some(p)))?;
         }
     }
     Ok(())
@@ -119,11 +126,15 @@ fn lite_profile(r: &super::db::Row<'_>, each: &mut impl FnMut(Profile)) -> Resul
     Ok(())
 }
 
-/// The profiles of the active members among `ids` (sorted, distinct).
+/// The profiles of the active members among `ids` (sorted, distinct). On
+/// PostgreSQL their rows are locked, in id order, to the end of the
+/// transaction: an import running beside this one waits for them, so what
+/// is read here stays true until this one commits.
 pub fn profiles_among(conn: &Conn, ids: &[i64], mut each: impl FnMut(Profile)) -> Result<()> {
     if let Some(pg) = conn.pg() {
         let st = pg.prepared(&format!(
-            "SELECT {COLUMNS} FROM members WHERE id = ANY($1::bigint[]) AND status = 'active'"
+            "SELECT {COLUMNS} FROM members WHERE id = ANY($1::bigint[]) AND status = 'active'
+             ORDER BY id FOR UPDATE"
         ))?;
         for row in pg.client().query(&st, &[&ids])? {
             pg_profile(&row, &mut each)?;

@@ -120,3 +120,73 @@ fn r21_imports_of_several_stores_at_once_credit_every_point_once() {
         points
     );
 }
+
+/// `purchase --file` of the whole fixture (copied into `wd`) with
+/// `VIPCTL_ABORT_AT=at` and chunks of `rows` rows.
+fn import_with_fault(wd: &Workdir, rows: &str, at: &str) -> std::process::Output {
+    let text = std::fs::read_to_string(crate::workdir::fixture("receipts.csv")).unwrap();
+    let file = wd.write("receipts.csv", &text);
+    wd.cmd(&[
+        "purchase",
+        "--file",
+        file.to_str().unwrap(),
+        "--rows-per-commit",
+        rows,
+    ])
+    .env("VIPCTL_ABORT_AT", at)
+    .output()
+    .unwrap()
+}
+
+#[test]
+fn r21_a_window_that_ran_into_another_import_is_run_again_exactly_once() {
+    // The expected result: the fixture imported with no fault, in chunks of
+    // 40 rows.
+    let clean = Workdir::setup();
+    let out = import_with_fault(&clean, "40", "none");
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{out:?}");
+    let expected = totals(&clean);
+    let points = clean.query_i64("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM ledger");
+    let balances = clean.query_i64("SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM members");
+    let rejects = read_csv(&clean.path("receipts.rejects.csv"));
+    assert!(!rejects.is_empty(), "the fixture has bad rows");
+    assert!(points > 0 && expected[0].1 > 200, "{expected:?}");
+
+    // The first window (whose transaction also opens the import run) and a
+    // later one fail once as if they had met another import (PostgreSQL's
+    // 40001/40P01, injected).
+    for window in ["1", "3"] {
+        let wd = Workdir::setup();
+        let out = import_with_fault(&wd, "40", &format!("conflict:{window}"));
+        if wd.on_pg() {
+            // Where imports run side by side, the window is run again: every
+            // point once, the summary and rejects as without the fault.
+            assert!(matches!(out.status.code(), Some(0 | 3)), "{out:?}");
+            wd.audit_passes();
+            assert_eq!(totals(&wd), expected, "conflict in window {window}");
+            assert_eq!(
+                wd.query_i64("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM ledger"),
+                points
+            );
+            assert_eq!(
+                wd.query_i64("SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM members"),
+                balances
+            );
+            assert_eq!(
+                read_csv(&wd.path("receipts.rejects.csv")),
+                rejects,
+                "the rejects file holds each rejected row once"
+            );
+            assert_eq!(wd.count("imports"), 1, "one import run");
+        } else {
+            // SQLite has one writer: nothing to run again, the import stops
+            // (what was committed stays) and running it again finishes it.
+            assert_eq!(out.status.code(), Some(1), "{out:?}");
+            wd.audit_passes();
+            let again = import_with_fault(&wd, "40", "none");
+            assert!(matches!(again.status.code(), Some(0 | 3)), "{again:?}");
+            wd.audit_passes();
+            assert_eq!(totals(&wd), expected);
+        }
+    }
+}

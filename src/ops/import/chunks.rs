@@ -13,13 +13,16 @@ use super::{Options, Progress, Summary, REQUIRED_COLUMNS};
 use crate::csvio::{Rejects, Table};
 use crate::error::Rejection;
 use crate::ops::Ctx;
-use crate::store::{self, programs, receipts, BulkWrite, Store};
+use crate::store::{self, programs, receipts, BulkWrite, Conn, Store};
 use anyhow::{Context, Result};
 use rustc_hash::FxHashMap as HashMap;
 use std::time::Instant;
 
 /// Receipts read ahead and looked up in the store at once.
 const WINDOW: usize = 4096;
+
+/// How many times a window that ran into another import is run again.
+const RETRIES: u32 = 8;
 
 /// Page cache for the import, in KiB.
 const IMPORT_CACHE_KIB: i64 = 32 * 1024;
@@ -109,13 +112,11 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    fn chunks(&mut self, bulk: &BulkWrite, progress: &mut impl FnMut(Progress)) -> Result<Ended> {
-        let conn = bulk.conn();
-        let (version, _, program) = programs::current(conn)?;
-        let dir = Directory::load(conn)?;
-        let mut tx = bulk.begin()?;
+    /// Opens the import run (its row and the file's fingerprint) in the
+    /// first chunk's transaction.
+    fn open_run(&self, tx: &Conn) -> Result<i64> {
         let import_id = receipts::begin_import(
-            &tx,
+            tx,
             &receipts::NewImport {
                 file: &self.table.name,
                 at: &self.ctx.now_text(),
@@ -126,9 +127,18 @@ impl Job<'_> {
         // stdin, not rows handed over from elsewhere).
         if !self.opts.all_or_nothing && self.table.name == self.opts.path {
             if let Some(sha) = crate::ops::imports::file_sha256(&self.opts.path)? {
-                store::imports::set_sha256(&tx, import_id, &sha)?;
+                store::imports::set_sha256(tx, import_id, &sha)?;
             }
         }
+        Ok(import_id)
+    }
+
+    fn chunks(&mut self, bulk: &BulkWrite, progress: &mut impl FnMut(Progress)) -> Result<Ended> {
+        let conn = bulk.conn();
+        let (version, _, program) = programs::current(conn)?;
+        let dir = Directory::load(conn)?;
+        let mut tx = bulk.begin_import()?;
+        let import_id = self.open_run(&tx)?;
         let mut versions = HashMap::default();
         for (v, ..) in programs::list(&tx)? {
             versions.insert(v, programs::by_version(&tx, v)?);
@@ -150,6 +160,9 @@ impl Job<'_> {
         // in line order with the window's rejected receipts.
         self.rejects.hold();
         let commits = !self.opts.dry_run;
+        // One receipt from flags is all or nothing: one transaction.
+        let per_window = commits && !self.opts.all_or_nothing && bulk.commits_per_window();
+        let mut windows = 0u64;
         loop {
             // A window: receipts up to WINDOW, never past the chunk's end.
             grouper.clear();
@@ -161,37 +174,52 @@ impl Job<'_> {
             if n == 0 {
                 break;
             }
-            let parsed: Vec<_> = (0..n)
-                .map(|i| parse::parse(&grouper.group(i), &run.cols, run.program.timezone))
-                .collect();
-            let keys: Vec<(&str, &str)> = parsed
-                .iter()
-                .filter_map(|p| p.as_ref().ok().map(|r| (r.store, r.receipt)))
-                .collect();
-            pending.look_up(&tx, &keys)?;
-            let members: Vec<&str> = parsed
-                .iter()
-                .filter_map(|p| p.as_ref().ok().map(|r| r.member))
-                .collect();
-            run.dir.look_up(&tx, run.program, &members)?;
-            drop((keys, members));
-            for (i, p) in parsed.into_iter().enumerate() {
-                let g = grouper.group(i);
-                let outcome = run
-                    .receipt(&tx, &mut pending, p)
-                    .with_context(|| format!("{}: line {}", self.table.name, g.rows[0].1))?;
-                if let Some(r) = self.count(outcome, &g)? {
-                    refused = Some(r);
+            windows += 1;
+            // Where imports run side by side, a window that ran into another
+            // is run again from its state before it (the rows are in memory).
+            let before = (self.summary.clone(), refused.clone(), rows_in_chunk);
+            let mark = self.rejects.held();
+            let mut attempt = 0;
+            loop {
+                let done = self
+                    .window(
+                        &tx,
+                        &mut pending,
+                        &mut run,
+                        &grouper,
+                        &mut rows_in_chunk,
+                        &mut refused,
+                        progress,
+                    )
+                    .and_then(|()| {
+                        if per_window {
+                            pending.batch.write(&tx)
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .and_then(|()| injected_conflict(self.opts, windows, attempt));
+                match done {
+                    Ok(()) => break,
+                    Err(e) if per_window && attempt < RETRIES && store::is_retryable(&e) => {
+                        attempt += 1;
+                        tx.rollback()?;
+                        (*self.summary, refused, rows_in_chunk) = before.clone();
+                        self.rejects.truncate_held(mark);
+                        store::let_others_in();
+                        tx = bulk.begin_import()?;
+                        if self.committed.chunks == 0 {
+                            run.import_id = self.open_run(&tx)?;
+                        }
+                        pending = Pending::new(&tx)?;
+                        run.dir.forget();
+                    }
+                    Err(e) => return Err(e),
                 }
-                rows_in_chunk += g.rows.len() as u64;
-                progress(Progress {
-                    rows_read: grouper.rows_read,
-                    bytes: self.table.reader.position().byte(),
-                });
             }
             self.rejects.release()?;
             self.summary.rows_read = grouper.rows_read;
-            if commits && rows_in_chunk >= self.opts.rows_per_commit {
+            if commits && (per_window || rows_in_chunk >= self.opts.rows_per_commit) {
                 let line_done = grouper.group(n - 1).last_line();
                 let chunk = self.committed.chunks + 1;
                 pending.batch.write(&tx)?;
@@ -209,12 +237,13 @@ impl Job<'_> {
                 };
                 fault_point(self.opts, "chunk-committed", chunk);
                 store::let_others_in();
-                tx = bulk.begin()?;
+                tx = bulk.begin_import()?;
                 pending = Pending::new(&tx)?;
                 run.dir.forget();
                 rows_in_chunk = 0;
             }
         }
+        let import_id = run.import_id;
         let summary = &mut *self.summary;
         summary.rows_read = grouper.rows_read;
         pending.batch.write(&tx)?;
@@ -236,6 +265,51 @@ impl Job<'_> {
             Some(why) if self.opts.all_or_nothing => Ended::Refused(why),
             _ => Ended::Done,
         })
+    }
+
+    /// Judges a window's receipts in `tx`: parsed, looked up at once (its
+    /// stored receipts and its members), then one by one.
+    #[allow(clippy::too_many_arguments)]
+    fn window(
+        &mut self,
+        tx: &Conn,
+        pending: &mut Pending,
+        run: &mut Run,
+        grouper: &Grouper,
+        rows_in_chunk: &mut u64,
+        refused: &mut Option<Rejection>,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<()> {
+        let n = grouper.receipts();
+        let parsed: Vec<_> = (0..n)
+            .map(|i| parse::parse(&grouper.group(i), &run.cols, run.program.timezone))
+            .collect();
+        let keys: Vec<(&str, &str)> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().ok().map(|r| (r.store, r.receipt)))
+            .collect();
+        pending.look_up(tx, &keys)?;
+        let members: Vec<&str> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().ok().map(|r| r.member))
+            .collect();
+        run.dir.look_up(tx, run.program, &members)?;
+        drop((keys, members));
+        for (i, p) in parsed.into_iter().enumerate() {
+            let g = grouper.group(i);
+            let outcome = run
+                .receipt(tx, pending, p)
+                .with_context(|| format!("{}: line {}", self.table.name, g.rows[0].1))?;
+            if let Some(r) = self.count(outcome, &g)? {
+                *refused = Some(r);
+            }
+            *rows_in_chunk += g.rows.len() as u64;
+            progress(Progress {
+                rows_read: grouper.rows_read,
+                bytes: self.table.reader.position().byte(),
+            });
+        }
+        Ok(())
     }
 
     /// Counts a receipt's outcome; a rejected receipt's rows go to the
@@ -286,6 +360,16 @@ fn fault_point(opts: &Options, at: &str, n: u64) {
     if opts.abort_at.as_deref() == Some(format!("{at}:{n}").as_str()) {
         std::process::abort();
     }
+}
+
+/// For the tests of imports side by side: with `opts.abort_at` set to
+/// `conflict:N`, the N-th window's first attempt fails as if it had run
+/// into another import (where windows commit, it is then run again).
+fn injected_conflict(opts: &Options, window: u64, attempt: u32) -> Result<()> {
+    if attempt == 0 && opts.abort_at.as_deref() == Some(format!("conflict:{window}").as_str()) {
+        return Err(store::Retry.into());
+    }
+    Ok(())
 }
 
 /// An import that failed part-way: says how far it got and that running it

@@ -118,13 +118,13 @@ impl Directory {
             .copied()
             .filter(|k| !cards.contains_key(*k))
             .collect();
-        // A phone names an active member, loaded with it.
+        // A phone names an active member (on SQLite loaded with it).
         let mut phones: HashMap<String, i64> = HashMap::default();
-        refs::phones_among(conn, &rest, |p| {
-            if let Some(phone) = p.phone {
-                phones.insert(phone.to_string(), p.id);
+        refs::phones_among(conn, &rest, |phone, id, profile| {
+            phones.insert(phone.to_string(), id);
+            if let Some(p) = profile {
+                self.keep(program, p);
             }
-            self.keep(program, p);
         })?;
         let mut ids: Vec<i64> = cards
             .values()
@@ -133,6 +133,7 @@ impl Directory {
                 Card::Blocked(_) => None,
             })
             .chain(rest.iter().filter_map(|k| member_number(k)))
+            .chain(phones.values().copied())
             .filter(|id| !self.slots.contains_key(id))
             .collect();
         ids.sort_unstable();
