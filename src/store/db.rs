@@ -466,14 +466,17 @@ impl Conn {
     /// Starts a write transaction, taking the write lock at once (waiting
     /// up to `--wait` for another writer).
     pub fn begin_write(&self) -> Result<Tx<'_>> {
+        self.begin_locked("SELECT pg_advisory_xact_lock($1)")
+    }
+
+    /// `BEGIN IMMEDIATE` on SQLite; on PostgreSQL `BEGIN` and the write
+    /// lock taken by `lock` (rolled back if it cannot be had).
+    fn begin_locked(&self, lock: &str) -> Result<Tx<'_>> {
         match self {
             Conn::Lite(c) => c.execute_batch("BEGIN IMMEDIATE")?,
             Conn::Pg(p) => {
                 p.batch("BEGIN")?;
-                let locked = p
-                    .client
-                    .borrow_mut()
-                    .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]);
+                let locked = p.client.borrow_mut().execute(lock, &[&WRITE_LOCK]);
                 if let Err(e) = locked {
                     let _ = p.batch("ROLLBACK");
                     return Err(e.into());
@@ -492,22 +495,7 @@ impl Conn {
     /// members it touches, in id order), while every other writer, which
     /// takes it exclusive, still runs alone.
     pub fn begin_shared_write(&self) -> Result<Tx<'_>> {
-        let Conn::Pg(p) = self else {
-            return self.begin_write();
-        };
-        p.batch("BEGIN")?;
-        let locked = p
-            .client
-            .borrow_mut()
-            .execute("SELECT pg_advisory_xact_lock_shared($1)", &[&WRITE_LOCK]);
-        if let Err(e) = locked {
-            let _ = p.batch("ROLLBACK");
-            return Err(e.into());
-        }
-        Ok(Tx {
-            conn: self,
-            open: true,
-        })
+        self.begin_locked("SELECT pg_advisory_xact_lock_shared($1)")
     }
 
     /// Starts a transaction that only reads, seeing one snapshot.

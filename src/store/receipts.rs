@@ -8,26 +8,6 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap as HashMap;
 
-/// Every card (active or blocked): (card, member id or None when blocked,
-/// replaced-by card).
-pub fn for_each_card(
-    conn: &Conn,
-    mut each: impl FnMut(&str, Option<i64>, Option<&str>),
-) -> Result<()> {
-    let mut st = conn.prepare("SELECT card_no, member_id, status, replaced_by FROM cards")?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let active = r.get_str(2)? == "active";
-        let replaced: Option<String> = r.get(3)?;
-        each(
-            r.get_str(0)?,
-            active.then_some(r.get(1)?),
-            replaced.as_deref(),
-        );
-    }
-    Ok(())
-}
-
 /// What the import needs to know of a member for the earning and tier rules.
 #[derive(Debug, Clone, Copy)]
 pub struct Profile<'a> {
@@ -39,30 +19,6 @@ pub struct Profile<'a> {
     pub sales: Totals,
     /// The phone of an active member (R1: it names them); `None` when closed.
     pub phone: Option<&'a str>,
-}
-
-/// The profile of every active member (a closed one earns nothing).
-pub fn for_each_member_profile(conn: &Conn, mut each: impl FnMut(Profile)) -> Result<()> {
-    let mut st = conn.prepare(
-        "SELECT id, birthday, tier, tier_pinned, sales_fen, sales_points, sales_count,
-                CASE WHEN status = 'active' THEN phone END FROM members WHERE status = 'active'",
-    )?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        each(Profile {
-            id: r.get(0)?,
-            birthday: r.get_opt_str(1)?,
-            tier: r.get_str(2)?,
-            pinned: r.get(3)?,
-            sales: Totals {
-                spend_fen: r.get(4)?,
-                points: r.get(5)?,
-                purchases: r.get(6)?,
-            },
-            phone: r.get_opt_str(7)?,
-        });
-    }
-    Ok(())
 }
 
 /// An import run to start.
@@ -193,39 +149,6 @@ pub struct NewLine<'a> {
     /// For a return's lines: the rate group of the sale it was taken from,
     /// as (numerator, denominator) points per fen.
     pub rate: Option<(i128, i128)>,
-}
-
-/// Stores a receipt unless one with its (store, receipt) exists; returns
-/// whether it was stored. Trying the insert first spares a lookup per new receipt.
-pub fn insert_new(conn: &Conn, r: &NewReceipt, lines: &[NewLine]) -> Result<bool> {
-    let n = conn
-        .prepare_cached(
-            "INSERT INTO receipts (store, receipt, member_id, at, local_date, kind, original_receipt, amount_fen,
-                               points_used, points_earned, staff, program_version, multiplier, lines, digest, import_id,
-                               points_refunded)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-             ON CONFLICT (store, receipt) DO NOTHING",
-        )?
-        .execute(params![
-            r.store,
-            r.receipt,
-            r.member_id,
-            r.at,
-            r.local_date,
-            r.kind,
-            r.original_receipt,
-            r.amount_fen,
-            r.points_used,
-            r.points_earned,
-            r.staff,
-            r.program_version,
-            r.multiplier,
-            lines_json(lines),
-            r.digest,
-            r.import_id,
-            r.points_refunded
-        ])?;
-    Ok(n == 1)
 }
 
 /// The lines as stored: `[[amount_fen, list_amount_fen|null, category|null], …]`.
