@@ -4,7 +4,7 @@ use super::io::{create_output, spinner};
 use super::output::{self, Format, Records};
 use super::session::open;
 use super::Cli;
-use crate::error::ExitCode;
+use crate::error::{ExitCode, Usage};
 use crate::ops;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -17,7 +17,14 @@ pub(super) const HELP: &str = "Examples:
 
 Prints, per tier, members before and after, upgrades and downgrades.
 --changes writes one CSV row per change: member_no,from,to,reason.
-Running it twice for the same date changes nothing the second time.";
+Running it twice for the same date changes nothing the second time.
+
+The changes are committed in groups, in member order. A run that fails
+part-way says how far it got; running the same command again finishes it (a
+member already re-ranked for the date is not changed again). Its --changes
+file then lists the changes that run made: the first run's file holds those
+it committed (and maybe rows of the group that failed, made again by the
+re-run).";
 
 #[derive(Debug, Args)]
 pub struct TierRecomputeArgs {
@@ -28,9 +35,15 @@ pub struct TierRecomputeArgs {
     /// goes to stderr). Never the database or one of its files.
     #[arg(long, value_name = "FILE")]
     changes: Option<String>,
+    /// Changes per committed group.
+    #[arg(long, value_name = "N", default_value_t = ops::tiers::CHANGES_PER_COMMIT, hide = true)]
+    changes_per_commit: usize,
 }
 
 pub(super) fn run(cli: &Cli, a: &TierRecomputeArgs, out: &mut dyn Write) -> Result<ExitCode> {
+    if a.changes_per_commit < 1 {
+        return Err(Usage("--changes-per-commit must be at least 1".into()).into());
+    }
     let changes = &a.changes;
     if let Some(path) = changes {
         super::paths::check_output("--changes", Path::new(path), &cli.db, &[])?;
@@ -50,10 +63,15 @@ pub(super) fn run(cli: &Cli, a: &TierRecomputeArgs, out: &mut dyn Write) -> Resu
     let pb = spinner(cli, "re-ranking");
     let writer = std::cell::RefCell::new(writer);
     let changes_name = changes.as_deref().unwrap_or_default();
+    let how = ops::tiers::Run {
+        dry_run: a.dry_run,
+        changes_per_commit: a.changes_per_commit,
+        abort_at: std::env::var("VIPCTL_ABORT_AT").ok(),
+    };
     let done = ops::tiers::recompute(
         &mut s.store,
         &s.program,
-        a.dry_run,
+        &how,
         &s.ctx,
         |c| {
             if let Some(w) = writer.borrow_mut().as_mut() {

@@ -2,8 +2,9 @@
 //! ladder's conditions and the downgrade policy, respecting pinned tiers.
 //!
 //! One pass over `member_days` sums every measure the ladder uses into a
-//! table indexed by member id; one pass over `members` decides each tier.
-//! Memory: 8 bytes per member per measure, plus 16 bytes per change.
+//! table indexed by member id; one pass over `members` decides each tier;
+//! the changes are then committed in pages, in member id order.
+//! Memory: 8 bytes per member per measure, plus 24 bytes per change.
 
 use super::Ctx;
 use crate::program::{Downgrade, Program};
@@ -139,35 +140,100 @@ pub fn candidates(
     Ok(out)
 }
 
-/// Re-ranks every member as of `ctx.today`. Changes are written (unless
-/// `dry_run`) in one transaction, and each is passed to `on_change`;
-/// `before_commit` runs just before the commit (the changes file is flushed
-/// there, so that it is never behind the database), and a failure of either
-/// leaves the database as it was.
+/// Changes per committed group: a keyset page of members (every member up
+/// to the group's last id is done when it commits), written in statements
+/// of [`st_tiers::WRITE_GROUP`].
+pub const CHANGES_PER_COMMIT: usize = 5_000;
+
+/// How a recompute goes.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Compute and report, change nothing (one transaction, rolled back).
+    pub dry_run: bool,
+    /// Changes per committed group.
+    pub changes_per_commit: usize,
+    /// For the crash tests: `recompute-committed:N` stops the process dead
+    /// (as `kill -9` does) just after the N-th group commits.
+    pub abort_at: Option<String>,
+}
+
+impl Default for Run {
+    fn default() -> Self {
+        Run {
+            dry_run: false,
+            changes_per_commit: CHANGES_PER_COMMIT,
+            abort_at: None,
+        }
+    }
+}
+
+/// What a recompute that failed had committed, for its message.
+#[derive(Debug, Clone, Copy, Default)]
+struct Done {
+    groups: u64,
+    changes: u64,
+    /// Every member with an id up to this one is re-ranked.
+    upto: i64,
+}
+
+/// Re-ranks every member as of `ctx.today`. The changes are decided first
+/// (from one read of the activity and of the members), then written in
+/// groups of `how.changes_per_commit`, one transaction each, in member id
+/// order; each change is passed to `on_change`, and `before_commit` runs
+/// just before each group commits (the changes file is flushed there, so
+/// that it is never behind the database). A failure leaves every group
+/// before it committed, and says so; running the same command again
+/// finishes the job: a member's decision depends only on its own row, its
+/// activity and its tier history for the date, and a member already
+/// re-ranked for this date is left as it is (the one-step policy reads its
+/// tier history: it does not step down twice). The journal line is written
+/// once, with the last group, and counts the changes this run made. A dry
+/// run is one transaction, rolled back.
 pub fn recompute(
     st: &mut Store,
     program: &Program,
-    dry_run: bool,
+    how: &Run,
     ctx: &Ctx,
     on_change: impl FnMut(&Change) -> Result<()>,
     before_commit: impl FnMut() -> Result<()>,
 ) -> Result<Recomputed> {
-    recompute_in(st, program, dry_run, ctx, on_change, before_commit).map_err(|e| {
-        e.context(format!(
-            "tier-recompute as of {} failed; nothing changed (it is one transaction): running the same command again does it",
-            ctx.today
-        ))
+    let mut done = Done::default();
+    recompute_in(st, program, how, ctx, on_change, before_commit, &mut done).map_err(|e| {
+        let as_of = ctx.today;
+        if how.dry_run {
+            e.context(format!(
+                "tier-recompute as of {as_of} (dry run) failed; nothing changed"
+            ))
+        } else if done.groups == 0 {
+            e.context(format!(
+                "tier-recompute as of {as_of} failed; nothing changed: running the same command again does it"
+            ))
+        } else {
+            e.context(format!(
+                "tier-recompute as of {as_of} stopped part-way: {} changes were committed ({} groups), covering member ids up to {}; the group that failed was not committed; running the same command again finishes it (members already re-ranked as of {as_of} are not changed again)",
+                done.changes, done.groups, done.upto
+            ))
+        }
     })
+}
+
+/// Where the crash tests stop the process (see [`Run::abort_at`]).
+fn fault_point(how: &Run, at: &str, n: u64) {
+    if how.abort_at.as_deref() == Some(format!("{at}:{n}").as_str()) {
+        std::process::abort();
+    }
 }
 
 fn recompute_in(
     st: &mut Store,
     program: &Program,
-    dry_run: bool,
+    how: &Run,
     ctx: &Ctx,
     mut on_change: impl FnMut(&Change) -> Result<()>,
     mut before_commit: impl FnMut() -> Result<()>,
+    done: &mut Done,
 ) -> Result<Recomputed> {
+    let dry_run = how.dry_run;
     let as_of = ctx.today;
     let sums = Sums::load(st, program, as_of)?;
     let ladder = &program.tiers.ladder;
@@ -183,7 +249,8 @@ fn recompute_in(
     // (id, from rank, to rank): 24 bytes per change, reasons made when written.
     let mut changes: Vec<(i64, usize, usize)> = Vec::new();
     let mut total = 0u64;
-    // Members a recompute for this date already stepped down (one-step).
+    // Members a recompute for this date already changed (one-step: not
+    // stepped down again; also those a run that stopped part-way did).
     let stepped: std::collections::HashSet<i64> = if program.tiers.downgrade == Downgrade::OneStep {
         st_tiers::recomputed_on(&st.conn, as_of)?
             .into_iter()
@@ -222,70 +289,100 @@ fn recompute_in(
         }
         Ok(())
     })?;
+    drop(stepped);
     // The changes land on members at random: a page cache that holds them
     // keeps SQLite from spilling dirty pages mid-transaction.
     let bulk = crate::store::BulkWrite::start(&st.conn, RECOMPUTE_CACHE_KIB)?;
-    let tx = bulk.begin()?;
+    let at = ctx.now_text();
+    let journal = format!(
+        "as of {as_of}: {} members, {} changes",
+        total,
+        changes.len()
+    );
+    // Keyset pages of the changes (ascending member ids), one transaction
+    // each; a dry run writes nothing and rolls its one transaction back.
+    let per_commit = how.changes_per_commit.max(1);
+    let pages: Vec<&[(i64, usize, usize)]> = if changes.is_empty() {
+        vec![&[]]
+    } else {
+        changes.chunks(per_commit).collect()
+    };
+    let last = pages.len() - 1;
     // Written in groups, set-based (a few statements per group, not three
     // per change: bounded round trips on PostgreSQL).
-    let at = ctx.now_text();
-    for group in changes.chunks(st_tiers::WRITE_GROUP) {
-        let ids: Vec<i64> = group.iter().map(|c| c.0).collect();
-        let stored = st_tiers::numbers_and_tiers(&tx, &ids)?;
-        let made: Vec<Change> = group
-            .iter()
-            .zip(stored)
-            .map(|(&(id, from, to), (member_no, tier))| {
-                let (_, reason) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
-                let reason = if to > from {
-                    format!("recompute as of {as_of}: {reason}")
-                } else {
-                    format!(
-                        "recompute as of {as_of} ({} downgrade): {reason}",
-                        policy_name(program.tiers.downgrade)
-                    )
-                };
-                Change {
-                    member_no,
-                    from: tier,
-                    to: ladder[to].code.clone(),
-                    reason,
-                }
-            })
-            .collect();
-        if !dry_run {
-            let writes: Vec<st_tiers::TierWrite> = group
+    let mut write_page = |conn: &crate::store::Conn, page: &[(i64, usize, usize)]| -> Result<()> {
+        for group in page.chunks(st_tiers::WRITE_GROUP) {
+            let ids: Vec<i64> = group.iter().map(|c| c.0).collect();
+            let stored = st_tiers::numbers_and_tiers(conn, &ids)?;
+            let made: Vec<Change> = group
                 .iter()
-                .zip(&made)
-                .map(|(&(id, _, _), c)| st_tiers::TierWrite {
-                    member_id: id,
-                    from: &c.from,
-                    to: &c.to,
-                    reason: &c.reason,
+                .zip(stored)
+                .map(|(&(id, from, to), (member_no, tier))| {
+                    let (_, reason) = tiers::earned(&program.tiers, &|m| sums.value(id, m));
+                    let reason = if to > from {
+                        format!("recompute as of {as_of}: {reason}")
+                    } else {
+                        format!(
+                            "recompute as of {as_of} ({} downgrade): {reason}",
+                            policy_name(program.tiers.downgrade)
+                        )
+                    };
+                    Change {
+                        member_no,
+                        from: tier,
+                        to: ladder[to].code.clone(),
+                        reason,
+                    }
                 })
                 .collect();
-            st_tiers::write_changes(&tx, &writes, as_of, &at, &ctx.operator)?;
+            if !dry_run {
+                let writes: Vec<st_tiers::TierWrite> = group
+                    .iter()
+                    .zip(&made)
+                    .map(|(&(id, _, _), c)| st_tiers::TierWrite {
+                        member_id: id,
+                        from: &c.from,
+                        to: &c.to,
+                        reason: &c.reason,
+                    })
+                    .collect();
+                st_tiers::write_changes(conn, &writes, as_of, &at, &ctx.operator)?;
+            }
+            for change in &made {
+                on_change(change)?;
+            }
         }
-        for change in &made {
-            on_change(change)?;
-        }
-    }
-    before_commit()?;
+        Ok(())
+    };
     if dry_run {
+        let tx = bulk.begin()?;
+        for page in pages {
+            write_page(&tx, page)?;
+        }
+        before_commit()?;
         tx.rollback()?;
     } else {
-        crate::ops::journal::change(
-            &tx,
-            ctx,
-            "tier-recompute",
-            &format!(
-                "as of {as_of}: {} members, {} changes",
-                total,
-                changes.len()
-            ),
-        )?;
-        tx.commit()?;
+        for (p, page) in pages.into_iter().enumerate() {
+            if p > 0 {
+                crate::store::let_others_in();
+            }
+            let tx = bulk.begin()?;
+            write_page(&tx, page)?;
+            if p == last {
+                crate::ops::journal::change(&tx, ctx, "tier-recompute", &journal)?;
+            }
+            // The page's rows are in the changes file before it commits.
+            before_commit()?;
+            tx.commit()?;
+            done.groups += 1;
+            done.changes += page.len() as u64;
+            if let Some(&(id, ..)) = page.last() {
+                done.upto = id;
+            }
+            fault_point(how, "recompute-committed", done.groups);
+        }
     }
+    drop(bulk);
     Ok(Recomputed {
         as_of: as_of_text,
         members: total,

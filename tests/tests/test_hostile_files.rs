@@ -737,6 +737,63 @@ fn a_year_end_reset_failing_midway_says_how_far_it_got_and_a_rerun_finishes_it()
 }
 
 #[test]
+fn a_tier_recompute_failing_midway_says_how_far_it_got_and_a_rerun_finishes_it() {
+    // C000001..C000009 reached silver on 2025-11-01 (6000 yuan, R24); on
+    // 2026-11-20 the 365-day window holds nothing: 9 downgrades, committed
+    // 2 at a time; the 5th tier-history row fails (the 3rd group).
+    let wd = Workdir::setup();
+    let mut text = String::from("store,receipt,member,time,amount\n");
+    for i in 1..=9 {
+        text.push_str(&format!("BJ01,S{i},C{i:06},2025-11-01 10:00,6000.00\n"));
+    }
+    let f = wd.write("silver.csv", &text);
+    wd.ok(&["purchase", "--file", f.to_str().unwrap()]);
+    assert_eq!(wd.member("C000009")["tier"], "silver");
+    fail_after(&wd, "tier_history", 5);
+    let args = ["tier-recompute", "--changes-per-commit", "2"];
+    let err = expect_exit(
+        &wd,
+        &args,
+        1,
+        &[
+            "tier-recompute",
+            "stopped part-way",
+            "4 changes were committed",
+            "running the same command again finishes it",
+            "disk is full",
+        ],
+    );
+    let silver = || {
+        wd.conn()
+            .query_row(
+                "SELECT COUNT(*) FROM members WHERE tier = 'silver'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(silver(), 5, "{err}");
+    clear_fault(&wd);
+    assert_audit_ok(&wd);
+    let v = wd.json(&args);
+    assert_eq!(v["changes"], 5, "{v}");
+    assert_eq!(silver(), 0);
+    // Each member stepped down once: 4 by the first run, 5 by the second.
+    let recomputed: i64 = wd
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM tier_history WHERE reason LIKE 'recompute as of%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(recomputed, 9);
+    let v = wd.json(&args);
+    assert_eq!(v["changes"], 0, "{v}");
+    assert_audit_ok(&wd);
+}
+
+#[test]
 fn a_tier_recompute_that_fails_changes_nothing_and_says_so() {
     let wd = Workdir::setup();
     one_change_pending(&wd);

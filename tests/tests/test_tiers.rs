@@ -476,6 +476,169 @@ fn r25_one_step_steps_down_a_member_lifted_by_a_purchase_earlier_that_day() {
     assert_eq!(tier(&wd, "C000003"), "B");
 }
 
+/// mall under `policy`, 19 changes due as of 2027-02-02: C000001..C000015
+/// spent 20000, 9000 or 6000 yuan on Monday 2026-02-02 (diamond, gold or
+/// silver on import, R24; nothing in the 365-day window on 2027-02-02), and
+/// C000021..C000024, pinned to normal while they spent 9000 on 2026-11-19,
+/// then unpinned (gold earned, not yet given).
+fn nineteen_changes_due(policy: &str) -> Workdir {
+    let wd = Workdir::with_program("rules-mall");
+    if policy != "to-earned" {
+        set_downgrade(&wd, "rules-mall", policy);
+    }
+    let amounts = ["20000.00", "9000.00", "6000.00"];
+    let (receipts, cards): (Vec<String>, Vec<String>) = (1..=15)
+        .map(|i| (format!("D{i}"), format!("C{i:06}")))
+        .unzip();
+    let rows: Vec<(&str, &str, &str, &str)> = (0..15)
+        .map(|i| {
+            (
+                receipts[i].as_str(),
+                cards[i].as_str(),
+                "2026-02-02 10:00",
+                amounts[i % 3],
+            )
+        })
+        .collect();
+    sales(&wd, "feb.csv", &rows);
+    assert_eq!(tier(&wd, "C000001"), "diamond");
+    let late: Vec<String> = (21..=24).map(|i| format!("C{i:06}")).collect();
+    for c in &late {
+        wd.ok(&["member", "pin-tier", c, "--tier", "normal"]);
+    }
+    let receipts: Vec<String> = (21..=24).map(|i| format!("N{i}")).collect();
+    let rows: Vec<(&str, &str, &str, &str)> = (0..4)
+        .map(|i| {
+            (
+                receipts[i].as_str(),
+                late[i].as_str(),
+                "2026-11-19 10:00",
+                "9000.00",
+            )
+        })
+        .collect();
+    sales(&wd, "nov.csv", &rows);
+    for c in &late {
+        wd.ok(&["member", "pin-tier", c, "--unpin"]);
+    }
+    assert_eq!(tier(&wd, "C000021"), "normal");
+    wd
+}
+
+/// Every member's tier, by member number.
+fn all_tiers(wd: &Workdir) -> Vec<String> {
+    crate::workdir::query_text(
+        &wd.conn(),
+        "SELECT member_no, tier, tier_since FROM members ORDER BY member_no",
+    )
+}
+
+/// The tier history a recompute as of `day` wrote: (member, from, to, reason).
+fn recomputed(wd: &Workdir, day: &str) -> Vec<String> {
+    crate::workdir::query_text(
+        &wd.conn(),
+        &format!(
+            "SELECT m.member_no, h.from_tier, h.to_tier, h.reason FROM tier_history h
+             JOIN members m ON m.id = h.member_id
+             WHERE h.reason LIKE 'recompute as of {day}%' ORDER BY m.member_no, h.id"
+        ),
+    )
+}
+
+/// A `--changes` file's rows as `member_no|from|to|reason`.
+fn change_rows(path: &std::path::Path) -> Vec<String> {
+    read_csv(path)
+        .iter()
+        .map(|r| {
+            format!(
+                "{}|{}|{}|{}",
+                r["member_no"], r["from"], r["to"], r["reason"]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn r25_a_recompute_killed_after_a_group_commits_is_finished_by_a_rerun_as_one_run_would() {
+    // Groups of 3 changes (a hidden knob); the process stops dead just after
+    // the 2nd group commits (6 changes in), as `kill -9` would.
+    const DAY: &str = "2027-02-02";
+    let groups = ["--changes-per-commit", "3"];
+    for policy in ["to-earned", "one-step"] {
+        let reference = nineteen_changes_due(policy);
+        let clean_file = reference.path("clean.csv");
+        let mut args = groups.to_vec();
+        args.extend(["--changes", clean_file.to_str().unwrap()]);
+        let clean = recompute(&reference, DAY, &args);
+        assert_eq!(clean["changes"], 19, "{policy}: {clean}");
+
+        let wd = nineteen_changes_due(policy);
+        let first = wd.path("first.csv");
+        let out = wd
+            .raw(&["--as-of", DAY, "--at", &format!("{DAY} 10:00")])
+            .args(["tier-recompute", "--quiet"])
+            .args(groups)
+            .arg("--changes")
+            .arg(&first)
+            .env("VIPCTL_ABORT_AT", "recompute-committed:2")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            None,
+            "{policy}: the recompute was not stopped dead: {out:?}"
+        );
+        wd.audit_passes();
+        // Whole groups only: the first 6 changes, in member order, and the
+        // changes file is not behind them.
+        let done = recomputed(&wd, DAY);
+        assert_eq!(done, recomputed(&reference, DAY)[..6].to_vec(), "{policy}");
+        let first_rows = change_rows(&first);
+        assert!(first_rows.len() >= 6, "{policy}: {first_rows:?}");
+        let clean_rows = change_rows(&clean_file);
+        assert_eq!(first_rows[..6], clean_rows[..6], "{policy}");
+
+        // The same command again finishes the job: the other 13 changes, no
+        // member changed twice (one-step: no second step for the date).
+        let second = wd.path("second.csv");
+        let mut args = groups.to_vec();
+        args.extend(["--changes", second.to_str().unwrap()]);
+        let again = recompute(&wd, DAY, &args);
+        assert_eq!(again["changes"], 13, "{policy}: {again}");
+        assert_eq!(change_rows(&second), clean_rows[6..].to_vec(), "{policy}");
+        assert_eq!(all_tiers(&wd), all_tiers(&reference), "{policy}");
+        assert_eq!(
+            recomputed(&wd, DAY),
+            recomputed(&reference, DAY),
+            "{policy}"
+        );
+        for t in again["tiers"].as_array().unwrap() {
+            let c = clean["tiers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["tier"] == t["tier"])
+                .unwrap();
+            assert_eq!(t["after"], c["after"], "{policy}: {again} vs {clean}");
+        }
+        // One journal line, written by the run that finished.
+        let journal = |wd: &Workdir| {
+            crate::workdir::query_text(
+                &wd.conn(),
+                "SELECT detail FROM journal WHERE command = 'tier-recompute'",
+            )
+        };
+        assert_eq!(journal(&wd).len(), 1, "{policy}: {:?}", journal(&wd));
+        assert!(journal(&wd)[0].contains("13 changes"), "{:?}", journal(&wd));
+        assert_eq!(journal(&reference).len(), 1);
+        wd.audit_passes();
+        // And a third run changes nothing.
+        let third = recompute(&wd, DAY, &groups);
+        assert_eq!(third["changes"], 0, "{policy}: {third}");
+        assert_eq!(all_tiers(&wd), all_tiers(&reference), "{policy}");
+    }
+}
+
 // ---------------------------------------------------------------- R26 pins
 
 #[test]
