@@ -278,15 +278,6 @@ pub fn spendable(conn: &Conn, member_id: i64, today: NaiveDate) -> Result<i64> {
     .query_row(params![member_id, today.to_string()], |r| r.get(0))
 }
 
-/// Members whose balance is below zero (owed points, R20) or above `high`,
-/// with that balance.
-pub fn balances_outside(conn: &Conn, high: i64) -> Result<Vec<(i64, i64)>> {
-    let mut st =
-        conn.prepare_cached("SELECT id, balance FROM members WHERE balance < 0 OR balance > ?1")?;
-    let rows = st.query_map([high], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect::<Result<_, _>>()
-}
-
 /// Opens a lot of its own for a credit entry.
 pub fn open_lot(
     conn: &Conn,

@@ -19,6 +19,8 @@ pub struct Profile<'a> {
     pub sales: Totals,
     /// The phone of an active member (R1: it names them); `None` when closed.
     pub phone: Option<&'a str>,
+    /// The stored balance (the import checks the bounds against it).
+    pub balance: i64,
 }
 
 /// An import run to start.

@@ -89,7 +89,7 @@ pub fn phones_among(
 
 /// What the import reads of a member.
 const COLUMNS: &str = "id, birthday, tier, tier_pinned, sales_fen, sales_points, sales_count,
-                       CASE WHEN status = 'active' THEN phone END";
+                       CASE WHEN status = 'active' THEN phone END, balance";
 
 fn pg_profile(row: &postgres::Row, each: &mut impl FnMut(Profile)) -> Result<()> {
     let birthday: Option<String> = row.try_get(1)?;
@@ -106,6 +106,7 @@ fn pg_profile(row: &postgres::Row, each: &mut impl FnMut(Profile)) -> Result<()>
             purchases: row.try_get(6)?,
         },
         phone: phone.as_deref(),
+        balance: row.try_get(8)?,
     });
     Ok(())
 }
@@ -122,14 +123,16 @@ fn lite_profile(r: &super::db::Row<'_>, each: &mut impl FnMut(Profile)) -> Resul
             purchases: r.get(6)?,
         },
         phone: r.get_opt_str(7)?,
+        balance: r.get(8)?,
     });
     Ok(())
 }
 
-/// The profiles of the active members among `ids` (sorted, distinct). On
-/// PostgreSQL their rows are locked, in id order, to the end of the
-/// transaction: an import running beside this one waits for them, so what
-/// is read here stays true until this one commits.
+/// The profiles of the active members among `ids` (sorted, distinct), their
+/// balances with them. On PostgreSQL their rows are locked, in id order, to
+/// the end of the transaction: an import running beside this one waits for
+/// them, so what is read here (the balance too) stays true until this one
+/// commits.
 pub fn profiles_among(conn: &Conn, ids: &[i64], mut each: impl FnMut(Profile)) -> Result<()> {
     if let Some(pg) = conn.pg() {
         let st = pg.prepared(&format!(

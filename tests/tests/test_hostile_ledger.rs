@@ -432,6 +432,98 @@ fn bound_receipt_crossing_the_balance_bound_in_a_batch_is_rejected_the_good_go_i
     assert_audit_ok(&wd);
 }
 
+/// A receipts file whose first 4096 receipts (an import's first window)
+/// are 1-yuan sales to `filler`, then `rows`; or, with `small`, one filler
+/// receipt then `rows` (to import one receipt a chunk).
+fn after_a_window(wd: &Workdir, filler: &str, small: bool, rows: &[String]) -> String {
+    let n = if small { 1 } else { 4096 };
+    let mut all: Vec<String> = (1..=n)
+        .map(|i| format!("S1,F{i},{filler},2026-11-19 09:00,1.00,,,,"))
+        .collect();
+    all.extend(rows.iter().cloned());
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    receipts(wd, "day.csv", &refs)
+}
+
+/// The import checks the bounds of members it first meets after its first
+/// window or chunk (it reads their balances with them): at the bound, no
+/// more points; the receipt is rejected, the good go in.
+#[test]
+fn bound_a_member_at_the_bound_met_in_a_later_window_or_chunk_takes_no_more_points() {
+    for (small, flags) in [(false, &[][..]), (true, &["--rows-per-commit", "1"][..])] {
+        let (wd, no) = world(EDGES);
+        let other = wd.enroll("李四", "15912345678", "310104198507012343");
+        to_the_bound(&wd, &no);
+        let f = after_a_window(
+            &wd,
+            &other,
+            small,
+            &[
+                format!("S1,A1,{no},2026-11-19 10:00,1.00,,,,"),
+                format!("S1,A2,{other},2026-11-19 10:00,12.00,,,,"),
+            ],
+        );
+        let mut args = vec!["purchase", "--file", &f];
+        args.extend_from_slice(flags);
+        let (code, _, err) = on(&wd, AS_OF, AT, &args);
+        assert_eq!(code, 3, "{flags:?}: {err}");
+        let rejects = read_csv(&wd.path("day.rejects.csv"));
+        assert_eq!(rejects.len(), 1, "{flags:?}: {rejects:?}");
+        assert_eq!(rejects[0]["receipt"], "A1");
+        assert!(rejects[0]["reason"].contains("10^15"), "{rejects:?}");
+        assert_eq!(wd.points(&no), 1_000_000_000_000_000);
+        let imported: i64 = wd
+            .conn()
+            .query_row("SELECT COUNT(*) FROM receipts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(imported, if small { 2 } else { 4097 }, "{flags:?}");
+        assert_audit_ok(&wd);
+    }
+}
+
+/// R20: a member in debt first met after the import's first window or
+/// chunk pays the debt first: 100 points earned, 30 owed, a lot of 70.
+#[test]
+fn r20_a_member_in_debt_met_in_a_later_window_or_chunk_pays_the_debt_first() {
+    for (small, flags) in [(false, &[][..]), (true, &["--rows-per-commit", "1"][..])] {
+        let (wd, no) = world(EDGES);
+        let other = wd.enroll("李四", "15912345678", "310104198507012343");
+        wd.ok(&[
+            "adjust",
+            "--member",
+            &no,
+            "--points",
+            "-30",
+            "--reason",
+            "owed",
+            "--allow-debt",
+        ]);
+        assert_eq!(balance_owed(&wd, &no), (-30, 30));
+        let f = after_a_window(
+            &wd,
+            &other,
+            small,
+            &[format!("S1,A1,{no},2026-11-19 10:00,100.00,,,,")],
+        );
+        let mut args = vec!["purchase", "--file", &f];
+        args.extend_from_slice(flags);
+        let (code, _, err) = on(&wd, AS_OF, AT, &args);
+        assert_eq!(code, 0, "{flags:?}: {err}");
+        assert_eq!(balance_owed(&wd, &no), (70, 0), "{flags:?}");
+        let lots: i64 = wd
+            .conn()
+            .query_row(
+                "SELECT CAST(COALESCE(SUM(l.remaining), 0) AS BIGINT) FROM lots l
+                 JOIN members m ON m.id = l.member_id WHERE m.member_no = ?1",
+                [&no],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(lots, 70, "{flags:?}: the lot holds what the debt left");
+        assert_audit_ok(&wd);
+    }
+}
+
 #[test]
 fn bound_receipt_money_past_10_13_yuan_is_rejected() {
     let (wd, no) = world(EDGES);

@@ -152,7 +152,7 @@ impl Job<'_> {
             import_id,
             cols: Cols::of(self.table),
         };
-        let mut pending = Pending::new(&tx)?;
+        let mut pending = Pending::new();
         let mut rows_in_chunk = 0u64;
         let mut refused = None;
         let mut grouper = Grouper::default();
@@ -211,7 +211,7 @@ impl Job<'_> {
                         if self.committed.chunks == 0 {
                             run.import_id = self.open_run(&tx)?;
                         }
-                        pending = Pending::new(&tx)?;
+                        pending = Pending::new();
                         run.dir.forget();
                     }
                     Err(e) => return Err(e),
@@ -238,7 +238,7 @@ impl Job<'_> {
                 fault_point(self.opts, "chunk-committed", chunk);
                 store::let_others_in();
                 tx = bulk.begin_import()?;
-                pending = Pending::new(&tx)?;
+                pending = Pending::new();
                 run.dir.forget();
                 rows_in_chunk = 0;
             }
@@ -293,7 +293,8 @@ impl Job<'_> {
             .iter()
             .filter_map(|p| p.as_ref().ok().map(|r| r.member))
             .collect();
-        run.dir.look_up(tx, run.program, &members)?;
+        run.dir
+            .look_up(tx, run.program, &members, |id, b| pending.loaded(id, b))?;
         drop((keys, members));
         for (i, p) in parsed.into_iter().enumerate() {
             let g = grouper.group(i);

@@ -1,8 +1,9 @@
 //! A chunk's changes on their way to the ledger writer, with what the import
-//! knows of balances so that it checks the bounds without reading every
-//! member's balance: balance changes, lot credits, activity and sales are
-//! summed per member in the store's batch and written once per member per
-//! chunk.
+//! knows of balances so that it checks the bounds without reading a balance
+//! per receipt: balance changes, lot credits, activity and sales are summed
+//! per member in the store's batch and written once per member per chunk.
+//! The stored balances come with the members a window loads (the directory's
+//! look-up reads them with the profiles), never from a scan of `members`.
 
 use crate::error::Rejection;
 use crate::rules::ledger::{
@@ -18,15 +19,17 @@ use chrono::NaiveDate;
 use rustc_hash::FxHashMap as HashMap;
 
 /// A member whose stored balance is not in `outside` has one between 0 and
-/// `MAX_BALANCE - HEADROOM`: credits summed in a chunk up to `HEADROOM` cannot
-/// cross the bound, and beyond it the stored balance is read.
+/// `MAX_BALANCE - HEADROOM` (every member the chunk credits was loaded by a
+/// window's look-up, which passed its balance to [`Pending::loaded`]):
+/// credits summed in a chunk up to `HEADROOM` cannot cross the bound, and
+/// beyond it the stored balance is read.
 const HEADROOM: i64 = MAX_BALANCE / 10;
 
 /// The chunk's batch and the balances it must know exactly.
 pub(super) struct Pending {
     pub batch: LedgerBatch,
-    /// Stored balances below zero or near the upper bound, at the start of
-    /// the chunk (or after a flush).
+    /// Stored balances below zero or near the upper bound, of the members
+    /// loaded in the chunk: as loaded, or after a flush.
     outside: HashMap<i64, i64>,
     /// The window's receipts already stored, by (store, receipt): those the
     /// store had when the window was looked up, and those stored since.
@@ -34,14 +37,20 @@ pub(super) struct Pending {
 }
 
 impl Pending {
-    pub fn new(conn: &Conn) -> Result<Pending> {
-        Ok(Pending {
+    /// A chunk's, empty: it learns balances as the chunk's windows load
+    /// their members ([`Pending::loaded`]).
+    pub fn new() -> Pending {
+        Pending {
             batch: LedgerBatch::new(),
-            outside: ledger::balances_outside(conn, MAX_BALANCE - HEADROOM)?
-                .into_iter()
-                .collect(),
+            outside: HashMap::default(),
             known: HashMap::default(),
-        })
+        }
+    }
+
+    /// The stored balance of a member a window loaded, read with its
+    /// profile (on PostgreSQL under the member's row lock).
+    pub fn loaded(&mut self, id: i64, balance: i64) {
+        self.note_balance(id, balance);
     }
 
     /// Writes the receipts and entries the batch holds: before anything

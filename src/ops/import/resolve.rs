@@ -99,8 +99,16 @@ impl Directory {
     }
 
     /// Looks up the references `keys` names (a window's) that are not known
-    /// yet, and loads the members they name.
-    pub fn look_up(&mut self, conn: &Conn, program: &Program, keys: &[&str]) -> Result<()> {
+    /// yet, and loads the members they name: `balance(id, stored balance)`
+    /// for each member loaded (once a chunk: the chunk's own changes to it
+    /// are counted from then on by whoever holds them).
+    pub fn look_up(
+        &mut self,
+        conn: &Conn,
+        program: &Program,
+        keys: &[&str],
+        mut balance: impl FnMut(i64, i64),
+    ) -> Result<()> {
         let mut new: Vec<&str> = keys
             .iter()
             .copied()
@@ -123,7 +131,9 @@ impl Directory {
         refs::phones_among(conn, &rest, |phone, id, profile| {
             phones.insert(phone.to_string(), id);
             if let Some(p) = profile {
-                self.keep(program, p);
+                if self.keep(program, p) {
+                    balance(p.id, p.balance);
+                }
             }
         })?;
         let mut ids: Vec<i64> = cards
@@ -138,7 +148,11 @@ impl Directory {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        refs::profiles_among(conn, &ids, |p| self.keep(program, p))?;
+        refs::profiles_among(conn, &ids, |p| {
+            if self.keep(program, p) {
+                balance(p.id, p.balance);
+            }
+        })?;
         // R1: a card first (an active card of a closed member is as good as
         // blocked), then a member number, then a phone.
         for key in new {
@@ -159,10 +173,10 @@ impl Directory {
         Ok(())
     }
 
-    /// Keeps a member the chunk names (once).
-    fn keep(&mut self, program: &Program, p: Profile) {
+    /// Keeps a member the chunk names (once): whether it was new.
+    fn keep(&mut self, program: &Program, p: Profile) -> bool {
         if self.slots.contains_key(&p.id) {
-            return;
+            return false;
         }
         let birthday = p
             .birthday
@@ -176,6 +190,7 @@ impl Directory {
             sales: Cell::new(p.sales),
             headroom: Cell::new(None),
         });
+        true
     }
 
     /// When the staff member `code` left, if they had left by `on`.
