@@ -196,6 +196,21 @@ impl Workdir {
         Workdir { pg, dir, db }
     }
 
+    /// As [`Workdir::setup`], on a SQLite file whatever engine the suite
+    /// runs on: the reference a PostgreSQL result is compared with.
+    pub fn setup_sqlite() -> Workdir {
+        let dir = tempfile::Builder::new()
+            .prefix("vipctl-test-")
+            .tempdir()
+            .expect("temp dir");
+        let db = dir.path().join("vipctl.db");
+        let wd = Workdir { pg: None, dir, db };
+        wd.init(PROGRAM);
+        wd.load_staff();
+        wd.load_members();
+        wd
+    }
+
     /// True when the tests run on PostgreSQL (`VIPCTL_TEST_PG`).
     pub fn on_pg(&self) -> bool {
         self.pg.is_some()
