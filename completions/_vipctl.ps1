@@ -577,6 +577,7 @@ Register-ArgumentCompleter -Native -CommandName 'vipctl' -ScriptBlock {
         }
         'vipctl;tier-recompute' {
             [CompletionResult]::new('--changes', '--changes', [CompletionResultType]::ParameterName, 'Write one CSV row per change (`-` for stdout; the summary then goes to stderr). Never the database or one of its files')
+            [CompletionResult]::new('--changes-per-commit', '--changes-per-commit', [CompletionResultType]::ParameterName, 'Changes per committed group')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)')
             [CompletionResult]::new('--operator', '--operator', [CompletionResultType]::ParameterName, 'Who is making the change (stored with every change); default $USER, else $LOGNAME')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print records and summaries')

@@ -4170,13 +4170,17 @@ _vipctl() {
             return 0
             ;;
         vipctl__subcmd__tier__subcmd__recompute)
-            opts="-q -h --dry-run --changes --db --operator --format --quiet --as-of --at --wait --help"
+            opts="-q -h --dry-run --changes --changes-per-commit --db --operator --format --quiet --as-of --at --wait --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --changes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --changes-per-commit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

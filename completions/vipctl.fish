@@ -436,6 +436,7 @@ complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -l allow-debt -d '
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s q -l quiet -d 'No progress bar'
 complete -c vipctl -n "__fish_vipctl_using_subcommand adjust" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l changes -d 'Write one CSV row per change (`-` for stdout; the summary then goes to stderr). Never the database or one of its files' -r
+complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l changes-per-commit -d 'Changes per committed group' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l db -d 'The database: a SQLite file, or a PostgreSQL 15+ server as postgres://USER[:PASSWORD]@HOST[:PORT]/DBNAME (shown without its password)' -r -F
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l operator -d 'Who is making the change (stored with every change); default $USER, else $LOGNAME' -r
 complete -c vipctl -n "__fish_vipctl_using_subcommand tier-recompute" -l format -d 'How to print records and summaries' -r -f -a "table\t'A table for people'
