@@ -3,7 +3,7 @@
 //!
 //! Members are taken in keyset pages (`members_per_commit` members after
 //! the last id done), one transaction each, every page expired set-based
-//! (`store::expiry::expire_chunk`: one statement for the entries, one for
+//! (`LedgerBatch::expire_members`, the ledger writer's set-based form: one statement for the entries, one for
 //! the lot uses, one for the lots, one for the balances): a kill half-way
 //! leaves whole members expired or untouched, and a re-run expires exactly
 //! what is left, because an expired lot has no points left to expire.
@@ -12,6 +12,7 @@ use super::Ctx;
 use crate::error::Refused;
 use crate::program::ExpiryPolicy;
 use crate::rules;
+use crate::store::batch::LedgerBatch;
 use crate::store::{self, expiry, programs, tiers as st_tiers, Store};
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
@@ -228,7 +229,7 @@ fn run_chunks(
         let Some(upto) = expiry::page_end(&tx, after, how.members_per_commit.max(1))? else {
             break;
         };
-        let expired = expiry::expire_chunk(&tx, which, after, upto, &entry)?;
+        let expired = LedgerBatch::new().expire_members(&tx, which, after, upto, &entry)?;
         let (chunk_members, chunk_points) = (members, points);
         for t in expired {
             let slot = match tiers.iter().position(|x| x.tier == t.tier) {

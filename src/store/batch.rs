@@ -1,6 +1,7 @@
 //! The one ledger writer. Every change to points goes through a
 //! `LedgerBatch`: the import (a chunk of receipts), expiry (a range of
-//! members) and single entries (redemptions, adjustments, returns' debits).
+//! members, set-based: [`LedgerBatch::expire_members`] in `store::expiry`)
+//! and single entries (redemptions, adjustments, returns' debits).
 //!
 //! A batch holds what a chunk changes: ledger entries, lot credits and
 //! takes, balance changes, each member's activity per day (R23), lifetime

@@ -1,6 +1,7 @@
 //! Reads and writes for expiry (R27–R30): a chunk of members' due lots
 //! expired set-based, one expiry entry per member.
 
+use super::batch::LedgerBatch;
 use super::db::Conn;
 use crate::params;
 use anyhow::Result;
@@ -44,14 +45,30 @@ pub fn page_end(conn: &Conn, after: i64, n: i64) -> Result<Option<i64>> {
     .query_row(params![after, n], |r| r.get(0))
 }
 
-/// Expires, set-based, the due lots of the members with ids in
-/// `(after, upto]`: one expiry entry per member with points to expire, a
-/// lot use per lot taken whole, the lots emptied and the balances lowered,
-/// one statement each (R27–R29). Run inside the chunk's write transaction:
-/// the entries written here are told from earlier ones by their ids, which
-/// grow while the write lock is held. Returns what was expired per tier,
-/// tiers in the order of their first member.
-pub fn expire_chunk(
+impl LedgerBatch {
+    /// The ledger writer's expiry: expires, set-based, the due lots of the
+    /// members with ids in `(after, upto]`: one expiry entry per member with points to expire, a
+    /// lot use per lot taken whole, the lots emptied and the balances lowered,
+    /// one statement each (R27–R29). Run inside the chunk's write transaction:
+    /// the entries written here are told from earlier ones by their ids, which
+    /// grow while the write lock is held. Returns what was expired per tier,
+    /// tiers in the order of their first member.
+    pub fn expire_members(
+        &mut self,
+        conn: &Conn,
+        due: Due<'_>,
+        after: i64,
+        upto: i64,
+        e: &ExpiryEntry<'_>,
+    ) -> Result<Vec<TierExpired>> {
+        // Whatever the batch holds is written first: expiry reads the lots
+        // and balances, and tells its own entries by their ids.
+        self.write(conn)?;
+        expire_range(conn, due, after, upto, e)
+    }
+}
+
+fn expire_range(
     conn: &Conn,
     due: Due<'_>,
     after: i64,
