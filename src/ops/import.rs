@@ -65,10 +65,11 @@ pub struct Options {
 
 /// Default rows per committed chunk: large enough that per-chunk member
 /// writes stay cheap, small enough that a kill loses little work and that
-/// a chunk's per-member sums stay small (measured on 1M lines, 200,000
-/// members: 500,000 rows peaked at 146 MB, 150,000 at 87 MB, for the same
-/// CPU time).
-pub const ROWS_PER_COMMIT_DEFAULT: u64 = 150_000;
+/// a chunk's per-member sums and dirty pages stay small (measured on 1M
+/// lines: 500,000 rows peaked at 146 MB and 150,000 at 87–92 MB with
+/// 200,000 members; with 2,000,000 members 150,000 rows peaked at 111 MB
+/// and 100,000 at 84 MB; the same CPU time within the noise).
+pub const ROWS_PER_COMMIT_DEFAULT: u64 = 100_000;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, serde::Serialize)]

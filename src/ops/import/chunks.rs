@@ -289,9 +289,14 @@ impl Job<'_> {
             .filter_map(|p| p.as_ref().ok().map(|r| (r.store, r.receipt)))
             .collect();
         pending.look_up(tx, &keys)?;
+        // A receipt already stored is judged by its digest alone (a
+        // duplicate or a conflict): only the others' members are loaded,
+        // so a re-import looks up no member.
         let members: Vec<&str> = parsed
             .iter()
-            .filter_map(|p| p.as_ref().ok().map(|r| r.member))
+            .filter_map(|p| p.as_ref().ok())
+            .filter(|r| pending.stored(r.store, r.receipt).is_none())
+            .map(|r| r.member)
             .collect();
         run.dir
             .look_up(tx, run.program, &members, |id, b| pending.loaded(id, b))?;
