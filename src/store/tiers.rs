@@ -14,13 +14,38 @@ pub fn max_member_id(conn: &Conn) -> Result<i64> {
 }
 
 /// Every activity row dated `from..=to` (`from` None: from the start), in
-/// storage order: (member id, local date, the day's totals).
+/// storage order: (member id, local date, the day's totals). On PostgreSQL
+/// the rows are streamed (the handle's `query` would hold them all).
 pub fn for_each_day(
     conn: &Conn,
     from: Option<&str>,
     to: &str,
     mut each: impl FnMut(i64, &str, Totals),
 ) -> Result<()> {
+    if let Some(pg) = conn.pg() {
+        use postgres::fallible_iterator::FallibleIterator;
+        let st = pg.prepared(
+            "SELECT member_id, local_date, spend_fen, points, purchases FROM member_days
+             WHERE local_date >= $1 AND local_date <= $2",
+        )?;
+        let mut client = pg.client();
+        let from = from.unwrap_or("");
+        let mut rows =
+            client.query_raw(&st, [&from as &(dyn postgres::types::ToSql + Sync), &to])?;
+        while let Some(r) = rows.next()? {
+            let date: &str = r.try_get(1)?;
+            each(
+                r.try_get(0)?,
+                date,
+                Totals {
+                    spend_fen: r.try_get(2)?,
+                    points: r.try_get(3)?,
+                    purchases: r.try_get(4)?,
+                },
+            );
+        }
+        return Ok(());
+    }
     let mut st = conn.prepare(
         "SELECT member_id, local_date, spend_fen, points, purchases FROM member_days
          WHERE local_date >= ?1 AND local_date <= ?2",
@@ -41,14 +66,32 @@ pub fn for_each_day(
 }
 
 /// Every active member: (id, member number, tier code, pinned, tier since,
-/// tier floor).
+/// tier floor). On PostgreSQL the rows are streamed.
 pub fn for_each_member(
     conn: &Conn,
     mut each: impl FnMut(i64, &str, &str, bool, NaiveDate, Option<&str>) -> Result<()>,
 ) -> Result<()> {
-    let mut st = conn.prepare(
-        "SELECT id, member_no, tier, tier_pinned, tier_since, tier_floor FROM members WHERE status = 'active' ORDER BY id",
-    )?;
+    const SQL: &str = "SELECT id, member_no, tier, tier_pinned, tier_since, tier_floor FROM members WHERE status = 'active' ORDER BY id";
+    if let Some(pg) = conn.pg() {
+        use postgres::fallible_iterator::FallibleIterator;
+        let st = pg.prepared(SQL)?;
+        let mut client = pg.client();
+        let none: [&(dyn postgres::types::ToSql + Sync); 0] = [];
+        let mut rows = client.query_raw(&st, none)?;
+        while let Some(r) = rows.next()? {
+            let since: &str = r.try_get(4)?;
+            each(
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                read_day(since, "members.tier_since")?,
+                r.try_get(5)?,
+            )?;
+        }
+        return Ok(());
+    }
+    let mut st = conn.prepare(SQL)?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         each(
