@@ -153,11 +153,18 @@ pub fn card_holder(conn: &Conn, card: &str) -> Result<Option<i64>> {
         .optional()
 }
 
-/// The next free member id (member numbers derive from it).
+/// The id for a new member (member numbers derive from it). On SQLite the
+/// next after the highest, under the write lock every writer holds; on
+/// PostgreSQL, where writers run side by side, the next of the members'
+/// sequence: ids there are unique, not dense (SPEC "no reliance on dense
+/// ids"), and one taken by a transaction that is rolled back is not reused.
 pub fn next_id(conn: &Conn) -> Result<i64> {
-    conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM members", [], |r| {
-        r.get(0)
-    })
+    let sql = if conn.is_pg() {
+        "SELECT nextval(pg_get_serial_sequence('members', 'id'))"
+    } else {
+        "SELECT COALESCE(MAX(id), 0) + 1 FROM members"
+    };
+    conn.query_row(sql, [], |r| r.get(0))
 }
 
 /// A validated member to insert.

@@ -343,6 +343,74 @@ fn r21_postgresql_copy_takes_new_entries_after_the_copied_ids() {
     w.audit(&pg2.url);
 }
 
+/// Member ids come from a sequence on PostgreSQL: after a copy it is past
+/// the copied ids, so a member enrolled on the copy takes a new member
+/// number after every copied one (R1: one number a member; R2: one member
+/// a person), and the copy back to SQLite keeps them.
+#[test]
+fn r1_r2_members_enrolled_after_a_copy_into_postgresql_take_numbers_past_the_copied_ones() {
+    let Some(pg) = server_db("member ids") else {
+        return;
+    };
+    let w = Lite::fixture_db();
+    let (copied, highest): (i64, i64) = rusqlite::Connection::open(w.path("source.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*), MAX(id) FROM members", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(copied > 1, "the fixture has members");
+    w.ok("source.db", &["db", "copy", "--to", &pg.url]);
+    let db = pg.url.as_str();
+    let mut numbers = Vec::new();
+    for (phone, id17) in [
+        ("13900000001", "11010519800101001"),
+        ("13900000002", "11010519800101002"),
+    ] {
+        let id_number = crate::workdir::resident_id(id17);
+        let no = w.ok(
+            db,
+            &[
+                "enroll",
+                "--name",
+                "王芳",
+                "--phone",
+                phone,
+                "--id-number",
+                &id_number,
+            ],
+        );
+        numbers.push(no.trim().to_string());
+    }
+    // Each new number is past every copied one, and the two differ.
+    let highest_no = format!("M{highest:08}");
+    for no in &numbers {
+        assert!(
+            no.starts_with('M') && *no > highest_no,
+            "{no} after {highest_no}"
+        );
+        assert_eq!(
+            w.json(db, &["member", "show", no])["member_no"],
+            no.as_str()
+        );
+    }
+    assert_ne!(numbers[0], numbers[1]);
+    w.audit(db);
+    let back = w.json(db, &["db", "copy", "--to", "back.db"]);
+    assert_eq!(
+        back["source"]["members"].as_i64(),
+        Some(copied + 2),
+        "{back}"
+    );
+    for no in &numbers {
+        assert_eq!(
+            w.json("back.db", &["member", "show", no])["member_no"],
+            no.as_str()
+        );
+    }
+    w.audit("back.db");
+}
+
 #[test]
 fn db_copy_refuses_a_target_that_is_not_empty_and_changes_nothing() {
     let w = Lite::fixture_db();

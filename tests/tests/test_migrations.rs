@@ -373,3 +373,43 @@ fn the_v11_migration_keeps_every_row_and_still_refuses_out_of_bound_writes() {
     ]);
     wd.ok(&["audit"]);
 }
+
+/// Migration 12 on PostgreSQL: member ids from a sequence, started past the
+/// members already stored, so a member enrolled after the migration takes
+/// the next member number (R1) and none is given twice. SQLite's step is a
+/// no-op (one writer: the next after the highest).
+#[test]
+fn r1_members_enrolled_after_migration_12_continue_past_the_stored_ids() {
+    let wd = Workdir::setup();
+    let a = wd.enroll("张伟", "13800138000", "11010519491231002X");
+    let b = wd.enroll(
+        "李娜",
+        "13800138001",
+        &crate::workdir::resident_id("11010519800101001"),
+    );
+    let n: i64 = a[1..].parse().unwrap();
+    let no = |k: i64| format!("M{:08}", n + k);
+    assert_eq!(b, no(1));
+    // Back to schema 11 as it was: members' ids a plain column.
+    let conn = wd.conn();
+    if conn.is_pg() {
+        conn.execute_batch("ALTER TABLE members ALTER COLUMN id DROP IDENTITY")
+            .unwrap();
+    }
+    conn.set_schema_version(11);
+    drop(conn);
+    let c = wd.enroll(
+        "王芳",
+        "13800138002",
+        &crate::workdir::resident_id("11010519800101002"),
+    );
+    assert_eq!(c, no(2));
+    assert_eq!(wd.conn().schema_version(), i64::from(LATEST));
+    let d = wd.enroll(
+        "赵磊",
+        "13800138003",
+        &crate::workdir::resident_id("11010519800101003"),
+    );
+    assert_eq!(d, no(3));
+    wd.audit_passes();
+}

@@ -241,11 +241,15 @@ pub(crate) fn enroll_valid(
         if let Err(reason) = check_card_number(card, &v.phone) {
             return refuse(reason);
         }
+        // Before the id is taken: on PostgreSQL an id taken is used up.
+        if members::card_holder(conn, card)?.is_some() {
+            return refuse(format!("card {card} is already issued"));
+        }
     }
     let id = members::next_id(conn)?;
     let no = member_no(id);
     let card = v.card.clone().unwrap_or_else(|| no.clone());
-    if members::card_holder(conn, &card)?.is_some() {
+    if v.card.is_none() && members::card_holder(conn, &card)?.is_some() {
         return refuse(format!("card {card} is already issued"));
     }
     members::insert(
