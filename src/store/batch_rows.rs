@@ -1,7 +1,10 @@
 //! Rows a batch holds until it syncs: the receipts and ledger entries of an
 //! import's window, written together (in key and id order) rather than one
-//! statement each. On PostgreSQL they go in by binary COPY, one round trip a
-//! table, instead of a round trip a row.
+//! statement each. On PostgreSQL, one round trip a table instead of one a
+//! row: receipts by one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO
+//! NOTHING RETURNING` (so that one stored meanwhile by another import is
+//! seen, not a key violation), entries by binary COPY. Each table's columns
+//! are listed once ([`RECEIPT_COLUMNS`], [`LEDGER_COLUMNS`]).
 //!
 //! Entry ids are given when an entry is buffered, so lot credits can name
 //! their entry before it is written. On SQLite the first buffered entry
@@ -12,10 +15,9 @@
 //! entry has a stand-in id (`-n`) until the sync takes its id from the
 //! ledger's sequence, and the batch renames the stand-ins it holds.
 
-use super::db::Conn;
+use super::db::{Conn, Pg, Retry, Value};
 use super::ledger::Entry;
 use super::receipts::{lines_json, NewLine, NewReceipt};
-use crate::params;
 use anyhow::{bail, Result};
 
 /// A receipt row, owned until it is written.
@@ -136,11 +138,17 @@ impl RowBuffer {
     /// Writes every held row; the buffer is empty after. On PostgreSQL the
     /// entries' ids are given now: the result maps the id `-n` given when
     /// held to the n-th element (empty on SQLite, whose ids were final).
+    ///
+    /// A held receipt is one the window looked up and did not find. If
+    /// another import stored it since (PostgreSQL, imports side by side),
+    /// nothing of the window may stand: the error is [`Retry`], the window
+    /// is rolled back and run again, and its look-up then finds the receipt
+    /// a duplicate (R21).
     pub fn sync(&mut self, conn: &Conn) -> Result<Vec<i64>> {
         let mut ids = Vec::new();
         if !self.is_empty() {
             if conn.is_pg() {
-                ids = self.copy_pg(conn)?;
+                ids = self.write_pg(conn)?;
             } else {
                 self.insert_lite(conn)?;
             }
@@ -152,34 +160,15 @@ impl RowBuffer {
     }
 
     fn insert_lite(&self, conn: &Conn) -> Result<()> {
-        let mut st = conn.prepare_cached(
-            "INSERT INTO receipts (store, receipt, member_id, at, local_date, kind, original_receipt, amount_fen,
-                                   points_used, points_earned, staff, program_version, multiplier, lines, digest, import_id,
-                                   points_refunded)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-             ON CONFLICT (store, receipt) DO NOTHING",
-        )?;
+        let mut st = conn.prepare_cached(&insert_sql(
+            "receipts",
+            RECEIPT_COLUMNS,
+            " ON CONFLICT (store, receipt) DO NOTHING",
+        ))?;
         for r in &self.receipts {
-            let n = st.execute(params![
-                r.store,
-                r.receipt,
-                r.member_id,
-                r.at,
-                r.local_date,
-                r.kind,
-                r.original_receipt,
-                r.amount_fen,
-                r.points_used,
-                r.points_earned,
-                r.staff,
-                r.program_version,
-                r.multiplier,
-                r.lines,
-                r.digest,
-                r.import_id,
-                r.points_refunded
-            ])?;
-            if n != 1 {
+            if st.execute(r.values())? != 1 {
+                // One writer at a time on SQLite: not a race but a receipt
+                // held twice, or stored behind the window's back.
                 bail!(
                     "receipt {}/{} was stored by another writer during the import; nothing of this chunk is kept",
                     r.store,
@@ -187,41 +176,21 @@ impl RowBuffer {
                 );
             }
         }
-        let mut st = conn.prepare_cached(
-            "INSERT INTO ledger (id, member_id, at, kind, points, source, ref, program_version, operator, note,
-                                 lot_expires_on, lot_points)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        )?;
+        let mut st = conn.prepare_cached(&insert_sql("ledger", LEDGER_COLUMNS, ""))?;
         for e in &self.entries {
-            st.execute(params![
-                e.id,
-                e.member_id,
-                e.at,
-                e.kind,
-                e.points,
-                e.source,
-                e.reference,
-                e.program_version,
-                e.operator,
-                e.note,
-                e.lot_expires_on,
-                e.lot_points
-            ])?;
+            st.execute(e.values())?;
         }
         Ok(())
     }
 
-    fn copy_pg(&mut self, conn: &Conn) -> Result<Vec<i64>> {
-        use postgres::binary_copy::BinaryCopyInWriter;
-        use postgres::types::{ToSql, Type};
+    fn write_pg(&mut self, conn: &Conn) -> Result<Vec<i64>> {
         let Some(pg) = conn.pg() else {
             bail!("not a PostgreSQL connection")
         };
-        let mut client = pg.client();
         let mut ids = Vec::new();
         if !self.entries.is_empty() {
             let n = self.entries.len() as i64;
-            for row in client.query(
+            for row in pg.client().query(
                 "SELECT nextval(pg_get_serial_sequence('ledger', 'id')) FROM generate_series(1, $1::bigint)",
                 &[&n],
             )? {
@@ -232,96 +201,290 @@ impl RowBuffer {
             }
         }
         if !self.receipts.is_empty() {
-            let sink = client.copy_in(
-                "COPY receipts (store, receipt, member_id, at, local_date, kind, original_receipt, amount_fen,
-                                points_used, points_earned, staff, program_version, multiplier, lines, digest, import_id,
-                                points_refunded) FROM STDIN BINARY",
-            )?;
-            let (t, i) = (Type::TEXT, Type::INT8);
-            let types = [
-                t.clone(),
-                t.clone(),
-                i.clone(),
-                t.clone(),
-                t.clone(),
-                t.clone(),
-                t.clone(),
-                i.clone(),
-                i.clone(),
-                i.clone(),
-                t.clone(),
-                i.clone(),
-                t.clone(),
-                t.clone(),
-                t.clone(),
-                i.clone(),
-                i.clone(),
-            ];
-            let mut w = BinaryCopyInWriter::new(sink, &types);
-            for r in &self.receipts {
-                let row: [&(dyn ToSql + Sync); 17] = [
-                    &r.store,
-                    &r.receipt,
-                    &r.member_id,
-                    &r.at,
-                    &r.local_date,
-                    &r.kind,
-                    &r.original_receipt,
-                    &r.amount_fen,
-                    &r.points_used,
-                    &r.points_earned,
-                    &r.staff,
-                    &r.program_version,
-                    &r.multiplier,
-                    &r.lines,
-                    &r.digest,
-                    &r.import_id,
-                    &r.points_refunded,
-                ];
-                w.write(&row)?;
-            }
-            w.finish()?;
+            self.insert_receipts_pg(pg)?;
         }
         if !self.entries.is_empty() {
-            let sink = client.copy_in(
-                "COPY ledger (id, member_id, at, kind, points, source, ref, program_version, operator, note,
-                              lot_expires_on, lot_points) FROM STDIN BINARY",
+            copy_in(
+                pg,
+                "ledger",
+                LEDGER_COLUMNS,
+                self.entries.iter().map(EntryRow::values),
             )?;
-            let (t, i) = (Type::TEXT, Type::INT8);
-            let types = [
-                i.clone(),
-                i.clone(),
-                t.clone(),
-                t.clone(),
-                i.clone(),
-                t.clone(),
-                t.clone(),
-                i.clone(),
-                t.clone(),
-                t.clone(),
-                t.clone(),
-                i.clone(),
-            ];
-            let mut w = BinaryCopyInWriter::new(sink, &types);
-            for e in &self.entries {
-                let row: [&(dyn ToSql + Sync); 12] = [
-                    &e.id,
-                    &e.member_id,
-                    &e.at,
-                    &e.kind,
-                    &e.points,
-                    &e.source,
-                    &e.reference,
-                    &e.program_version,
-                    &e.operator,
-                    &e.note,
-                    &e.lot_expires_on,
-                    &e.lot_points,
-                ];
-                w.write(&row)?;
-            }
-            w.finish()?;
         }
         Ok(ids)
+    }
+
+    /// The held receipts in one statement over arrays, a column each:
+    /// those another import stored since the window looked them up are not
+    /// inserted (`ON CONFLICT DO NOTHING`) and not returned.
+    fn insert_receipts_pg(&self, pg: &Pg) -> Result<()> {
+        use postgres::types::ToSql;
+        let mut columns: Vec<Vec<Value<'_>>> = RECEIPT_COLUMNS
+            .iter()
+            .map(|_| Vec::with_capacity(self.receipts.len()))
+            .collect();
+        for r in &self.receipts {
+            for (column, v) in columns.iter_mut().zip(r.values()) {
+                column.push(v);
+            }
+        }
+        let arrays: Vec<String> = RECEIPT_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, (_, kind))| format!("${}::{}[]", i + 1, kind.pg_name()))
+            .collect();
+        let sql = format!(
+            "INSERT INTO receipts ({}) SELECT * FROM unnest({})
+             ON CONFLICT (store, receipt) DO NOTHING RETURNING store, receipt",
+            names(RECEIPT_COLUMNS),
+            arrays.join(", ")
+        );
+        let params: Vec<&(dyn ToSql + Sync)> =
+            columns.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+        let statement = pg.prepared(&sql)?;
+        let stored = pg.client().query(&statement, &params)?;
+        if stored.len() == self.receipts.len() {
+            return Ok(());
+        }
+        let stored: std::collections::HashSet<(String, String)> = stored
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect::<Result<_, postgres::Error>>()?;
+        let taken = self
+            .receipts
+            .iter()
+            .find(|r| !stored.contains(&(r.store.clone(), r.receipt.clone())));
+        let what = taken.map_or_else(
+            || "a receipt held twice".to_string(),
+            |r| format!("receipt {}/{}", r.store, r.receipt),
+        );
+        Err(anyhow::Error::new(Retry).context(format!(
+            "{what} was stored by another import since the window looked it up"
+        )))
+    }
+}
+
+/// A column's type as these writes give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Int,
+}
+
+impl Kind {
+    fn pg_name(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Int => "bigint",
+        }
+    }
+
+    fn pg_type(self) -> postgres::types::Type {
+        match self {
+            Kind::Text => postgres::types::Type::TEXT,
+            Kind::Int => postgres::types::Type::INT8,
+        }
+    }
+}
+
+/// The receipt columns written here, in the order of [`ReceiptRow::values`]:
+/// one list for SQLite's insert and PostgreSQL's.
+const RECEIPT_COLUMNS: &[(&str, Kind)] = &[
+    ("store", Kind::Text),
+    ("receipt", Kind::Text),
+    ("member_id", Kind::Int),
+    ("at", Kind::Text),
+    ("local_date", Kind::Text),
+    ("kind", Kind::Text),
+    ("original_receipt", Kind::Text),
+    ("amount_fen", Kind::Int),
+    ("points_used", Kind::Int),
+    ("points_earned", Kind::Int),
+    ("points_refunded", Kind::Int),
+    ("staff", Kind::Text),
+    ("program_version", Kind::Int),
+    ("multiplier", Kind::Text),
+    ("lines", Kind::Text),
+    ("digest", Kind::Text),
+    ("import_id", Kind::Int),
+];
+
+/// The ledger columns written here, in the order of [`EntryRow::values`]:
+/// one list for SQLite's insert and PostgreSQL's COPY.
+const LEDGER_COLUMNS: &[(&str, Kind)] = &[
+    ("id", Kind::Int),
+    ("member_id", Kind::Int),
+    ("at", Kind::Text),
+    ("kind", Kind::Text),
+    ("points", Kind::Int),
+    ("source", Kind::Text),
+    ("ref", Kind::Text),
+    ("program_version", Kind::Int),
+    ("operator", Kind::Text),
+    ("note", Kind::Text),
+    ("lot_expires_on", Kind::Text),
+    ("lot_points", Kind::Int),
+];
+
+impl ReceiptRow {
+    fn values(&self) -> [Value<'_>; RECEIPT_COLUMNS.len()] {
+        [
+            Value::Text(&self.store),
+            Value::Text(&self.receipt),
+            self.member_id.map_or(Value::Null, Value::Int),
+            Value::Text(&self.at),
+            Value::Text(&self.local_date),
+            Value::Text(self.kind),
+            text(&self.original_receipt),
+            Value::Int(self.amount_fen),
+            Value::Int(self.points_used),
+            Value::Int(self.points_earned),
+            Value::Int(self.points_refunded),
+            text(&self.staff),
+            Value::Int(self.program_version),
+            Value::Text(&self.multiplier),
+            Value::Text(&self.lines),
+            Value::Text(&self.digest),
+            self.import_id.map_or(Value::Null, Value::Int),
+        ]
+    }
+}
+
+impl EntryRow {
+    fn values(&self) -> [Value<'_>; LEDGER_COLUMNS.len()] {
+        [
+            Value::Int(self.id),
+            Value::Int(self.member_id),
+            Value::Text(&self.at),
+            Value::Text(self.kind),
+            Value::Int(self.points),
+            Value::Text(&self.source),
+            text(&self.reference),
+            Value::Int(self.program_version),
+            Value::Text(&self.operator),
+            text(&self.note),
+            text(&self.lot_expires_on),
+            self.lot_points.map_or(Value::Null, Value::Int),
+        ]
+    }
+}
+
+fn text(v: &Option<String>) -> Value<'_> {
+    v.as_deref().map_or(Value::Null, Value::Text)
+}
+
+fn names(columns: &[(&str, Kind)]) -> String {
+    columns.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")
+}
+
+/// `INSERT INTO table (columns) VALUES (?1, …)` and `tail`.
+fn insert_sql(table: &str, columns: &[(&str, Kind)], tail: &str) -> String {
+    let marks: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({}){tail}",
+        names(columns),
+        marks.join(", ")
+    )
+}
+
+/// Rows into `table` by binary COPY, one round trip.
+fn copy_in<'a, const N: usize>(
+    pg: &Pg,
+    table: &str,
+    columns: &[(&str, Kind)],
+    rows: impl Iterator<Item = [Value<'a>; N]>,
+) -> Result<()> {
+    debug_assert_eq!(columns.len(), N);
+    use postgres::binary_copy::BinaryCopyInWriter;
+    use postgres::types::ToSql;
+    let types: Vec<_> = columns.iter().map(|c| c.1.pg_type()).collect();
+    let mut client = pg.client();
+    let sink = client.copy_in(&format!(
+        "COPY {table} ({}) FROM STDIN BINARY",
+        names(columns)
+    ))?;
+    let mut w = BinaryCopyInWriter::new(sink, &types);
+    for row in rows {
+        let refs: Vec<&(dyn ToSql + Sync)> = row.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        w.write(&refs)?;
+    }
+    w.finish()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each row's values are in its table's column list's order and types.
+    #[test]
+    fn row_values_follow_their_column_lists() {
+        let r = ReceiptRow {
+            store: "S".into(),
+            receipt: "R".into(),
+            member_id: Some(1),
+            at: "2026-01-01T00:00:00Z".into(),
+            local_date: "2026-01-01".into(),
+            kind: "sale",
+            original_receipt: Some("O".into()),
+            amount_fen: 2,
+            points_used: 3,
+            points_earned: 4,
+            points_refunded: 5,
+            staff: Some("ST".into()),
+            program_version: 6,
+            multiplier: "1".into(),
+            lines: "[]".into(),
+            digest: "d".into(),
+            import_id: Some(7),
+        };
+        let e = EntryRow {
+            id: 1,
+            member_id: 2,
+            at: "a".into(),
+            kind: "earn",
+            points: 3,
+            source: "s".into(),
+            reference: Some("r".into()),
+            program_version: 4,
+            operator: "o".into(),
+            note: Some("n".into()),
+            lot_expires_on: Some("x".into()),
+            lot_points: Some(5),
+        };
+        let kinds = |values: &[Value<'_>]| -> Vec<Kind> {
+            values
+                .iter()
+                .map(|v| match v {
+                    Value::Int(_) => Kind::Int,
+                    _ => Kind::Text,
+                })
+                .collect()
+        };
+        let listed = |c: &[(&str, Kind)]| c.iter().map(|c| c.1).collect::<Vec<_>>();
+        assert_eq!(kinds(&r.values()), listed(RECEIPT_COLUMNS));
+        assert_eq!(kinds(&e.values()), listed(LEDGER_COLUMNS));
+        // Spot checks of the order: a column and its value.
+        let at = |c: &[(&str, Kind)], name: &str| c.iter().position(|c| c.0 == name).unwrap();
+        assert!(matches!(
+            r.values()[at(RECEIPT_COLUMNS, "points_refunded")],
+            Value::Int(5)
+        ));
+        assert!(matches!(
+            r.values()[at(RECEIPT_COLUMNS, "import_id")],
+            Value::Int(7)
+        ));
+        assert!(matches!(
+            r.values()[at(RECEIPT_COLUMNS, "staff")],
+            Value::Text("ST")
+        ));
+        assert!(matches!(
+            e.values()[at(LEDGER_COLUMNS, "lot_points")],
+            Value::Int(5)
+        ));
+        assert!(matches!(
+            e.values()[at(LEDGER_COLUMNS, "ref")],
+            Value::Text("r")
+        ));
     }
 }

@@ -39,9 +39,17 @@ pub struct Pg {
 pub const WRITE_LOCK: i64 = 0x5649_5043;
 
 /// A transaction that failed only because it ran at the same time as
-/// another (PostgreSQL's serialization failure 40001, deadlock 40P01, or a
-/// key another writer stored meanwhile, 23505): running it again is right.
-/// `Retry` is the same, raised on purpose (the tests' injected failure).
+/// another (PostgreSQL's serialization failure 40001 or deadlock 40P01):
+/// running it again is right. `Retry` is the same, raised on purpose: a
+/// receipt another import stored since the window looked it up
+/// (`batch_rows`), or the tests' injected failure.
+///
+/// A key violation (23505) is not among them: the one key imports running
+/// side by side could both write, a receipt's (store, receipt), is inserted
+/// `ON CONFLICT DO NOTHING` and seen as `Retry`; every other key an import
+/// writes is its own (ids from sequences) or merged `ON CONFLICT DO
+/// UPDATE` (member days), and the rest are written by writers that run
+/// alone. A 23505 is therefore a fault, reported, not run again.
 #[derive(Debug)]
 pub struct Retry;
 
@@ -65,7 +73,6 @@ pub fn is_retryable(e: &anyhow::Error) -> bool {
                     [
                         SqlState::T_R_SERIALIZATION_FAILURE,
                         SqlState::T_R_DEADLOCK_DETECTED,
-                        SqlState::UNIQUE_VIOLATION,
                     ]
                     .contains(code)
                 })

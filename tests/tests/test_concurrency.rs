@@ -221,3 +221,99 @@ fn r21_a_window_that_ran_into_another_import_is_run_again_exactly_once() {
         }
     }
 }
+
+/// A receipt another import stores after this import's window looked it up
+/// and before the window writes it (PostgreSQL, imports side by side): the
+/// window is rolled back and run again, finds the receipt stored, and counts
+/// it a duplicate: stored once, credited once (R21). Here "another import"
+/// is a transaction that inserts the receipt as an import writes it
+/// (copied from a clean import of the same file) before the import starts,
+/// and commits only once the import waits on its key.
+#[test]
+fn r21_a_receipt_stored_by_another_import_after_the_look_up_is_counted_once() {
+    let clean = Workdir::setup();
+    if !clean.on_pg() {
+        eprintln!("skipped on SQLite: one writer at a time, no import runs beside another");
+        return;
+    }
+    let fixture = crate::workdir::fixture("receipts.csv");
+    let file = fixture.to_str().unwrap();
+    let expected: serde_json::Value = clean.json(&["purchase", "--file", file]);
+    let expected_totals = totals(&clean);
+    let points = clean.query_i64("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM ledger");
+    // GZ01/R00000020, a sale without a member (R33): the other import's
+    // row locks no member the import locks.
+    let row = clean.conn().query_rows(
+        "SELECT (to_jsonb(r) - 'import_id')::text FROM receipts r
+         WHERE store = 'GZ01' AND receipt = 'R00000020' AND member_id IS NULL",
+    );
+    assert_eq!(
+        row.len(),
+        1,
+        "the fixture has GZ01/R00000020 without a member"
+    );
+    let crate::workdir_db::Val::PgText(json) = &row[0][0] else {
+        panic!("{:?}", row[0][0])
+    };
+
+    let wd = Workdir::setup();
+    let other = wd.conn();
+    other
+        .execute_batch(&format!(
+            "BEGIN; INSERT INTO receipts SELECT * FROM jsonb_populate_record(NULL::receipts, '{}'::jsonb)",
+            json.replace('\'', "''")
+        ))
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_vipctl"))
+        .env("VIPCTL_OPERATOR", "night")
+        .env_remove("VIPCTL_DB")
+        .arg("--db")
+        .arg(wd.db_arg())
+        .args(["--as-of", crate::workdir::AS_OF, "--at", crate::workdir::AT])
+        .args(["--format", "json", "purchase", "--file", file])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The import has looked the receipt up (not stored: the insert is not
+    // committed) and waits on its key when it writes it.
+    let watch = wd.conn();
+    let waited = (0..600).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        watch.query_i64(
+            "SELECT COUNT(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE NOT l.granted AND a.datname = current_database()",
+        ) > 0
+    });
+    assert!(waited, "the import never waited on the receipt's key");
+    other.execute_batch("COMMIT").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        summary["receipts_imported"].as_i64().unwrap(),
+        expected["receipts_imported"].as_i64().unwrap() - 1,
+        "{summary}"
+    );
+    assert_eq!(
+        summary["duplicates"].as_i64().unwrap(),
+        expected["duplicates"].as_i64().unwrap() + 1,
+        "{summary}"
+    );
+    wd.audit_passes();
+    assert_eq!(totals(&wd), expected_totals);
+    assert_eq!(
+        wd.query_i64("SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM ledger"),
+        points
+    );
+    assert_eq!(
+        wd.query_i64(
+            "SELECT COUNT(*) FROM receipts WHERE store = 'GZ01' AND receipt = 'R00000020'"
+        ),
+        1
+    );
+}
