@@ -26,6 +26,7 @@ pub mod reports;
 pub mod schema;
 mod schema_checks;
 mod schema_finance;
+mod schema_ids;
 pub mod simulate;
 pub mod tiers;
 pub mod values;
