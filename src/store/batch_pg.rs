@@ -5,7 +5,9 @@
 //! function calls in-process.
 //!
 //! Same results as the per-member path, statement by statement:
-//! - lots of their own ([`LotMode::Own`]): inserted, in the batch's order;
+//! - lots of their own ([`LotMode::Own`]): new rows, by binary COPY, in the
+//!   batch's order (measured a little faster than the insert over arrays
+//!   it replaced);
 //! - merged credits ([`LotMode::Merge`]): each into the member's newest lot
 //!   with points left and the same expiry and availability dates, else a new
 //!   lot (`ledger::credit_lot`'s rule). A batch holds at most one merged
@@ -26,7 +28,8 @@
 //! either fails the statement, and the chunk with it.
 
 use super::batch::{LotMode, MemberSums};
-use super::db::{Conn, Pg};
+use super::batch_rows::{copy_in, Kind};
+use super::db::{Conn, Pg, Value};
 use super::ledger;
 use super::values;
 use anyhow::{anyhow, Result};
@@ -115,6 +118,16 @@ fn lots_one_at_a_time(conn: &Conn, id: i64, p: &MemberSums) -> Result<()> {
     Ok(())
 }
 
+/// The columns of a lot of its own as written here.
+const OWN_LOT_COLUMNS: &[(&str, Kind)] = &[
+    ("member_id", Kind::Int),
+    ("entry_id", Kind::Int),
+    ("earned_on", Kind::Text),
+    ("expires_on", Kind::Text),
+    ("size", Kind::Int),
+    ("remaining", Kind::Int),
+];
+
 /// Lots of their own, as columns.
 #[derive(Default)]
 struct Own {
@@ -130,24 +143,19 @@ impl Own {
         if self.member.is_empty() {
             return Ok(());
         }
-        // Ids in the batch's order (the insert numbers rows as they are
-        // sorted), as one insert after another would.
-        execute(
-            pg,
-            "INSERT INTO lots (member_id, entry_id, earned_on, expires_on, size, remaining)
-             SELECT c.member_id, c.entry_id, c.earned_on, c.expires_on, c.points, c.points
-             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
-                  WITH ORDINALITY AS c(member_id, entry_id, earned_on, expires_on, points, ord)
-             ORDER BY c.ord",
-            &[
-                &self.member,
-                &self.entry,
-                &self.earned,
-                &self.expires,
-                &self.points,
-            ],
-        )?;
-        Ok(())
+        // New rows: binary COPY, ids given in the rows' order, as one insert
+        // after another would.
+        let rows = (0..self.member.len()).map(|i| {
+            [
+                Value::Int(self.member[i]),
+                Value::Int(self.entry[i]),
+                Value::Text(&self.earned[i]),
+                self.expires[i].as_deref().map_or(Value::Null, Value::Text),
+                Value::Int(self.points[i]),
+                Value::Int(self.points[i]),
+            ]
+        });
+        copy_in(pg, "lots", OWN_LOT_COLUMNS, rows)
     }
 }
 

@@ -266,7 +266,7 @@ impl RowBuffer {
 
 /// A column's type as these writes give it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     Text,
     Int,
 }
@@ -388,7 +388,7 @@ fn insert_sql(table: &str, columns: &[(&str, Kind)], tail: &str) -> String {
 }
 
 /// Rows into `table` by binary COPY, one round trip.
-fn copy_in<'a, const N: usize>(
+pub(super) fn copy_in<'a, const N: usize>(
     pg: &Pg,
     table: &str,
     columns: &[(&str, Kind)],
