@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 mod chunks;
 mod flags;
 mod group;
+mod originals;
 mod parse;
 mod pending;
 mod read;

@@ -3,7 +3,7 @@
 
 use super::Ctx;
 use crate::error::{Rejection, Usage};
-use crate::rules::ledger::{check_entry, checked_balance, plan_debit_preferring, split_credit};
+use crate::rules::ledger::{check_entry, checked_balance, plan_debit_first, split_credit};
 use crate::store::batch::{LedgerBatch, LotMode, LotTake};
 use crate::store::Conn;
 use crate::store::{self, audit, members, programs, Store};
@@ -78,29 +78,7 @@ fn post_with(
         if !e.allow_debt {
             lots.retain(|l| l.expires_on.is_none_or(|d| d >= today));
         }
-        let mut firsts: Vec<(i64, i64)> = Vec::new();
-        let mut want = -e.points;
-        for &(id, most) in first {
-            if let Some(lot) = lots.iter_mut().find(|l| l.id == id) {
-                let take = lot.remaining.min(most).min(want);
-                if take > 0 {
-                    lot.remaining -= take;
-                    want -= take;
-                    firsts.push((id, take));
-                }
-            }
-        }
-        let mut plan = if want > 0 {
-            plan_debit_preferring(&lots, want, prefer)
-        } else {
-            crate::rules::ledger::DebitPlan::default()
-        };
-        for (id, take) in firsts {
-            match plan.takes.iter_mut().find(|t| t.0 == id) {
-                Some(t) => t.1 += take,
-                None => plan.takes.push((id, take)),
-            }
-        }
+        let plan = plan_debit_first(&mut lots, -e.points, prefer, first);
         if plan.uncovered > 0 && !e.allow_debt {
             let pending: Vec<(String, i64)> =
                 store::ledger::pending_by_release(conn, e.member_id, today)?;

@@ -100,6 +100,43 @@ pub struct DebitPlan {
     pub uncovered: i64,
 }
 
+/// Plans a debit of `points` (> 0) over `lots`: first from the lots
+/// `first` (lot id, at most that many points; a return inside its sale's
+/// pending window takes its sale's pending points back this way), then as
+/// [`plan_debit_preferring`] does with `prefer`. `lots` are taken down by
+/// the firsts; what no lot covers is `uncovered`.
+pub fn plan_debit_first(
+    lots: &mut [OpenLot],
+    points: i64,
+    prefer: Option<(Option<NaiveDate>, i64)>,
+    first: &[(i64, i64)],
+) -> DebitPlan {
+    let mut firsts: Vec<(i64, i64)> = Vec::new();
+    let mut want = points;
+    for &(id, most) in first {
+        if let Some(lot) = lots.iter_mut().find(|l| l.id == id) {
+            let take = lot.remaining.min(most).min(want);
+            if take > 0 {
+                lot.remaining -= take;
+                want -= take;
+                firsts.push((id, take));
+            }
+        }
+    }
+    let mut plan = if want > 0 {
+        plan_debit_preferring(lots, want, prefer)
+    } else {
+        DebitPlan::default()
+    };
+    for (id, take) in firsts {
+        match plan.takes.iter_mut().find(|t| t.0 == id) {
+            Some(t) => t.1 += take,
+            None => plan.takes.push((id, take)),
+        }
+    }
+    plan
+}
+
 /// Plans a debit of `points` (> 0) over `lots`, oldest-expiring first (R17).
 pub fn plan_debit(lots: &[OpenLot], points: i64) -> DebitPlan {
     debug_assert!(points > 0);

@@ -75,6 +75,8 @@ pub struct LedgerBatch {
     pending: HashMap<i64, MemberSums>,
     /// Receipts and entries held until the next sync (the import's).
     rows: RowBuffer,
+    /// Lot takes of held entries (a return's), written after them.
+    takes: Vec<LotTake>,
 }
 
 impl LedgerBatch {
@@ -110,20 +112,36 @@ impl LedgerBatch {
     /// the batch, syncs first.
     pub fn sync(&mut self, conn: &Conn) -> Result<()> {
         let ids = self.rows.sync(conn)?;
+        let named = |id: &mut i64| -> Result<()> {
+            if *id < 0 {
+                let n = usize::try_from(-*id - 1)?;
+                *id = *ids
+                    .get(n)
+                    .ok_or_else(|| anyhow::anyhow!("entry {id} was never held"))?;
+            }
+            Ok(())
+        };
         if !ids.is_empty() {
-            // Lot credits name held entries by their stand-in ids (`-n`).
+            // Lot credits and takes name held entries by their stand-in ids (`-n`).
             for p in self.pending.values_mut() {
                 for l in &mut p.lots {
-                    if l.entry_id < 0 {
-                        let n = usize::try_from(-l.entry_id - 1)?;
-                        l.entry_id = *ids.get(n).ok_or_else(|| {
-                            anyhow::anyhow!("a lot names entry {} that was never held", l.entry_id)
-                        })?;
-                    }
+                    named(&mut l.entry_id)?;
                 }
             }
+            for t in &mut self.takes {
+                named(&mut t.entry_id)?;
+            }
+        }
+        if !self.takes.is_empty() {
+            let takes = std::mem::take(&mut self.takes);
+            write_takes(conn, &takes)?;
         }
         Ok(())
+    }
+
+    /// `take_lot` for a held entry: written with the held rows, after them.
+    pub fn held_take(&mut self, t: LotTake) {
+        self.takes.push(t);
     }
 
     /// Adds `points` (> 0) to the member's lots, written with the member.
@@ -295,6 +313,28 @@ impl LedgerBatch {
         Ok(())
     }
 
+    /// Writes the pending changes of the members `ids` (as
+    /// [`LedgerBatch::flush_member`] does for one; on PostgreSQL set-based).
+    pub fn flush_members(&mut self, conn: &Conn, ids: &[i64]) -> Result<()> {
+        self.sync(conn)?;
+        let mut pending: Vec<(i64, MemberSums)> = ids
+            .iter()
+            .filter_map(|id| self.pending.remove(id).map(|p| (*id, p)))
+            .collect();
+        pending.sort_unstable_by_key(|p| p.0);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if conn.is_pg() {
+            super::batch_pg::write_members(conn, &pending)?;
+        } else {
+            for (id, p) in &pending {
+                write_member(conn, *id, p)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes every member's pending changes: the chunk's coarse write,
     /// made once before it commits. Members go in id order (B-tree order);
     /// on PostgreSQL in a few set-based statements ([`super::batch_pg`]).
@@ -311,6 +351,34 @@ impl LedgerBatch {
         }
         Ok(())
     }
+}
+
+/// Lot takes (each entry takes a lot at most once): on PostgreSQL two
+/// statements over arrays.
+fn write_takes(conn: &Conn, takes: &[LotTake]) -> Result<()> {
+    let Some(pg) = conn.pg() else {
+        let mut batch = LedgerBatch::new();
+        for t in takes {
+            batch.take_lot(conn, *t)?;
+        }
+        return Ok(());
+    };
+    let entries: Vec<i64> = takes.iter().map(|t| t.entry_id).collect();
+    let lots: Vec<i64> = takes.iter().map(|t| t.lot_id).collect();
+    let points: Vec<i64> = takes.iter().map(|t| t.points).collect();
+    let st = pg.prepared(
+        "UPDATE lots l SET remaining = l.remaining - t.points
+         FROM (SELECT lot_id, SUM(points)::bigint AS points
+               FROM unnest($1::bigint[], $2::bigint[]) AS u (lot_id, points) GROUP BY lot_id) t
+         WHERE l.id = t.lot_id",
+    )?;
+    pg.client().execute(&st, &[&lots, &points])?;
+    let st = pg.prepared(
+        "INSERT INTO lot_uses (entry_id, lot_id, points)
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])",
+    )?;
+    pg.client().execute(&st, &[&entries, &lots, &points])?;
+    Ok(())
 }
 
 fn write_member(conn: &Conn, id: i64, p: &MemberSums) -> Result<()> {

@@ -391,50 +391,59 @@ pub fn lot_stream(
         .collect::<Result<Vec<_>, _>>()?;
     let mut uses = Vec::with_capacity(raw.len());
     for (entry_id, kind, source, reference, points) in raw {
-        let kind = match (kind.as_str(), source.as_str(), reference) {
-            ("expire", ..) => UseKind::Expired,
-            ("reverse", "receipt", Some(r)) => {
-                let credit = match r.split_once('/') {
-                    Some((store, receipt)) => {
-                        // The return on file, else the same return undone.
-                        let original: Option<Option<String>> = conn
-                            .prepare_cached(
-                                "SELECT original_receipt FROM receipts WHERE store = ?1 AND receipt = ?2
-                                 UNION ALL
-                                 SELECT original_receipt FROM undone_receipts WHERE store = ?1 AND receipt = ?2
-                                 LIMIT 1",
-                            )?
-                            .query_row([store, receipt], |r| r.get(0))
-                            .optional()?;
-                        match original.flatten() {
-                            Some(o) => sale_credit_before(
-                                conn,
-                                member_id,
-                                &format!("{store}/{o}"),
-                                entry_id,
-                            )?
-                            .map(|c| c.entry_id),
-                            None => None,
-                        }
-                    }
-                    None => None,
-                };
-                UseKind::Returned { credit }
-            }
-            // An undone sale takes back what is left of its own credit first,
-            // as a return does (R20).
-            ("reverse", "undo", Some(r)) => UseKind::Returned {
-                credit: sale_credit_before(conn, member_id, &r, entry_id)?.map(|c| c.entry_id),
-            },
-            _ => UseKind::Spent,
-        };
         uses.push(StreamUse {
             entry_id,
-            kind,
+            kind: use_kind(conn, member_id, entry_id, &kind, &source, reference)?,
             points,
         });
     }
     Ok((credits, uses))
+}
+
+/// What a debit of a member's lots was, for [`lot_stream`]: a return's or
+/// an undo's take names the credit entry of the sale it took back (R20).
+pub(super) fn use_kind(
+    conn: &Conn,
+    member_id: i64,
+    entry_id: i64,
+    kind: &str,
+    source: &str,
+    reference: Option<String>,
+) -> Result<UseKind> {
+    Ok(match (kind, source, reference) {
+        ("expire", ..) => UseKind::Expired,
+        ("reverse", "receipt", Some(r)) => {
+            let credit = match r.split_once('/') {
+                Some((store, receipt)) => {
+                    // The return on file, else the same return undone.
+                    let original: Option<Option<String>> = conn
+                        .prepare_cached(
+                            "SELECT original_receipt FROM receipts WHERE store = ?1 AND receipt = ?2
+                             UNION ALL
+                             SELECT original_receipt FROM undone_receipts WHERE store = ?1 AND receipt = ?2
+                             LIMIT 1",
+                        )?
+                        .query_row([store, receipt], |r| r.get(0))
+                        .optional()?;
+                    match original.flatten() {
+                        Some(o) => {
+                            sale_credit_before(conn, member_id, &format!("{store}/{o}"), entry_id)?
+                                .map(|c| c.entry_id)
+                        }
+                        None => None,
+                    }
+                }
+                None => None,
+            };
+            UseKind::Returned { credit }
+        }
+        // An undone sale takes back what is left of its own credit first,
+        // as a return does (R20).
+        ("reverse", "undo", Some(r)) => UseKind::Returned {
+            credit: sale_credit_before(conn, member_id, &r, entry_id)?.map(|c| c.entry_id),
+        },
+        _ => UseKind::Spent,
+    })
 }
 
 /// A ledger row, for `member show` and exports.

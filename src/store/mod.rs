@@ -23,6 +23,7 @@ pub mod programs;
 pub mod receipts;
 pub mod refs;
 pub mod reports;
+pub mod returns;
 pub mod schema;
 mod schema_checks;
 mod schema_finance;

@@ -151,6 +151,7 @@ impl Job<'_> {
             ctx: self.ctx,
             import_id,
             cols: Cols::of(self.table),
+            originals: Default::default(),
         };
         let mut pending = Pending::new();
         let mut rows_in_chunk = 0u64;
@@ -301,6 +302,7 @@ impl Job<'_> {
         run.dir
             .look_up(tx, run.program, &members, |id, b| pending.loaded(id, b))?;
         drop((keys, members));
+        run.originals.get_mut().window(tx, pending, &parsed)?;
         for (i, p) in parsed.into_iter().enumerate() {
             let g = grouper.group(i);
             let outcome = run

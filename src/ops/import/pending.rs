@@ -132,6 +132,12 @@ impl Pending {
         Ok(balance)
     }
 
+    /// Records a member's stored balance, known exactly (whatever its
+    /// size): the batch holds changes on top of it (a return's).
+    pub fn know_balance(&mut self, id: i64, stored: i64) {
+        self.outside.insert(id, stored);
+    }
+
     /// Records a balance just written by a single posted entry.
     pub fn note_balance(&mut self, id: i64, balance: i64) {
         if !(0..=MAX_BALANCE - HEADROOM).contains(&balance) {

@@ -39,6 +39,8 @@ pub(super) struct Run<'a> {
     pub ctx: &'a Ctx,
     pub import_id: i64,
     pub cols: Cols,
+    /// What the window's returns read of their sales.
+    pub originals: std::cell::RefCell<super::originals::Originals>,
 }
 
 impl Run<'_> {

@@ -3,6 +3,11 @@
 //! again by its program version and multiplier with every amount returned so
 //! far (this return included) removed from its rate group. Which rate group
 //! each returned line comes from is `rules::returns::allocate`.
+//!
+//! What it reads of the sale, its earlier returns and its member was looked
+//! up with the window's other returns (`originals`); what it writes (the
+//! receipt, its entries, lot takes and balance changes) the chunk's batch
+//! holds, so a return costs no round trip of its own.
 
 use super::parse::Receipt;
 use super::pending::Pending;
@@ -12,10 +17,13 @@ use crate::error::Rejection;
 use crate::money::{format_fen, Rate};
 use crate::ops::members::member_no;
 use crate::rules::ledger::{
-    check_entry, checked_balance, credit_state, points_used_refund, return_take,
+    check_entry, checked_balance, credit_state, plan_debit_first, points_used_refund, return_take,
+    split_credit,
 };
 use crate::rules::returns::{self, Refusal, ReturnLine, ReturnedLine, SoldLine};
 use crate::rules::{earn, expiry, time};
+use crate::store::batch::{LotMode, LotTake};
+use crate::store::returns::Lot;
 use crate::store::Conn;
 use crate::store::{ledger, receipts};
 use anyhow::Result;
@@ -30,9 +38,6 @@ impl Run<'_> {
         r: &Receipt,
         original: &str,
     ) -> Result<Outcome> {
-        // A return reads its sale, earlier returns and lots, and posts its
-        // entries directly: everything held is written first.
-        pending.sync(conn)?;
         if original.is_empty() {
             let why = "a return needs original_receipt (the sale it returns, in the same store)";
             return self.stored_or(pending, r, Rejection::invalid(why));
@@ -42,7 +47,11 @@ impl Run<'_> {
             return self.stored_or(pending, r, why);
         }
         let sale_ref = format!("{}/{original}", r.store);
-        let Some(sale) = receipts::sale(conn, r.store, original)? else {
+        let key = (r.store.to_string(), original.to_string());
+        let mut originals = self.originals.borrow_mut();
+        let o = &mut *originals;
+        o.ready(conn, pending, r, original)?;
+        let Some(sale) = o.sale(&key).cloned() else {
             let why = format!("original receipt {sale_ref} is not a sale on file");
             return self.stored_or(pending, r, Rejection::refused(why));
         };
@@ -92,7 +101,7 @@ impl Run<'_> {
                 fen: l.amount_fen,
             })
             .collect();
-        let earlier = receipts::returns_of(conn, r.store, original)?;
+        let earlier = o.earlier(&key);
         let earlier_lines: Vec<ReturnedLine> = earlier
             .iter()
             .flat_map(|e| &e.lines)
@@ -154,6 +163,8 @@ impl Run<'_> {
                     .zip(&r.lines)
                     .map(|(&rate, l)| (rate, l.amount_fen))
                     .collect();
+                // The member's day is read back from the store.
+                pending.sync(conn)?;
                 match self.carried_take(conn, program, member_id, day, &this, multiplier) {
                     Ok(take) => Some(take),
                     Err(why) => return self.stored_or(pending, r, Rejection::refused(why)),
@@ -185,18 +196,22 @@ impl Run<'_> {
         let mut first: Vec<(i64, i64)> = Vec::new();
         let mut refund = 0;
         if let Some(member_id) = sale.member_id {
-            if let Some(credit) = ledger::sale_credit(conn, member_id, &sale_ref)? {
+            let m = o.member(member_id)?;
+            if let Some(credit) = o.credit(member_id, &sale_ref) {
                 if let (Some(lot_date), Some(_)) = (credit.lot_expires_on, credit.lot_points) {
-                    pending.flush_member(conn, member_id)?;
-                    let (credits, uses) = ledger::lot_stream(conn, member_id, lot_date)?;
-                    let state = credit_state(&credits, &uses, credit.entry_id);
+                    let state = match o.stream(member_id, lot_date) {
+                        Some((credits, uses)) => credit_state(credits, uses, credit.entry_id),
+                        None => {
+                            let (credits, uses) = ledger::lot_stream(conn, member_id, lot_date)?;
+                            credit_state(&credits, &uses, credit.entry_id)
+                        }
+                    };
                     if carried.is_none() {
                         take = return_take(target, credit.points, state.expired, taken_already);
                     }
                     own = Some((lot_date, take.min(state.left)));
                     if let Some(day) = sale_day {
-                        first =
-                            pending_first(conn, member_id, day, local_date, take.min(state.left))?;
+                        first = pending_first_of(&m.lots, day, local_date, take.min(state.left));
                     }
                 }
             }
@@ -209,7 +224,7 @@ impl Run<'_> {
                 refund = (due - refunded_already).max(0);
             }
             if take > 0 || refund > 0 {
-                let balance = pending.flush_member(conn, member_id)?;
+                let balance = m.balance + pending.batch.pending_delta(member_id);
                 let bounds = check_entry(take)
                     .and_then(|()| checked_balance(balance, -take))
                     .and_then(|b| checked_balance(b, refund));
@@ -255,12 +270,29 @@ impl Run<'_> {
             &new_lines,
         );
         pending.remember(r.store, r.receipt, &r.digest, self.import_id);
+        o.add_return(
+            key,
+            receipts::StoredReturn {
+                taken: take,
+                refunded: refund,
+                amount_fen: return_fen,
+                lines: new_lines
+                    .iter()
+                    .map(|l| receipts::StoredLine {
+                        amount_fen: l.amount_fen,
+                        list_amount_fen: l.list_amount_fen,
+                        category: l.category.map(str::to_string),
+                        rate: l.rate,
+                    })
+                    .collect(),
+            },
+        );
         let Some(member_id) = sale.member_id else {
             return Ok(Outcome::Returned { taken_back: take });
         };
         let reference = r.reference();
+        let m = o.member(member_id)?;
         if take > 0 {
-            pending.flush_member(conn, member_id)?;
             let note = format!("return of {sale_ref}");
             let entry = ledger::Entry {
                 member_id,
@@ -277,15 +309,21 @@ impl Run<'_> {
                 // R20: if the points were spent, the balance goes negative (owed).
                 allow_debt: true,
             };
-            let posted = if first.is_empty() {
-                crate::ops::ledger::post_preferring(conn, &entry, own)?
-            } else {
-                crate::ops::ledger::post_taking_first(conn, &entry, &first)?
-            };
-            pending.note_balance(member_id, posted.balance_after);
+            // As `ops::ledger::post_taking_first`/`post_preferring` plan it:
+            // from every lot with points left (a debt for what none covers).
+            let mut lots: Vec<_> = m.lots.iter().map(Lot::open).collect();
+            let plan = plan_debit_first(&mut lots, take, own, &first);
+            let entry_id = pending.batch.held_entry(conn, &entry, 0)?;
+            for (lot_id, points) in plan.takes {
+                pending.batch.held_take(LotTake {
+                    entry_id,
+                    lot_id,
+                    points,
+                });
+            }
+            pending.batch.add_balance(member_id, -take);
         }
         if refund > 0 {
-            pending.flush_member(conn, member_id)?;
             let note = format!("points used on {sale_ref} given back by the return");
             let entry = ledger::Entry {
                 member_id,
@@ -301,9 +339,24 @@ impl Run<'_> {
                 expires_on: expiry::expires_on(&self.program.expiry, local_date),
                 allow_debt: false,
             };
-            let posted = crate::ops::ledger::post(conn, &entry)?;
-            pending.note_balance(member_id, posted.balance_after);
+            // A debt (R20) is paid first; the rest is a lot of its own.
+            let before = m.balance + pending.batch.pending_delta(member_id);
+            let lot = split_credit(before, refund).1;
+            let entry_id = pending.batch.held_entry(conn, &entry, lot)?;
+            if lot > 0 {
+                pending.batch.credit_lot(
+                    member_id,
+                    entry_id,
+                    entry.earned_on,
+                    entry.expires_on,
+                    lot,
+                    LotMode::Own,
+                );
+            }
+            pending.batch.add_balance(member_id, refund);
         }
+        // The batch holds the changes on top of the stored balance.
+        pending.know_balance(member_id, m.balance);
         pending.activity(member_id, local_date, -return_fen, -take, false)?;
         Ok(Outcome::Returned { taken_back: take })
     }
@@ -368,6 +421,34 @@ impl Run<'_> {
             earn::after_returns_on(&program.earn, &groups, &returned, multiplier, Some(day))?;
         Ok(returns::carried_day_take(held, after.total))
     }
+}
+
+/// The sale's pending lots among the member's `lots` (earned on
+/// `sale_day`, still pending on `on`), oldest first, to take up to `most`
+/// points from first: (lot id, points). As [`pending_first`] reads them.
+fn pending_first_of(
+    lots: &[Lot],
+    sale_day: NaiveDate,
+    on: NaiveDate,
+    most: i64,
+) -> Vec<(i64, i64)> {
+    let mut pending: Vec<&Lot> = lots
+        .iter()
+        .filter(|l| {
+            l.remaining > 0 && l.earned_on == sale_day && l.available_on.is_some_and(|a| a > on)
+        })
+        .collect();
+    pending.sort_by_key(|l| l.id);
+    let mut left = most;
+    let mut out = Vec::new();
+    for l in pending {
+        let take = l.remaining.min(left);
+        if take > 0 {
+            out.push((l.id, take));
+            left -= take;
+        }
+    }
+    out
 }
 
 /// The sale's pending lots (earned on `sale_day`, still pending on `on`),
