@@ -45,6 +45,7 @@ mod test_race;
 mod test_redeem;
 mod test_reports;
 mod test_returns_props;
+mod test_returns_window;
 mod test_simulate;
 mod test_snapshots;
 mod test_staff;

@@ -153,7 +153,10 @@ impl Pending {
     pub fn credit(&mut self, credit: &ledger::Entry, entry_id: i64, release: Option<NaiveDate>) {
         let (id, points) = (credit.member_id, credit.points);
         let (earned_on, expires_on) = (credit.earned_on, credit.expires_on);
-        let start = self.outside.get(&id).copied().unwrap_or(0).min(0);
+        // A balance not known is between 0 and the bound: no debt. A known
+        // one counts whole, as the batch may hold debits on top of it (a
+        // return's).
+        let start = self.outside.get(&id).copied().unwrap_or(0);
         let (_paid, lot) = split_credit(start + self.batch.pending_delta(id), points);
         self.batch.add_balance(id, points);
         match (lot > 0, release) {
