@@ -302,21 +302,52 @@ impl Job<'_> {
         run.dir
             .look_up(tx, run.program, &members, |id, b| pending.loaded(id, b))?;
         drop((keys, members));
-        run.originals.get_mut().window(tx, pending, &parsed)?;
+        run.originals
+            .get_mut()
+            .window(tx, pending, &parsed, &run.dir)?;
+        // Returns nothing after them depends on are judged last, together.
+        let mut deferred = Vec::new();
         for (i, p) in parsed.into_iter().enumerate() {
-            let g = grouper.group(i);
-            let outcome = run
-                .receipt(tx, pending, p)
-                .with_context(|| format!("{}: line {}", self.table.name, g.rows[0].1))?;
-            if let Some(r) = self.count(outcome, &g)? {
-                *refused = Some(r);
+            if run.originals.get_mut().deferred(i) {
+                deferred.push((i, p));
+                continue;
             }
-            *rows_in_chunk += g.rows.len() as u64;
+            self.judge(tx, pending, run, grouper, i, p, rows_in_chunk, refused)?;
             progress(Progress {
                 rows_read: grouper.rows_read,
                 bytes: self.table.reader.position().byte(),
             });
         }
+        if !deferred.is_empty() {
+            run.originals.get_mut().look_up_deferred(tx, pending)?;
+            for (i, p) in deferred {
+                self.judge(tx, pending, run, grouper, i, p, rows_in_chunk, refused)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Judges the window's receipt `i` and counts its outcome.
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &mut self,
+        tx: &Conn,
+        pending: &mut Pending,
+        run: &Run,
+        grouper: &Grouper,
+        i: usize,
+        p: Result<parse::Receipt, LineRejection>,
+        rows_in_chunk: &mut u64,
+        refused: &mut Option<Rejection>,
+    ) -> Result<()> {
+        let g = grouper.group(i);
+        let outcome = run
+            .receipt(tx, pending, p)
+            .with_context(|| format!("{}: line {}", self.table.name, g.rows[0].1))?;
+        if let Some(r) = self.count(outcome, &g)? {
+            *refused = Some(r);
+        }
+        *rows_in_chunk += g.rows.len() as u64;
         Ok(())
     }
 
