@@ -310,9 +310,11 @@ impl Run<'_> {
                 allow_debt: true,
             };
             // As `ops::ledger::post_taking_first`/`post_preferring` plan it:
-            // from every lot with points left (a debt for what none covers).
+            // from every lot with points left (a debt for what none covers);
+            // the sale's pending lots first, else its own lot date.
             let mut lots: Vec<_> = m.lots.iter().map(Lot::open).collect();
-            let plan = plan_debit_first(&mut lots, take, own, &first);
+            let prefer = if first.is_empty() { own } else { None };
+            let plan = plan_debit_first(&mut lots, take, prefer, &first);
             let entry_id = pending.batch.held_entry(conn, &entry, 0)?;
             for (lot_id, points) in plan.takes {
                 pending.batch.held_take(LotTake {
