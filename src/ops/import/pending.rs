@@ -50,7 +50,13 @@ impl Pending {
     /// The stored balance of a member a window loaded, read with its
     /// profile (on PostgreSQL under the member's row lock).
     pub fn loaded(&mut self, id: i64, balance: i64) {
-        self.note_balance(id, balance);
+        if self.batch.pending_delta(id) < 0 {
+            // A debit the batch holds (a return's) is no debt only on top
+            // of the stored balance known whole.
+            self.know_balance(id, balance);
+        } else {
+            self.note_balance(id, balance);
+        }
     }
 
     /// Writes the receipts and entries the batch holds: before anything
