@@ -149,7 +149,8 @@ pub fn enroll_on_receipts(
     .unwrap_or(&program.lowest_tier().code)
     .to_string();
     let now_day = ctx.now.with_timezone(&program.timezone).date_naive();
-    let (member_no, card) = match enroll_valid(&tx, &v, &tier, now_day, ctx)? {
+    let mut ids = store::members::MemberIds::default();
+    let (member_no, card) = match enroll_valid(&tx, &mut ids, &v, &tier, now_day, ctx)? {
         Enrolled::New { member_no, card } => (member_no, card),
         Enrolled::Already { member_no } => {
             return Err(refuse(format!("already enrolled as member {member_no}")))

@@ -167,6 +167,61 @@ pub fn next_id(conn: &Conn) -> Result<i64> {
     conn.query_row(sql, [], |r| r.get(0))
 }
 
+/// Ids for new members, taken as they are needed. On PostgreSQL they come
+/// from the members' sequence a block at a time, one statement for many
+/// (blocks of 1, 2, 4, … up to 1,024: one enrolment takes one id, a file of
+/// thousands a statement a thousand), and [`MemberIds::give_back`] returns
+/// those not used before the transaction commits. On SQLite each is the
+/// next after the highest ([`next_id`]).
+#[derive(Debug, Default)]
+pub struct MemberIds {
+    held: std::collections::VecDeque<i64>,
+    block: i64,
+}
+
+impl MemberIds {
+    /// The id for the next new member.
+    pub fn next(&mut self, conn: &Conn) -> Result<i64> {
+        if !conn.is_pg() {
+            return next_id(conn);
+        }
+        if self.held.is_empty() {
+            self.block = (self.block * 2).clamp(1, 1024);
+            let ids: Vec<i64> = conn
+                .prepare_cached(
+                    "SELECT nextval(pg_get_serial_sequence('members', 'id')) FROM generate_series(1, ?1)",
+                )?
+                .query_map([self.block], |r| r.get(0))?
+                .collect::<Result<_>>()?;
+            self.held.extend(ids);
+        }
+        self.held
+            .pop_front()
+            .ok_or_else(|| anyhow!("the members' sequence gave no id"))
+    }
+
+    /// Gives the ids held and not used back to the sequence when they are
+    /// its last ones and in a row (no one took one since: an enrolment
+    /// holds the write lock alone), so that member numbers go on without a
+    /// gap. Otherwise they stay unused: ids are unique, not dense.
+    pub fn give_back(&mut self, conn: &Conn) -> Result<()> {
+        let held = std::mem::take(&mut self.held);
+        let (Some(&first), Some(&last)) = (held.front(), held.back()) else {
+            return Ok(());
+        };
+        if conn.is_pg() && i64::try_from(held.len()).ok() == Some(last - first + 1) {
+            conn.query_row(
+                "SELECT setval(q.s, ?1, false) FROM (SELECT pg_get_serial_sequence('members', 'id') AS s) q
+                 WHERE pg_sequence_last_value(CAST(q.s AS regclass)) = ?2",
+                [first, last],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?;
+        }
+        Ok(())
+    }
+}
+
 /// A validated member to insert.
 #[derive(Debug, Clone)]
 pub struct NewMember<'a> {

@@ -388,6 +388,9 @@ fn r1_members_enrolled_after_migration_12_continue_past_the_stored_ids() {
         &crate::workdir::resident_id("11010519800101001"),
     );
     let n: i64 = a[1..].parse().unwrap();
+    // The members enrolled from a file took ids in a row, the ids a block
+    // held and did not use given back (PostgreSQL): the next is the one after.
+    assert_eq!(n + 1, wd.count("members"), "{a} then {b}");
     let no = |k: i64| format!("M{:08}", n + k);
     assert_eq!(b, no(1));
     // Back to schema 11 as it was: members' ids a plain column.

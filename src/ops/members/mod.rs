@@ -201,6 +201,7 @@ fn enrolled_moment(enrolled_on: NaiveDate, now_day: NaiveDate, ctx: &Ctx) -> Str
 /// refusal (R2, R3, card taken) is returned as a [`Rejection`].
 pub(crate) fn enroll_valid(
     conn: &Conn,
+    ids: &mut members::MemberIds,
     v: &Valid,
     tier: &str,
     now_day: NaiveDate,
@@ -246,7 +247,7 @@ pub(crate) fn enroll_valid(
             return refuse(format!("card {card} is already issued"));
         }
     }
-    let id = members::next_id(conn)?;
+    let id = ids.next(conn)?;
     let no = member_no(id);
     let card = v.card.clone().unwrap_or_else(|| no.clone());
     if v.card.is_none() && members::card_holder(conn, &card)?.is_some() {
@@ -290,7 +291,8 @@ pub fn enroll_one(
     let v = validate(a, ctx.today)?;
     let tx = st.write()?;
     let now_day = ctx.now.with_timezone(&program.timezone).date_naive();
-    match enroll_valid(&tx, &v, &program.lowest_tier().code, now_day, ctx)? {
+    let mut ids = members::MemberIds::default();
+    match enroll_valid(&tx, &mut ids, &v, &program.lowest_tier().code, now_day, ctx)? {
         Enrolled::New { member_no, card } => {
             crate::ops::journal::change(&tx, ctx, "enroll", &member_no)?;
             tx.commit()?;
@@ -337,6 +339,8 @@ pub fn enroll_file(
     // One transaction: a kill leaves nothing half-enrolled, and a re-run
     // enrols nobody twice (the same person is recognised as already enrolled).
     let tx = st.write()?;
+    // New members' ids, a block at a time on PostgreSQL.
+    let mut ids = members::MemberIds::default();
     let mut rows = 0u64;
     let mut summary = file.run(|f| {
         rows += 1;
@@ -365,7 +369,7 @@ pub fn enroll_file(
             );
         }
         match validate(&app, ctx.today) {
-            Ok(v) => match enroll_valid(&tx, &v, &tier, now_day, ctx) {
+            Ok(v) => match enroll_valid(&tx, &mut ids, &v, &tier, now_day, ctx) {
                 Ok(Enrolled::New { .. }) => Ok(RowOutcome::Done),
                 Ok(Enrolled::Already { .. }) => Ok(RowOutcome::Already),
                 Err(e) => RowOutcome::from_error(e),
@@ -373,6 +377,7 @@ pub fn enroll_file(
             Err(r) => Ok(RowOutcome::Rejected(r.reason)),
         }
     })?;
+    ids.give_back(&tx)?;
     let detail = format!(
         "{}: {} enrolled, {} already, {} rejected",
         file.name(),
