@@ -162,7 +162,14 @@ impl Default for OpenOptions {
     }
 }
 
+/// Prepared statements kept per connection. rusqlite keeps 16 by default;
+/// a chunk of the import cycles through more than that (receipts, entries,
+/// lots, member days, members, returns, R24), and each miss parses its SQL
+/// again: 11% of an import's CPU when the cache held 16.
+const STATEMENT_CACHE: usize = 256;
+
 fn set_pragmas(conn: &Connection, wait: std::time::Duration) -> Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     set_wait(conn, wait)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -484,6 +491,7 @@ impl Store {
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
             .with_context(|| format!("cannot open database {}", path.display()))?;
+            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             set_wait(&conn, opts.wait)?;
             Store::check_application_id(&conn, path)?;
             Ok(conn)
