@@ -64,29 +64,18 @@ impl LedgerBatch {
         // Whatever the batch holds is written first: expiry reads the lots
         // and balances, and tells its own entries by their ids.
         self.write(conn)?;
-        expire_range(conn, due, after, upto, e)
-    }
-}
-
-fn expire_range(
-    conn: &Conn,
-    due: Due<'_>,
-    after: i64,
-    upto: i64,
-    e: &ExpiryEntry<'_>,
-) -> Result<Vec<TierExpired>> {
-    let before: i64 =
-        conn.query_row("SELECT COALESCE(MAX(id), 0) FROM ledger", [], |r| r.get(0))?;
-    // The lots due, of members in the chunk: `?1` is the cutoff date.
-    let (lots_due, cutoff) = match due {
-        Due::ByDate(d) => ("l.expires_on <= ?1", d),
-        Due::Inactive(d) => (
-            "l.member_id IN (SELECT m.id FROM members m WHERE m.id > ?2 AND m.id <= ?3
+        let before: i64 =
+            conn.query_row("SELECT COALESCE(MAX(id), 0) FROM ledger", [], |r| r.get(0))?;
+        // The lots due, of members in the chunk: `?1` is the cutoff date.
+        let (lots_due, cutoff) = match due {
+            Due::ByDate(d) => ("l.expires_on <= ?1", d),
+            Due::Inactive(d) => (
+                "l.member_id IN (SELECT m.id FROM members m WHERE m.id > ?2 AND m.id <= ?3
                                AND COALESCE(m.last_purchase, m.enrolled_at) < ?1)",
-            d,
-        ),
-    };
-    conn.prepare_cached(&format!(
+                d,
+            ),
+        };
+        conn.prepare_cached(&format!(
         "INSERT INTO ledger (member_id, at, kind, points, source, ref, program_version, operator, note,
                              lot_expires_on, lot_points)
          SELECT l.member_id, CAST(?4 AS TEXT), 'expire', -CAST(SUM(l.remaining) AS BIGINT), 'expiry',
@@ -107,49 +96,50 @@ fn expire_range(
         e.operator,
         e.note_after_points
     ])?;
-    // The chunk's new entries are those above `before`; every lot of
-    // theirs with points left that is due is taken whole.
-    let (taken, lot_taken) = match due {
-        Due::ByDate(_) => ("l.expires_on <= ?2", "expires_on <= ?2"),
-        // Every lot of an inactive member (`?2` is bound all the same).
-        Due::Inactive(_) => (
-            "CAST(?2 AS TEXT) IS NOT NULL",
-            "CAST(?2 AS TEXT) IS NOT NULL",
-        ),
-    };
-    conn.prepare_cached(&format!(
-        "INSERT INTO lot_uses (entry_id, lot_id, points)
+        // The chunk's new entries are those above `before`; every lot of
+        // theirs with points left that is due is taken whole.
+        let (taken, lot_taken) = match due {
+            Due::ByDate(_) => ("l.expires_on <= ?2", "expires_on <= ?2"),
+            // Every lot of an inactive member (`?2` is bound all the same).
+            Due::Inactive(_) => (
+                "CAST(?2 AS TEXT) IS NOT NULL",
+                "CAST(?2 AS TEXT) IS NOT NULL",
+            ),
+        };
+        conn.prepare_cached(&format!(
+            "INSERT INTO lot_uses (entry_id, lot_id, points)
          SELECT e.id, l.id, l.remaining
          FROM ledger e JOIN lots l ON l.member_id = e.member_id
          WHERE e.id > ?1 AND e.kind = 'expire' AND l.remaining > 0 AND {taken}"
-    ))?
-    .execute(params![before, cutoff])?;
-    conn.prepare_cached(&format!(
-        "UPDATE lots SET remaining = 0
+        ))?
+        .execute(params![before, cutoff])?;
+        conn.prepare_cached(&format!(
+            "UPDATE lots SET remaining = 0
          WHERE remaining > 0 AND {lot_taken}
            AND member_id IN (SELECT member_id FROM ledger WHERE id > ?1 AND kind = 'expire')"
-    ))?
-    .execute(params![before, cutoff])?;
-    conn.prepare_cached(
-        "UPDATE members SET balance = members.balance + e.points
+        ))?
+        .execute(params![before, cutoff])?;
+        conn.prepare_cached(
+            "UPDATE members SET balance = members.balance + e.points
          FROM ledger e WHERE e.member_id = members.id AND e.id > ?1 AND e.kind = 'expire'",
-    )?
-    .execute(params![before])?;
-    let mut st = conn.prepare_cached(
-        "SELECT m.tier, COUNT(*), CAST(-SUM(e.points) AS BIGINT)
+        )?
+        .execute(params![before])?;
+        let mut st = conn.prepare_cached(
+            "SELECT m.tier, COUNT(*), CAST(-SUM(e.points) AS BIGINT)
          FROM ledger e JOIN members m ON m.id = e.member_id
          WHERE e.id > ?1 AND e.kind = 'expire'
          GROUP BY m.tier
          ORDER BY MIN(e.member_id)",
-    )?;
-    let rows = st.query_map(params![before], |r| {
-        Ok(TierExpired {
-            tier: r.get(0)?,
-            members: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-            points: r.get(2)?,
-        })
-    })?;
-    rows.collect::<Result<_, _>>()
+        )?;
+        let rows = st.query_map(params![before], |r| {
+            Ok(TierExpired {
+                tier: r.get(0)?,
+                members: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                points: r.get(2)?,
+            })
+        })?;
+        rows.collect::<Result<_, _>>()
+    }
 }
 
 /// Points per expiry date still in lots, for `member show`/exports:
