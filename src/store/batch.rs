@@ -16,6 +16,7 @@
 use super::batch_rows::RowBuffer;
 use super::db::Conn;
 use super::ledger::{self, Entry};
+use super::members::NewTierChange;
 use super::Totals;
 use crate::params;
 use crate::rules::tiers::Day;
@@ -77,6 +78,20 @@ pub struct LedgerBatch {
     rows: RowBuffer,
     /// Lot takes of held entries (a return's), written after them.
     takes: Vec<LotTake>,
+    /// Tiers reached on purchase (R24): their history rows, written with
+    /// the members.
+    tier_changes: Vec<HeldTierChange>,
+}
+
+/// A tier-history row, owned until the batch is written.
+#[derive(Debug)]
+struct HeldTierChange {
+    member_id: i64,
+    at: String,
+    from: Option<String>,
+    to: String,
+    reason: String,
+    operator: String,
 }
 
 impl LedgerBatch {
@@ -298,9 +313,26 @@ impl LedgerBatch {
         };
     }
 
-    /// Sets the member's tier from `since` (R24), written with the member.
-    pub fn set_tier(&mut self, member_id: i64, code: &str, since: NaiveDate) {
-        self.pending.entry(member_id).or_default().tier = Some((code.to_string(), since));
+    /// Sets the member's tier from `since` (R24), written with the member,
+    /// and holds the change's history row (`change.to` is the new tier).
+    pub fn set_tier(&mut self, since: NaiveDate, change: &NewTierChange) {
+        let NewTierChange {
+            member_id,
+            at,
+            from,
+            to,
+            reason,
+            operator,
+        } = *change;
+        self.pending.entry(member_id).or_default().tier = Some((to.to_string(), since));
+        self.tier_changes.push(HeldTierChange {
+            member_id,
+            at: at.to_string(),
+            from: from.map(str::to_string),
+            to: to.to_string(),
+            reason: reason.to_string(),
+            operator: operator.to_string(),
+        });
     }
 
     /// Writes one member's pending changes, so that the store's balance,
@@ -348,6 +380,21 @@ impl LedgerBatch {
             for (id, p) in &pending {
                 write_member(conn, *id, p)?;
             }
+        }
+        if !self.tier_changes.is_empty() {
+            let held = std::mem::take(&mut self.tier_changes);
+            let changes: Vec<NewTierChange> = held
+                .iter()
+                .map(|c| NewTierChange {
+                    member_id: c.member_id,
+                    at: &c.at,
+                    from: c.from.as_deref(),
+                    to: &c.to,
+                    reason: &c.reason,
+                    operator: &c.operator,
+                })
+                .collect();
+            super::members::tier_changes(conn, &changes)?;
         }
         Ok(())
     }

@@ -35,6 +35,7 @@ struct ReceiptRow {
     points_earned: i64,
     points_refunded: i64,
     staff: Option<String>,
+    staff_flag: Option<String>,
     program_version: i64,
     multiplier: String,
     lines: String,
@@ -85,6 +86,7 @@ impl RowBuffer {
             points_earned: r.points_earned,
             points_refunded: r.points_refunded,
             staff: r.staff.map(str::to_string),
+            staff_flag: r.staff_flag.map(str::to_string),
             program_version: r.program_version,
             multiplier: r.multiplier.to_string(),
             lines: lines_json(lines),
@@ -302,6 +304,7 @@ const RECEIPT_COLUMNS: &[(&str, Kind)] = &[
     ("points_earned", Kind::Int),
     ("points_refunded", Kind::Int),
     ("staff", Kind::Text),
+    ("staff_flag", Kind::Text),
     ("program_version", Kind::Int),
     ("multiplier", Kind::Text),
     ("lines", Kind::Text),
@@ -341,6 +344,7 @@ impl ReceiptRow {
             Value::Int(self.points_earned),
             Value::Int(self.points_refunded),
             text(&self.staff),
+            text(&self.staff_flag),
             Value::Int(self.program_version),
             Value::Text(&self.multiplier),
             Value::Text(&self.lines),
@@ -432,6 +436,7 @@ mod tests {
             points_earned: 4,
             points_refunded: 5,
             staff: Some("ST".into()),
+            staff_flag: Some("left".into()),
             program_version: 6,
             multiplier: "1".into(),
             lines: "[]".into(),
@@ -477,6 +482,10 @@ mod tests {
         assert!(matches!(
             r.values()[at(RECEIPT_COLUMNS, "staff")],
             Value::Text("ST")
+        ));
+        assert!(matches!(
+            r.values()[at(RECEIPT_COLUMNS, "staff_flag")],
+            Value::Text("left")
         ));
         assert!(matches!(
             e.values()[at(LEDGER_COLUMNS, "lot_points")],

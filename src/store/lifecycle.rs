@@ -251,16 +251,6 @@ pub fn set_tier_floor(conn: &Conn, member_id: i64, floor: Option<&str>) -> Resul
     Ok(())
 }
 
-/// Flags a stored receipt's staff code `left`: the staff member had left
-/// before the sale (the receipt is kept; nobody is credited with it).
-pub fn flag_receipt_staff_left(conn: &Conn, store: &str, receipt: &str) -> Result<()> {
-    conn.execute(
-        "UPDATE receipts SET staff_flag = ?3 WHERE store = ?1 AND receipt = ?2",
-        params![store, receipt, "left"],
-    )?;
-    Ok(())
-}
-
 /// Every closed member: (member number, the member number it was merged into).
 pub fn closed_members(conn: &Conn) -> Result<Vec<(String, Option<String>)>> {
     let mut st = conn.prepare(

@@ -301,6 +301,34 @@ pub fn tier_change(conn: &Conn, c: &NewTierChange) -> Result<()> {
     Ok(())
 }
 
+/// Appends tier-history rows in their order (R25): on PostgreSQL one
+/// statement over arrays.
+pub fn tier_changes(conn: &Conn, changes: &[NewTierChange]) -> Result<()> {
+    let Some(pg) = conn.pg() else {
+        for c in changes {
+            tier_change(conn, c)?;
+        }
+        return Ok(());
+    };
+    let ids: Vec<i64> = changes.iter().map(|c| c.member_id).collect();
+    let at: Vec<&str> = changes.iter().map(|c| c.at).collect();
+    let from: Vec<Option<&str>> = changes.iter().map(|c| c.from).collect();
+    let to: Vec<&str> = changes.iter().map(|c| c.to).collect();
+    let reason: Vec<&str> = changes.iter().map(|c| c.reason).collect();
+    let operator: Vec<&str> = changes.iter().map(|c| c.operator).collect();
+    // Ids in the rows' order: the history reads in id order.
+    let st = pg.prepared(
+        "INSERT INTO tier_history (member_id, at, from_tier, to_tier, reason, operator)
+         SELECT m, a, f, t, r, o
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+              WITH ORDINALITY AS u (m, a, f, t, r, o, n)
+         ORDER BY n",
+    )?;
+    pg.client()
+        .execute(&st, &[&ids, &at, &from, &to, &reason, &operator])?;
+    Ok(())
+}
+
 /// A tier-history row.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct TierChange {

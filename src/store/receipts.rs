@@ -136,6 +136,8 @@ pub struct NewReceipt<'a> {
     /// A return: points used on its sale given back (SPEC "Returns after use").
     pub points_refunded: i64,
     pub staff: Option<&'a str>,
+    /// `left` when the staff code had left by the receipt's date (R33).
+    pub staff_flag: Option<&'a str>,
     pub program_version: i64,
     pub multiplier: &'a str,
     pub digest: &'a str,

@@ -262,6 +262,7 @@ impl Run<'_> {
                 points_earned: -take,
                 points_refunded: refund,
                 staff: (!r.staff.is_empty()).then_some(r.staff),
+                staff_flag: None,
                 program_version: sale.program_version,
                 multiplier: &sale.multiplier,
                 digest: &r.digest,

@@ -145,6 +145,11 @@ impl Run<'_> {
                 points_earned: earned,
                 points_refunded: 0,
                 staff: (!r.staff.is_empty()).then_some(r.staff),
+                // A staff code that had left is kept on the receipt and
+                // flagged: nobody is credited with the sale (R33).
+                staff_flag: (!r.staff.is_empty()
+                    && self.dir.staff_left_by(r.staff, local_date).is_some())
+                .then_some("left"),
                 program_version: self.version,
                 multiplier: &multiplier,
                 digest: &r.digest,
@@ -153,12 +158,6 @@ impl Run<'_> {
             &new_lines,
         );
         pending.remember(r.store, r.receipt, &r.digest, self.import_id);
-        // A staff code that had left is kept on the receipt and flagged:
-        // nobody is credited with the sale (R33).
-        if !r.staff.is_empty() && self.dir.staff_left_by(r.staff, local_date).is_some() {
-            pending.sync(conn)?;
-            crate::store::lifecycle::flag_receipt_staff_left(conn, r.store, r.receipt)?;
-        }
         let Some(m) = member else {
             return Ok(Outcome::Imported {
                 credited: 0,

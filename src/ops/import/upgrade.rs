@@ -98,9 +98,8 @@ impl Run<'_> {
             }));
         if next > current {
             let (from_code, to_code) = (&ladder[current].code, &ladder[next].code);
-            pending.batch.set_tier(m.id, to_code, on);
-            members::tier_change(
-                conn,
+            pending.batch.set_tier(
+                on,
                 &members::NewTierChange {
                     member_id: m.id,
                     at: sale.at,
@@ -109,7 +108,7 @@ impl Run<'_> {
                     reason: &format!("purchase {} (R24): {reason}", sale.reference),
                     operator: &self.ctx.operator,
                 },
-            )?;
+            );
             m.tier.set(next);
         }
         Ok(())
