@@ -81,6 +81,10 @@ pub struct LedgerBatch {
     /// Tiers reached on purchase (R24): their history rows, written with
     /// the members.
     tier_changes: Vec<HeldTierChange>,
+    /// Stored activity read for R24 checks: per member, the date it was
+    /// read from (`None`: every day) and the days. A member's is dropped
+    /// when the member is written (the store then has the batch's days).
+    stored_days: HashMap<i64, (Option<NaiveDate>, Vec<Day>)>,
 }
 
 /// A tier-history row, owned until the batch is written.
@@ -292,6 +296,57 @@ impl LedgerBatch {
         self.pending.get(&member_id).map_or(&[], |p| &p.days)
     }
 
+    /// Reads the stored activity of the members `ids` from `from` (every
+    /// day when `None`) at once, for [`LedgerBatch::activity`] to answer
+    /// from (on PostgreSQL one round trip for a window's members).
+    pub fn read_stored_days(
+        &mut self,
+        conn: &Conn,
+        ids: &[i64],
+        from: Option<NaiveDate>,
+    ) -> Result<()> {
+        for id in ids {
+            self.stored_days.insert(*id, (from, Vec::new()));
+        }
+        super::receipts::member_days_among(conn, ids, from, |id, day| {
+            if let Some((_, days)) = self.stored_days.get_mut(&id) {
+                days.push(day);
+            }
+        })
+    }
+
+    /// Forgets the stored activity read (a window's, so what is kept stays
+    /// within a window's members).
+    pub fn forget_stored_days(&mut self) {
+        self.stored_days.clear();
+    }
+
+    /// The member's activity from `from` (every day when `None`): what the
+    /// store has, then what the batch holds. The store's is read once and
+    /// kept until the member is written.
+    pub fn activity(
+        &mut self,
+        conn: &Conn,
+        member_id: i64,
+        from: Option<NaiveDate>,
+    ) -> Result<Vec<Day>> {
+        let covered = self
+            .stored_days
+            .get(&member_id)
+            .is_some_and(|(read_from, _)| read_from.is_none_or(|r| from.is_some_and(|f| r <= f)));
+        if !covered {
+            self.read_stored_days(conn, &[member_id], from)?;
+        }
+        let stored = self.stored_days.get(&member_id).map_or(&[][..], |d| &d.1);
+        let mut days: Vec<Day> = stored
+            .iter()
+            .filter(|d| from.is_none_or(|f| d.date >= f))
+            .copied()
+            .collect();
+        days.extend(self.pending_days(member_id).iter().copied());
+        Ok(days)
+    }
+
     /// Records a sale of `fen` earning `points` on `on`: the lifetime sums
     /// and the last purchase date.
     pub fn add_sale(&mut self, member_id: i64, on: NaiveDate, fen: i64, points: i64) {
@@ -340,6 +395,7 @@ impl LedgerBatch {
     pub fn flush_member(&mut self, conn: &Conn, member_id: i64) -> Result<()> {
         self.sync(conn)?;
         if let Some(p) = self.pending.remove(&member_id) {
+            self.stored_days.remove(&member_id);
             write_member(conn, member_id, &p)?;
         }
         Ok(())
@@ -357,6 +413,9 @@ impl LedgerBatch {
         if pending.is_empty() {
             return Ok(());
         }
+        for (id, _) in &pending {
+            self.stored_days.remove(id);
+        }
         if conn.is_pg() {
             super::batch_pg::write_members(conn, &pending)?;
         } else {
@@ -372,6 +431,7 @@ impl LedgerBatch {
     /// on PostgreSQL in a few set-based statements ([`super::batch_pg`]).
     pub fn write(&mut self, conn: &Conn) -> Result<()> {
         self.sync(conn)?;
+        self.stored_days.clear();
         let mut pending: Vec<(i64, MemberSums)> = self.pending.drain().collect();
         pending.sort_unstable_by_key(|p| p.0);
         if conn.is_pg() {

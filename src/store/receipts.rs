@@ -493,24 +493,59 @@ pub fn member_days(
     member_id: i64,
     from: Option<chrono::NaiveDate>,
 ) -> Result<Vec<Day>> {
+    let mut out = Vec::new();
+    member_days_among(conn, &[member_id], from, |_, day| out.push(day))?;
+    Ok(out)
+}
+
+/// [`member_days`] of each of the members `ids`: `each(member id, day)`,
+/// each member's days in date order. On PostgreSQL one round trip.
+pub fn member_days_among(
+    conn: &Conn,
+    ids: &[i64],
+    from: Option<chrono::NaiveDate>,
+    mut each: impl FnMut(i64, Day),
+) -> Result<()> {
+    let from = from.map(values::day).unwrap_or_default();
+    let mut day = |id: i64, d: &str, spend_fen, points, purchases| -> Result<()> {
+        let date = values::read_day(d, "member_days.local_date")?;
+        each(
+            id,
+            Day {
+                date,
+                spend_fen,
+                points,
+                purchases,
+            },
+        );
+        Ok(())
+    };
+    if let Some(pg) = conn.pg() {
+        let st = pg.prepared(
+            "SELECT member_id, local_date, spend_fen, points, purchases FROM member_days
+             WHERE member_id = ANY($1::bigint[]) AND local_date >= $2::text
+             ORDER BY member_id, local_date",
+        )?;
+        for row in pg.client().query(&st, &[&ids, &from])? {
+            day(
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+                row.try_get(4)?,
+            )?;
+        }
+        return Ok(());
+    }
     let mut st = conn.prepare_cached(
         "SELECT local_date, spend_fen, points, purchases FROM member_days
          WHERE member_id = ?1 AND local_date >= ?2 ORDER BY local_date",
     )?;
-    let from = from.map(values::day).unwrap_or_default();
-    let rows = st.query_map(params![member_id, from], |r| {
-        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (d, spend_fen, points, purchases) = row?;
-        let date = values::read_day(&d, "member_days.local_date")?;
-        out.push(Day {
-            date,
-            spend_fen,
-            points,
-            purchases,
-        });
+    for &id in ids {
+        let mut rows = st.query(params![id, from])?;
+        while let Some(r) = rows.next()? {
+            day(id, r.get_str(0)?, r.get(1)?, r.get(2)?, r.get(3)?)?;
+        }
     }
-    Ok(out)
+    Ok(())
 }

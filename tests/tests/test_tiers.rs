@@ -8,7 +8,7 @@
 //! 2026-02-02 Mon, 2026-02-10 Tue, 2026-05-22 Fri, 2026-05-23 Sat,
 //! 2026-11-19 Thu, 2026-11-20 Fri.
 
-use crate::workdir::{program_file, read_csv, Workdir};
+use crate::workdir::{assert_audit_ok, program_file, read_csv, Workdir};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -277,6 +277,45 @@ fn r24_receipts_out_of_time_order_in_one_file_still_lift_the_member() {
     assert_eq!((last.0.as_str(), last.1.as_str()), ("normal", "silver"));
     assert!(last.2.contains("BJ01/H3"), "{last:?}");
     assert!(last.2.contains("3,150.00"), "{last:?}");
+}
+
+#[test]
+fn r24_a_check_after_the_member_was_written_mid_window_counts_what_was_written() {
+    let wd = Workdir::with_program("rules-mall");
+    // Silver: 3000.00 in the 182 days ending on the receipt's date
+    // (2026-05-22..2026-11-19 for 11-19). Before: 2000.00 in January (out
+    // of the window, but the lifetime sales reach the bound, so the next
+    // import reads the member's stored days up front) and 1500.00 on 11-10.
+    sales(
+        &wd,
+        "before.csv",
+        &[
+            ("J1", "C000005", "2026-01-05 10:00", "2000.00"),
+            ("N1", "C000005", "2026-11-10 10:00", "1500.00"),
+        ],
+    );
+    assert_eq!(tier(&wd, "C000005"), "normal");
+    // One window, 11-19:
+    //   A 500.00: 1500 + 500 = 2000 → normal, 1000.00 short;
+    //   B 100.00 using 100 points: the member is written before the points
+    //     are taken (their days go to the store), still 900.00 short;
+    //   C 950.00: 1500 + 500 + 100 (stored since) + 950 = 3050 → silver.
+    let f = wd.write(
+        "day.csv",
+        "store,receipt,member,time,amount,points_used\n\
+         BJ01,A,C000005,2026-11-19 10:00,500.00,0\n\
+         BJ01,B,C000005,2026-11-19 11:00,100.00,100\n\
+         BJ01,C,C000005,2026-11-19 12:00,950.00,0\n",
+    );
+    let s = wd.json(&["purchase", "--file", f.to_str().unwrap()]);
+    assert_eq!(s["receipts_imported"], 3, "{s}");
+    assert_eq!(s["points_redeemed"], 100, "{s}");
+    assert_eq!(tier(&wd, "C000005"), "silver");
+    let last = history(&wd, "C000005").pop().unwrap();
+    assert_eq!((last.0.as_str(), last.1.as_str()), ("normal", "silver"));
+    assert!(last.2.contains("BJ01/C"), "{last:?}");
+    assert!(last.2.contains("3,050.00"), "{last:?}");
+    assert_audit_ok(&wd);
 }
 
 // ---------------------------------------------------------------- R25 downgrades

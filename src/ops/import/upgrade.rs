@@ -5,13 +5,15 @@
 //! query, and so are members whose last exact check left a shortfall the
 //! sales since have not covered.
 
+use super::parse::{Kind, LineRejection, Receipt};
 use super::pending::Pending;
 use super::receipt::Run;
-use super::resolve::MemberInfo;
+use super::resolve::{MemberInfo, Resolved};
 use crate::program::Metric;
 use crate::rules::tiers;
+use crate::rules::time;
+use crate::store::members;
 use crate::store::Conn;
-use crate::store::{members, receipts};
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
 
@@ -37,6 +39,73 @@ pub(super) struct Headroom {
 }
 
 impl Run<'_> {
+    /// Reads at once the stored activity of the members of a window's new
+    /// sales whose R24 check will need it: members not pinned, below the
+    /// top tier, whose lifetime sales reach a higher tier's bound and who
+    /// have no shortfall known (on PostgreSQL one round trip, not one per
+    /// member). What is read is kept for the window only.
+    pub(super) fn read_activity(
+        &self,
+        conn: &Conn,
+        pending: &mut Pending,
+        window: &[Result<Receipt, LineRejection>],
+    ) -> Result<()> {
+        pending.batch.forget_stored_days();
+        let mut ids = Vec::new();
+        let mut from: Option<Option<NaiveDate>> = None;
+        for r in window.iter().filter_map(|p| p.as_ref().ok()) {
+            if r.kind != Kind::Sale || pending.stored(r.store, r.receipt).is_some() {
+                continue;
+            }
+            let Resolved::Member(m) = self.dir.resolve(r.member) else {
+                continue;
+            };
+            if m.pinned || m.tier.get() + 1 >= self.program.tiers.ladder.len() {
+                continue;
+            }
+            if m.headroom.get().is_some() || !self.reachable(m) {
+                continue;
+            }
+            ids.push(m.id);
+            let on = time::local_date(r.moment, self.program.timezone);
+            let f = self.days_from(on);
+            from = Some(from.map_or(f, |earlier| earlier.min(f)));
+        }
+        let Some(from) = from else {
+            return Ok(());
+        };
+        ids.sort_unstable();
+        ids.dedup();
+        pending.batch.read_stored_days(conn, &ids, from)
+    }
+
+    /// Whether the member's lifetime sales reach a higher tier's bound: if
+    /// not, no window's figure can (R24 skips them without a query).
+    fn reachable(&self, m: &MemberInfo) -> bool {
+        let sales = m.sales.get();
+        let ladder = &self.program.tiers.ladder;
+        ladder[m.tier.get() + 1..]
+            .iter()
+            .flat_map(|t| t.conditions())
+            .any(|c| {
+                let bound = match c.metric {
+                    Metric::Spend => sales.spend_fen,
+                    Metric::Points => sales.points,
+                    Metric::Purchases => sales.purchases,
+                };
+                tiers::reaches(c.metric, bound, c.min.0)
+            })
+    }
+
+    /// The first day any tier measure as of `on` takes in (`None`: every day).
+    fn days_from(&self, on: NaiveDate) -> Option<NaiveDate> {
+        tiers::measures(&self.program.tiers)
+            .iter()
+            .map(|x| tiers::window_range(x.window, on).0)
+            .min()
+            .flatten()
+    }
+
     /// R24 for the member of a sale just imported.
     pub(super) fn upgrade_on_purchase(
         &self,
@@ -64,29 +133,10 @@ impl Run<'_> {
                 }
             }
         }
-        let sales = m.sales.get();
-        let reachable = ladder[current + 1..]
-            .iter()
-            .flat_map(|t| t.conditions())
-            .any(|c| {
-                let bound = match c.metric {
-                    Metric::Spend => sales.spend_fen,
-                    Metric::Points => sales.points,
-                    Metric::Purchases => sales.purchases,
-                };
-                tiers::reaches(c.metric, bound, c.min.0)
-            });
-        if !reachable {
+        if !self.reachable(m) {
             return Ok(());
         }
-        let measures = tiers::measures(&self.program.tiers);
-        let from = measures
-            .iter()
-            .map(|x| tiers::window_range(x.window, on).0)
-            .min()
-            .flatten();
-        let mut days = receipts::member_days(conn, m.id, from)?;
-        days.extend(pending.batch.pending_days(m.id).iter().copied());
+        let days = pending.batch.activity(conn, m.id, self.days_from(on))?;
         let values = |x| tiers::value(x, on, &days);
         let (earned, reason) = tiers::earned(&self.program.tiers, &values);
         let next = tiers::after_purchase(current, earned, m.pinned);
