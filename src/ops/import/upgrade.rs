@@ -12,10 +12,11 @@ use super::resolve::{MemberInfo, Resolved};
 use crate::program::Metric;
 use crate::rules::tiers;
 use crate::rules::time;
-use crate::store::members;
 use crate::store::Conn;
+use crate::store::{members, Totals};
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
+use rustc_hash::FxHashMap as HashMap;
 
 /// A sale just imported, as the R24 check sees it.
 pub(super) struct Sale<'a> {
@@ -40,10 +41,12 @@ pub(super) struct Headroom {
 
 impl Run<'_> {
     /// Reads at once the stored activity of the members of a window's new
-    /// sales whose R24 check will need it: members not pinned, below the
-    /// top tier, whose lifetime sales reach a higher tier's bound and who
-    /// have no shortfall known (on PostgreSQL one round trip, not one per
-    /// member). What is read is kept for the window only.
+    /// sales whose R24 check may need it: members not pinned, below the
+    /// top tier, with no shortfall known, whose lifetime sales with the
+    /// window's reach a higher tier's bound (the window's points are not
+    /// known yet: any sale may reach a bound of points). On PostgreSQL one
+    /// round trip, not one per member; what is read is kept for the window
+    /// only.
     pub(super) fn read_activity(
         &self,
         conn: &Conn,
@@ -51,8 +54,10 @@ impl Run<'_> {
         window: &[Result<Receipt, LineRejection>],
     ) -> Result<()> {
         pending.batch.forget_stored_days();
-        let mut ids = Vec::new();
-        let mut from: Option<Option<NaiveDate>> = None;
+        // Per member: (spend, purchases) of the window's new sales, and the
+        // first day a measure as of one of them takes in.
+        let mut sales: HashMap<i64, (&MemberInfo, Totals, Option<NaiveDate>)> = HashMap::default();
+        let top = self.program.tiers.ladder.len();
         for r in window.iter().filter_map(|p| p.as_ref().ok()) {
             if r.kind != Kind::Sale || pending.stored(r.store, r.receipt).is_some() {
                 continue;
@@ -60,29 +65,44 @@ impl Run<'_> {
             let Resolved::Member(m) = self.dir.resolve(r.member) else {
                 continue;
             };
-            if m.pinned || m.tier.get() + 1 >= self.program.tiers.ladder.len() {
+            if m.pinned || m.tier.get() + 1 >= top || m.headroom.get().is_some() {
                 continue;
             }
-            if m.headroom.get().is_some() || !self.reachable(m) {
-                continue;
+            let fen = r
+                .lines
+                .iter()
+                .fold(0i64, |sum, l| sum.saturating_add(l.amount_fen.max(0)));
+            let from = self.days_from(time::local_date(r.moment, self.program.timezone));
+            let (_, sum, first) = sales.entry(m.id).or_insert((m, Totals::default(), from));
+            sum.spend_fen = sum.spend_fen.saturating_add(fen);
+            sum.purchases += 1;
+            *first = (*first).min(from);
+        }
+        let mut ids = Vec::new();
+        let mut from: Option<Option<NaiveDate>> = None;
+        for (id, (m, window, first)) in &sales {
+            let bound = m.sales.get();
+            let upper = Totals {
+                spend_fen: bound.spend_fen.saturating_add(window.spend_fen),
+                points: i64::MAX,
+                purchases: bound.purchases.saturating_add(window.purchases),
+            };
+            if self.reachable(m, upper) {
+                ids.push(*id);
+                from = Some(from.map_or(*first, |f| f.min(*first)));
             }
-            ids.push(m.id);
-            let on = time::local_date(r.moment, self.program.timezone);
-            let f = self.days_from(on);
-            from = Some(from.map_or(f, |earlier| earlier.min(f)));
         }
         let Some(from) = from else {
             return Ok(());
         };
         ids.sort_unstable();
-        ids.dedup();
         pending.batch.read_stored_days(conn, &ids, from)
     }
 
-    /// Whether the member's lifetime sales reach a higher tier's bound: if
-    /// not, no window's figure can (R24 skips them without a query).
-    fn reachable(&self, m: &MemberInfo) -> bool {
-        let sales = m.sales.get();
+    /// Whether `sales` (an upper bound on the member's figures in any
+    /// window) reach a higher tier's bound than the member's: if not, no
+    /// window's figure can (R24 skips them without a query).
+    fn reachable(&self, m: &MemberInfo, sales: Totals) -> bool {
         let ladder = &self.program.tiers.ladder;
         ladder[m.tier.get() + 1..]
             .iter()
@@ -133,7 +153,7 @@ impl Run<'_> {
                 }
             }
         }
-        if !self.reachable(m) {
+        if !self.reachable(m, m.sales.get()) {
             return Ok(());
         }
         let days = pending.batch.activity(conn, m.id, self.days_from(on))?;
