@@ -17,6 +17,7 @@ use super::batch_rows::RowBuffer;
 use super::db::Conn;
 use super::ledger::{self, Entry};
 use super::members::NewTierChange;
+use super::returns::MemberLots;
 use super::Totals;
 use crate::params;
 use crate::rules::tiers::Day;
@@ -85,6 +86,10 @@ pub struct LedgerBatch {
     /// read from (`None`: every day) and the days. A member's is dropped
     /// when the member is written (the store then has the batch's days).
     stored_days: HashMap<i64, (Option<NaiveDate>, Vec<Day>)>,
+    /// Stored balance, last activity and lots of members about to redeem
+    /// points on a receipt, read at once; a member's is dropped as soon as
+    /// the batch changes anything of theirs, so what is kept is exact.
+    redeemers: HashMap<i64, MemberLots>,
 }
 
 /// A tier-history row, owned until the batch is written.
@@ -109,6 +114,7 @@ impl LedgerBatch {
     /// [`LedgerBatch::credit_lot`] and the balance with [`LedgerBatch::add_balance`].
     pub fn entry(&mut self, conn: &Conn, e: &Entry, lot_points: i64) -> Result<i64> {
         self.sync(conn)?;
+        self.redeemers.remove(&e.member_id);
         ledger::append(conn, e, lot_points)
     }
 
@@ -210,7 +216,7 @@ impl LedgerBatch {
         points: i64,
         mode: LotMode,
     ) {
-        let p = self.pending.entry(member_id).or_default();
+        let p = self.touch(member_id);
         let merged = (mode == LotMode::Merge)
             .then(|| {
                 p.lots.iter_mut().find(|l| {
@@ -266,7 +272,7 @@ impl LedgerBatch {
 
     /// Adds `delta` to the member's balance.
     pub fn add_balance(&mut self, member_id: i64, delta: i64) {
-        self.pending.entry(member_id).or_default().delta += delta;
+        self.touch(member_id).delta += delta;
     }
 
     /// The balance change not yet written for a member.
@@ -277,7 +283,7 @@ impl LedgerBatch {
     /// Adds a day's activity (R23), summed with the member's other activity
     /// on that date in the batch. The caller has checked the sums.
     pub fn add_day(&mut self, member_id: i64, day: Day) {
-        let p = self.pending.entry(member_id).or_default();
+        let p = self.touch(member_id);
         match p.days.iter_mut().find(|d| d.date == day.date) {
             Some(d) => {
                 d.spend_fen += day.spend_fen;
@@ -289,6 +295,29 @@ impl LedgerBatch {
                 p.days.push(day);
             }
         }
+    }
+
+    /// The member's sums, about to change: what was read of their stored
+    /// lots for a redemption is no longer exact.
+    fn touch(&mut self, member_id: i64) -> &mut MemberSums {
+        self.redeemers.remove(&member_id);
+        self.pending.entry(member_id).or_default()
+    }
+
+    /// Writes what the batch holds of the members `ids`, then reads their
+    /// stored balance, last activity and lots at once (on PostgreSQL a
+    /// round trip per kind), for [`LedgerBatch::take_redeemer`].
+    pub fn read_redeemers(&mut self, conn: &Conn, ids: &[i64]) -> Result<()> {
+        self.flush_members(conn, ids)?;
+        self.redeemers = super::returns::members_lots(conn, ids)?;
+        Ok(())
+    }
+
+    /// What [`LedgerBatch::read_redeemers`] read of the member, if the
+    /// batch changed nothing of theirs since: their stored state then, now
+    /// (taken: read once).
+    pub fn take_redeemer(&mut self, member_id: i64) -> Option<MemberLots> {
+        self.redeemers.remove(&member_id)
     }
 
     /// The member's activity in the batch, per date.
@@ -350,7 +379,7 @@ impl LedgerBatch {
     /// Records a sale of `fen` earning `points` on `on`: the lifetime sums
     /// and the last purchase date.
     pub fn add_sale(&mut self, member_id: i64, on: NaiveDate, fen: i64, points: i64) {
-        let p = self.pending.entry(member_id).or_default();
+        let p = self.touch(member_id);
         p.sales = p.sales.plus_sale(fen, points);
         if p.last_purchase.is_none_or(|d| d < on) {
             p.last_purchase = Some(on);
@@ -360,7 +389,7 @@ impl LedgerBatch {
     /// Takes an undone sale of `fen` that earned `points` off the member's
     /// lifetime sums (`import undo`); the last purchase is set apart.
     pub fn remove_sale(&mut self, member_id: i64, fen: i64, points: i64) {
-        let p = self.pending.entry(member_id).or_default();
+        let p = self.touch(member_id);
         p.sales = Totals {
             spend_fen: p.sales.spend_fen - fen,
             points: p.sales.points - points,
@@ -379,7 +408,7 @@ impl LedgerBatch {
             reason,
             operator,
         } = *change;
-        self.pending.entry(member_id).or_default().tier = Some((to.to_string(), since));
+        self.touch(member_id).tier = Some((to.to_string(), since));
         self.tier_changes.push(HeldTierChange {
             member_id,
             at: at.to_string(),
@@ -396,6 +425,7 @@ impl LedgerBatch {
         self.sync(conn)?;
         if let Some(p) = self.pending.remove(&member_id) {
             self.stored_days.remove(&member_id);
+            self.redeemers.remove(&member_id);
             write_member(conn, member_id, &p)?;
         }
         Ok(())
@@ -415,6 +445,7 @@ impl LedgerBatch {
         }
         for (id, _) in &pending {
             self.stored_days.remove(id);
+            self.redeemers.remove(id);
         }
         if conn.is_pg() {
             super::batch_pg::write_members(conn, &pending)?;
@@ -432,6 +463,7 @@ impl LedgerBatch {
     pub fn write(&mut self, conn: &Conn) -> Result<()> {
         self.sync(conn)?;
         self.stored_days.clear();
+        self.redeemers.clear();
         let mut pending: Vec<(i64, MemberSums)> = self.pending.drain().collect();
         pending.sort_unstable_by_key(|p| p.0);
         if conn.is_pg() {

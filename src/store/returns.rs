@@ -43,6 +43,9 @@ impl Lot {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberLots {
     pub balance: i64,
+    /// The last purchase, or the enrolment when none (R29's lapse runs
+    /// from it).
+    pub last_activity: NaiveDate,
     /// By id.
     pub lots: Vec<Lot>,
 }
@@ -188,7 +191,12 @@ pub fn sale_credits_among(
     Ok(found)
 }
 
-/// The stored balances and lots with points left of the members `ids`.
+/// A member's balance and last activity (SQLite's read of one member).
+const MEMBER: &str =
+    "SELECT balance, COALESCE(last_purchase, enrolled_at) FROM members WHERE id = ?1";
+
+/// The stored balances, last activity and lots with points left of the
+/// members `ids`.
 pub fn members_lots(conn: &Conn, ids: &[i64]) -> Result<HashMap<i64, MemberLots>> {
     let ids = sorted(ids);
     let mut found: HashMap<i64, MemberLots> = HashMap::default();
@@ -212,25 +220,39 @@ pub fn members_lots(conn: &Conn, ids: &[i64]) -> Result<HashMap<i64, MemberLots>
              WHERE member_id = ?1 AND remaining > 0 ORDER BY id",
         )?;
         for id in ids {
-            let balance = ledger::balance(conn, id)?;
+            let (balance, last): (i64, String) = conn
+                .prepare_cached(MEMBER)?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
             let mut lots = Vec::new();
             let mut rows = st.query(params![id])?;
             while let Some(r) = rows.next()? {
                 lots.push(lot(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)?);
             }
-            found.insert(id, MemberLots { balance, lots });
+            let last_activity = values::read_day(&last, "members.last_purchase")?;
+            found.insert(
+                id,
+                MemberLots {
+                    balance,
+                    last_activity,
+                    lots,
+                },
+            );
         }
         return Ok(found);
     };
     if ids.is_empty() {
         return Ok(found);
     }
-    let st = pg.prepared("SELECT id, balance FROM members WHERE id = ANY($1::bigint[])")?;
+    let st = pg.prepared(
+        "SELECT id, balance, COALESCE(last_purchase, enrolled_at) FROM members
+         WHERE id = ANY($1::bigint[])",
+    )?;
     for row in pg.client().query(&st, &[&ids])? {
         found.insert(
             row.try_get(0)?,
             MemberLots {
                 balance: row.try_get(1)?,
+                last_activity: values::read_day(row.try_get(2)?, "members.last_purchase")?,
                 lots: Vec::new(),
             },
         );

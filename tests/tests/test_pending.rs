@@ -404,3 +404,151 @@ fn r20_a_return_in_the_window_takes_its_pending_points_whatever_the_expiry() {
     assert_eq!(o.code, 4, "{}", o.stderr);
     assert_audit_ok(&wd);
 }
+
+/// Two members, each with 30 usable points (an adjustment of 1 October)
+/// and 100 pending (a sale of 1 November, released on 8 November), then one
+/// file on 3 November where each member's first receipt uses points: A 50
+/// (refused: 30 usable), B 20 (taken from the adjustment's lot, not the
+/// pending one). With `used_by` empty the window judges both from what it
+/// read of the members at once; with it set each is posted on its own.
+/// Both ways give the same refusal, lots, uses and balances (R11, R16, R17).
+fn redeem_first_in_window(used_by: &str) -> (Workdir, String, String, String) {
+    let wd = Workdir::new();
+    let p = wd.write("pending.toml", PROGRAM);
+    on(
+        &wd,
+        "2026-10-01",
+        &["init", "--program", p.to_str().unwrap()],
+    );
+    let mut members = Vec::new();
+    for (i, id) in ["110101198403306818", "110101198001010037"]
+        .iter()
+        .enumerate()
+    {
+        let phone = format!("1380013800{i}");
+        let m = on(
+            &wd,
+            "2026-10-01",
+            &[
+                "enroll",
+                "--name",
+                "张三",
+                "--phone",
+                &phone,
+                "--id-number",
+                id,
+            ],
+        )
+        .trim()
+        .to_string();
+        on(
+            &wd,
+            "2026-10-01",
+            &[
+                "adjust", "--member", &m, "--points", "30", "--reason", "opening",
+            ],
+        );
+        members.push(m);
+    }
+    let (a, b) = (&members[0], &members[1]);
+    let f = wd.write(
+        "day.csv",
+        &format!(
+            "store,receipt,member,time,amount\n\
+             S1,R1,{a},2026-11-01 09:00,100\n\
+             S1,R2,{b},2026-11-01 09:30,100\n"
+        ),
+    );
+    on(
+        &wd,
+        "2026-11-01",
+        &["purchase", "--file", f.to_str().unwrap()],
+    );
+    let f = wd.write(
+        "use.csv",
+        &format!(
+            "store,receipt,member,time,amount,points_used,used_by,staff\n\
+             S1,X1,{a},2026-11-03 10:00,10,50,{used_by},ST1\n\
+             S1,Y1,{b},2026-11-03 10:05,10,20,{used_by},ST1\n"
+        ),
+    );
+    let o = wd.run_at(
+        "2026-11-03",
+        "2026-11-03 12:00",
+        &[
+            "--format",
+            "json",
+            "purchase",
+            "--file",
+            f.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 3, "{}{}", o.stdout, o.stderr);
+    let rejects = std::fs::read_to_string(wd.path("use.rejects.csv")).unwrap();
+    (wd, a.clone(), b.clone(), rejects)
+}
+
+/// A member's points, (lot expiry, size, remaining) per lot, and
+/// (receipt, lot expiry, points) per use.
+type LotsAndUses = (i64, Vec<(String, i64, i64)>, Vec<(String, String, i64)>);
+
+fn lots_and_uses(wd: &Workdir, m: &str) -> LotsAndUses {
+    let v = show(wd, "2026-11-03", m);
+    let conn = wd.conn();
+    let id: i64 = conn
+        .query_row("SELECT id FROM members WHERE member_no = ?1", [m], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let mut st = conn
+        .prepare("SELECT expires_on, size, remaining FROM lots WHERE member_id = ?1 ORDER BY id")
+        .unwrap();
+    let lots = st
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let mut st = conn
+        .prepare(
+            "SELECT e.ref, l.expires_on, u.points FROM lot_uses u
+             JOIN ledger e ON e.id = u.entry_id JOIN lots l ON l.id = u.lot_id
+             WHERE e.member_id = ?1 ORDER BY u.entry_id, u.lot_id",
+        )
+        .unwrap();
+    let uses = st
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    (v["points"].as_i64().unwrap(), lots, uses)
+}
+
+#[test]
+fn r11_r17_a_windows_redemptions_read_at_once_match_one_at_a_time() {
+    let (wd, a, b, rejects) = redeem_first_in_window("");
+    let (wd1, a1, b1, rejects1) = redeem_first_in_window("李明");
+    // A: refused, naming the pending points, both ways.
+    let why = "points_used 50 is more than the balance 130 (100 of it pending, not usable yet) before this receipt (R11)";
+    assert!(
+        rejects.contains("S1,X1") && rejects.contains(why),
+        "{rejects}"
+    );
+    assert!(rejects1.contains(why), "{rejects1}");
+    assert!(!rejects.contains("Y1"), "{rejects}");
+    // B: 30 + 100 - 20 + 10 (pending until 10 November) = 120; the 20 came
+    // from the adjustment's lot (expiring 2027-10-01), not the pending one.
+    let (points, lots, uses) = lots_and_uses(&wd, &b);
+    assert_eq!(points, 120);
+    assert_eq!(
+        uses,
+        vec![("S1/Y1".to_string(), "2027-10-01".to_string(), 20)]
+    );
+    assert_eq!(lots[0], ("2027-10-01".to_string(), 30, 10), "{lots:?}");
+    assert_eq!(
+        (points, lots.clone(), uses.clone()),
+        lots_and_uses(&wd1, &b1)
+    );
+    assert_eq!(lots_and_uses(&wd, &a), lots_and_uses(&wd1, &a1));
+    assert_audit_ok(&wd);
+    assert_audit_ok(&wd1);
+}

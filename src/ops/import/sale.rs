@@ -3,10 +3,10 @@
 //! spendable), the bounds, then the receipt, its entries and the member's
 //! sums; last, the R24 check (`upgrade`).
 
-use super::parse::Receipt;
+use super::parse::{Kind, LineRejection, Receipt};
 use super::pending::Pending;
 use super::receipt::{Outcome, Run};
-use super::resolve::MemberInfo;
+use super::resolve::{MemberInfo, Resolved};
 use super::upgrade::Sale;
 use crate::error::Rejection;
 use crate::ops::members::member_no;
@@ -14,7 +14,10 @@ use crate::rules::ledger::{
     check_entry, checked_balance, checked_money_sum, checked_points_sum, split_credit,
     MAX_MONEY_FEN, MONEY_BOUND,
 };
+use crate::rules::ledger::{plan_debit_first, OpenLot};
 use crate::rules::{earn, expiry, time};
+use crate::store::batch::LotTake;
+use crate::store::returns::{Lot, MemberLots};
 use crate::store::Conn;
 use crate::store::{ledger, receipts};
 use anyhow::Result;
@@ -61,6 +64,9 @@ impl Run<'_> {
             }
             None => (0, "1".to_string()),
         };
+        // The member's stored state, read with the window's other
+        // redeemers, while the batch has changed nothing of theirs since.
+        let mut known = None;
         if r.points_used > 0 {
             let Some(m) = member else {
                 return self.stored_or(
@@ -69,9 +75,18 @@ impl Run<'_> {
                     Rejection::invalid("points_used on a sale with no member"),
                 );
             };
-            if let Some(why) =
-                self.points_used_refusal(conn, pending, m, r.points_used, local_date)?
-            {
+            known = pending
+                .batch
+                .take_redeemer(m.id)
+                .filter(|_| r.used_by.is_empty());
+            if let Some(why) = self.points_used_refusal(
+                conn,
+                pending,
+                m,
+                r.points_used,
+                local_date,
+                known.as_ref(),
+            )? {
                 return self.stored_or(pending, r, why);
             }
         }
@@ -96,7 +111,10 @@ impl Run<'_> {
             if earned > 0 {
                 let credit = if r.points_used > 0 {
                     // Checked after the debit below, on the balance it leaves.
-                    let balance = pending.flush_member(conn, m.id)?;
+                    let balance = match &known {
+                        Some(k) => k.balance,
+                        None => pending.flush_member(conn, m.id)?,
+                    };
                     checked_balance(balance, -r.points_used)
                         .and_then(|b| checked_balance(b, earned).map(|_| split_credit(b, earned).1))
                         .map_err(refuse)
@@ -180,7 +198,37 @@ impl Run<'_> {
             expires_on: None,
             allow_debt: false,
         };
-        if r.points_used > 0 {
+        if let Some(k) = known {
+            // R11, R17: as `ops::ledger::post` takes a redemption, from the
+            // lots usable on the day, oldest-expiring first; held by the
+            // batch with the receipt.
+            let mut lots: Vec<OpenLot> = k
+                .lots
+                .iter()
+                .filter(|l| spendable_on(l, local_date))
+                .map(|l| l.open())
+                .collect();
+            let plan = plan_debit_first(&mut lots, r.points_used, None, &[]);
+            anyhow::ensure!(
+                plan.uncovered == 0,
+                "member {}: the lots do not cover the {} points the balance did",
+                member_no(m.id),
+                r.points_used
+            );
+            let entry_id =
+                pending
+                    .batch
+                    .held_entry(conn, &entry(ledger::Kind::Redeem, -r.points_used), 0)?;
+            for (lot_id, points) in plan.takes {
+                pending.batch.held_take(LotTake {
+                    entry_id,
+                    lot_id,
+                    points,
+                });
+            }
+            pending.know_balance(m.id, k.balance);
+            pending.batch.add_balance(m.id, -r.points_used);
+        } else if r.points_used > 0 {
             // R11: taken from the balance as it stood before this receipt.
             pending.sync(conn)?;
             let posted =
@@ -228,6 +276,37 @@ impl Run<'_> {
             redeemed: r.points_used,
             member: true,
         })
+    }
+
+    /// Reads at once the stored state (balance, last activity, lots) of
+    /// the members of a window's new sales that use points, after the
+    /// batch writes what it holds of them: a redemption whose member the
+    /// batch has not changed since is then judged and held without a
+    /// query (on PostgreSQL one round trip per kind for the window, not a
+    /// dozen per receipt). A receipt whose points someone else used (R18)
+    /// goes the single-entry way.
+    pub(super) fn read_redeemers(
+        &self,
+        conn: &Conn,
+        pending: &mut Pending,
+        window: &[Result<Receipt, LineRejection>],
+    ) -> Result<()> {
+        let mut ids: Vec<i64> = window
+            .iter()
+            .filter_map(|p| p.as_ref().ok())
+            .filter(|r| r.points_used > 0 && r.used_by.is_empty() && r.kind == Kind::Sale)
+            .filter(|r| pending.stored(r.store, r.receipt).is_none())
+            .filter_map(|r| match self.dir.resolve(r.member) {
+                Resolved::Member(m) => Some(m.id),
+                _ => None,
+            })
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        pending.batch.read_redeemers(conn, &ids)
     }
 
     /// The rate groups of a member's earlier sales on `date`, when the
@@ -278,6 +357,8 @@ impl Run<'_> {
     /// Why `points_used` cannot be taken from the member's balance as it
     /// stands before the receipt (R11; lapsed points, R29, and points past
     /// their expiry date are not spendable), if it cannot.
+    /// `known`: the member's stored state, exact (read with the window's
+    /// other redeemers); else it is read now.
     fn points_used_refusal(
         &self,
         conn: &Conn,
@@ -285,6 +366,7 @@ impl Run<'_> {
         m: &MemberInfo,
         points_used: i64,
         on: chrono::NaiveDate,
+        known: Option<&MemberLots>,
     ) -> Result<Option<Rejection>> {
         if let Err(why) = check_entry(points_used) {
             return Ok(Some(Rejection::refused(format!(
@@ -292,19 +374,38 @@ impl Run<'_> {
                 member_no(m.id)
             ))));
         }
-        let balance = pending.flush_member(conn, m.id)?;
-        let mut spendable = ledger::spendable(conn, m.id, on)?.min(balance);
-        let last = crate::ops::redeem::last_activity(&crate::store::members::get(conn, m.id)?);
+        let (balance, spendable, last) = match known {
+            Some(k) => {
+                let lots = k.lots.iter().filter(|l| spendable_on(l, on));
+                let spendable: i64 = lots.map(|l| l.remaining).sum();
+                (k.balance, spendable, k.last_activity)
+            }
+            None => {
+                let balance = pending.flush_member(conn, m.id)?;
+                let member = crate::store::members::get(conn, m.id)?;
+                let last = crate::ops::redeem::last_activity(&member);
+                (balance, ledger::spendable(conn, m.id, on)?, last)
+            }
+        };
+        let mut spendable = spendable.min(balance);
         if expiry::lapsed(&self.program.expiry, last, on) {
             spendable = 0; // R29: lapsed, awaiting `expire`
         }
         if points_used <= spendable {
             return Ok(None);
         }
-        let pending: i64 = ledger::pending_by_release(conn, m.id, on)?
-            .iter()
-            .map(|p| p.1)
-            .sum();
+        let pending: i64 = match known {
+            Some(k) => k
+                .lots
+                .iter()
+                .filter(|l| l.available_on.is_some_and(|d| d > on))
+                .map(|l| l.remaining)
+                .sum(),
+            None => ledger::pending_by_release(conn, m.id, on)?
+                .iter()
+                .map(|p| p.1)
+                .sum(),
+        };
         let expired = (balance - spendable - pending).max(0);
         let expired = match (expired > 0, pending > 0) {
             (true, true) => format!(" ({expired} of it expired, {pending} pending)"),
@@ -316,4 +417,13 @@ impl Run<'_> {
             "points_used {points_used} is more than the balance {balance}{expired} before this receipt (R11)"
         ))))
     }
+}
+
+/// Whether a lot's points may be spent on `on` (R11): released (pending
+/// points, `pending_days`) and not past their expiry date (R27), as
+/// `store::ledger::spendable` counts them.
+fn spendable_on(l: &Lot, on: chrono::NaiveDate) -> bool {
+    l.remaining > 0
+        && l.available_on.is_none_or(|d| d <= on)
+        && l.expires_on.is_none_or(|d| d >= on)
 }
