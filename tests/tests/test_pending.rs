@@ -29,6 +29,46 @@ fn show(wd: &Workdir, day: &str, m: &str) -> Value {
     wd.json_on(day, &["member", "show", m])
 }
 
+/// A database started on 2026-10-01 with [`PROGRAM`].
+fn pending_program() -> Workdir {
+    let wd = Workdir::new();
+    let p = wd.write("pending.toml", PROGRAM);
+    on(
+        &wd,
+        "2026-10-01",
+        &["init", "--program", p.to_str().unwrap()],
+    );
+    wd
+}
+
+/// A member enrolled on 2026-10-01 with 30 points, usable at once (an
+/// adjustment); their member number.
+fn with_opening_30(wd: &Workdir, phone: &str, id_number: &str) -> String {
+    let m = on(
+        wd,
+        "2026-10-01",
+        &[
+            "enroll",
+            "--name",
+            "张三",
+            "--phone",
+            phone,
+            "--id-number",
+            id_number,
+        ],
+    )
+    .trim()
+    .to_string();
+    on(
+        wd,
+        "2026-10-01",
+        &[
+            "adjust", "--member", &m, "--points", "30", "--reason", "opening",
+        ],
+    );
+    m
+}
+
 /// Worked example (R16, R20): a member with 30 points from an adjustment
 /// buys 100 (S1/R1) and 50 (S1/R2) yuan on 1 November: 180 points, of
 /// which 150 pending until 8 November (1 Nov + 7), expiring 12 months
@@ -42,35 +82,8 @@ fn show(wd: &Workdir, day: &str, m: &str) -> Value {
 /// - 8 Nov: released: redeeming 110 is accepted: balance 0.
 #[test]
 fn r16_r20_pending_points_cannot_be_spent_and_a_return_in_the_window_owes_nothing() {
-    let wd = Workdir::new();
-    let p = wd.write("pending.toml", PROGRAM);
-    on(
-        &wd,
-        "2026-10-01",
-        &["init", "--program", p.to_str().unwrap()],
-    );
-    let m = on(
-        &wd,
-        "2026-10-01",
-        &[
-            "enroll",
-            "--name",
-            "张三",
-            "--phone",
-            "13800138001",
-            "--id-number",
-            "110101198403306818",
-        ],
-    )
-    .trim()
-    .to_string();
-    on(
-        &wd,
-        "2026-10-01",
-        &[
-            "adjust", "--member", &m, "--points", "30", "--reason", "opening",
-        ],
-    );
+    let wd = pending_program();
+    let m = with_opening_30(&wd, "13800138001", "110101198403306818");
     let f = wd.write(
         "day.csv",
         &format!(
@@ -413,43 +426,11 @@ fn r20_a_return_in_the_window_takes_its_pending_points_whatever_the_expiry() {
 /// read of the members at once; with it set each is posted on its own.
 /// Both ways give the same refusal, lots, uses and balances (R11, R16, R17).
 fn redeem_first_in_window(used_by: &str) -> (Workdir, String, String, String) {
-    let wd = Workdir::new();
-    let p = wd.write("pending.toml", PROGRAM);
-    on(
-        &wd,
-        "2026-10-01",
-        &["init", "--program", p.to_str().unwrap()],
-    );
-    let mut members = Vec::new();
-    for (i, id) in ["110101198403306818", "110101198001010037"]
-        .iter()
-        .enumerate()
-    {
-        let phone = format!("1380013800{i}");
-        let m = on(
-            &wd,
-            "2026-10-01",
-            &[
-                "enroll",
-                "--name",
-                "张三",
-                "--phone",
-                &phone,
-                "--id-number",
-                id,
-            ],
-        )
-        .trim()
-        .to_string();
-        on(
-            &wd,
-            "2026-10-01",
-            &[
-                "adjust", "--member", &m, "--points", "30", "--reason", "opening",
-            ],
-        );
-        members.push(m);
-    }
+    let wd = pending_program();
+    let members = [
+        with_opening_30(&wd, "13800138000", "110101198403306818"),
+        with_opening_30(&wd, "13800138001", "110101198001010037"),
+    ];
     let (a, b) = (&members[0], &members[1]);
     let f = wd.write(
         "day.csv",

@@ -5,7 +5,7 @@
 
 use super::parse::{Cols, Kind, LineRejection, Receipt};
 use super::pending::Pending;
-use super::resolve::{Directory, Resolved};
+use super::resolve::{Directory, MemberInfo, Resolved};
 use crate::error::Rejection;
 use crate::ops::Ctx;
 use crate::program::Program;
@@ -44,6 +44,23 @@ pub(super) struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// The window's sales not stored yet that name a member, with the
+    /// member: what the window's reads of members' stored state are for.
+    pub(super) fn new_member_sales<'w>(
+        &'w self,
+        pending: &'w Pending,
+        window: &'w [Result<Receipt<'w>, LineRejection>],
+    ) -> impl Iterator<Item = (&'w Receipt<'w>, &'w MemberInfo)> + 'w {
+        window
+            .iter()
+            .filter_map(|p| p.as_ref().ok())
+            .filter(|r| r.kind == Kind::Sale && pending.stored(r.store, r.receipt).is_none())
+            .filter_map(|r| match self.dir.resolve(r.member) {
+                Resolved::Member(m) => Some((r, m)),
+                _ => None,
+            })
+    }
+
     /// Imports one parsed receipt inside the open transaction; `pending`
     /// has looked up its window. A receipt already stored is judged first.
     pub fn receipt(

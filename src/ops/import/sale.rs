@@ -3,10 +3,10 @@
 //! spendable), the bounds, then the receipt, its entries and the member's
 //! sums; last, the R24 check (`upgrade`).
 
-use super::parse::{Kind, LineRejection, Receipt};
+use super::parse::{LineRejection, Receipt};
 use super::pending::Pending;
 use super::receipt::{Outcome, Run};
-use super::resolve::{MemberInfo, Resolved};
+use super::resolve::MemberInfo;
 use super::upgrade::Sale;
 use crate::error::Rejection;
 use crate::ops::members::member_no;
@@ -291,15 +291,10 @@ impl Run<'_> {
         pending: &mut Pending,
         window: &[Result<Receipt, LineRejection>],
     ) -> Result<()> {
-        let mut ids: Vec<i64> = window
-            .iter()
-            .filter_map(|p| p.as_ref().ok())
-            .filter(|r| r.points_used > 0 && r.used_by.is_empty() && r.kind == Kind::Sale)
-            .filter(|r| pending.stored(r.store, r.receipt).is_none())
-            .filter_map(|r| match self.dir.resolve(r.member) {
-                Resolved::Member(m) => Some(m.id),
-                _ => None,
-            })
+        let mut ids: Vec<i64> = self
+            .new_member_sales(pending, window)
+            .filter(|(r, _)| r.points_used > 0 && r.used_by.is_empty())
+            .map(|(_, m)| m.id)
             .collect();
         if ids.is_empty() {
             return Ok(());

@@ -5,10 +5,10 @@
 //! query, and so are members whose last exact check left a shortfall the
 //! sales since have not covered.
 
-use super::parse::{Kind, LineRejection, Receipt};
+use super::parse::{LineRejection, Receipt};
 use super::pending::Pending;
 use super::receipt::Run;
-use super::resolve::{MemberInfo, Resolved};
+use super::resolve::MemberInfo;
 use crate::program::Metric;
 use crate::rules::tiers;
 use crate::rules::time;
@@ -58,13 +58,7 @@ impl Run<'_> {
         // first day a measure as of one of them takes in.
         let mut sales: HashMap<i64, (&MemberInfo, Totals, Option<NaiveDate>)> = HashMap::default();
         let top = self.program.tiers.ladder.len();
-        for r in window.iter().filter_map(|p| p.as_ref().ok()) {
-            if r.kind != Kind::Sale || pending.stored(r.store, r.receipt).is_some() {
-                continue;
-            }
-            let Resolved::Member(m) = self.dir.resolve(r.member) else {
-                continue;
-            };
+        for (r, m) in self.new_member_sales(pending, window) {
             if m.pinned || m.tier.get() + 1 >= top || m.headroom.get().is_some() {
                 continue;
             }
