@@ -233,7 +233,7 @@ pub fn enroll_on_receipts(
             points: e.total,
             purchases: 1,
         };
-        receipts::add_member_day(&tx, id, &day)?;
+        crate::store::days::add_member_day(&tx, id, &day)?;
         let sale = store::Totals::default().plus_sale(u.amount_fen, e.total);
         store::ledger::apply_member_sums(&tx, id, 0, Some(*date), sale)?;
         total += e.total;
@@ -248,7 +248,7 @@ pub fn enroll_on_receipts(
             .map(|x| tiers::window_range(x.window, ctx.today).0)
             .min()
             .flatten();
-        let days = receipts::member_days(&tx, id, from)?;
+        let days = crate::store::days::member_days(&tx, id, from)?;
         let values = |x| tiers::value(x, ctx.today, &days);
         let (earned, reason) = tiers::earned(&program.tiers, &values);
         let current = program.tier_rank(&tier).unwrap_or(0);

@@ -13,7 +13,7 @@ use crate::error::Rejection;
 use crate::program::Program;
 use crate::rules::{lifecycle as rules, tiers};
 use crate::store::Conn;
-use crate::store::{self, lifecycle as lc, members, receipts, Store};
+use crate::store::{self, days, lifecycle as lc, members, Store};
 use anyhow::Result;
 use chrono::NaiveDate;
 
@@ -245,7 +245,7 @@ pub fn earned_now(
         .map(|x| tiers::window_range(x.window, today).0)
         .min()
         .flatten();
-    let days = receipts::member_days(conn, member_id, from)?;
+    let days = days::member_days(conn, member_id, from)?;
     Ok(tiers::earned(&program.tiers, &|m| {
         tiers::value(m, today, &days)
     }))

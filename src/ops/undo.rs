@@ -476,7 +476,7 @@ impl UndoRun<'_> {
             else {
                 continue;
             };
-            let days = receipts::member_days(conn, member_id, None)?;
+            let days = crate::store::days::member_days(conn, member_id, None)?;
             let mut judged = std::iter::once(upgraded_on)
                 .chain(
                     days.iter()

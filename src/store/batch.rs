@@ -17,6 +17,7 @@ use super::batch_rows::RowBuffer;
 use super::db::Conn;
 use super::ledger::{self, Entry};
 use super::members::NewTierChange;
+use super::receipts::MemberDay;
 use super::returns::MemberLots;
 use super::Totals;
 use crate::params;
@@ -90,6 +91,10 @@ pub struct LedgerBatch {
     /// points on a receipt, read at once; a member's is dropped as soon as
     /// the batch changes anything of theirs, so what is kept is exact.
     redeemers: HashMap<i64, MemberLots>,
+    /// Stored sales (and their returns) of members on a date, read at once
+    /// for programs that carry a day's fractions of a point: dropped like
+    /// `redeemers`.
+    sales_days: HashMap<i64, Vec<(NaiveDate, MemberDay)>>,
 }
 
 /// A tier-history row, owned until the batch is written.
@@ -114,7 +119,7 @@ impl LedgerBatch {
     /// [`LedgerBatch::credit_lot`] and the balance with [`LedgerBatch::add_balance`].
     pub fn entry(&mut self, conn: &Conn, e: &Entry, lot_points: i64) -> Result<i64> {
         self.sync(conn)?;
-        self.redeemers.remove(&e.member_id);
+        self.forget_member(e.member_id);
         ledger::append(conn, e, lot_points)
     }
 
@@ -300,8 +305,36 @@ impl LedgerBatch {
     /// The member's sums, about to change: what was read of their stored
     /// lots for a redemption is no longer exact.
     fn touch(&mut self, member_id: i64) -> &mut MemberSums {
-        self.redeemers.remove(&member_id);
+        self.forget_member(member_id);
         self.pending.entry(member_id).or_default()
+    }
+
+    /// Drops what was read of the member's stored state: the batch is
+    /// about to change it, or wrote it.
+    fn forget_member(&mut self, member_id: i64) {
+        self.redeemers.remove(&member_id);
+        self.sales_days.remove(&member_id);
+    }
+
+    /// Writes the receipts the batch holds, then reads at once the stored
+    /// sales of each (member id, local date) of `pairs` and the returns
+    /// against them, for [`LedgerBatch::take_sales_day`].
+    pub fn read_sales_days(&mut self, conn: &Conn, pairs: &[(i64, NaiveDate)]) -> Result<()> {
+        self.sync(conn)?;
+        self.sales_days.clear();
+        for ((id, date), day) in super::receipts::member_day_among(conn, pairs)? {
+            self.sales_days.entry(id).or_default().push((date, day));
+        }
+        Ok(())
+    }
+
+    /// What [`LedgerBatch::read_sales_days`] read of the member's sales on
+    /// `date`, if the batch changed nothing of theirs since (taken: read
+    /// once).
+    pub fn take_sales_day(&mut self, member_id: i64, date: NaiveDate) -> Option<MemberDay> {
+        let days = self.sales_days.get_mut(&member_id)?;
+        let at = days.iter().position(|(d, _)| *d == date)?;
+        Some(days.swap_remove(at).1)
     }
 
     /// Writes what the batch holds of the members `ids`, then reads their
@@ -337,7 +370,7 @@ impl LedgerBatch {
         for id in ids {
             self.stored_days.insert(*id, (from, Vec::new()));
         }
-        super::receipts::member_days_among(conn, ids, from, |id, day| {
+        super::days::member_days_among(conn, ids, from, |id, day| {
             if let Some((_, days)) = self.stored_days.get_mut(&id) {
                 days.push(day);
             }
@@ -425,7 +458,7 @@ impl LedgerBatch {
         self.sync(conn)?;
         if let Some(p) = self.pending.remove(&member_id) {
             self.stored_days.remove(&member_id);
-            self.redeemers.remove(&member_id);
+            self.forget_member(member_id);
             write_member(conn, member_id, &p)?;
         }
         Ok(())
@@ -445,7 +478,7 @@ impl LedgerBatch {
         }
         for (id, _) in &pending {
             self.stored_days.remove(id);
-            self.redeemers.remove(id);
+            self.forget_member(*id);
         }
         if conn.is_pg() {
             super::batch_pg::write_members(conn, &pending)?;
@@ -464,6 +497,7 @@ impl LedgerBatch {
         self.sync(conn)?;
         self.stored_days.clear();
         self.redeemers.clear();
+        self.sales_days.clear();
         let mut pending: Vec<(i64, MemberSums)> = self.pending.drain().collect();
         pending.sort_unstable_by_key(|p| p.0);
         if conn.is_pg() {
@@ -538,7 +572,7 @@ fn write_member(conn: &Conn, id: i64, p: &MemberSums) -> Result<()> {
         }
     }
     for d in &p.days {
-        super::receipts::add_member_day(conn, id, d)?;
+        super::days::add_member_day(conn, id, d)?;
     }
     if p.delta != 0 || p.last_purchase.is_some() || !p.sales.is_zero() {
         ledger::apply_member_sums(conn, id, p.delta, p.last_purchase, p.sales)?;

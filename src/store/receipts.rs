@@ -3,7 +3,6 @@
 use super::db::{Conn, OptionalExt};
 use super::{values, Totals};
 use crate::params;
-use crate::rules::tiers::Day;
 use anyhow::Result;
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap as HashMap;
@@ -324,6 +323,57 @@ pub fn member_day(conn: &Conn, member_id: i64, local_date: NaiveDate) -> Result<
     Ok(day)
 }
 
+/// [`member_day`] of each (member id, local date) of `pairs`, by pair; on
+/// PostgreSQL two round trips for them all.
+pub fn member_day_among(
+    conn: &Conn,
+    pairs: &[(i64, NaiveDate)],
+) -> Result<HashMap<(i64, NaiveDate), MemberDay>> {
+    let mut found: HashMap<(i64, NaiveDate), MemberDay> = HashMap::default();
+    let Some(pg) = conn.pg() else {
+        for &(member_id, date) in pairs {
+            found.insert((member_id, date), member_day(conn, member_id, date)?);
+        }
+        return Ok(found);
+    };
+    for pair in pairs {
+        found.entry(*pair).or_default();
+    }
+    let ids: Vec<i64> = pairs.iter().map(|p| p.0).collect();
+    let dates: Vec<String> = pairs.iter().map(|p| values::day(p.1)).collect();
+    let sales = pg.prepared(
+        "SELECT s.member_id, s.local_date, s.points_earned, s.lines
+         FROM unnest($1::bigint[], $2::text[]) AS k (member_id, local_date)
+         JOIN receipts s ON s.member_id = k.member_id AND s.local_date = k.local_date
+                        AND s.kind = 'sale'
+         ORDER BY s.member_id, s.local_date, s.at, s.receipt",
+    )?;
+    let returns = pg.prepared(
+        "SELECT s.member_id, s.local_date, r.points_earned, r.lines
+         FROM unnest($1::bigint[], $2::text[]) AS k (member_id, local_date)
+         JOIN receipts s ON s.member_id = k.member_id AND s.local_date = k.local_date
+                        AND s.kind = 'sale'
+         JOIN receipts r ON r.store = s.store AND r.original_receipt = s.receipt
+                        AND r.kind = 'return'",
+    )?;
+    for (st, is_sale) in [(sales, true), (returns, false)] {
+        for row in pg.client().query(&st, &[&ids, &dates])? {
+            let member_id: i64 = row.try_get(0)?;
+            let date = values::read_day(row.try_get(1)?, "receipts.local_date")?;
+            let lines = parse_lines(row.try_get(3)?)?;
+            if let Some(day) = found.get_mut(&(member_id, date)) {
+                let list = if is_sale {
+                    &mut day.sales
+                } else {
+                    &mut day.returns
+                };
+                list.push((row.try_get(2)?, lines));
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// A sale stored with no member (R33), as enrolment on receipts needs it (R6).
 #[derive(Debug, Clone)]
 pub struct Unclaimed {
@@ -468,84 +518,4 @@ pub fn free_number(conn: &Conn, store: &str, base: &str) -> Result<String> {
         candidate = format!("{base}-{n}");
     }
     Ok(candidate)
-}
-
-/// Adds `day` to a member's activity on its local date (R23 metrics).
-pub fn add_member_day(conn: &Conn, member_id: i64, day: &Day) -> Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO member_days (member_id, local_date, spend_fen, points, purchases) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (member_id, local_date) DO UPDATE SET spend_fen = member_days.spend_fen + excluded.spend_fen,
-             points = member_days.points + excluded.points, purchases = member_days.purchases + excluded.purchases",
-    )?
-    .execute(params![
-        member_id,
-        values::day(day.date),
-        day.spend_fen,
-        day.points,
-        day.purchases
-    ])?;
-    Ok(())
-}
-
-/// A member's activity on days from `from` (inclusive; all days when `None`).
-pub fn member_days(
-    conn: &Conn,
-    member_id: i64,
-    from: Option<chrono::NaiveDate>,
-) -> Result<Vec<Day>> {
-    let mut out = Vec::new();
-    member_days_among(conn, &[member_id], from, |_, day| out.push(day))?;
-    Ok(out)
-}
-
-/// [`member_days`] of each of the members `ids`: `each(member id, day)`,
-/// each member's days in date order. On PostgreSQL one round trip.
-pub fn member_days_among(
-    conn: &Conn,
-    ids: &[i64],
-    from: Option<chrono::NaiveDate>,
-    mut each: impl FnMut(i64, Day),
-) -> Result<()> {
-    let from = from.map(values::day).unwrap_or_default();
-    let mut day = |id: i64, d: &str, spend_fen, points, purchases| -> Result<()> {
-        let date = values::read_day(d, "member_days.local_date")?;
-        each(
-            id,
-            Day {
-                date,
-                spend_fen,
-                points,
-                purchases,
-            },
-        );
-        Ok(())
-    };
-    if let Some(pg) = conn.pg() {
-        let st = pg.prepared(
-            "SELECT member_id, local_date, spend_fen, points, purchases FROM member_days
-             WHERE member_id = ANY($1::bigint[]) AND local_date >= $2::text
-             ORDER BY member_id, local_date",
-        )?;
-        for row in pg.client().query(&st, &[&ids, &from])? {
-            day(
-                row.try_get(0)?,
-                row.try_get(1)?,
-                row.try_get(2)?,
-                row.try_get(3)?,
-                row.try_get(4)?,
-            )?;
-        }
-        return Ok(());
-    }
-    let mut st = conn.prepare_cached(
-        "SELECT local_date, spend_fen, points, purchases FROM member_days
-         WHERE member_id = ?1 AND local_date >= ?2 ORDER BY local_date",
-    )?;
-    for &id in ids {
-        let mut rows = st.query(params![id, from])?;
-        while let Some(r) = rows.next()? {
-            day(id, r.get_str(0)?, r.get(1)?, r.get(2)?, r.get(3)?)?;
-        }
-    }
-    Ok(())
 }

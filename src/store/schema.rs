@@ -334,6 +334,8 @@ ALTER TABLE imports ADD COLUMN finished_at TEXT;
     super::schema_finance::PENDING,
     super::schema_checks::CHECKS,
     super::schema_ids::MEMBER_IDS,
+    // 13: a member's sales by local date (carried days, R20).
+    super::schema_indexes::MEMBER_DAY_SALES,
 ];
 
 /// The schema version this build writes.
@@ -587,6 +589,7 @@ ALTER TABLE imports ADD COLUMN finished_at TEXT COLLATE "C";
     super::schema_finance::PENDING_PG,
     super::schema_checks::CHECKS_PG,
     super::schema_ids::MEMBER_IDS_PG,
+    super::schema_indexes::MEMBER_DAY_SALES,
 ];
 
 /// The application marker in PostgreSQL's `vipctl_meta` (as SQLite's

@@ -573,6 +573,61 @@ fn supermarket_a_return_takes_back_what_the_carried_day_no_longer_earns() {
     assert_audit_ok(&wd);
 }
 
+#[test]
+fn supermarket_a_days_receipts_carry_across_files_and_windows() {
+    // 001 line 27: "满100元积1分,多张可累计,零头不计". The day's receipts
+    // earn what their total earns, whichever file or window they come in:
+    // a member's first receipt of a file is earned from the day as stored
+    // (read with the window's other members), a later one from what the
+    // window has added since.
+    let wd = shop("supermarket");
+    import(
+        &wd,
+        &[
+            "SM,E1,,2026-03-01 09:00,200.00,,,",
+            "SM,E2,,2026-03-01 09:05,200.00,,,",
+        ],
+    );
+    let a = enroll_on(&wd, 1, "1980-01-01", &["SM:E1"])["member_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = enroll_on(&wd, 2, "1981-01-01", &["SM:E2"])["member_no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Day 1: A 60 (0), B 30 (0).
+    import(
+        &wd,
+        &[
+            &format!("SM,D1,{a},2026-07-01 10:00,60.00,,,"),
+            &format!("SM,D2,{b},2026-07-01 10:05,30.00,,,"),
+        ],
+    );
+    // A second file the same day: A 60 → 120 in the day: 1; B 50 → 80: 0,
+    // then B 40 → 120: 1; and a return of 30 of B's first receipt in a
+    // third file leaves B's day at 90 yuan: 0 points, so 1 is taken back.
+    import(
+        &wd,
+        &[
+            &format!("SM,D3,{b},2026-07-01 18:00,50.00,,,"),
+            &format!("SM,D4,{a},2026-07-01 18:05,60.00,,,"),
+            &format!("SM,D5,{b},2026-07-01 18:10,40.00,,,"),
+        ],
+    );
+    assert_eq!(earned(&wd, "SM", "D1"), 0);
+    assert_eq!(earned(&wd, "SM", "D2"), 0);
+    assert_eq!(earned(&wd, "SM", "D3"), 0);
+    assert_eq!(earned(&wd, "SM", "D4"), 1);
+    assert_eq!(earned(&wd, "SM", "D5"), 1);
+    let s = return_of(&wd, "Y1", &b, "2026-07-02 10:00", "30.00", "D2");
+    assert_eq!(s["points_taken_back"], 1, "{s}");
+    // 2 points each from enrolment (200.00 on 1 March), plus the day's.
+    assert_eq!(wd.member(&a)["points"], 3);
+    assert_eq!(wd.member(&b)["points"], 2);
+    assert_audit_ok(&wd);
+}
+
 // ------------------------------------------------------------------ 002: menswear.toml
 
 #[test]

@@ -303,6 +303,7 @@ impl Job<'_> {
             .look_up(tx, run.program, &members, |id, b| pending.loaded(id, b))?;
         drop((keys, members));
         run.read_redeemers(tx, pending, &parsed)?;
+        run.read_sales_days(tx, pending, &parsed)?;
         run.read_activity(tx, pending, &parsed)?;
         run.originals
             .get_mut()

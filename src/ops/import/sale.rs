@@ -304,6 +304,32 @@ impl Run<'_> {
         pending.batch.read_redeemers(conn, &ids)
     }
 
+    /// Reads at once, when the program carries fractions of a point over a
+    /// day's receipts (多张可累计), each new sale's member's stored sales of
+    /// its date (after the batch writes the receipts it holds): a sale
+    /// whose member the batch has not changed since is then earned from
+    /// that read, without a query of its own.
+    pub(super) fn read_sales_days(
+        &self,
+        conn: &Conn,
+        pending: &mut Pending,
+        window: &[Result<Receipt, LineRejection>],
+    ) -> Result<()> {
+        if !self.program.earn.carry_within_day {
+            return Ok(());
+        }
+        let mut pairs: Vec<(i64, chrono::NaiveDate)> = self
+            .new_member_sales(pending, window)
+            .map(|(r, m)| (m.id, time::local_date(r.moment, self.program.timezone)))
+            .collect();
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        pending.batch.read_sales_days(conn, &pairs)
+    }
+
     /// The rate groups of a member's earlier sales on `date`, when the
     /// program carries fractions of a point over a day's receipts
     /// (多张可累计); empty otherwise (no query).
@@ -319,8 +345,13 @@ impl Run<'_> {
         if !self.program.earn.carry_within_day {
             return Ok(day);
         }
-        pending.sync(conn)?;
-        let stored = receipts::member_day(conn, member_id, date)?;
+        let stored = match pending.batch.take_sales_day(member_id, date) {
+            Some(day) => day,
+            None => {
+                pending.sync(conn)?;
+                receipts::member_day(conn, member_id, date)?
+            }
+        };
         for (_, sale) in &stored.sales {
             let lines: Vec<earn::Line> = sale
                 .iter()
