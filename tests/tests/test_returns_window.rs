@@ -8,7 +8,7 @@
 //! file a receipt (one window each), and `audit`. Runs on SQLite and on
 //! PostgreSQL (`VIPCTL_TEST_PG`).
 
-use crate::workdir::{assert_audit_ok, resident_id, Workdir};
+use crate::workdir::{assert_audit_ok, resident_id, Out, Workdir};
 use serde_json::Value;
 
 const PROGRAM: &str = r#"
@@ -45,27 +45,30 @@ fn world() -> (Workdir, String, String) {
     (wd, a, b)
 }
 
-/// Imports `rows` as one file; the summary.
+/// Imports `rows` as one file, exit code `want`; the summary.
 fn import(wd: &Workdir, name: &str, rows: &[String], want: i32) -> Value {
+    let out = run_import(wd, name, rows, &[]);
+    assert_eq!(out.code, want, "{name}:\n{}\n{}", out.stdout, out.stderr);
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+/// Imports `rows` as one file with `extra` arguments, on 2026-06-20.
+fn run_import(wd: &Workdir, name: &str, rows: &[String], extra: &[&str]) -> Out {
     let mut text = format!("{HEADER}\n");
     for r in rows {
         text.push_str(r);
         text.push('\n');
     }
     let f = wd.write(name, &text);
-    let out = wd.run_at(
-        "2026-06-20",
-        "2026-06-20 12:00",
-        &[
-            "--format",
-            "json",
-            "purchase",
-            "--file",
-            f.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(out.code, want, "{name}:\n{}\n{}", out.stdout, out.stderr);
-    serde_json::from_str(&out.stdout).unwrap()
+    let mut args = vec![
+        "--format",
+        "json",
+        "purchase",
+        "--file",
+        f.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    wd.run_at("2026-06-20", "2026-06-20 12:00", &args)
 }
 
 fn sale(r: &str, member: &str, day: &str, yuan: &str, used: &str) -> String {
@@ -315,25 +318,7 @@ fn r20_a_return_judged_after_its_window_ends_the_same_as_in_file_order() {
 /// `import` with `--rows-per-commit N` (hidden): windows never pass a
 /// chunk's end, so 1 judges every receipt alone, read back from the store.
 fn import_per(wd: &Workdir, name: &str, rows: &[String], per: &str) -> Value {
-    let mut text = format!("{HEADER}\n");
-    for r in rows {
-        text.push_str(r);
-        text.push('\n');
-    }
-    let f = wd.write(name, &text);
-    let out = wd.run_at(
-        "2026-06-20",
-        "2026-06-20 12:00",
-        &[
-            "--format",
-            "json",
-            "purchase",
-            "--file",
-            f.to_str().unwrap(),
-            "--rows-per-commit",
-            per,
-        ],
-    );
+    let out = run_import(wd, name, rows, &["--rows-per-commit", per]);
     assert!(out.code == 0 || out.code == 3, "{}", out.stderr);
     serde_json::from_str(&out.stdout).unwrap()
 }
