@@ -26,6 +26,10 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap as HashMap;
 
+mod days;
+mod redeemers;
+pub use redeemers::Redeemer;
+
 /// How a credit reaches the lots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LotMode {
@@ -80,6 +84,9 @@ pub struct LedgerBatch {
     rows: RowBuffer,
     /// Lot takes of held entries (a return's), written after them.
     takes: Vec<LotTake>,
+    /// What held redemption entries were for (R18: who used the points),
+    /// written after them.
+    redemptions: Vec<ledger::HeldRedemption>,
     /// Tiers reached on purchase (R24): their history rows, written with
     /// the members.
     tier_changes: Vec<HeldTierChange>,
@@ -87,13 +94,16 @@ pub struct LedgerBatch {
     /// read from (`None`: every day) and the days. A member's is dropped
     /// when the member is written (the store then has the batch's days).
     stored_days: HashMap<i64, (Option<NaiveDate>, Vec<Day>)>,
-    /// Stored balance, last activity and lots of members about to redeem
-    /// points on a receipt, read at once; a member's is dropped as soon as
-    /// the batch changes anything of theirs, so what is kept is exact.
+    /// Stored balance, last purchase and lots of members about to redeem
+    /// points on a receipt, read at once, less the batch's takes from
+    /// them; a member's is dropped when the batch writes them or writes
+    /// beside itself ([`redeemers`]).
     redeemers: HashMap<i64, MemberLots>,
+    /// The members the window read as redeemers (sorted).
+    redeemer_ids: Vec<i64>,
     /// Stored sales (and their returns) of members on a date, read at once
-    /// for programs that carry a day's fractions of a point: dropped like
-    /// `redeemers`.
+    /// for programs that carry a day's fractions of a point, with the
+    /// sales the batch holds since ([`days`]).
     sales_days: HashMap<i64, Vec<(NaiveDate, MemberDay)>>,
 }
 
@@ -128,12 +138,14 @@ impl LedgerBatch {
         self.rows.entry(conn, e, lot_points)
     }
 
-    /// Holds a new receipt (one known not to be stored) until the next sync.
+    /// Holds a new receipt (one known not to be stored) until the next
+    /// sync; what was read of its member's day is kept up to date with it.
     pub fn held_receipt(
         &mut self,
         r: &super::receipts::NewReceipt,
         lines: &[super::receipts::NewLine],
     ) {
+        self.day_receipt(r, lines);
         self.rows.receipt(r, lines);
     }
 
@@ -161,17 +173,19 @@ impl LedgerBatch {
             for t in &mut self.takes {
                 named(&mut t.entry_id)?;
             }
+            for r in &mut self.redemptions {
+                named(&mut r.entry_id)?;
+            }
         }
         if !self.takes.is_empty() {
             let takes = std::mem::take(&mut self.takes);
             write_takes(conn, &takes)?;
         }
+        if !self.redemptions.is_empty() {
+            let held = std::mem::take(&mut self.redemptions);
+            ledger::insert_redemptions(conn, &held)?;
+        }
         Ok(())
-    }
-
-    /// `take_lot` for a held entry: written with the held rows, after them.
-    pub fn held_take(&mut self, t: LotTake) {
-        self.takes.push(t);
     }
 
     /// Adds `points` (> 0) to the member's lots, written with the member.
@@ -302,55 +316,17 @@ impl LedgerBatch {
         }
     }
 
-    /// The member's sums, about to change: what was read of their stored
-    /// lots for a redemption is no longer exact.
+    /// The member's sums, about to change. (What was read of their lots
+    /// for a redemption stays: the batch's sums are laid over it, see
+    /// [`redeemers`].)
     fn touch(&mut self, member_id: i64) -> &mut MemberSums {
-        self.forget_member(member_id);
         self.pending.entry(member_id).or_default()
     }
 
-    /// Drops what was read of the member's stored state: the batch is
-    /// about to change it, or wrote it.
+    /// Drops what was read of the member's stored lots: the batch wrote
+    /// them, or is about to write beside itself.
     fn forget_member(&mut self, member_id: i64) {
         self.redeemers.remove(&member_id);
-        self.sales_days.remove(&member_id);
-    }
-
-    /// Writes the receipts the batch holds, then reads at once the stored
-    /// sales of each (member id, local date) of `pairs` and the returns
-    /// against them, for [`LedgerBatch::take_sales_day`].
-    pub fn read_sales_days(&mut self, conn: &Conn, pairs: &[(i64, NaiveDate)]) -> Result<()> {
-        self.sync(conn)?;
-        self.sales_days.clear();
-        for ((id, date), day) in super::receipts::member_day_among(conn, pairs)? {
-            self.sales_days.entry(id).or_default().push((date, day));
-        }
-        Ok(())
-    }
-
-    /// What [`LedgerBatch::read_sales_days`] read of the member's sales on
-    /// `date`, if the batch changed nothing of theirs since (taken: read
-    /// once).
-    pub fn take_sales_day(&mut self, member_id: i64, date: NaiveDate) -> Option<MemberDay> {
-        let days = self.sales_days.get_mut(&member_id)?;
-        let at = days.iter().position(|(d, _)| *d == date)?;
-        Some(days.swap_remove(at).1)
-    }
-
-    /// Writes what the batch holds of the members `ids`, then reads their
-    /// stored balance, last activity and lots at once (on PostgreSQL a
-    /// round trip per kind), for [`LedgerBatch::take_redeemer`].
-    pub fn read_redeemers(&mut self, conn: &Conn, ids: &[i64]) -> Result<()> {
-        self.flush_members(conn, ids)?;
-        self.redeemers = super::returns::members_lots(conn, ids)?;
-        Ok(())
-    }
-
-    /// What [`LedgerBatch::read_redeemers`] read of the member, if the
-    /// batch changed nothing of theirs since: their stored state then, now
-    /// (taken: read once).
-    pub fn take_redeemer(&mut self, member_id: i64) -> Option<MemberLots> {
-        self.redeemers.remove(&member_id)
     }
 
     /// The member's activity in the batch, per date.
@@ -497,6 +473,7 @@ impl LedgerBatch {
         self.sync(conn)?;
         self.stored_days.clear();
         self.redeemers.clear();
+        self.redeemer_ids.clear();
         self.sales_days.clear();
         let mut pending: Vec<(i64, MemberSums)> = self.pending.drain().collect();
         pending.sort_unstable_by_key(|p| p.0);

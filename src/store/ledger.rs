@@ -558,3 +558,41 @@ pub fn insert_redemption(conn: &Conn, r: &RedemptionRow) -> Result<()> {
     .execute(params![r.entry_id, r.reward, r.used_by, r.approved_by])?;
     Ok(())
 }
+
+/// A till receipt's redemption row (no reward), owned until its entry is
+/// written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldRedemption {
+    pub entry_id: i64,
+    pub used_by: Option<String>,
+    pub approved_by: Option<String>,
+}
+
+/// Records what redemption entries were for, at once (on PostgreSQL one
+/// insert over arrays).
+pub fn insert_redemptions(conn: &Conn, rows: &[HeldRedemption]) -> Result<()> {
+    let Some(pg) = conn.pg() else {
+        for r in rows {
+            insert_redemption(
+                conn,
+                &RedemptionRow {
+                    entry_id: r.entry_id,
+                    reward: None,
+                    used_by: r.used_by.as_deref(),
+                    approved_by: r.approved_by.as_deref(),
+                },
+            )?;
+        }
+        return Ok(());
+    };
+    let entries: Vec<i64> = rows.iter().map(|r| r.entry_id).collect();
+    let used_by: Vec<Option<&str>> = rows.iter().map(|r| r.used_by.as_deref()).collect();
+    let approved_by: Vec<Option<&str>> = rows.iter().map(|r| r.approved_by.as_deref()).collect();
+    let st = pg.prepared(
+        "INSERT INTO redemptions (entry_id, used_by, approved_by)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])",
+    )?;
+    pg.client()
+        .execute(&st, &[&entries, &used_by, &approved_by])?;
+    Ok(())
+}

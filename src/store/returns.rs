@@ -43,11 +43,19 @@ impl Lot {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemberLots {
     pub balance: i64,
-    /// The last purchase, or the enrolment when none (R29's lapse runs
-    /// from it).
-    pub last_activity: NaiveDate,
+    /// The last purchase, if any.
+    pub last_purchase: Option<NaiveDate>,
+    pub enrolled_at: NaiveDate,
     /// By id.
     pub lots: Vec<Lot>,
+}
+
+impl MemberLots {
+    /// The last purchase, or the enrolment when none (R29's lapse runs
+    /// from it).
+    pub fn last_activity(&self) -> NaiveDate {
+        self.last_purchase.unwrap_or(self.enrolled_at)
+    }
 }
 
 /// One lot date of a member (see [`ledger::lot_stream`]).
@@ -192,8 +200,7 @@ pub fn sale_credits_among(
 }
 
 /// A member's balance and last activity (SQLite's read of one member).
-const MEMBER: &str =
-    "SELECT balance, COALESCE(last_purchase, enrolled_at) FROM members WHERE id = ?1";
+const MEMBER: &str = "SELECT balance, last_purchase, enrolled_at FROM members WHERE id = ?1";
 
 /// The stored balances, last activity and lots with points left of the
 /// members `ids`.
@@ -220,20 +227,22 @@ pub fn members_lots(conn: &Conn, ids: &[i64]) -> Result<HashMap<i64, MemberLots>
              WHERE member_id = ?1 AND remaining > 0 ORDER BY id",
         )?;
         for id in ids {
-            let (balance, last): (i64, String) = conn
+            let (balance, last, enrolled): (i64, Option<String>, String) = conn
                 .prepare_cached(MEMBER)?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             let mut lots = Vec::new();
             let mut rows = st.query(params![id])?;
             while let Some(r) = rows.next()? {
                 lots.push(lot(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)?);
             }
-            let last_activity = values::read_day(&last, "members.last_purchase")?;
             found.insert(
                 id,
                 MemberLots {
                     balance,
-                    last_activity,
+                    last_purchase: last
+                        .map(|d| values::read_day(&d, "members.last_purchase"))
+                        .transpose()?,
+                    enrolled_at: values::read_day(&enrolled, "members.enrolled_at")?,
                     lots,
                 },
             );
@@ -244,7 +253,7 @@ pub fn members_lots(conn: &Conn, ids: &[i64]) -> Result<HashMap<i64, MemberLots>
         return Ok(found);
     }
     let st = pg.prepared(
-        "SELECT id, balance, COALESCE(last_purchase, enrolled_at) FROM members
+        "SELECT id, balance, last_purchase, enrolled_at FROM members
          WHERE id = ANY($1::bigint[])",
     )?;
     for row in pg.client().query(&st, &[&ids])? {
@@ -252,7 +261,11 @@ pub fn members_lots(conn: &Conn, ids: &[i64]) -> Result<HashMap<i64, MemberLots>
             row.try_get(0)?,
             MemberLots {
                 balance: row.try_get(1)?,
-                last_activity: values::read_day(row.try_get(2)?, "members.last_purchase")?,
+                last_purchase: row
+                    .try_get::<_, Option<&str>>(2)?
+                    .map(|d| values::read_day(d, "members.last_purchase"))
+                    .transpose()?,
+                enrolled_at: values::read_day(row.try_get(3)?, "members.enrolled_at")?,
                 lots: Vec::new(),
             },
         );

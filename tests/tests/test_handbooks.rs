@@ -625,6 +625,23 @@ fn supermarket_a_days_receipts_carry_across_files_and_windows() {
     // 2 points each from enrolment (200.00 on 1 March), plus the day's.
     assert_eq!(wd.member(&a)["points"], 3);
     assert_eq!(wd.member(&b)["points"], 2);
+    // One file: a return of 30 of A's D4 (the day 120 → 90: its point
+    // taken back), then A's late receipt of the day, 30 → 120: 1 point,
+    // earned from the day as the return left it, not as the window read it.
+    let text = format!(
+        "store,receipt,member,time,amount,type,original_receipt\n\
+         SM,Y2,{a},2026-07-02 11:00,30.00,return,D4\n\
+         SM,D6,{a},2026-07-01 20:00,30.00,sale,\n"
+    );
+    let f = wd.write("late.csv", &text);
+    let s = wd.json(&["purchase", "--file", f.to_str().unwrap()]);
+    assert_eq!(
+        (&s["rejected"], &s["points_taken_back"]),
+        (&0.into(), &1.into()),
+        "{s}"
+    );
+    assert_eq!(earned(&wd, "SM", "D6"), 1);
+    assert_eq!(wd.member(&a)["points"], 3);
     assert_audit_ok(&wd);
 }
 

@@ -79,18 +79,44 @@ fn ret(r: &str, member: &str, day: &str, yuan: &str, of: &str) -> String {
     format!("S1,{r},{member},{day} 18:00,{yuan},,,return,{of}")
 }
 
-/// What a run of `rows` leaves: each member's points, the receipts' points
-/// (store/receipt, earned, refunded) and the ledger's (kind, points,
-/// source) per member, in order.
+/// What a run of `rows` leaves: each member's points, the ledger's (kind,
+/// points, source) per member in order, their lots (expiry, size, points
+/// left) and the uses of them (receipt, lot expiry, points), the
+/// redemption rows (receipt, who used the points, who approved, R18) and
+/// the receipts' points (store/receipt, earned, refunded).
 fn outcome(wd: &Workdir, members: &[&str]) -> String {
     let mut out = String::new();
+    let conn = wd.conn();
     for m in members {
         out.push_str(&format!("{m}: {}\n", wd.points(m)));
         for row in crate::workdir::ledger_rows(wd, m, "l.source") {
             out.push_str(&format!("  {row:?}\n"));
         }
+        let lots = crate::workdir::query_text(
+            &conn,
+            &format!(
+                "SELECT l.expires_on, l.size, l.remaining, l.available_on FROM lots l
+                 JOIN members m ON m.id = l.member_id WHERE m.member_no = '{m}' ORDER BY l.id"
+            ),
+        );
+        out.push_str(&format!("  lots {lots:?}\n"));
+        let uses = crate::workdir::query_text(
+            &conn,
+            &format!(
+                "SELECT e.ref, l.expires_on, u.points FROM lot_uses u
+                 JOIN ledger e ON e.id = u.entry_id JOIN lots l ON l.id = u.lot_id
+                 JOIN members m ON m.id = e.member_id WHERE m.member_no = '{m}'
+                 ORDER BY u.entry_id, u.lot_id"
+            ),
+        );
+        out.push_str(&format!("  uses {uses:?}\n"));
     }
-    let conn = wd.conn();
+    let used_by = crate::workdir::query_text(
+        &conn,
+        "SELECT e.ref, r.used_by, r.approved_by FROM redemptions r
+         JOIN ledger e ON e.id = r.entry_id ORDER BY e.ref",
+    );
+    out.push_str(&format!("redemptions {used_by:?}\n"));
     let mut st = conn
         .prepare(
             "SELECT receipt, points_earned, points_refunded FROM receipts ORDER BY store, receipt",
@@ -398,4 +424,93 @@ fn r11_r19_r20_a_mixed_file_in_one_window_ends_as_one_receipt_a_window() {
     let rejects =
         |w: &Workdir| std::fs::read_to_string(w.path("mixed.rejects.csv")).unwrap_or_default();
     assert_eq!(rejects(&wd), rejects(&one));
+}
+
+#[test]
+fn r11_r17_r18_points_used_after_the_members_other_receipts_in_one_window_as_one_a_window() {
+    // Redemptions of members the window has already credited, debited or
+    // returned for: judged from the window's read of the member with the
+    // batch's changes laid over it, and held with the receipt while they
+    // take from the stored lots only; else written on their own. Either
+    // way the same as each receipt alone, read back from the store.
+    const HEAD: &str =
+        "store,receipt,member,time,amount,points_used,used_by,staff,type,original_receipt";
+    let file = |wd: &Workdir, name: &str, rows: &[String]| {
+        let f = wd.write(name, &format!("{HEAD}\n{}\n", rows.join("\n")));
+        f.to_str().unwrap().to_string()
+    };
+    let run = |per: &str| {
+        let (wd, a, b) = world();
+        let earlier = [
+            format!("S1,P1,{a},2026-06-01 10:00,300,,,,sale,"),
+            format!("S1,P2,{b},2026-06-01 10:00,100,,,,sale,"),
+        ];
+        let f = file(&wd, "earlier.csv", &earlier);
+        wd.ok_on("2026-06-20", &["purchase", "--file", &f]);
+        let rows = [
+            // a: 50 merged (as written) into the stored lot of 300 …
+            format!("S1,W1,{a},2026-06-05 10:00,50,,,,sale,"),
+            // … 120 of the stored 300: held with the receipt;
+            format!("S1,W2,{a},2026-06-05 11:00,10,120,,,sale,"),
+            // all 180 the stored lot has left: written alone, so that the
+            // lot stays open for the 60 credited (as one receipt at a time).
+            format!("S1,W3,{a},2026-06-05 12:00,10,180,,,sale,"),
+            // b: used by someone else (R18), then a return of P2 …
+            format!("S1,W4,{b},2026-06-05 10:00,10,30,李明,ST1,sale,"),
+            format!("S1,W5,{b},2026-06-05 11:00,40,,,,return,P2"),
+            // … 100 − 30 + 10 − 40 = 40 left: 50 refused (R11); 30 taken,
+            // all the stored lot has left, its lot kept open for the 10
+            // credited (as written one receipt at a time).
+            format!("S1,W6,{b},2026-06-05 12:00,10,50,,,sale,"),
+            format!("S1,W7,{b},2026-06-05 13:00,10,30,王芳,ST2,sale,"),
+        ];
+        let f = file(&wd, "day.csv", &rows);
+        let out = wd.run_at(
+            "2026-06-20",
+            "2026-06-20 12:00",
+            &[
+                "--format",
+                "json",
+                "purchase",
+                "--file",
+                &f,
+                "--rows-per-commit",
+                per,
+            ],
+        );
+        assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+        assert_audit_ok(&wd);
+        let rejects = std::fs::read_to_string(wd.path("day.rejects.csv")).unwrap();
+        let got = outcome(&wd, &[&a, &b]);
+        (wd, a, b, got, rejects)
+    };
+    let (wd, a, b, got, rejects) = run("100000");
+    let (_, _, _, one, one_rejects) = run("1");
+    assert_eq!(got, one);
+    assert_eq!(rejects, one_rejects);
+    assert!(
+        rejects.contains("W6")
+            && rejects
+                .contains("points_used 50 is more than the balance 40 before this receipt (R11)"),
+        "{rejects}"
+    );
+    // a: 300 + 50 + 10 + 10 − 120 − 180; b: 40 + 10 − 30.
+    assert_eq!(wd.points(&a), 70);
+    assert_eq!(wd.points(&b), 20);
+    // R18: who used the points, and the staff member who approved it.
+    let rows = crate::workdir::query_text(
+        &wd.conn(),
+        "SELECT e.ref, r.used_by, r.approved_by FROM redemptions r
+         JOIN ledger e ON e.id = r.entry_id ORDER BY e.ref",
+    );
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (row, want) in rows
+        .iter()
+        .zip([["S1/W4", "李明", "ST1"], ["S1/W7", "王芳", "ST2"]])
+    {
+        assert!(
+            want.iter().all(|w| row.contains(&format!("{w:?}"))),
+            "{row}"
+        );
+    }
 }

@@ -225,6 +225,7 @@ impl Originals {
         for (id, m) in &members {
             pending.know_balance(*id, m.balance);
         }
+        pending.batch.reread_redeemers(&members);
         let refs: Vec<(i64, String)> = sales
             .iter()
             .filter_map(|((s, o), sale)| sale.member_id.map(|m| (m, format!("{s}/{o}"))))

@@ -318,11 +318,12 @@ impl Run<'_> {
             let plan = plan_debit_first(&mut lots, take, prefer, &first);
             let entry_id = pending.batch.held_entry(conn, &entry, 0)?;
             for (lot_id, points) in plan.takes {
-                pending.batch.held_take(LotTake {
+                let take = LotTake {
                     entry_id,
                     lot_id,
                     points,
-                });
+                };
+                pending.batch.held_take(member_id, take);
             }
             pending.batch.add_balance(member_id, -take);
         }

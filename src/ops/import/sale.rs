@@ -75,17 +75,14 @@ impl Run<'_> {
                     Rejection::invalid("points_used on a sale with no member"),
                 );
             };
-            known = pending
-                .batch
-                .take_redeemer(m.id)
-                .filter(|_| r.used_by.is_empty());
+            known = pending.batch.redeemer(m.id);
             if let Some(why) = self.points_used_refusal(
                 conn,
                 pending,
                 m,
                 r.points_used,
                 local_date,
-                known.as_ref(),
+                known.as_ref().map(|k| &k.now),
             )? {
                 return self.stored_or(pending, r, why);
             }
@@ -112,7 +109,7 @@ impl Run<'_> {
                 let credit = if r.points_used > 0 {
                     // Checked after the debit below, on the balance it leaves.
                     let balance = match &known {
-                        Some(k) => k.balance,
+                        Some(k) => k.now.balance,
                         None => pending.flush_member(conn, m.id)?,
                     };
                     checked_balance(balance, -r.points_used)
@@ -198,55 +195,62 @@ impl Run<'_> {
             expires_on: None,
             allow_debt: false,
         };
-        if let Some(k) = known {
-            // R11, R17: as `ops::ledger::post` takes a redemption, from the
-            // lots usable on the day, oldest-expiring first; held by the
-            // batch with the receipt.
+        // R11, R17: as `ops::ledger::post` takes a redemption, from the
+        // lots usable on the day, oldest-expiring first; held by the batch
+        // with the receipt when the plan takes only from stored lots.
+        let planned = known.as_ref().map(|k| {
             let mut lots: Vec<OpenLot> = k
+                .now
                 .lots
                 .iter()
                 .filter(|l| spendable_on(l, local_date))
                 .map(|l| l.open())
                 .collect();
-            let plan = plan_debit_first(&mut lots, r.points_used, None, &[]);
-            anyhow::ensure!(
-                plan.uncovered == 0,
-                "member {}: the lots do not cover the {} points the balance did",
-                member_no(m.id),
-                r.points_used
-            );
-            let entry_id =
-                pending
-                    .batch
-                    .held_entry(conn, &entry(ledger::Kind::Redeem, -r.points_used), 0)?;
-            for (lot_id, points) in plan.takes {
-                pending.batch.held_take(LotTake {
-                    entry_id,
-                    lot_id,
-                    points,
-                });
-            }
-            pending.know_balance(m.id, k.balance);
-            pending.batch.add_balance(m.id, -r.points_used);
-        } else if r.points_used > 0 {
-            // R11: taken from the balance as it stood before this receipt.
-            pending.sync(conn)?;
-            let posted =
-                crate::ops::ledger::post(conn, &entry(ledger::Kind::Redeem, -r.points_used))?;
-            pending.note_balance(m.id, posted.balance_after);
-            if !r.used_by.is_empty() {
-                // R18: used by someone else with the holder's consent, which
-                // the serving staff member obtained (000 篇2 line 216).
-                ledger::insert_redemption(
+            plan_debit_first(&mut lots, r.points_used, None, &[])
+        });
+        let entry_id = match (&known, planned) {
+            (Some(k), Some(plan)) if plan.uncovered == 0 && k.can_hold(&plan.takes) => {
+                let entry_id = pending.batch.held_entry(
                     conn,
-                    &ledger::RedemptionRow {
-                        entry_id: posted.entry_id,
-                        reward: None,
-                        used_by: Some(r.used_by),
-                        approved_by: (!r.staff.is_empty()).then_some(r.staff),
-                    },
+                    &entry(ledger::Kind::Redeem, -r.points_used),
+                    0,
                 )?;
+                for (lot_id, points) in plan.takes {
+                    let take = LotTake {
+                        entry_id,
+                        lot_id,
+                        points,
+                    };
+                    pending.batch.held_take(m.id, take);
+                }
+                pending.know_balance(m.id, k.stored_balance);
+                pending.batch.add_balance(m.id, -r.points_used);
+                Some(entry_id)
             }
+            _ if r.points_used > 0 => {
+                // R11: taken from the balance as it stood before this
+                // receipt, the member's state written first (when not
+                // read, the refusal check above wrote it).
+                if known.is_some() {
+                    pending.flush_member(conn, m.id)?;
+                } else {
+                    pending.sync(conn)?;
+                }
+                let posted =
+                    crate::ops::ledger::post(conn, &entry(ledger::Kind::Redeem, -r.points_used))?;
+                pending.note_balance(m.id, posted.balance_after);
+                Some(posted.entry_id)
+            }
+            _ => None,
+        };
+        if let Some(entry_id) = entry_id.filter(|_| !r.used_by.is_empty()) {
+            // R18: used by someone else with the holder's consent, which the
+            // serving staff member obtained (000 篇2 line 216).
+            pending.batch.held_redemption(ledger::HeldRedemption {
+                entry_id,
+                used_by: Some(r.used_by.to_string()),
+                approved_by: (!r.staff.is_empty()).then(|| r.staff.to_string()),
+            });
         }
         if earned > 0 {
             // Pending points (`pending_days`): usable from their release,
@@ -280,11 +284,11 @@ impl Run<'_> {
 
     /// Reads at once the stored state (balance, last activity, lots) of
     /// the members of a window's new sales that use points, after the
-    /// batch writes what it holds of them: a redemption whose member the
-    /// batch has not changed since is then judged and held without a
-    /// query (on PostgreSQL one round trip per kind for the window, not a
-    /// dozen per receipt). A receipt whose points someone else used (R18)
-    /// goes the single-entry way.
+    /// batch writes what it holds of them: a redemption is then judged and
+    /// held without a query (on PostgreSQL one round trip per kind for the
+    /// window, not a dozen per receipt). The batch keeps the read exact as
+    /// it changes the member, so a later receipt of theirs in the window
+    /// is judged from it too.
     pub(super) fn read_redeemers(
         &self,
         conn: &Conn,
@@ -293,7 +297,7 @@ impl Run<'_> {
     ) -> Result<()> {
         let mut ids: Vec<i64> = self
             .new_member_sales(pending, window)
-            .filter(|(r, _)| r.points_used > 0 && r.used_by.is_empty())
+            .filter(|(r, _)| r.points_used > 0)
             .map(|(_, m)| m.id)
             .collect();
         if ids.is_empty() {
@@ -306,9 +310,9 @@ impl Run<'_> {
 
     /// Reads at once, when the program carries fractions of a point over a
     /// day's receipts (多张可累计), each new sale's member's stored sales of
-    /// its date (after the batch writes the receipts it holds): a sale
-    /// whose member the batch has not changed since is then earned from
-    /// that read, without a query of its own.
+    /// its date (after the batch writes the receipts it holds): a sale is
+    /// then earned from that read, which the batch keeps up to date with
+    /// the sales it holds, without a query of its own.
     pub(super) fn read_sales_days(
         &self,
         conn: &Conn,
@@ -345,7 +349,7 @@ impl Run<'_> {
         if !self.program.earn.carry_within_day {
             return Ok(day);
         }
-        let stored = match pending.batch.take_sales_day(member_id, date) {
+        let stored = match pending.batch.sales_day(member_id, date).cloned() {
             Some(day) => day,
             None => {
                 pending.sync(conn)?;
@@ -404,7 +408,7 @@ impl Run<'_> {
             Some(k) => {
                 let lots = k.lots.iter().filter(|l| spendable_on(l, on));
                 let spendable: i64 = lots.map(|l| l.remaining).sum();
-                (k.balance, spendable, k.last_activity)
+                (k.balance, spendable, k.last_activity())
             }
             None => {
                 let balance = pending.flush_member(conn, m.id)?;
