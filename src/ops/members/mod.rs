@@ -339,6 +339,7 @@ pub fn enroll_file(
     // One transaction: a kill leaves nothing half-enrolled, and a re-run
     // enrols nobody twice (the same person is recognised as already enrolled).
     let tx = st.write()?;
+    crate::store::plan_each_look_up(&tx)?;
     // New members' ids, a block at a time on PostgreSQL.
     let mut ids = members::MemberIds::default();
     let mut rows = 0u64;
