@@ -84,6 +84,9 @@ pub struct LedgerBatch {
     rows: RowBuffer,
     /// Lot takes of held entries (a return's), written after them.
     takes: Vec<LotTake>,
+    /// Debits' takes from lots the batch's credits open, written after
+    /// their members' lots ([`redeemers`]).
+    fresh_takes: Vec<redeemers::FreshTake>,
     /// What held redemption entries were for (R18: who used the points),
     /// written after them.
     redemptions: Vec<ledger::HeldRedemption>,
@@ -175,6 +178,10 @@ impl LedgerBatch {
             }
             for r in &mut self.redemptions {
                 named(&mut r.entry_id)?;
+            }
+            for t in &mut self.fresh_takes {
+                named(&mut t.entry_id)?;
+                named(&mut t.opened_by)?;
             }
         }
         if !self.takes.is_empty() {
@@ -436,6 +443,7 @@ impl LedgerBatch {
             self.stored_days.remove(&member_id);
             self.forget_member(member_id);
             write_member(conn, member_id, &p)?;
+            self.write_fresh_takes(conn, &[member_id])?;
         }
         Ok(())
     }
@@ -463,7 +471,8 @@ impl LedgerBatch {
                 write_member(conn, *id, p)?;
             }
         }
-        Ok(())
+        let ids: Vec<i64> = pending.iter().map(|p| p.0).collect();
+        self.write_fresh_takes(conn, &ids)
     }
 
     /// Writes every member's pending changes: the chunk's coarse write,
@@ -499,7 +508,8 @@ impl LedgerBatch {
                 .collect();
             super::members::tier_changes(conn, &changes)?;
         }
-        Ok(())
+        let ids: Vec<i64> = pending.iter().map(|p| p.0).collect();
+        self.write_fresh_takes(conn, &ids)
     }
 }
 

@@ -441,6 +441,7 @@ fn r11_r17_r18_points_used_after_the_members_other_receipts_in_one_window_as_one
     };
     let run = |per: &str| {
         let (wd, a, b) = world();
+        let c = wd.enroll("王五", "13700137000", &resident_id("11010119700101123"));
         let earlier = [
             format!("S1,P1,{a},2026-06-01 10:00,300,,,,sale,"),
             format!("S1,P2,{b},2026-06-01 10:00,100,,,,sale,"),
@@ -463,6 +464,13 @@ fn r11_r17_r18_points_used_after_the_members_other_receipts_in_one_window_as_one
             // credited (as written one receipt at a time).
             format!("S1,W6,{b},2026-06-05 12:00,10,50,,,sale,"),
             format!("S1,W7,{b},2026-06-05 13:00,10,30,王芳,ST2,sale,"),
+            // c, with no points stored: 50 credited by the window, then 20
+            // and 39 of them taken from the lot that credit opens (written
+            // after it); 11 more would empty it: written alone.
+            format!("S1,W8,{c},2026-06-05 10:00,50,,,,sale,"),
+            format!("S1,W9,{c},2026-06-05 11:00,10,20,,,sale,"),
+            format!("S1,W10,{c},2026-06-05 12:00,10,39,,,sale,"),
+            format!("S1,W11,{c},2026-06-05 13:00,10,11,,,sale,"),
         ];
         let f = file(&wd, "day.csv", &rows);
         let out = wd.run_at(
@@ -481,11 +489,11 @@ fn r11_r17_r18_points_used_after_the_members_other_receipts_in_one_window_as_one
         assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
         assert_audit_ok(&wd);
         let rejects = std::fs::read_to_string(wd.path("day.rejects.csv")).unwrap();
-        let got = outcome(&wd, &[&a, &b]);
-        (wd, a, b, got, rejects)
+        let got = outcome(&wd, &[&a, &b, &c]);
+        (wd, a, b, c, got, rejects)
     };
-    let (wd, a, b, got, rejects) = run("100000");
-    let (_, _, _, one, one_rejects) = run("1");
+    let (wd, a, b, c, got, rejects) = run("100000");
+    let (.., one, one_rejects) = run("1");
     assert_eq!(got, one);
     assert_eq!(rejects, one_rejects);
     assert!(
@@ -497,6 +505,8 @@ fn r11_r17_r18_points_used_after_the_members_other_receipts_in_one_window_as_one
     // a: 300 + 50 + 10 + 10 − 120 − 180; b: 40 + 10 − 30.
     assert_eq!(wd.points(&a), 70);
     assert_eq!(wd.points(&b), 20);
+    // c: 50 + 10 + 10 + 10 − 20 − 39 − 11.
+    assert_eq!(wd.points(&c), 10);
     // R18: who used the points, and the staff member who approved it.
     let rows = crate::workdir::query_text(
         &wd.conn(),

@@ -16,7 +16,6 @@ use crate::rules::ledger::{
 };
 use crate::rules::ledger::{plan_debit_first, OpenLot};
 use crate::rules::{earn, expiry, time};
-use crate::store::batch::LotTake;
 use crate::store::returns::{Lot, MemberLots};
 use crate::store::Conn;
 use crate::store::{ledger, receipts};
@@ -215,14 +214,7 @@ impl Run<'_> {
                     &entry(ledger::Kind::Redeem, -r.points_used),
                     0,
                 )?;
-                for (lot_id, points) in plan.takes {
-                    let take = LotTake {
-                        entry_id,
-                        lot_id,
-                        points,
-                    };
-                    pending.batch.held_take(m.id, take);
-                }
+                pending.batch.held_takes(m.id, k, entry_id, &plan.takes);
                 pending.know_balance(m.id, k.stored_balance);
                 pending.batch.add_balance(m.id, -r.points_used);
                 Some(entry_id)
