@@ -9,7 +9,7 @@ use super::ledger::{self, SaleCredit};
 use super::receipts::{self, parse_lines, StoredReturn, StoredSale};
 use super::values;
 use crate::params;
-use crate::rules::ledger::{OpenLot, StreamCredit, StreamUse};
+use crate::rules::ledger::{OpenLot, StreamCredit, StreamUse, UseKind};
 use anyhow::Result;
 use chrono::NaiveDate;
 use rustc_hash::FxHashMap as HashMap;
@@ -347,13 +347,17 @@ pub fn lot_streams_among(
          ORDER BY u.entry_id",
     )?;
     let rows = pg.client().query(&st, &[&members, &dates])?;
-    for row in rows {
+    let credits = returned_credits(pg, &rows)?;
+    for (i, row) in rows.iter().enumerate() {
         let member_id: i64 = row.try_get(0)?;
         let key = (member_id, read(row.try_get(1)?)?);
         let entry_id: i64 = row.try_get(2)?;
         let kind: String = row.try_get(3)?;
         let source: String = row.try_get(4)?;
-        let kind = ledger::use_kind(conn, member_id, entry_id, &kind, &source, row.try_get(5)?)?;
+        let kind = match credits.get(&i) {
+            Some(credit) => UseKind::Returned { credit: *credit },
+            None => ledger::use_kind(conn, member_id, entry_id, &kind, &source, row.try_get(5)?)?,
+        };
         if let Some(s) = found.get_mut(&key) {
             s.1.push(StreamUse {
                 entry_id,
@@ -361,6 +365,66 @@ pub fn lot_streams_among(
                 points: row.try_get(6)?,
             });
         }
+    }
+    Ok(found)
+}
+
+/// For the uses among `rows` (member, date, entry, kind, source, ref, …)
+/// that are takes by a return or an undo (R20), by row index: the credit
+/// entry of the sale taken back, as [`ledger::use_kind`] finds it one use
+/// at a time (the return's sale, on file or undone; the latest earn entry
+/// of that sale before the take), in one statement.
+fn returned_credits(
+    pg: &super::db::Pg,
+    rows: &[postgres::Row],
+) -> Result<HashMap<usize, Option<i64>>> {
+    let (mut at, mut members, mut entries, mut refs, mut returns) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, row) in rows.iter().enumerate() {
+        let kind: &str = row.try_get(3)?;
+        let source: &str = row.try_get(4)?;
+        let reference: Option<String> = row.try_get(5)?;
+        let (Some(r), "reverse", "receipt" | "undo") = (reference, kind, source) else {
+            continue;
+        };
+        at.push(i64::try_from(i)?);
+        members.push(row.try_get::<_, i64>(0)?);
+        entries.push(row.try_get::<_, i64>(2)?);
+        refs.push(r);
+        returns.push(source == "receipt");
+    }
+    let mut found = HashMap::default();
+    if at.is_empty() {
+        return Ok(found);
+    }
+    let st = pg.prepared(
+        "SELECT k.i,
+                (SELECT c.id FROM ledger c
+                 WHERE c.member_id = k.member_id AND c.kind = 'earn' AND c.source = 'receipt'
+                   AND c.ref = CASE WHEN k.is_return THEN o.sale_ref ELSE k.ref END
+                   AND c.id < k.entry_id
+                 ORDER BY c.id DESC LIMIT 1)
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bool[])
+              AS k (i, member_id, entry_id, ref, is_return)
+         LEFT JOIN LATERAL (
+             SELECT split_part(k.ref, '/', 1) || '/' || x.original_receipt AS sale_ref
+             FROM (SELECT original_receipt FROM receipts
+                   WHERE store = split_part(k.ref, '/', 1)
+                     AND receipt = substr(k.ref, strpos(k.ref, '/') + 1)
+                   UNION ALL
+                   SELECT original_receipt FROM undone_receipts
+                   WHERE store = split_part(k.ref, '/', 1)
+                     AND receipt = substr(k.ref, strpos(k.ref, '/') + 1)
+                   LIMIT 1) x
+             WHERE strpos(k.ref, '/') > 0
+         ) o ON k.is_return",
+    )?;
+    for row in pg
+        .client()
+        .query(&st, &[&at, &members, &entries, &refs, &returns])?
+    {
+        let i: i64 = row.try_get(0)?;
+        found.insert(usize::try_from(i)?, row.try_get(1)?);
     }
     Ok(found)
 }
