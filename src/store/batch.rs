@@ -104,6 +104,10 @@ pub struct LedgerBatch {
     redeemers: HashMap<i64, MemberLots>,
     /// The members the window read as redeemers (sorted).
     redeemer_ids: Vec<i64>,
+    /// Members written to the store mid-chunk (their sums flushed, or an
+    /// entry of theirs written directly) since a reader last read them
+    /// ([`LedgerBatch::written_since_read`]).
+    written: rustc_hash::FxHashSet<i64>,
     /// Stored sales (and their returns) of members on a date, read at once
     /// for programs that carry a day's fractions of a point, with the
     /// sales the batch holds since ([`days`]).
@@ -133,6 +137,7 @@ impl LedgerBatch {
     pub fn entry(&mut self, conn: &Conn, e: &Entry, lot_points: i64) -> Result<i64> {
         self.sync(conn)?;
         self.forget_member(e.member_id);
+        self.written.insert(e.member_id);
         ledger::append(conn, e, lot_points)
     }
 
@@ -301,6 +306,21 @@ impl LedgerBatch {
         self.touch(member_id).delta += delta;
     }
 
+    /// Whether the member was written to the store mid-chunk since
+    /// [`LedgerBatch::read_again`] named them: what a reader read of their
+    /// stored state before is stale, though the batch holds nothing more
+    /// of theirs.
+    pub fn written_since_read(&self, member_id: i64) -> bool {
+        self.written.contains(&member_id)
+    }
+
+    /// Records that the members `ids` were just read from the store.
+    pub fn read_again(&mut self, ids: &[i64]) {
+        for id in ids {
+            self.written.remove(id);
+        }
+    }
+
     /// The balance change not yet written for a member.
     pub fn pending_delta(&self, member_id: i64) -> i64 {
         self.pending.get(&member_id).map_or(0, |p| p.delta)
@@ -439,6 +459,8 @@ impl LedgerBatch {
     /// lots and days are exact for them.
     pub fn flush_member(&mut self, conn: &Conn, member_id: i64) -> Result<()> {
         self.sync(conn)?;
+        // Whatever the caller writes of the member next goes to the store.
+        self.written.insert(member_id);
         if let Some(p) = self.pending.remove(&member_id) {
             self.stored_days.remove(&member_id);
             self.forget_member(member_id);
@@ -463,6 +485,7 @@ impl LedgerBatch {
         for (id, _) in &pending {
             self.stored_days.remove(id);
             self.forget_member(*id);
+            self.written.insert(*id);
         }
         if conn.is_pg() {
             super::batch_pg::write_members(conn, &pending)?;
@@ -484,6 +507,7 @@ impl LedgerBatch {
         self.redeemers.clear();
         self.redeemer_ids.clear();
         self.sales_days.clear();
+        self.written.clear();
         let mut pending: Vec<(i64, MemberSums)> = self.pending.drain().collect();
         pending.sort_unstable_by_key(|p| p.0);
         if conn.is_pg() {

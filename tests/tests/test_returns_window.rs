@@ -524,3 +524,36 @@ fn r11_r17_r18_points_used_after_the_members_other_receipts_in_one_window_as_one
         );
     }
 }
+
+#[test]
+fn r11_r20_a_return_after_its_member_was_written_mid_window_reads_the_member_again() {
+    // A return's look-up copies its member's balance and lots. A redemption
+    // written on its own, then a refused one, write the member to the store
+    // in between, the batch holding nothing more of theirs: the later
+    // return must read them again, not plan from the copy (it once took
+    // 100 from a lot with 60 left and the import stopped).
+    let run = |per: &str| {
+        let (wd, a, _) = world();
+        let earlier = [
+            sale("P1", &a, "2026-06-01", "300", ""),
+            sale("P2", &a, "2026-06-01", "100", ""),
+        ];
+        import(&wd, "earlier.csv", &earlier, 0);
+        let rows = [
+            ret("R1", &a, "2026-06-05", "10", "P1"),
+            sale("W1", &a, "2026-06-05", "50", ""),
+            sale("W2", &a, "2026-06-05", "10", "390"),
+            sale("W3", &a, "2026-06-05", "10", "1000"),
+            ret("R2", &a, "2026-06-05", "100", "P2"),
+            sale("W4", &a, "2026-06-05", "10", ""),
+        ];
+        let out = run_import(&wd, "day.csv", &rows, &["--rows-per-commit", per]);
+        assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+        assert_audit_ok(&wd);
+        (wd.points(&a), outcome(&wd, &[&a]))
+    };
+    let (points, got) = run("100000");
+    assert_eq!((points, got.clone()), run("1"));
+    // 400 − 10 + 50 − 390 + 10 (W3 refused) − 100 (60 there, 40 owed) + 10.
+    assert_eq!(points, -30, "{got}");
+}

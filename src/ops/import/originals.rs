@@ -186,6 +186,7 @@ impl Originals {
                         self.members.contains_key(&m)
                             && pending.batch.pending_days(m).is_empty()
                             && pending.batch.pending_delta(m) == 0
+                            && !pending.batch.written_since_read(m)
                     }
                 },
             };
@@ -222,6 +223,7 @@ impl Originals {
         ids.dedup();
         pending.batch.flush_members(conn, &ids)?;
         let members = returns::members_lots(conn, &ids)?;
+        pending.batch.read_again(&ids);
         for (id, m) in &members {
             pending.know_balance(*id, m.balance);
         }
