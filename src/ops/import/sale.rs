@@ -196,7 +196,8 @@ impl Run<'_> {
         };
         // R11, R17: as `ops::ledger::post` takes a redemption, from the
         // lots usable on the day, oldest-expiring first; held by the batch
-        // with the receipt when the plan takes only from stored lots.
+        // with the receipt when each take is within its lot's limit
+        // (`Redeemer::can_hold`), else written on its own.
         let planned = known.as_ref().map(|k| {
             let mut lots: Vec<OpenLot> = k
                 .now
